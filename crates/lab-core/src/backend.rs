@@ -1,0 +1,54 @@
+//! The three compute backends the visitor can pick, and how each one's device is opened.
+
+use burn::tensor::Device;
+
+/// A compute backend, as the visitor names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BackendKind {
+    /// burn's wgpu backend: WebGPU in the browser, Vulkan/Metal/DX12 natively.
+    WebGpu,
+    /// burn-flex, the pure-Rust CPU backend that burn 0.22 recommends.
+    Flex,
+    /// burn-ndarray, the CPU backend the user named (deprecated upstream in favour of flex).
+    NdArray,
+}
+
+impl BackendKind {
+    pub const ALL: [BackendKind; 3] = [BackendKind::WebGpu, BackendKind::Flex, BackendKind::NdArray];
+    pub const CPU: [BackendKind; 2] = [BackendKind::Flex, BackendKind::NdArray];
+
+    /// Stable identifier used in URLs and benchmark output.
+    pub fn id(self) -> &'static str {
+        match self {
+            BackendKind::WebGpu => "webgpu",
+            BackendKind::Flex => "flex",
+            BackendKind::NdArray => "ndarray",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.id() == id)
+    }
+
+    pub fn is_gpu(self) -> bool {
+        self == BackendKind::WebGpu
+    }
+
+    /// Opens this backend's device with autodiff enabled, ready for training.
+    ///
+    /// Async because asking for a GPU adapter is async in the browser; the CPU backends resolve
+    /// at once. An error means the backend is unavailable here (no adapter, no WebGPU).
+    pub async fn open(self) -> Result<Device, String> {
+        let device = match self {
+            BackendKind::WebGpu => Device::wgpu_options()
+                .init_async()
+                .await
+                .map_err(|error| error.to_string())?,
+            BackendKind::Flex => Device::flex(),
+            // The user asked for ndarray by name; burn keeps it working while it is deprecated.
+            #[allow(deprecated)]
+            BackendKind::NdArray => Device::ndarray(),
+        };
+        Ok(device.autodiff())
+    }
+}

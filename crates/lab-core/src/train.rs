@@ -1,0 +1,285 @@
+//! The playground's trainer: minibatch gradient descent on a dense network, with a snapshot of
+//! everything the page draws read back from the device in one transfer.
+
+use burn::module::Module;
+use burn::nn::loss::{BinaryCrossEntropyLossConfig, MseLoss, Reduction};
+use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use crate::data::{self, DataSpec, Point, Split, Task};
+use crate::mlp::{LayerWeights, Mlp, MlpSpec};
+
+/// Everything that determines a training run; equal specs train identically on a backend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainSpec {
+    pub data: DataSpec,
+    pub mlp: MlpSpec,
+    pub learning_rate: f64,
+    pub batch_size: usize,
+    /// Seed of the initial weights and of the batch order.
+    pub seed: u64,
+}
+
+impl Default for TrainSpec {
+    fn default() -> Self {
+        Self {
+            data: DataSpec::default(),
+            mlp: MlpSpec { hidden: vec![8, 8], activation: crate::mlp::ActivationKind::Tanh },
+            learning_rate: 0.1,
+            batch_size: 16,
+            seed: 1,
+        }
+    }
+}
+
+impl TrainSpec {
+    /// Refuses settings no run can use, with a message for the visitor.
+    pub fn check(&self) -> Result<(), String> {
+        self.mlp.check()?;
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(format!("learning rate must be a positive number, not {}", self.learning_rate));
+        }
+        if self.batch_size == 0 {
+            return Err("batch size must be at least 1".into());
+        }
+        if !(0.0..=0.5).contains(&self.data.noise) {
+            return Err(format!("noise must be within 0..=0.5, not {}", self.data.noise));
+        }
+        if !(0.05..=0.95).contains(&self.data.train_ratio) {
+            return Err(format!("train ratio must be within 5%..=95%, not {}", self.data.train_ratio));
+        }
+        if self.data.samples < 4 {
+            return Err("at least 4 samples".into());
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TrainError {
+    /// The loss or a weight became NaN or infinite.
+    Diverged { step: usize },
+    /// The device failed, e.g. a lost GPU.
+    Device(String),
+}
+
+impl std::fmt::Display for TrainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrainError::Diverged { step } => write!(f, "training diverged at step {step}: the loss is no longer a finite number"),
+            TrainError::Device(message) => write!(f, "the compute device failed: {message}"),
+        }
+    }
+}
+
+/// What the page shows after some steps, all on the host.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub steps: usize,
+    pub epochs: f32,
+    pub train_loss: f32,
+    pub test_loss: f32,
+    /// Share of points classified right; `None` for regression.
+    pub train_accuracy: Option<f32>,
+    pub test_accuracy: Option<f32>,
+    pub grid_resolution: usize,
+    /// The network's prediction on each grid cell (see [`data::grid`]): a probability for
+    /// classification, the value itself for regression.
+    pub output_grid: Vec<f32>,
+    /// Each hidden neuron's activation on the grid: `[layer][neuron][cell]`.
+    pub neuron_grids: Vec<Vec<Vec<f32>>>,
+    pub weights: Vec<LayerWeights>,
+}
+
+pub struct Trainer {
+    spec: TrainSpec,
+    task: Task,
+    device: Device,
+    model: Mlp,
+    optimizer: ModuleOptimizer,
+    split: Split,
+    batch_rng: StdRng,
+    order: Vec<usize>,
+    cursor: usize,
+    steps: usize,
+    grid_resolution: usize,
+    /// Train points, then test points, then grid cells: uploaded once, evaluated per snapshot.
+    eval_inputs: Tensor<2>,
+}
+
+impl Trainer {
+    /// A trainer with freshly initialised weights. `device` must have autodiff enabled.
+    pub fn new(spec: TrainSpec, device: Device, grid_resolution: usize) -> Self {
+        let model = Mlp::init(&spec.mlp, spec.seed, &device);
+        Self::with_model(spec, device, grid_resolution, model)
+    }
+
+    /// A trainer that continues from `weights`, e.g. on a CPU after the GPU was lost.
+    pub fn resume(spec: TrainSpec, device: Device, grid_resolution: usize, weights: &[LayerWeights], steps: usize) -> Self {
+        let model = Mlp::from_weights(&spec.mlp, weights, &device);
+        let mut trainer = Self::with_model(spec, device, grid_resolution, model);
+        trainer.steps = steps;
+        trainer
+    }
+
+    fn with_model(spec: TrainSpec, device: Device, grid_resolution: usize, model: Mlp) -> Self {
+        let split = spec.data.generate();
+        let grid = data::grid(grid_resolution);
+        let eval_points: Vec<[f32; 2]> =
+            split.train.iter().chain(&split.test).map(|p| p.x).chain(grid).collect();
+        // Evaluation needs no gradients: keep its inputs off the autodiff graph.
+        let eval_inputs = inputs_tensor(&eval_points, &device.clone().inner());
+        Self {
+            task: spec.data.kind.task(),
+            optimizer: SgdConfig::new().init(),
+            batch_rng: StdRng::seed_from_u64(spec.seed ^ 0x5eed_ba7c),
+            order: (0..split.train.len()).collect(),
+            cursor: usize::MAX,
+            steps: 0,
+            spec,
+            device,
+            model,
+            split,
+            grid_resolution,
+            eval_inputs,
+        }
+    }
+
+    pub fn spec(&self) -> &TrainSpec {
+        &self.spec
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    pub fn split(&self) -> &Split {
+        &self.split
+    }
+
+    /// The next minibatch: the training set reshuffled every epoch, cut into batches.
+    pub fn next_batch(&mut self) -> Vec<Point> {
+        let batch = self.spec.batch_size.min(self.order.len());
+        if self.cursor.saturating_add(batch) > self.order.len() {
+            self.order.shuffle(&mut self.batch_rng);
+            self.cursor = 0;
+        }
+        let points = self.order[self.cursor..self.cursor + batch].iter().map(|&i| self.split.train[i]).collect();
+        self.cursor += batch;
+        points
+    }
+
+    /// One gradient-descent step on the next minibatch. Nothing is read back, so on a GPU the
+    /// work is only queued and many steps can be issued within one frame.
+    pub fn step(&mut self) {
+        let batch = self.next_batch();
+        let inputs: Vec<[f32; 2]> = batch.iter().map(|p| p.x).collect();
+        let output = self.model.forward(inputs_tensor(&inputs, &self.device));
+        let loss = self.loss(output, &batch);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        self.model = self.optimizer.step(self.spec.learning_rate, self.model.clone(), grads);
+        self.steps += 1;
+    }
+
+    /// The mean loss of `output` against the points' targets: binary cross-entropy on logits
+    /// for classification, mean squared error for regression.
+    fn loss(&self, output: Tensor<2>, points: &[Point]) -> Tensor<1> {
+        let device = output.device();
+        let targets: Vec<f32> = points.iter().map(|p| p.y).collect();
+        let shape = [points.len(), 1];
+        match self.task {
+            Task::Classification => {
+                let labels: Vec<i64> = targets.iter().map(|&y| y as i64).collect();
+                let labels = Tensor::<2, Int>::from_data(TensorData::new(labels, shape), &device);
+                BinaryCrossEntropyLossConfig::new().with_logits(true).init(&device).forward(output, labels)
+            }
+            Task::Regression => {
+                let targets = Tensor::<2>::from_data(TensorData::new(targets, shape), &device);
+                MseLoss::new().forward(output, targets, Reduction::Mean)
+            }
+        }
+    }
+
+    /// Reads back losses, accuracies, the prediction maps and the weights in one transfer.
+    pub async fn snapshot(&self) -> Result<Snapshot, TrainError> {
+        let model = self.model.valid();
+        let (train_len, test_len) = (self.split.train.len(), self.split.test.len());
+        let points = train_len + test_len;
+        let cells = self.grid_resolution * self.grid_resolution;
+        let (output, hidden) = model.forward_with_hidden(self.eval_inputs.clone());
+
+        let mut parts: Vec<Tensor<1>> = vec![
+            self.loss(output.clone().slice(0..train_len), &self.split.train),
+            self.loss(output.clone().slice(train_len..points), &self.split.test),
+            output.clone().flatten(0, 1),
+        ];
+        // Each neuron's map is a row of the transposed grid activations.
+        parts.extend(hidden.iter().map(|h| h.clone().slice(points..points + cells).transpose().flatten(0, 1)));
+        for (weight, bias) in model.parameter_tensors() {
+            parts.push(weight.flatten(0, 1));
+            parts.push(bias);
+        }
+        let values = Tensor::cat(parts, 0)
+            .into_data_async()
+            .await
+            .map_err(|error| TrainError::Device(error.to_string()))?
+            .into_vec::<f32>()
+            .map_err(|error| TrainError::Device(format!("{error:?}")))?;
+
+        let mut rest = values.as_slice();
+        let mut take = |n: usize| {
+            let (head, tail) = rest.split_at(n);
+            rest = tail;
+            head.to_vec()
+        };
+        let losses = take(2);
+        let outputs = take(points + cells);
+        let widths = self.spec.mlp.widths();
+        let neuron_grids: Vec<Vec<Vec<f32>>> = self.spec.mlp.hidden.iter()
+            .map(|&width| take(width * cells).chunks(cells).map(<[f32]>::to_vec).collect())
+            .collect();
+        let weights: Vec<LayerWeights> = widths.windows(2)
+            .map(|pair| LayerWeights { inputs: pair[0], outputs: pair[1], weight: take(pair[0] * pair[1]), bias: take(pair[1]) })
+            .collect();
+
+        let finite = losses.iter().chain(weights.iter().flat_map(|w| w.weight.iter().chain(&w.bias))).all(|v| v.is_finite());
+        if !finite {
+            return Err(TrainError::Diverged { step: self.steps });
+        }
+
+        let accuracy = |logits: &[f32], points: &[Point]| match self.task {
+            Task::Classification => Some(
+                logits.iter().zip(points).filter(|(z, p)| (**z > 0.0) == (p.y > 0.5)).count() as f32 / points.len() as f32,
+            ),
+            Task::Regression => None,
+        };
+        let output_grid = outputs[points..].iter().map(|&z| match self.task {
+            Task::Classification => 1.0 / (1.0 + (-z).exp()),
+            Task::Regression => z,
+        });
+        Ok(Snapshot {
+            steps: self.steps,
+            epochs: (self.steps * self.spec.batch_size) as f32 / train_len as f32,
+            train_loss: losses[0],
+            test_loss: losses[1],
+            train_accuracy: accuracy(&outputs[..train_len], &self.split.train),
+            test_accuracy: accuracy(&outputs[train_len..points], &self.split.test),
+            grid_resolution: self.grid_resolution,
+            output_grid: output_grid.collect(),
+            neuron_grids,
+            weights,
+        })
+    }
+}
+
+fn inputs_tensor(points: &[[f32; 2]], device: &Device) -> Tensor<2> {
+    let flat: Vec<f32> = points.iter().flatten().copied().collect();
+    Tensor::from_data(TensorData::new(flat, [points.len(), 2]), device)
+}

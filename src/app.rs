@@ -1,0 +1,125 @@
+//! The app shell: header, language switch, backend picker, navigation and the current demo.
+//! It knows demos only through [`crate::demos::DEMOS`].
+
+use lab_core::backend::BackendKind;
+use leptos::prelude::*;
+
+use crate::demos::{self, Demo, DEMOS};
+use crate::i18n::{tr, Lang};
+use crate::runtime::backend::{display_name, Backend, BackendChoice};
+use crate::runtime::url;
+
+#[component]
+pub fn App() -> impl IntoView {
+    let lang = RwSignal::new(Lang::from_id(url::query("lang").as_deref()));
+    provide_context(lang);
+    Effect::new(move |_| url::set_query(&[("lang", lang.get().id().to_string())]));
+    Backend::provide();
+
+    let requested = url::query("demo");
+    let demo = requested.as_deref().and_then(demos::find);
+    let embed = url::query("embed").as_deref() == Some("1");
+    let unknown = requested.filter(|_| demo.is_none());
+    let demo = demo.unwrap_or(&DEMOS[DEMOS.len() - 1]);
+
+    view! {
+        <div class="app" class:embed=embed>
+            <header class="shell-header">
+                <Show when=move || !embed>
+                    <a class="brand" href=move || url::href(&[("lang", lang.get().id())])>
+                        {tr("开源大模型 · 互动实验室", "Open Model Lab")}
+                    </a>
+                </Show>
+                <BackendPicker />
+                <button class="lang-toggle" data-testid="lang-toggle" on:click=move |_| {
+                    lang.update(|l| *l = if *l == Lang::Zh { Lang::En } else { Lang::Zh })
+                }>{move || if lang.get() == Lang::Zh { "English" } else { "中文" }}</button>
+            </header>
+            <Show when=move || !embed>
+                <Nav current=demo.id />
+            </Show>
+            {unknown.map(|id| view! {
+                <p class="notice" role="alert">{move || match lang.get() {
+                    Lang::Zh => format!("没有名为 “{id}” 的演示，已打开默认演示。"),
+                    Lang::En => format!("There is no demo called “{id}”; the default one is open."),
+                }}</p>
+            })}
+            <DemoView demo=demo />
+        </div>
+    }
+}
+
+#[component]
+fn Nav(current: &'static str) -> impl IntoView {
+    let lang = crate::i18n::use_lang();
+    view! {
+        <nav class="demo-nav">
+            {DEMOS.iter().map(|demo| view! {
+                <a
+                    class:current=demo.id == current
+                    data-testid=format!("nav-{}", demo.id)
+                    href=move || url::href(&[("demo", demo.id), ("lang", lang.get().id())])
+                >
+                    <span class="section">{demo.section}</span>
+                    {move || demo.title.get(lang.get())}
+                </a>
+            }).collect_view()}
+        </nav>
+    }
+}
+
+#[component]
+fn DemoView(demo: &'static Demo) -> impl IntoView {
+    let lang = crate::i18n::use_lang();
+    Effect::new(move |_| {
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            document.set_title(&format!("{} {} · Open Model Lab", demo.section, demo.title.get(lang.get())));
+        }
+    });
+    view! {
+        <main class="demo" data-demo=demo.id>
+            <h1>{demo.section}" "{move || demo.title.get(lang.get())}</h1>
+            <p class="summary">{move || demo.summary.get(lang.get())}</p>
+            {(demo.view)()}
+        </main>
+    }
+}
+
+#[component]
+fn BackendPicker() -> impl IntoView {
+    let backend = expect_context::<Backend>();
+    let lang = crate::i18n::use_lang();
+    let choices = [BackendChoice::Auto]
+        .into_iter()
+        .chain(BackendKind::ALL.map(BackendChoice::Fixed))
+        .collect::<Vec<_>>();
+    view! {
+        <div class="backend">
+            <label>
+                {tr("计算后端", "Backend")}" "
+                <select data-testid="backend-select" on:change=move |ev| {
+                    if let Some(choice) = BackendChoice::from_id(&event_target_value(&ev)) {
+                        backend.choice.set(choice);
+                    }
+                }>
+                    {choices.into_iter().map(|choice| {
+                        let label = move || match choice {
+                            BackendChoice::Auto => tr("自动", "Auto")().to_string(),
+                            BackendChoice::Fixed(kind) => display_name(kind).to_string(),
+                        };
+                        view! {
+                            <option value=choice.id() selected=move || backend.choice.get() == choice>{label}</option>
+                        }
+                    }).collect_view()}
+                </select>
+            </label>
+            <span class="backend-status" data-testid="backend-status"
+                data-backend=move || backend.active.get().map(|a| a.kind.id()).unwrap_or("")>
+                {move || match backend.active.get() {
+                    Some(active) => active.describe(lang.get()),
+                    None => tr("正在打开设备…", "Opening the device…")().to_string(),
+                }}
+            </span>
+        </div>
+    }
+}

@@ -1,0 +1,121 @@
+//! Article 1.1, "the article's example": a 2-input, 1-output linear network trained by gradient
+//! descent on x = [1, 2], y = 1, every value of every step shown beside its formula.
+
+use lab_core::linear_example::{matmul_shape, ExampleStep, LinearExample};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::demos::Demo;
+use crate::i18n::{tr, Text};
+use crate::runtime::backend::use_backend;
+
+pub const DEMO: Demo = Demo {
+    id: "linear",
+    section: "1.1",
+    title: Text::new("文章里的例子：两输入线性网络", "The article's example: a two-input linear network"),
+    summary: Text::new(
+        "一个样本 x=[1,2]、目标 y=1，用梯度下降一步步更新权重。每一步的前向输出、误差、梯度和更新都由 burn 的自动微分算出，并与公式并列。",
+        "One sample x = [1, 2] with target y = 1, weights updated step by step by gradient descent. Each step's output, error, gradient and update come from burn's autodiff, set beside the formulas.",
+    ),
+    view: || view! { <LinearExampleDemo /> }.into_any(),
+};
+
+const BUGGY_SNIPPET: &str = "import numpy as np\nx = np.array([[1], [2]])     # 2×1 column\nw = np.random.rand(2, 1)     # 2×1 weights\ny = 1\nout = np.dot(x, w)           # ValueError!";
+const FIXED_SNIPPET: &str = "x = np.array([[1, 2]])       # 1×2 row: one sample, two features\nw = np.array([[0.5], [-0.3]])  # 2×1\nfor step in range(steps):\n    out = np.dot(x, w)         # (1×2)·(2×1) = 1×1\n    error = out - y\n    grad = x.T * error         # ∂L/∂w for L = ½·error²\n    w = w - lr * grad";
+
+#[component]
+fn LinearExampleDemo() -> impl IntoView {
+    let backend = use_backend();
+    let example = RwSignal::new(LinearExample::default());
+    let steps = RwSignal::new(5usize);
+    let history = RwSignal::new(Vec::<ExampleStep>::new());
+    let failure = RwSignal::new(None::<String>);
+
+    Effect::new(move |_| {
+        let (example, steps) = (example.get(), steps.get());
+        let Some(active) = backend.active.get() else { return };
+        spawn_local(async move {
+            match example.run(steps, &active.device).await {
+                Ok(rows) => {
+                    failure.set(None);
+                    history.set(rows);
+                }
+                Err(error) => failure.set(Some(error)),
+            }
+        });
+    });
+
+    let number_input = move |label: &'static str, id: &'static str, get: fn(&LinearExample) -> f32, set: fn(&mut LinearExample, f32)| {
+        view! {
+            <label class="number">
+                {label}
+                <input type="number" step="0.1" data-testid=id
+                    prop:value=move || example.with(|e| get(e)).to_string()
+                    on:change=move |ev| match event_target_value(&ev).parse::<f32>() {
+                        Ok(value) if value.is_finite() => example.update(|e| set(e, value)),
+                        _ => failure.set(Some(format!("{label}: not a number"))),
+                    } />
+            </label>
+        }
+    };
+
+    let bug = matmul_shape([2, 1], [2, 1]).expect_err("the article's shapes do not multiply");
+    let fixed = matmul_shape([1, 2], [2, 1]).expect("the corrected shapes multiply");
+
+    view! {
+        <section class="panel formulas">
+            <h2>{tr("公式", "The formulas")}</h2>
+            <p class="math">"ŷ = x₁w₁ + x₂w₂ · e = ŷ − y · L = ½e² · ∂L/∂wᵢ = e·xᵢ · wᵢ ← wᵢ − η·∂L/∂wᵢ"</p>
+            <div class="controls">
+                {number_input("x₁", "example-x1", |e| e.x[0], |e, v| e.x[0] = v)}
+                {number_input("x₂", "example-x2", |e| e.x[1], |e, v| e.x[1] = v)}
+                {number_input("y", "example-y", |e| e.y, |e, v| e.y = v)}
+                {number_input("w₁⁽⁰⁾", "example-w1", |e| e.initial_weights[0], |e, v| e.initial_weights[0] = v)}
+                {number_input("w₂⁽⁰⁾", "example-w2", |e| e.initial_weights[1], |e, v| e.initial_weights[1] = v)}
+                {number_input("η", "example-lr", |e| e.learning_rate, |e, v| e.learning_rate = v)}
+                <label class="number">{tr("步数", "Steps")}
+                    <input type="number" min="1" max="50" data-testid="example-steps" prop:value=move || steps.get().to_string()
+                        on:change=move |ev| match event_target_value(&ev).parse::<usize>() {
+                            Ok(n) if (1..=50).contains(&n) => steps.set(n),
+                            _ => failure.set(Some("steps: 1 to 50".into())),
+                        } />
+                </label>
+            </div>
+            {move || failure.get().map(|message| view! { <p class="notice" role="alert">{message}</p> })}
+            <table class="steps" data-testid="example-table">
+                <thead><tr>
+                    <th>"t"</th><th>"w₁, w₂"</th><th>"ŷ = x·w"</th><th>"e = ŷ − y"</th><th>"L = ½e²"</th>
+                    <th>"∂L/∂w = e·x"</th><th>"w − η·∂L/∂w"</th>
+                </tr></thead>
+                <tbody>
+                    {move || history.get().into_iter().enumerate().map(|(t, s)| view! {
+                        <tr data-testid="example-row"
+                            data-w1=s.weights[0] data-w2=s.weights[1] data-output=s.output data-error=s.error
+                            data-loss=s.loss data-g1=s.gradient[0] data-g2=s.gradient[1]
+                            data-next1=s.next_weights[0] data-next2=s.next_weights[1]>
+                            <td>{t}</td>
+                            <td>{format!("{:.4}, {:.4}", s.weights[0], s.weights[1])}</td>
+                            <td>{format!("{:.4}", s.output)}</td>
+                            <td>{format!("{:.4}", s.error)}</td>
+                            <td>{format!("{:.5}", s.loss)}</td>
+                            <td>{format!("{:.4}, {:.4}", s.gradient[0], s.gradient[1])}</td>
+                            <td>{format!("{:.4}, {:.4}", s.next_weights[0], s.next_weights[1])}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section class="panel snippet">
+            <h2>{tr("文章代码里的形状错误", "The shape bug in the article's snippet")}</h2>
+            <pre class="code bad">{BUGGY_SNIPPET}</pre>
+            <p class="notice" data-testid="shape-error">"ValueError: "{bug}</p>
+            <p>{tr(
+                "矩阵乘法 a·b 要求 a 的列数等于 b 的行数。x 写成了 2×1 的列向量，w 也是 2×1，于是 (2×1)·(2×1) 无法相乘。一个样本应当是一行：x 为 1×2，(1×2)·(2×1) 得到 1×1 的输出。",
+                "A matrix product a·b needs a's columns to equal b's rows. x was written as a 2×1 column and w is 2×1 too, so (2×1)·(2×1) cannot multiply. A sample is a row: x is 1×2, and (1×2)·(2×1) gives a 1×1 output.",
+            )}</p>
+            <pre class="code good">{FIXED_SNIPPET}</pre>
+            <p>{tr("修正后的形状：", "Corrected shape: ")}{format!("(1×2)·(2×1) = {}×{}", fixed[0], fixed[1])}
+               {tr("。上表就是这段修正代码在 burn 上运行的结果。", ". The table above is this corrected code, run with burn.")}</p>
+        </section>
+    }
+}

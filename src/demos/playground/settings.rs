@@ -1,0 +1,60 @@
+//! The playground's setup as URL query keys, so that a link reproduces a run exactly.
+
+use lab_core::data::DatasetKind;
+use lab_core::mlp::{ActivationKind, MlpSpec};
+use lab_core::train::TrainSpec;
+
+use crate::runtime::url;
+
+/// The learning rates offered, as in TensorFlow Playground (10 is there to show divergence).
+pub const LEARNING_RATES: [f64; 12] = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0];
+pub const BATCH_SIZES: [usize; 7] = [1, 4, 8, 16, 32, 64, 128];
+
+/// The spec the URL describes, and a message per key that had to be ignored.
+pub fn from_url() -> (TrainSpec, Vec<String>) {
+    let mut spec = TrainSpec::default();
+    let mut problems = Vec::new();
+    let mut read = |key: &str, apply: &mut dyn FnMut(&str) -> bool| {
+        if let Some(value) = url::query(key) {
+            if !apply(&value) {
+                problems.push(format!("{key}={value}"));
+            }
+        }
+    };
+    read("data", &mut |v| DatasetKind::from_id(v).map(|k| spec.data.kind = k).is_some());
+    read("noise", &mut |v| parse_in(v, 0.0, 0.5).map(|x| spec.data.noise = x as f32).is_some());
+    read("ratio", &mut |v| parse_in(v, 0.05, 0.95).map(|x| spec.data.train_ratio = x as f32).is_some());
+    read("n", &mut |v| parse_in(v, 4.0, 2000.0).map(|x| spec.data.samples = x as usize).is_some());
+    read("batch", &mut |v| parse_in(v, 1.0, 512.0).map(|x| spec.batch_size = x as usize).is_some());
+    read("lr", &mut |v| parse_in(v, 1e-7, 100.0).map(|x| spec.learning_rate = x).is_some());
+    read("seed", &mut |v| v.parse::<u64>().ok().map(|s| { spec.seed = s; spec.data.seed = s }).is_some());
+    read("act", &mut |v| ActivationKind::from_id(v).map(|a| spec.mlp.activation = a).is_some());
+    read("layers", &mut |v| parse_layers(v).map(|hidden| spec.mlp.hidden = hidden).is_some());
+    (spec, problems)
+}
+
+pub fn to_url(spec: &TrainSpec) {
+    url::set_query(&[
+        ("data", spec.data.kind.id().to_string()),
+        ("noise", spec.data.noise.to_string()),
+        ("ratio", spec.data.train_ratio.to_string()),
+        ("n", spec.data.samples.to_string()),
+        ("batch", spec.batch_size.to_string()),
+        ("lr", spec.learning_rate.to_string()),
+        ("seed", spec.seed.to_string()),
+        ("act", spec.mlp.activation.id().to_string()),
+        ("layers", spec.mlp.hidden.iter().map(usize::to_string).collect::<Vec<_>>().join(",")),
+    ]);
+}
+
+fn parse_in(value: &str, low: f64, high: f64) -> Option<f64> {
+    value.parse::<f64>().ok().filter(|x| x.is_finite() && (low..=high).contains(x))
+}
+
+/// "8,8" → [8, 8]; "" → no hidden layer; anything outside the limits is refused.
+fn parse_layers(value: &str) -> Option<Vec<usize>> {
+    let hidden: Option<Vec<usize>> =
+        value.split(',').filter(|s| !s.is_empty()).map(|s| s.trim().parse().ok()).collect();
+    let hidden = hidden?;
+    MlpSpec { hidden: hidden.clone(), activation: ActivationKind::Relu }.check().ok().map(|_| hidden)
+}

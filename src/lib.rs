@@ -1,0 +1,18 @@
+//! Open Model Lab: the in-browser companion of the article. See ARCHITECTURE.md for the map.
+//!
+//! - [`app`]: the shell (layout, language, backend picker, demo routing).
+//! - [`demos`]: one module per article section, registered in [`demos::DEMOS`].
+//! - [`widgets`]: charts and maps every demo shares.
+//! - [`runtime`]: what the browser adds to lab-core: device choice, frames, the URL.
+
+pub mod app;
+pub mod demos;
+pub mod i18n;
+pub mod runtime;
+pub mod widgets;
+
+/// Mounts the app on the page's body.
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,3 @@
+fn main() {
+    open_model_lab::mount();
+}

@@ -1,0 +1,154 @@
+//! Which backend runs the demos: the visitor's choice, what "auto" resolves to, and the fallback
+//! to the CPU when WebGPU is missing or its device is lost.
+
+use burn::tensor::Device;
+use lab_core::backend::BackendKind;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::i18n::Lang;
+use crate::runtime::{frame, url};
+
+/// The CPU backend "auto" falls back to. Chosen by measurement: `cargo xtask bench` prints
+/// training steps per second for both CPU backends in headless Chromium (see ARCHITECTURE.md).
+pub const PREFERRED_CPU: BackendKind = BackendKind::Flex;
+
+/// What the visitor picked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// WebGPU when an adapter exists, else [`PREFERRED_CPU`].
+    Auto,
+    Fixed(BackendKind),
+}
+
+impl BackendChoice {
+    pub fn id(self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::Fixed(kind) => kind.id(),
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        if id == "auto" { Some(BackendChoice::Auto) } else { BackendKind::from_id(id).map(BackendChoice::Fixed) }
+    }
+}
+
+/// Why the running backend is the one it is: shown beside the picker.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reason {
+    Picked,
+    AutoFoundGpu,
+    AutoNoWebGpu,
+    GpuUnavailable(String),
+    GpuLost(String),
+}
+
+/// The backend that runs now, with its device (autodiff enabled).
+#[derive(Clone, Debug)]
+pub struct ActiveBackend {
+    pub kind: BackendKind,
+    pub device: Device,
+    pub reason: Reason,
+    /// Bumped on every switch, so demos know to move their work to the new device.
+    pub generation: u32,
+}
+
+impl ActiveBackend {
+    pub fn describe(&self, lang: Lang) -> String {
+        let name = display_name(self.kind);
+        let (zh, en) = match &self.reason {
+            Reason::Picked => (format!("运行于 {name}（手动选择）"), format!("Running on {name} (your choice)")),
+            Reason::AutoFoundGpu => (format!("运行于 {name}（自动：找到 WebGPU 适配器）"), format!("Running on {name} (auto: a WebGPU adapter was found)")),
+            Reason::AutoNoWebGpu => (
+                format!("运行于 {name}（自动：此浏览器没有 WebGPU，改用更快的 CPU 后端）"),
+                format!("Running on {name} (auto: this browser has no WebGPU, so the faster CPU backend)"),
+            ),
+            Reason::GpuUnavailable(why) => (
+                format!("运行于 {name}：WebGPU 不可用（{why}），已改用 CPU"),
+                format!("Running on {name}: WebGPU is unavailable ({why}), fell back to the CPU"),
+            ),
+            Reason::GpuLost(why) => (
+                format!("运行于 {name}：GPU 设备丢失（{why}），已在 CPU 上继续"),
+                format!("Running on {name}: the GPU device was lost ({why}); continuing on the CPU"),
+            ),
+        };
+        match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+pub fn display_name(kind: BackendKind) -> &'static str {
+    match kind {
+        BackendKind::WebGpu => "WebGPU",
+        BackendKind::Flex => "CPU (flex)",
+        BackendKind::NdArray => "CPU (ndarray)",
+    }
+}
+
+/// The shell's backend state, provided as context to every demo.
+#[derive(Clone, Copy)]
+pub struct Backend {
+    pub choice: RwSignal<BackendChoice>,
+    /// `None` while a device is being opened.
+    pub active: RwSignal<Option<ActiveBackend>>,
+}
+
+impl Backend {
+    /// Reads `?backend=` and opens its device; re-opens whenever the choice changes.
+    pub fn provide() -> Self {
+        let initial = url::query("backend").and_then(|id| BackendChoice::from_id(&id)).unwrap_or(BackendChoice::Auto);
+        let backend = Backend { choice: RwSignal::new(initial), active: RwSignal::new(None) };
+        Effect::new(move |_| {
+            let choice = backend.choice.get();
+            url::set_query(&[("backend", choice.id().to_string())]);
+            spawn_local(async move {
+                let (kind, device, reason) = open(choice).await;
+                backend.switch_to(kind, device, reason);
+            });
+        });
+        provide_context(backend);
+        backend
+    }
+
+    fn switch_to(self, kind: BackendKind, device: Device, reason: Reason) {
+        let generation = self.active.get_untracked().map_or(0, |a| a.generation + 1);
+        self.active.set(Some(ActiveBackend { kind, device, reason, generation }));
+    }
+
+    /// A demo reports that the GPU failed under it: move everyone to the CPU and say why.
+    pub fn report_gpu_lost(self, why: String) {
+        spawn_local(async move {
+            let (kind, device, _) = open(BackendChoice::Fixed(PREFERRED_CPU)).await;
+            self.switch_to(kind, device, Reason::GpuLost(why));
+        });
+    }
+}
+
+pub fn use_backend() -> Backend {
+    expect_context::<Backend>()
+}
+
+async fn open(choice: BackendChoice) -> (BackendKind, Device, Reason) {
+    let gpu = match choice {
+        BackendChoice::Fixed(kind) if !kind.is_gpu() => {
+            let device = kind.open().await.expect("CPU backends always open");
+            return (kind, device, Reason::Picked);
+        }
+        BackendChoice::Auto if !frame::has_webgpu() => Err(Reason::AutoNoWebGpu),
+        _ if !frame::has_webgpu() => Err(Reason::GpuUnavailable("navigator.gpu is missing".into())),
+        _ => BackendKind::WebGpu.open().await.map_err(Reason::GpuUnavailable),
+    };
+    match gpu {
+        Ok(device) => {
+            let reason = if choice == BackendChoice::Auto { Reason::AutoFoundGpu } else { Reason::Picked };
+            (BackendKind::WebGpu, device, reason)
+        }
+        Err(reason) => {
+            let device = PREFERRED_CPU.open().await.expect("CPU backends always open");
+            (PREFERRED_CPU, device, reason)
+        }
+    }
+}

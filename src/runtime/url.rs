@@ -1,0 +1,35 @@
+//! The page's query string as the demos' shareable state: `?demo=playground&lr=0.1&…`.
+
+use web_sys::UrlSearchParams;
+
+fn params() -> Option<UrlSearchParams> {
+    let search = web_sys::window()?.location().search().ok()?;
+    UrlSearchParams::new_with_str(&search).ok()
+}
+
+/// The value of `key` in the page's query string.
+pub fn query(key: &str) -> Option<String> {
+    params()?.get(key)
+}
+
+/// Sets these keys in the query string (others are kept) without reloading or adding history.
+pub fn set_query(pairs: &[(&str, String)]) {
+    let (Some(window), Some(params)) = (web_sys::window(), params()) else { return };
+    for (key, value) in pairs {
+        params.set(key, value);
+    }
+    let url = format!("?{}", String::from(params.to_string()));
+    if let Ok(history) = window.history() {
+        // Failing to update the address bar loses only the shareable link, never state.
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// A link to the page with only these keys set (e.g. another demo in the same language).
+pub fn href(pairs: &[(&str, &str)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(key, value)| format!("{key}={}", String::from(js_sys::encode_uri_component(value))))
+        .collect();
+    format!("?{}", query.join("&"))
+}
