@@ -106,7 +106,7 @@ impl DataSpec {
 fn generate_points(kind: DatasetKind, samples: usize, noise: f32, rng: &mut StdRng) -> Vec<Point> {
     let half = samples / 2;
     let jitter = Normal::new(0.0f32, noise.max(0.0) * 0.5).expect("finite standard deviation");
-    let mut jittered = |x: f32, rng: &mut StdRng| (x + jitter.sample(rng)).clamp(-1.0, 1.0);
+    let jittered = |x: f32, rng: &mut StdRng| (x + jitter.sample(rng)).clamp(-1.0, 1.0);
     match kind {
         DatasetKind::Circle => (0..samples)
             .map(|i| {
@@ -120,7 +120,7 @@ fn generate_points(kind: DatasetKind, samples: usize, noise: f32, rng: &mut StdR
         DatasetKind::Xor => (0..samples)
             .map(|_| {
                 // Keep a small margin off the axes so the clean pattern is separable.
-                let mut coordinate = |rng: &mut StdRng| {
+                let coordinate = |rng: &mut StdRng| {
                     let magnitude = rng.random_range(0.05..1.0f32);
                     if rng.random_bool(0.5) { magnitude } else { -magnitude }
                 };

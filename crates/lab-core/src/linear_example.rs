@@ -65,14 +65,14 @@ impl LinearExample {
         let grads = loss.backward();
         let gradient = w.grad(&grads).ok_or("autodiff gave no gradient for w")?;
         let next = w.clone().detach() - gradient.clone() * self.learning_rate;
-        let values = Tensor::cat(
+        let values = Tensor::<1>::cat(
             vec![output.flatten(0, 1), error.flatten(0, 1), loss.flatten(0, 1), gradient.flatten(0, 1), next.flatten(0, 1)],
             0,
         )
         .into_data_async()
         .await
         .map_err(|e| e.to_string())?
-        .into_vec::<f32>()
+        .try_into_vec::<f32>()
         .map_err(|e| format!("{e:?}"))?;
         Ok(ExampleStep {
             weights,

@@ -4,7 +4,7 @@
 use burn::module::{Module, Param};
 use burn::nn::activation::{Activation, ActivationConfig};
 use burn::nn::Linear;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Gradients, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -159,6 +159,17 @@ impl Mlp {
             hidden.push(x.clone());
         }
         (last.forward(x), hidden)
+    }
+
+    /// Every layer's weight and bias gradients from a backward pass, in layer order.
+    pub fn gradients(&self, grads: &Gradients) -> Vec<(Tensor<2>, Tensor<1>)> {
+        self.parameter_tensors()
+            .into_iter()
+            .map(|(weight, bias)| {
+                let missing = "every parameter takes part in the forward pass";
+                (weight.grad(grads).expect(missing), bias.grad(grads).expect(missing))
+            })
+            .collect()
     }
 
     /// Every layer's weight and bias tensors, in order, for a batched read-back.

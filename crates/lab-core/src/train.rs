@@ -182,29 +182,10 @@ impl Trainer {
         let batch = self.next_batch();
         let inputs: Vec<[f32; 2]> = batch.iter().map(|p| p.x).collect();
         let output = self.model.forward(inputs_tensor(&inputs, &self.device));
-        let loss = self.loss(output, &batch);
+        let loss = loss(self.task, output, &batch);
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         self.model = self.optimizer.step(self.spec.learning_rate, self.model.clone(), grads);
         self.steps += 1;
-    }
-
-    /// The mean loss of `output` against the points' targets: binary cross-entropy on logits
-    /// for classification, mean squared error for regression.
-    fn loss(&self, output: Tensor<2>, points: &[Point]) -> Tensor<1> {
-        let device = output.device();
-        let targets: Vec<f32> = points.iter().map(|p| p.y).collect();
-        let shape = [points.len(), 1];
-        match self.task {
-            Task::Classification => {
-                let labels: Vec<i64> = targets.iter().map(|&y| y as i64).collect();
-                let labels = Tensor::<2, Int>::from_data(TensorData::new(labels, shape), &device);
-                BinaryCrossEntropyLossConfig::new().with_logits(true).init(&device).forward(output, labels)
-            }
-            Task::Regression => {
-                let targets = Tensor::<2>::from_data(TensorData::new(targets, shape), &device);
-                MseLoss::new().forward(output, targets, Reduction::Mean)
-            }
-        }
     }
 
     /// Reads back losses, accuracies, the prediction maps and the weights in one transfer.
@@ -216,8 +197,8 @@ impl Trainer {
         let (output, hidden) = model.forward_with_hidden(self.eval_inputs.clone());
 
         let mut parts: Vec<Tensor<1>> = vec![
-            self.loss(output.clone().slice(0..train_len), &self.split.train),
-            self.loss(output.clone().slice(train_len..points), &self.split.test),
+            loss(self.task, output.clone().slice(0..train_len), &self.split.train),
+            loss(self.task, output.clone().slice(train_len..points), &self.split.test),
             output.clone().flatten(0, 1),
         ];
         // Each neuron's map is a row of the transposed grid activations.
@@ -226,11 +207,11 @@ impl Trainer {
             parts.push(weight.flatten(0, 1));
             parts.push(bias);
         }
-        let values = Tensor::cat(parts, 0)
+        let values = Tensor::<1>::cat(parts, 0)
             .into_data_async()
             .await
             .map_err(|error| TrainError::Device(error.to_string()))?
-            .into_vec::<f32>()
+            .try_into_vec::<f32>()
             .map_err(|error| TrainError::Device(format!("{error:?}")))?;
 
         let mut rest = values.as_slice();
@@ -276,6 +257,25 @@ impl Trainer {
             neuron_grids,
             weights,
         })
+    }
+}
+
+/// The mean loss of `output` against the points' targets: binary cross-entropy on logits
+/// for classification, mean squared error for regression.
+pub fn loss(task: Task, output: Tensor<2>, points: &[Point]) -> Tensor<1> {
+    let device = output.device();
+    let targets: Vec<f32> = points.iter().map(|p| p.y).collect();
+    let shape = [points.len(), 1];
+    match task {
+        Task::Classification => {
+            let labels: Vec<i64> = targets.iter().map(|&y| y as i64).collect();
+            let labels = Tensor::<2, Int>::from_data(TensorData::new(labels, shape), &device);
+            BinaryCrossEntropyLossConfig::new().with_logits(true).init(&device).forward(output, labels)
+        }
+        Task::Regression => {
+            let targets = Tensor::<2>::from_data(TensorData::new(targets, shape), &device);
+            MseLoss::new().forward(output, targets, Reduction::Mean)
+        }
     }
 }
 

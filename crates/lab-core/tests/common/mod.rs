@@ -1,0 +1,20 @@
+//! Helpers shared by the native tests.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use burn::tensor::Device;
+use lab_core::backend::BackendKind;
+use lab_core::train::{Snapshot, Trainer};
+
+/// Opens a backend's autodiff device natively (the wgpu one on Mesa's lavapipe in CI).
+pub fn device(kind: BackendKind) -> Device {
+    pollster::block_on(kind.open()).unwrap_or_else(|error| panic!("{} backend unavailable: {error}", kind.id()))
+}
+
+pub fn snapshot(trainer: &Trainer) -> Snapshot {
+    pollster::block_on(trainer.snapshot()).expect("a finite snapshot")
+}
+
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}

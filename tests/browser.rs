@@ -1,0 +1,50 @@
+//! In the browser (wasm-bindgen-test in headless Chromium): one training step on each of the
+//! three backends, WebGPU included through Chromium's software adapter. Tiny shapes only: the
+//! software adapter is correct but slow.
+#![cfg(target_arch = "wasm32")]
+
+use lab_core::backend::BackendKind;
+use lab_core::data::{DataSpec, DatasetKind};
+use lab_core::mlp::{ActivationKind, MlpSpec};
+use lab_core::train::{TrainSpec, Trainer};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn a_training_step_changes_the_weights(kind: BackendKind) {
+    let device = kind.open().await.unwrap_or_else(|error| panic!("{} unavailable in the browser: {error}", kind.id()));
+    let spec = TrainSpec {
+        data: DataSpec { kind: DatasetKind::Xor, samples: 32, noise: 0.0, train_ratio: 0.5, seed: 5 },
+        mlp: MlpSpec { hidden: vec![4], activation: ActivationKind::Tanh },
+        learning_rate: 0.5,
+        batch_size: 8,
+        seed: 5,
+    };
+    let mut trainer = Trainer::new(spec, device, 4);
+    let before = trainer.snapshot().await.expect("a snapshot before training");
+    trainer.step();
+    let after = trainer.snapshot().await.expect("a snapshot after one step");
+    assert_eq!(after.steps, 1);
+    assert!(after.train_loss.is_finite());
+    assert_ne!(before.weights, after.weights, "{}: one step left the weights unchanged", kind.id());
+    for _ in 0..20 {
+        trainer.step();
+    }
+    let later = trainer.snapshot().await.expect("a snapshot after 21 steps");
+    assert!(later.train_loss < before.train_loss, "{}: loss {} -> {}", kind.id(), before.train_loss, later.train_loss);
+}
+
+#[wasm_bindgen_test]
+async fn training_step_on_flex() {
+    a_training_step_changes_the_weights(BackendKind::Flex).await;
+}
+
+#[wasm_bindgen_test]
+async fn training_step_on_ndarray() {
+    a_training_step_changes_the_weights(BackendKind::NdArray).await;
+}
+
+#[wasm_bindgen_test]
+async fn training_step_on_webgpu() {
+    a_training_step_changes_the_weights(BackendKind::WebGpu).await;
+}

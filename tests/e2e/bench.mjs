@@ -1,0 +1,123 @@
+// Browser benchmark over the release build in dist/ (`cargo xtask bench`
+// builds it first). Prints figures; asserts nothing.
+//
+//   node tests/e2e/bench.mjs
+//
+// - training speed of the playground per CPU backend (steps/s after 8 s)
+// - size of dist/*.wasm, raw and gzip -9
+// - first paint / first contentful paint of the start page (mean of 3 loads)
+
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { distDir, launchBrowser, openPage, serveDist } from './harness.mjs';
+
+const BACKENDS = ['flex', 'ndarray'];
+const PLAYGROUND = 'demo=playground&data=circle&layers=16,16&batch=64&lr=0.03';
+const RUN_MS = 8000;
+const PAINT_LOADS = 3;
+
+function kib(bytes) {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function printTable(rows) {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log('');
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
+}
+
+async function stepsPerSecond(browser, url, backend) {
+  const page = await openPage(browser);
+  try {
+    await page.goto(`${url}/?${PLAYGROUND}&backend=${backend}`);
+    const play = page.locator('[data-testid=play]');
+    await play.waitFor({ state: 'visible', timeout: 60_000 });
+    await play.click();
+    await page.waitForTimeout(RUN_MS);
+    const text = (await page.locator('[data-testid=steps-per-second]').textContent({ timeout: 10_000 })) ?? '';
+    const value = Number.parseFloat(text.replace(/[^0-9.eE+-]/g, ''));
+    if (!Number.isFinite(value)) throw new Error(`steps-per-second reads ${JSON.stringify(text)}`);
+    return value;
+  } finally {
+    if (page.consoleErrors.length) console.log(`  (${backend}) page errors:\n    ${page.consoleErrors.join('\n    ')}`);
+    await page.close();
+  }
+}
+
+async function paintTimes(browser, url) {
+  const sums = { 'first-paint': 0, 'first-contentful-paint': 0 };
+  const counts = { 'first-paint': 0, 'first-contentful-paint': 0 };
+  for (let i = 0; i < PAINT_LOADS; i++) {
+    const page = await openPage(browser); // fresh context: cold cache
+    try {
+      await page.goto(`${url}/`, { waitUntil: 'load' });
+      await page
+        .waitForFunction(
+          () => performance.getEntriesByType('paint').some((e) => e.name === 'first-contentful-paint'),
+          null,
+          { timeout: 15_000 },
+        )
+        .catch(() => {});
+      const entries = await page.evaluate(() =>
+        performance.getEntriesByType('paint').map((e) => ({ name: e.name, startTime: e.startTime })),
+      );
+      for (const { name, startTime } of entries) {
+        if (name in sums) {
+          sums[name] += startTime;
+          counts[name] += 1;
+        }
+      }
+    } finally {
+      await page.close();
+    }
+  }
+  return Object.fromEntries(
+    Object.keys(sums).map((k) => [k, counts[k] ? sums[k] / counts[k] : undefined]),
+  );
+}
+
+async function main() {
+  const rows = [];
+
+  const wasmFiles = fs.existsSync(distDir) ? fs.readdirSync(distDir).filter((f) => f.endsWith('.wasm')) : [];
+  for (const f of wasmFiles) {
+    const buf = fs.readFileSync(path.join(distDir, f));
+    const gz = zlib.gzipSync(buf, { level: 9 }).length;
+    console.log(`wasm ${f}: ${buf.length} bytes raw, ${gz} bytes gzip -9`);
+    rows.push([`wasm ${f}`, `${buf.length} B (${kib(buf.length)}) raw, ${gz} B (${kib(gz)}) gzip -9`]);
+  }
+
+  const server = await serveDist(distDir);
+  const browser = await launchBrowser({ webgpu: false });
+  try {
+    for (const backend of BACKENDS) {
+      let figure;
+      try {
+        const sps = await stepsPerSecond(browser, server.url, backend);
+        figure = `${sps} steps/s`;
+      } catch (err) {
+        figure = `n/a (${err.message.split('\n')[0]})`;
+      }
+      console.log(`browser ${backend}: ${figure}`);
+      rows.push([`browser ${backend}`, figure]);
+    }
+
+    const paint = await paintTimes(browser, server.url);
+    for (const [name, ms] of Object.entries(paint)) {
+      const figure = ms === undefined ? 'n/a' : `${ms.toFixed(0)} ms`;
+      console.log(`${name}: ${figure} (mean of ${PAINT_LOADS} loads)`);
+      rows.push([name, figure]);
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+
+  printTable(rows);
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err.stack ?? err}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,182 @@
+// Shared helpers for the end-to-end tests (tests/e2e/*.test.mjs, run with
+// `node --test`) and the browser benchmark (bench.mjs).
+//
+// - serveDist(dir): static server over trunk's dist/ on 127.0.0.1
+// - launchBrowser({webgpu}): the system Chromium through playwright-core
+// - openPage(browser, url): a page that records console errors and requests
+// - artifactsDir / artifactPath(name): where screenshots go (gitignored)
+//
+// Nothing here downloads a browser: playwright-core drives /usr/bin/chromium
+// (override with the CHROMIUM_BIN environment variable).
+
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Repository root. */
+export const repoRoot = path.resolve(here, '..', '..');
+/** trunk's output folder (`trunk build --release`); E2E_DIST overrides it. */
+export const distDir = process.env.E2E_DIST ? path.resolve(process.env.E2E_DIST) : path.join(repoRoot, 'dist');
+/** Screenshots and other test outputs; created on demand, gitignored. */
+export const artifactsDir = path.join(here, 'artifacts');
+
+/** Path of an artifact file, creating artifactsDir if needed. */
+export function artifactPath(name) {
+  fs.mkdirSync(artifactsDir, { recursive: true });
+  return path.join(artifactsDir, name);
+}
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.webp': 'image/webp',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff2': 'font/woff2',
+  '.bin': 'application/octet-stream',
+};
+
+function mimeOf(file) {
+  return MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+}
+
+function isFile(p) {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Serve `dir` (default: dist/) over HTTP on 127.0.0.1 with an ephemeral port.
+ * A path without an extension that matches no file falls back to index.html
+ * (client-side routes); a missing path with an extension is a 404.
+ * @returns {Promise<{url: string, close: () => Promise<void>}>} url has no trailing slash.
+ */
+export async function serveDist(dir = distDir) {
+  const root = path.resolve(dir);
+  const index = path.join(root, 'index.html');
+  if (!isFile(index)) {
+    throw new Error(`serveDist: ${index} not found (run \`trunk build --release\` first)`);
+  }
+  const server = http.createServer((req, res) => {
+    const send = (status, file) => {
+      const headers = { 'Cache-Control': 'no-store' };
+      if (!file) {
+        headers['Content-Type'] = 'text/plain; charset=utf-8';
+        res.writeHead(status, headers);
+        res.end(req.method === 'HEAD' || status === 204 ? undefined : `${status}\n`);
+        return;
+      }
+      const size = fs.statSync(file).size;
+      headers['Content-Type'] = mimeOf(file);
+      headers['Content-Length'] = String(size);
+      res.writeHead(status, headers);
+      if (req.method === 'HEAD') {
+        res.end();
+      } else {
+        fs.createReadStream(file).pipe(res);
+      }
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return send(405);
+    }
+    let pathname;
+    try {
+      pathname = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+    } catch {
+      return send(400);
+    }
+    const file = path.resolve(root, '.' + path.posix.normalize(pathname));
+    if (file !== root && !file.startsWith(root + path.sep)) {
+      return send(403);
+    }
+    if (isFile(file)) return send(200, file);
+    if (isFile(path.join(file, 'index.html'))) return send(200, path.join(file, 'index.html'));
+    if (path.extname(pathname) === '') return send(200, index);
+    // Chromium asks for a favicon on every load; without one in dist/ that
+    // 404 would show up in page.consoleErrors.
+    if (pathname === '/favicon.ico') return send(204);
+    return send(404);
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const BASE_ARGS = [
+  '--no-sandbox',
+  '--headless=new',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+
+const WEBGPU_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--use-angle=swiftshader',
+  '--use-vulkan=swiftshader',
+  '--enable-features=Vulkan',
+];
+
+/** Path of the Chromium binary used by the tests. */
+export const chromiumPath = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+
+/**
+ * Launch the system Chromium headless. With `webgpu: true`, WebGPU is enabled
+ * on SwiftShader's software Vulkan (no GPU needed).
+ */
+export async function launchBrowser({ webgpu = false } = {}) {
+  if (!isFile(chromiumPath)) {
+    throw new Error(`launchBrowser: no Chromium at ${chromiumPath} (run \`cargo xtask test --prereqs-only\`)`);
+  }
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: webgpu ? [...BASE_ARGS, ...WEBGPU_ARGS] : BASE_ARGS,
+  });
+}
+
+/**
+ * A new page (in its own browser context) that records:
+ * - page.consoleErrors: console.error messages and uncaught page errors
+ * - page.requests: the URL of every request the page made
+ * When `url` is given, the page is navigated there before returning.
+ */
+export async function openPage(browser, url, { viewport = { width: 1280, height: 800 } } = {}) {
+  const page = await browser.newPage({ viewport });
+  page.consoleErrors = [];
+  page.requests = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') page.consoleErrors.push(`console.error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => page.consoleErrors.push(`pageerror: ${err.message}`));
+  page.on('request', (req) => page.requests.push(req.url()));
+  if (url) await page.goto(url);
+  return page;
+}
