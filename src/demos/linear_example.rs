@@ -45,16 +45,24 @@ fn LinearExampleDemo() -> impl IntoView {
         });
     });
 
+    // Refused at the control: a value that is no finite number never reaches the computation.
+    let on_number = move |ev: &leptos::ev::Event, label: &str, set: fn(&mut LinearExample, f32)| {
+        match event_target_value(ev).parse::<f32>() {
+            Ok(value) if value.is_finite() => example.update(|e| set(e, value)),
+            _ => failure.set(Some(format!("{label}: not a number"))),
+        }
+    };
+    let on_steps = move |ev: &leptos::ev::Event| match event_target_value(ev).parse::<usize>() {
+        Ok(n) if (1..=50).contains(&n) => steps.set(n),
+        _ => failure.set(Some("steps: 1 to 50".into())),
+    };
     let number_input = move |label: &'static str, id: &'static str, get: fn(&LinearExample) -> f32, set: fn(&mut LinearExample, f32)| {
         view! {
             <label class="number">
                 {label}
                 <input type="number" step="0.1" data-testid=id
                     prop:value=move || example.with(|e| get(e)).to_string()
-                    on:change=move |ev| match event_target_value(&ev).parse::<f32>() {
-                        Ok(value) if value.is_finite() => example.update(|e| set(e, value)),
-                        _ => failure.set(Some(format!("{label}: not a number"))),
-                    } />
+                    on:change=move |ev| on_number(&ev, label, set) />
             </label>
         }
     };
@@ -75,10 +83,7 @@ fn LinearExampleDemo() -> impl IntoView {
                 {number_input("η", "example-lr", |e| e.learning_rate, |e, v| e.learning_rate = v)}
                 <label class="number">{tr("步数", "Steps")}
                     <input type="number" min="1" max="50" data-testid="example-steps" prop:value=move || steps.get().to_string()
-                        on:change=move |ev| match event_target_value(&ev).parse::<usize>() {
-                            Ok(n) if (1..=50).contains(&n) => steps.set(n),
-                            _ => failure.set(Some("steps: 1 to 50".into())),
-                        } />
+                        on:change=move |ev| on_steps(&ev) />
                 </label>
             </div>
             {move || failure.get().map(|message| view! { <p class="notice" role="alert">{message}</p> })}

@@ -21,7 +21,12 @@ const BINARYEN_VERSION: &str = "132";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Debian packages needed by the tests: the browser and its driver for the wasm
 /// and end-to-end stages, a software Vulkan (lavapipe) for the wgpu backend.
-const APT_PACKAGES: &[&str] = &["chromium", "chromium-driver", "mesa-vulkan-drivers", "libvulkan1"];
+const APT_PACKAGES: &[&str] = &[
+    "chromium",
+    "chromium-driver",
+    "mesa-vulkan-drivers",
+    "libvulkan1",
+];
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const WASM_TEST_TIMEOUT_S: &str = "300";
 
@@ -51,6 +56,7 @@ Installs what is missing and silently skips what is already there:
                                          (cargo install, without --locked)
   - wasm-opt from npm binaryen@132       (into .tools/, never Debian's binaryen)
   - Trunk.toml, whose [tools] pins are kept in step with the above
+  - the crates in Cargo.lock (cargo fetch), since trunk builds offline
 ";
 
 const SERVE_USAGE: &str = "\
@@ -67,7 +73,7 @@ Runs `setup`, installs the test prerequisites (Debian packages chromium,
 chromium-driver, mesa-vulkan-drivers, libvulkan1 through apt-get, only those
 missing; `npm ci` in tests/e2e when its lock file changed), then the stages in
 order, stopping at the first failure:
-  native  cargo test -p lab-core --release
+  native  cargo test -p lab-core
   wasm    cargo test --target wasm32-unknown-unknown --test browser
           (headless Chromium via chromedriver, capabilities in webdriver.json)
   e2e     trunk build --release, then node --test on tests/e2e/*.test.mjs
@@ -132,7 +138,9 @@ fn dispatch(args: &[String]) -> Result {
                 None => &[][..],
                 Some((sep, tail)) if sep == "--" => tail,
                 Some((other, _)) => {
-                    return Err(format!("unexpected argument `{other}` for serve; see `cargo xtask serve --help`"));
+                    return Err(format!(
+                        "unexpected argument `{other}` for serve; see `cargo xtask serve --help`"
+                    ));
                 }
             };
             let ctx = Ctx::new()?;
@@ -158,7 +166,9 @@ fn dispatch(args: &[String]) -> Result {
 fn no_args(task: &str, rest: &[String]) -> Result {
     match rest.first() {
         None => Ok(()),
-        Some(arg) => Err(format!("unexpected argument `{arg}` for {task}; see `cargo xtask {task} --help`")),
+        Some(arg) => Err(format!(
+            "unexpected argument `{arg}` for {task}; see `cargo xtask {task} --help`"
+        )),
     }
 }
 
@@ -180,7 +190,10 @@ impl Ctx {
             .parent()
             .ok_or("xtask manifest dir has no parent")?
             .to_path_buf();
-        let mut dirs = vec![root.join(".tools/node_modules/.bin"), cargo_home().join("bin")];
+        let mut dirs = vec![
+            root.join(".tools/node_modules/.bin"),
+            cargo_home().join("bin"),
+        ];
         if let Some(path) = env::var_os("PATH") {
             dirs.extend(env::split_paths(&path));
         }
@@ -230,7 +243,8 @@ impl Ctx {
         if !lock.exists() {
             run(self.cargo().arg("generate-lockfile"))?;
         }
-        let text = fs::read_to_string(&lock).map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
+        let text = fs::read_to_string(&lock)
+            .map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
         let versions = lock_versions(&text, "wasm-bindgen");
         match versions.as_slice() {
             [one] => Ok(one.clone()),
@@ -258,14 +272,13 @@ fn lock_versions(lock: &str, package: &str) -> Vec<String> {
     let mut versions = Vec::new();
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == name_line {
-            if let Some(version) = lines
+        if line.trim() == name_line
+            && let Some(version) = lines
                 .next()
                 .and_then(|l| l.trim().strip_prefix("version = \""))
                 .and_then(|v| v.strip_suffix('"'))
-            {
-                versions.push(version.to_string());
-            }
+        {
+            versions.push(version.to_string());
         }
     }
     versions
@@ -310,7 +323,9 @@ fn run(cmd: &mut Command) -> Result {
 fn run_interactive(cmd: &mut Command) -> Result {
     let line = describe(cmd);
     println!("$ {line}");
-    let status = cmd.status().map_err(|e| format!("could not start `{line}`: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start `{line}`: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -320,7 +335,11 @@ fn run_interactive(cmd: &mut Command) -> Result {
 
 /// Stdout of a probe command, or None when it cannot start or fails.
 fn probe(cmd: &mut Command) -> Option<String> {
-    let out = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
@@ -340,17 +359,42 @@ struct Step {
 
 /// Add new setup steps (e.g. model asset conversion) here; they run in order.
 const SETUP_STEPS: &[Step] = &[
-    Step { name: "rustup target wasm32-unknown-unknown", run: step_wasm_target },
-    Step { name: "trunk", run: step_trunk },
-    Step { name: "wasm-bindgen-cli", run: step_wasm_bindgen },
-    Step { name: "wasm-opt (npm binaryen)", run: step_wasm_opt },
-    Step { name: "Trunk.toml", run: step_trunk_toml },
+    Step {
+        name: "rustup target wasm32-unknown-unknown",
+        run: step_wasm_target,
+    },
+    Step {
+        name: "trunk",
+        run: step_trunk,
+    },
+    Step {
+        name: "wasm-bindgen-cli",
+        run: step_wasm_bindgen,
+    },
+    Step {
+        name: "wasm-opt (npm binaryen)",
+        run: step_wasm_opt,
+    },
+    Step {
+        name: "Trunk.toml",
+        run: step_trunk_toml,
+    },
+    Step {
+        name: "cargo fetch",
+        run: step_cargo_fetch,
+    },
 ];
 
 /// Extra prerequisites of `test` and `bench`.
 const TEST_STEPS: &[Step] = &[
-    Step { name: "Debian test packages", run: step_apt_packages },
-    Step { name: "npm ci in tests/e2e", run: step_e2e_npm },
+    Step {
+        name: "Debian test packages",
+        run: step_apt_packages,
+    },
+    Step {
+        name: "npm ci in tests/e2e",
+        run: step_e2e_npm,
+    },
 ];
 
 fn run_steps(ctx: &Ctx, steps: &[Step]) -> Result {
@@ -385,7 +429,9 @@ fn step_trunk(ctx: &Ctx) -> Result {
         return Ok(());
     }
     header(&format!("setup: installing trunk {TRUNK_VERSION}"));
-    run(ctx.cargo().args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]))
+    run(ctx
+        .cargo()
+        .args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]))
 }
 
 fn step_wasm_bindgen(ctx: &Ctx) -> Result {
@@ -394,7 +440,9 @@ fn step_wasm_bindgen(ctx: &Ctx) -> Result {
         return Ok(());
     }
     header(&format!("setup: installing wasm-bindgen-cli {version}"));
-    run(ctx.cargo().args(["install", "wasm-bindgen-cli", "--version", &version]))
+    run(ctx
+        .cargo()
+        .args(["install", "wasm-bindgen-cli", "--version", &version]))
 }
 
 fn step_wasm_opt(ctx: &Ctx) -> Result {
@@ -407,7 +455,9 @@ fn step_wasm_opt(ctx: &Ctx) -> Result {
     if wanted(ctx) {
         return Ok(());
     }
-    header(&format!("setup: installing wasm-opt from npm binaryen@{BINARYEN_VERSION} into .tools/"));
+    header(&format!(
+        "setup: installing wasm-opt from npm binaryen@{BINARYEN_VERSION} into .tools/"
+    ));
     let tools = ctx.root.join(".tools");
     fs::create_dir_all(&tools).map_err(|e| format!("cannot create {}: {e}", tools.display()))?;
     run(ctx
@@ -419,7 +469,10 @@ fn step_wasm_opt(ctx: &Ctx) -> Result {
     if wanted(ctx) {
         Ok(())
     } else {
-        Err(format!("{} --version does not report version {BINARYEN_VERSION}", bin.display()))
+        Err(format!(
+            "{} --version does not report version {BINARYEN_VERSION}",
+            bin.display()
+        ))
     }
 }
 
@@ -477,7 +530,10 @@ fn step_trunk_toml(ctx: &Ctx) -> Result {
             section = trimmed.to_string();
         }
         let key = trimmed.split('=').next().unwrap_or("").trim();
-        match wanted_pins.iter().position(|(k, _)| section == "[tools]" && *k == key) {
+        match wanted_pins
+            .iter()
+            .position(|(k, _)| section == "[tools]" && *k == key)
+        {
             Some(i) => {
                 seen[i] = true;
                 out.push(format!("{key} = \"{}\"", wanted_pins[i].1));
@@ -512,6 +568,23 @@ fn add_missing_pins(out: &mut Vec<String>, pins: &[(&str, String); 2], seen: &mu
     }
 }
 
+/// Trunk runs cargo with `--offline` (`offline = true` in Trunk.toml), so every
+/// crate in Cargo.lock must be downloaded beforehand. Quiet when all are there.
+fn step_cargo_fetch(ctx: &Ctx) -> Result {
+    let mut cmd = ctx.cargo();
+    cmd.arg("fetch");
+    let line = describe(&cmd);
+    let status = cmd
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("could not start `{line}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("command `{line}` failed ({status})"))
+    }
+}
+
 fn step_apt_packages(ctx: &Ctx) -> Result {
     let missing: Vec<&str> = APT_PACKAGES
         .iter()
@@ -524,7 +597,10 @@ fn step_apt_packages(ctx: &Ctx) -> Result {
     if missing.is_empty() {
         return Ok(());
     }
-    header(&format!("setup: installing Debian packages {}", missing.join(" ")));
+    header(&format!(
+        "setup: installing Debian packages {}",
+        missing.join(" ")
+    ));
     if probe(ctx.cmd("dpkg-query").arg("--version")).is_none() {
         return Err(format!(
             "dpkg not found: install these packages (or their equivalents) by hand: {}",
@@ -558,7 +634,8 @@ fn step_apt_packages(ctx: &Ctx) -> Result {
 fn step_e2e_npm(ctx: &Ctx) -> Result {
     let dir = ctx.root.join("tests/e2e");
     let lock_path = dir.join("package-lock.json");
-    let lock = fs::read(&lock_path).map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
+    let lock =
+        fs::read(&lock_path).map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
     // node_modules is current when it was installed from this very lock file.
     let stamp = dir.join("node_modules/.xtask-package-lock.json");
     if fs::read(&stamp).is_ok_and(|old| old == lock) {
@@ -620,15 +697,21 @@ impl TestOptions {
                 "--quick" => quick = true,
                 "--prereqs-only" => prereqs_only = true,
                 "--only" => {
-                    let name = args.next().ok_or("--only needs a stage: native, wasm or e2e")?;
+                    let name = args
+                        .next()
+                        .ok_or("--only needs a stage: native, wasm or e2e")?;
                     let stage = Stage::ALL
                         .into_iter()
                         .find(|s| s.name() == name)
-                        .ok_or_else(|| format!("unknown stage `{name}`; stages are native, wasm, e2e"))?;
+                        .ok_or_else(|| {
+                            format!("unknown stage `{name}`; stages are native, wasm, e2e")
+                        })?;
                     only.push(stage);
                 }
                 other => {
-                    return Err(format!("unexpected argument `{other}` for test; see `cargo xtask test --help`"));
+                    return Err(format!(
+                        "unexpected argument `{other}` for test; see `cargo xtask test --help`"
+                    ));
                 }
             }
         }
@@ -637,7 +720,10 @@ impl TestOptions {
             .filter(|s| only.is_empty() || only.contains(s))
             .filter(|s| !(quick && *s == Stage::E2e))
             .collect();
-        Ok(Self { stages, prereqs_only })
+        Ok(Self {
+            stages,
+            prereqs_only,
+        })
     }
 }
 
@@ -655,8 +741,10 @@ fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
         let n = i + 1;
         let result = match stage {
             Stage::Native => {
-                header(&format!("test {n}/{total}: native (cargo test -p lab-core --release)"));
-                run(ctx.cargo().args(["test", "-p", "lab-core", "--release"]))
+                header(&format!(
+                    "test {n}/{total}: native (cargo test -p lab-core)"
+                ));
+                run(ctx.cargo().args(["test", "-p", "lab-core"]))
             }
             Stage::Wasm => {
                 header(&format!(
@@ -669,10 +757,15 @@ fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
                     .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
                     // The runner reads ./webdriver.json (cwd = the crate root,
                     // here the repository root); name it explicitly anyway.
-                    .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", ctx.root.join("webdriver.json")))
+                    .env(
+                        "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+                        ctx.root.join("webdriver.json"),
+                    ))
             }
             Stage::E2e => {
-                header(&format!("test {n}/{total}: end to end (trunk build --release, node --test tests/e2e/)"));
+                header(&format!(
+                    "test {n}/{total}: end to end (trunk build --release, node --test tests/e2e/)"
+                ));
                 e2e(ctx)
             }
         };
@@ -684,7 +777,11 @@ fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
         );
     }
     let names: Vec<&str> = opts.stages.iter().map(|s| s.name()).collect();
-    println!("\n==> all test stages passed ({}) in {:.0?}", names.join(", "), started.elapsed());
+    println!(
+        "\n==> all test stages passed ({}) in {:.0?}",
+        names.join(", "),
+        started.elapsed()
+    );
     Ok(())
 }
 
@@ -698,7 +795,11 @@ fn e2e(ctx: &Ctx) -> Result {
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(OsStr::to_str).is_some_and(|n| n.ends_with(".test.mjs")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(OsStr::to_str)
+                .is_some_and(|n| n.ends_with(".test.mjs"))
+        })
         .collect();
     files.sort();
     if files.is_empty() {
@@ -723,7 +824,9 @@ fn bench(ctx: &Ctx) -> Result {
     header("bench 1/3: trunk build --release");
     trunk_build(ctx)?;
     header("bench 2/3: native (cargo run -p lab-core --release --example bench)");
-    run(ctx.cargo().args(["run", "-p", "lab-core", "--release", "--example", "bench"]))?;
+    run(ctx
+        .cargo()
+        .args(["run", "-p", "lab-core", "--release", "--example", "bench"]))?;
     header("bench 3/3: browser (node tests/e2e/bench.mjs)");
     run(ctx.cmd("node").arg("tests/e2e/bench.mjs"))
 }
@@ -735,19 +838,27 @@ mod tests {
     #[test]
     fn reads_versions_from_lock() {
         let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n\n[[package]]\nname = \"wasm-bindgen-shared\"\nversion = \"0.2.130\"\n";
-        assert_eq!(lock_versions(lock, "wasm-bindgen"), vec!["0.2.130".to_string()]);
+        assert_eq!(
+            lock_versions(lock, "wasm-bindgen"),
+            vec!["0.2.130".to_string()]
+        );
     }
 
     #[test]
     fn parses_test_options() {
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(TestOptions::parse(&args(&[])).unwrap().stages, Stage::ALL.to_vec());
+        assert_eq!(
+            TestOptions::parse(&args(&[])).unwrap().stages,
+            Stage::ALL.to_vec()
+        );
         assert_eq!(
             TestOptions::parse(&args(&["--quick"])).unwrap().stages,
             vec![Stage::Native, Stage::Wasm]
         );
         assert_eq!(
-            TestOptions::parse(&args(&["--only", "e2e"])).unwrap().stages,
+            TestOptions::parse(&args(&["--only", "e2e"]))
+                .unwrap()
+                .stages,
             vec![Stage::E2e]
         );
         assert!(TestOptions::parse(&args(&["--only", "x"])).is_err());

@@ -7,7 +7,7 @@ use std::f32::consts::PI;
 
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
 /// What the network is asked to predict.

@@ -6,7 +6,7 @@ use burn::nn::activation::{Activation, ActivationConfig};
 use burn::nn::Linear;
 use burn::tensor::{Device, Gradients, Tensor, TensorData};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 pub const MAX_HIDDEN_LAYERS: usize = 6;
 pub const MAX_WIDTH: usize = 32;

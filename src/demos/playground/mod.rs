@@ -8,8 +8,8 @@
 mod network_view;
 mod settings;
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use lab_core::data::{DatasetKind, Point, Task};
 use lab_core::mlp::{ActivationKind, MAX_HIDDEN_LAYERS, MAX_WIDTH};
@@ -85,10 +85,10 @@ fn Playground() -> impl IntoView {
     };
     Effect::new(move |_| settings::to_url(&controls.spec.get()));
 
-    let alive = Rc::new(Cell::new(true));
+    let alive = Arc::new(AtomicBool::new(true));
     on_cleanup({
         let alive = alive.clone();
-        move || alive.set(false)
+        move || alive.store(false, Ordering::Relaxed)
     });
     spawn_local(training_loop(controls, view_state, use_backend(), alive));
 
@@ -111,12 +111,12 @@ fn Playground() -> impl IntoView {
 }
 
 /// The loop that owns the trainer; see the module comment.
-async fn training_loop(controls: Controls, view: View, backend: Backend, alive: Rc<Cell<bool>>) {
+async fn training_loop(controls: Controls, view: View, backend: Backend, alive: Arc<AtomicBool>) {
     let mut trainer: Option<Trainer> = None;
     let mut built: Option<(TrainSpec, u32, u32)> = None;
     let mut steps_per_frame = 1.0f64;
     let mut rate_window = (now_ms(), 0usize);
-    while alive.get() {
+    while alive.load(Ordering::Relaxed) {
         next_frame().await;
         let Some(active) = backend.active.get_untracked() else { continue };
         let spec = controls.spec.get_untracked();
@@ -307,16 +307,12 @@ fn DataPanel(controls: Controls) -> impl IntoView {
             <label>{tr("训练集比例 ", "Training share ")}{move || percent(spec.get().data.train_ratio)}
                 <input type="range" min="10" max="90" step="10" data-testid="ratio"
                     prop:value=move || (spec.get().data.train_ratio * 100.0).round().to_string()
-                    on:change=move |ev| if let Ok(v) = event_target_value(&ev).parse::<f32>() {
-                        spec.update(|s| s.data.train_ratio = v / 100.0)
-                    } />
+                    on:change=move |ev| if let Some(v) = percent_value(&ev) { spec.update(|s| s.data.train_ratio = v) } />
             </label>
             <label>{tr("噪声 ", "Noise ")}{move || percent(spec.get().data.noise)}
                 <input type="range" min="0" max="50" step="5" data-testid="noise"
                     prop:value=move || (spec.get().data.noise * 100.0).round().to_string()
-                    on:change=move |ev| if let Ok(v) = event_target_value(&ev).parse::<f32>() {
-                        spec.update(|s| s.data.noise = v / 100.0)
-                    } />
+                    on:change=move |ev| if let Some(v) = percent_value(&ev) { spec.update(|s| s.data.noise = v) } />
             </label>
             <button data-testid="regenerate" on:click=move |_| spec.update(|s| {
                 s.seed += 1;
@@ -347,7 +343,7 @@ fn NetworkPanel(controls: Controls, snapshot: RwSignal<Option<Snapshot>>) -> imp
         <section class="panel network-panel">
             <h2>
                 {move || spec.get().mlp.hidden.len()}{tr(" 个隐藏层", " hidden layers")}" "
-                <button data-testid="add-layer" disabled=move || spec.get().mlp.hidden.len() >= MAX_HIDDEN_LAYERS
+                <button data-testid="add-layer" disabled={move || spec.get().mlp.hidden.len() >= MAX_HIDDEN_LAYERS}
                     on:click=move |_| edit_layers(&|h| h.push(4))>"+"</button>
                 <button data-testid="remove-layer" disabled=move || spec.get().mlp.hidden.is_empty()
                     on:click=move |_| edit_layers(&|h| { h.pop(); })>"−"</button>
@@ -437,6 +433,11 @@ fn OutputPanel(controls: Controls, view_state: View) -> impl IntoView {
             <LineChart series=series x_label=Signal::derive(move || tr("步", "step")().to_string()) />
         </section>
     }
+}
+
+/// A range input's percentage as a fraction.
+fn percent_value(ev: &leptos::ev::Event) -> Option<f32> {
+    event_target_value(ev).parse::<f32>().ok().filter(|v| v.is_finite()).map(|v| v / 100.0)
 }
 
 /// The network's prediction over the input square, with the data points on top: filled by
