@@ -372,6 +372,10 @@ const SETUP_STEPS: &[Step] = &[
         run: step_wasm_bindgen,
     },
     Step {
+        name: "Node.js and npm",
+        run: step_node,
+    },
+    Step {
         name: "wasm-opt (npm binaryen)",
         run: step_wasm_opt,
     },
@@ -586,7 +590,20 @@ fn step_cargo_fetch(ctx: &Ctx) -> Result {
 }
 
 fn step_apt_packages(ctx: &Ctx) -> Result {
-    let missing: Vec<&str> = APT_PACKAGES
+    apt_install(ctx, APT_PACKAGES)
+}
+
+/// Node.js and npm (wasm-opt and the end-to-end tests come from npm): from Debian when absent.
+fn step_node(ctx: &Ctx) -> Result {
+    if probe(ctx.cmd("npm").arg("--version")).is_some() && probe(ctx.cmd("node").arg("--version")).is_some() {
+        return Ok(());
+    }
+    apt_install(ctx, &["nodejs", "npm"])
+}
+
+/// Installs those of `packages` that dpkg does not list as installed.
+fn apt_install(ctx: &Ctx, packages: &[&str]) -> Result {
+    let missing: Vec<&str> = packages
         .iter()
         .copied()
         .filter(|pkg| {

@@ -1,0 +1,246 @@
+// End to end: the 1.1 demos in headless Chromium, on the CPU backends and on WebGPU
+// (Chromium's software adapter, so tiny networks there).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { artifactPath, launchBrowser, openPage, serveDist } from './harness.mjs';
+
+let server;
+let cpuBrowser;
+let gpuBrowser;
+
+before(async () => {
+  server = await serveDist();
+  cpuBrowser = await launchBrowser({ webgpu: false });
+  gpuBrowser = await launchBrowser({ webgpu: true });
+});
+
+after(async () => {
+  await cpuBrowser?.close();
+  await gpuBrowser?.close();
+  await server?.close();
+});
+
+const byId = (id) => `[data-testid="${id}"]`;
+
+async function numberOf(page, id) {
+  const value = await page.getAttribute(byId(id), 'data-value');
+  return value === null || value === '' ? NaN : Number(value);
+}
+
+async function stepCount(page) {
+  return Number(await page.textContent(byId('step-count')));
+}
+
+async function waitForBackend(page, backend) {
+  await page.waitForSelector(`${byId('backend-status')}[data-backend="${backend}"]`, { timeout: 60_000 });
+}
+
+/** Animation frames per second the page managed over `ms`, measured inside the page. */
+async function framesPerSecond(page, ms = 2000) {
+  return page.evaluate((ms) => new Promise((resolve) => {
+    let frames = 0;
+    const start = performance.now();
+    const tick = () => {
+      frames += 1;
+      const elapsed = performance.now() - start;
+      if (elapsed < ms) requestAnimationFrame(tick);
+      else resolve((frames * 1000) / elapsed);
+    };
+    requestAnimationFrame(tick);
+  }), ms);
+}
+
+function assertNoConsoleErrors(page) {
+  assert.deepEqual(page.consoleErrors, [], `console errors: ${page.consoleErrors.join('\n')}`);
+}
+
+describe('playground on the CPU', () => {
+  for (const backend of ['flex', 'ndarray']) {
+    test(`trains on ${backend}: loss falls, accuracy rises, the page keeps 30 fps`, async () => {
+      const page = await openPage(cpuBrowser, `${server.url}/?demo=playground&data=circle&layers=8,8&act=tanh&lr=0.1&batch=16&backend=${backend}&lang=en`);
+      await waitForBackend(page, backend);
+      await page.waitForFunction(() => document.querySelector('[data-testid="train-loss"]')?.dataset.value);
+      const loss0 = await numberOf(page, 'train-loss');
+      const accuracy0 = await numberOf(page, 'test-accuracy');
+      assert.ok(loss0 > 0.3, `an untrained network's loss should be large, got ${loss0}`);
+
+      await page.click(byId('play'));
+      const fps = await framesPerSecond(page);
+      console.log(`# ${backend}: ${fps.toFixed(1)} frames/s while training`);
+      assert.ok(fps >= 30, `only ${fps.toFixed(1)} frames per second while training`);
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) > 600, null, { timeout: 60_000 });
+      await page.click(byId('play'));
+
+      const loss1 = await numberOf(page, 'train-loss');
+      const accuracy1 = await numberOf(page, 'test-accuracy');
+      assert.ok(loss1 < loss0 * 0.5, `train loss ${loss0} -> ${loss1}`);
+      assert.ok(accuracy1 > accuracy0 && accuracy1 >= 0.9, `test accuracy ${accuracy0} -> ${accuracy1}`);
+      assert.ok(Number(await page.textContent(byId('steps-per-second'))) >= 0);
+      await page.screenshot({ path: artifactPath(`playground-${backend}.png`), fullPage: true });
+      assertNoConsoleErrors(page);
+      await page.close();
+    });
+  }
+
+  test('the URL carries the whole setup and a link reproduces it', async () => {
+    const page = await openPage(cpuBrowser, `${server.url}/?demo=playground&backend=flex`);
+    await waitForBackend(page, 'flex');
+    await page.click(byId('dataset-xor'));
+    await page.selectOption(byId('lr'), '0.03');
+    await page.selectOption(byId('activation'), 'relu');
+    await page.selectOption(byId('batch'), '32');
+    await page.click(byId('add-layer'));
+    await page.click(byId('layer-0-plus'));
+    await page.click(byId('regenerate'));
+    const link = page.url();
+    const query = new URL(link).searchParams;
+    assert.equal(query.get('data'), 'xor');
+    assert.equal(query.get('lr'), '0.03');
+    assert.equal(query.get('layers'), '9,8,4');
+
+    const copy = await openPage(cpuBrowser, link);
+    await waitForBackend(copy, 'flex');
+    assert.match(await copy.getAttribute(byId('dataset-xor'), 'class'), /selected/);
+    assert.equal(await copy.inputValue(byId('lr')), '0.03');
+    assert.equal(await copy.inputValue(byId('activation')), 'relu');
+    assert.equal(await copy.inputValue(byId('batch')), '32');
+    assert.deepEqual(
+      await Promise.all([0, 1, 2].map((i) => copy.textContent(byId(`layer-${i}-width`)))),
+      ['9', '8', '4'],
+    );
+    // Same seed, same data and initial weights: the untrained losses agree exactly.
+    await copy.waitForFunction(() => document.querySelector('[data-testid="train-loss"]')?.dataset.value);
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-loss"]')?.dataset.value);
+    assert.equal(await numberOf(copy, 'train-loss'), await numberOf(page, 'train-loss'));
+    assertNoConsoleErrors(page);
+    assertNoConsoleErrors(copy);
+    await page.close();
+    await copy.close();
+  });
+
+  test('an invalid link is refused at the control with a message, not a panic', async () => {
+    const page = await openPage(cpuBrowser, `${server.url}/?demo=playground&backend=flex&lr=NaN&layers=99&lang=en`);
+    await waitForBackend(page, 'flex');
+    const notice = await page.textContent('[role="alert"]');
+    assert.match(notice, /lr=NaN/);
+    assert.match(notice, /layers=99/);
+    assert.equal(await page.inputValue(byId('lr')), '0.1');
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+
+  test('a diverging run pauses with a clear message and resets', async () => {
+    const page = await openPage(cpuBrowser, `${server.url}/?demo=playground&data=regression&act=relu&lr=30&backend=flex&lang=en`);
+    await waitForBackend(page, 'flex');
+    await page.click(byId('play'));
+    const status = await page.waitForSelector(byId('status'), { timeout: 30_000 });
+    assert.match(await status.textContent(), /diverged/);
+    assert.equal(await page.getAttribute(byId('play'), 'aria-label'), 'play', 'training paused');
+    await page.click(byId('status-reset'));
+    await page.waitForSelector(byId('status'), { state: 'detached' });
+    assert.equal(await stepCount(page), 0);
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+
+  test('auto falls back to the CPU when the browser has no WebGPU, and says why', async () => {
+    const page = await openPage(cpuBrowser, `${server.url}/?demo=playground&backend=auto&lang=en`);
+    await waitForBackend(page, 'flex');
+    assert.match(await page.textContent(byId('backend-status')), /no WebGPU/);
+    await page.selectOption(byId('backend-select'), 'webgpu');
+    await page.waitForFunction(() => /unavailable/.test(document.querySelector('[data-testid="backend-status"]').textContent));
+    assert.equal(await page.getAttribute(byId('backend-status'), 'data-backend'), 'flex');
+    await page.click(byId('step'));
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 1);
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+
+  test('language switch, embed mode and navigation', async () => {
+    const page = await openPage(cpuBrowser, `${server.url}/?demo=playground&backend=flex`);
+    await waitForBackend(page, 'flex');
+    assert.match(await page.textContent('h1'), /神经网络游乐场/);
+    await page.click(byId('lang-toggle'));
+    assert.match(await page.textContent('h1'), /Neural network playground/);
+    assert.equal(new URL(page.url()).searchParams.get('lang'), 'en');
+    await page.click(byId('nav-linear'));
+    await page.waitForSelector('[data-demo="linear"]');
+    assert.match(await page.textContent('h1'), /article's example/);
+
+    const embedded = await openPage(cpuBrowser, `${server.url}/?demo=playground&embed=1&backend=flex`);
+    await waitForBackend(embedded, 'flex');
+    assert.equal(await embedded.$$eval('nav', (navs) => navs.length), 0);
+    assert.equal(await embedded.$$eval('[data-demo="playground"]', (d) => d.length), 1);
+    assertNoConsoleErrors(page);
+    assertNoConsoleErrors(embedded);
+    await page.close();
+    await embedded.close();
+  });
+});
+
+describe("the article's example", () => {
+  test('every step equals the formulas, also after editing the inputs', async () => {
+    const page = await openPage(cpuBrowser, `${server.url}/?demo=linear&backend=flex&lang=en`);
+    await waitForBackend(page, 'flex');
+    assert.match(await page.textContent(byId('shape-error')), /\(2,1\) and \(2,1\) not aligned/);
+
+    const check = async (x, y, lr, steps) => {
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="example-row"]').length === n, steps);
+      const rows = await page.$$eval('[data-testid="example-row"]', (trs) => trs.map((tr) => Object.fromEntries(
+        Object.entries(tr.dataset).filter(([k]) => k !== 'testid').map(([k, v]) => [k, Number(v)]),
+      )));
+      let w = [rows[0].w1, rows[0].w2];
+      for (const row of rows) {
+        const output = x[0] * w[0] + x[1] * w[1];
+        const error = output - y;
+        const close = (a, b, what) => assert.ok(Math.abs(a - b) < 1e-5, `${what}: page ${a}, formula ${b}`);
+        close(row.w1, w[0], 'w1');
+        close(row.w2, w[1], 'w2');
+        close(row.output, output, 'ŷ');
+        close(row.error, error, 'e');
+        close(row.loss, 0.5 * error * error, 'L');
+        close(row.g1, error * x[0], '∂L/∂w1');
+        close(row.g2, error * x[1], '∂L/∂w2');
+        close(row.next1, w[0] - lr * error * x[0], 'w1 update');
+        close(row.next2, w[1] - lr * error * x[1], 'w2 update');
+        w = [row.next1, row.next2];
+      }
+      return rows;
+    };
+    const rows = await check([1, 2], 1, 0.1, 5);
+    assert.ok(rows[4].loss < rows[0].loss, 'the loss falls');
+
+    await page.fill(byId('example-x1'), '3');
+    await page.dispatchEvent(byId('example-x1'), 'change');
+    await page.fill(byId('example-steps'), '8');
+    await page.dispatchEvent(byId('example-steps'), 'change');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="example-row"]').dataset.g1) !== -1.1 * 1);
+    await check([3, 2], 1, 0.1, 8);
+
+    await page.fill(byId('example-lr'), 'abc');
+    await page.dispatchEvent(byId('example-lr'), 'change');
+    await page.waitForSelector('[role="alert"]');
+    await page.screenshot({ path: artifactPath('linear-example.png'), fullPage: true });
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+});
+
+describe('playground on WebGPU', () => {
+  test('auto picks WebGPU when an adapter exists, and training lowers the loss', async () => {
+    const page = await openPage(gpuBrowser, `${server.url}/?demo=playground&data=gauss&layers=4&act=tanh&lr=0.3&batch=8&n=40&backend=auto&lang=en`);
+    await waitForBackend(page, 'webgpu');
+    assert.match(await page.textContent(byId('backend-status')), /adapter was found/);
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-loss"]')?.dataset.value, null, { timeout: 60_000 });
+    const loss0 = await numberOf(page, 'train-loss');
+    await page.click(byId('play'));
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 40, null, { timeout: 120_000 });
+    await page.click(byId('play'));
+    const loss1 = await numberOf(page, 'train-loss');
+    assert.ok(loss1 < loss0, `train loss ${loss0} -> ${loss1} on WebGPU`);
+    assert.equal(await page.getAttribute(byId('backend-status'), 'data-backend'), 'webgpu', 'no fallback happened');
+    await page.screenshot({ path: artifactPath('playground-webgpu.png'), fullPage: true });
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+});
