@@ -89,6 +89,8 @@ fn DemoView(demo: &'static Demo) -> impl IntoView {
 fn BackendPicker() -> impl IntoView {
     let backend = expect_context::<Backend>();
     let lang = crate::i18n::use_lang();
+    let auto = tr("自动", "Auto");
+    let opening = tr("正在打开设备…", "Opening the device…");
     let choices = [BackendChoice::Auto]
         .into_iter()
         .chain(BackendKind::ALL.map(BackendChoice::Fixed))
@@ -104,7 +106,7 @@ fn BackendPicker() -> impl IntoView {
                 }>
                     {choices.into_iter().map(|choice| {
                         let label = move || match choice {
-                            BackendChoice::Auto => tr("自动", "Auto")().to_string(),
+                            BackendChoice::Auto => auto().to_string(),
                             BackendChoice::Fixed(kind) => display_name(kind).to_string(),
                         };
                         view! {
@@ -117,7 +119,7 @@ fn BackendPicker() -> impl IntoView {
                 data-backend=move || backend.active.get().map(|a| a.kind.id()).unwrap_or("")>
                 {move || match backend.active.get() {
                     Some(active) => active.describe(lang.get()),
-                    None => tr("正在打开设备…", "Opening the device…")().to_string(),
+                    None => opening().to_string(),
                 }}
             </span>
         </div>

@@ -39,7 +39,8 @@ impl BackendChoice {
 pub enum Reason {
     Picked,
     AutoFoundGpu,
-    AutoNoWebGpu,
+    /// Auto found no usable WebGPU; the detail says what was missing.
+    AutoNoWebGpu(String),
     GpuUnavailable(String),
     GpuLost(String),
 }
@@ -60,9 +61,9 @@ impl ActiveBackend {
         let (zh, en) = match &self.reason {
             Reason::Picked => (format!("运行于 {name}（手动选择）"), format!("Running on {name} (your choice)")),
             Reason::AutoFoundGpu => (format!("运行于 {name}（自动：找到 WebGPU 适配器）"), format!("Running on {name} (auto: a WebGPU adapter was found)")),
-            Reason::AutoNoWebGpu => (
-                format!("运行于 {name}（自动：此浏览器没有 WebGPU，改用更快的 CPU 后端）"),
-                format!("Running on {name} (auto: this browser has no WebGPU, so the faster CPU backend)"),
+            Reason::AutoNoWebGpu(why) => (
+                format!("运行于 {name}（自动：此浏览器没有可用的 WebGPU（{why}），改用更快的 CPU 后端）"),
+                format!("Running on {name} (auto: no WebGPU here ({why}), so the faster CPU backend)"),
             ),
             Reason::GpuUnavailable(why) => (
                 format!("运行于 {name}：WebGPU 不可用（{why}），已改用 CPU"),
@@ -137,16 +138,16 @@ async fn open(choice: BackendChoice) -> (BackendKind, Device, Reason) {
             let device = kind.open().await.expect("CPU backends always open");
             return (kind, device, Reason::Picked);
         }
-        BackendChoice::Auto if !frame::has_webgpu() => Err(Reason::AutoNoWebGpu),
-        _ if !frame::has_webgpu() => Err(Reason::GpuUnavailable("navigator.gpu is missing".into())),
-        _ => BackendKind::WebGpu.open().await.map_err(Reason::GpuUnavailable),
+        _ if !frame::has_webgpu() => Err("navigator.gpu is missing".to_string()),
+        _ => BackendKind::WebGpu.open().await,
     };
     match gpu {
         Ok(device) => {
             let reason = if choice == BackendChoice::Auto { Reason::AutoFoundGpu } else { Reason::Picked };
             (BackendKind::WebGpu, device, reason)
         }
-        Err(reason) => {
+        Err(why) => {
+            let reason = if choice == BackendChoice::Auto { Reason::AutoNoWebGpu(why) } else { Reason::GpuUnavailable(why) };
             let device = PREFERRED_CPU.open().await.expect("CPU backends always open");
             (PREFERRED_CPU, device, reason)
         }

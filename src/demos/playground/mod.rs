@@ -390,9 +390,11 @@ fn OutputPanel(controls: Controls, view_state: View) -> impl IntoView {
         });
     });
     let metric = |value: Option<f32>| value.map_or("–".to_string(), |v| format!("{:.1}%", v * 100.0));
+    let lang = use_lang();
+    let step_label = tr("步", "step");
     let series = Signal::derive(move || {
         let history = view_state.history.get();
-        let lang = use_lang().get();
+        let lang = lang.get();
         vec![
             Series {
                 name: Text::new("训练损失", "train loss").get(lang).into(),
@@ -430,7 +432,7 @@ fn OutputPanel(controls: Controls, view_state: View) -> impl IntoView {
                     on:change=move |ev| show_test.set(event_target_checked(&ev)) />
                 {tr("显示测试数据", "Show test data")}
             </label>
-            <LineChart series=series x_label=Signal::derive(move || tr("步", "step")().to_string()) />
+            <LineChart series=series x_label=Signal::derive(move || step_label().to_string()) />
         </section>
     }
 }
