@@ -36,25 +36,30 @@ fn LinearExampleDemo() -> impl IntoView {
         let Some(active) = backend.active.get() else { return };
         spawn_local(async move {
             match example.run(steps, &active.device).await {
-                Ok(rows) => {
-                    failure.set(None);
-                    history.set(rows);
-                }
+                Ok(rows) => history.set(rows),
                 Err(error) => failure.set(Some(error)),
             }
         });
     });
 
+    let not_a_number = tr("不是有限的数字，已忽略", "not a finite number, ignored");
+    let steps_range = tr("步数须在 1 到 50 之间", "steps must be 1 to 50");
     // Refused at the control: a value that is no finite number never reaches the computation.
     let on_number = move |ev: &leptos::ev::Event, label: &str, set: fn(&mut LinearExample, f32)| {
         match event_target_value(ev).parse::<f32>() {
-            Ok(value) if value.is_finite() => example.update(|e| set(e, value)),
-            _ => failure.set(Some(format!("{label}: not a number"))),
+            Ok(value) if value.is_finite() => {
+                failure.set(None);
+                example.update(|e| set(e, value));
+            }
+            _ => failure.set(Some(format!("{label}: {}", not_a_number()))),
         }
     };
     let on_steps = move |ev: &leptos::ev::Event| match event_target_value(ev).parse::<usize>() {
-        Ok(n) if (1..=50).contains(&n) => steps.set(n),
-        _ => failure.set(Some("steps: 1 to 50".into())),
+        Ok(n) if (1..=50).contains(&n) => {
+            failure.set(None);
+            steps.set(n);
+        }
+        _ => failure.set(Some(steps_range().to_string())),
     };
     let number_input = move |label: &'static str, id: &'static str, get: fn(&LinearExample) -> f32, set: fn(&mut LinearExample, f32)| {
         view! {

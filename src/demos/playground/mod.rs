@@ -210,8 +210,8 @@ fn TopBar(controls: Controls, view_state: View) -> impl IntoView {
                 on:click=move |_| controls.running.update(|r| *r = !*r)>
                 {move || if controls.running.get() { "⏸" } else { "▶" }}
             </button>
-            <button data-testid="step" title="step" on:click=move |_| controls.pending_steps.update(|n| *n += 1)>"⏭"</button>
-            <button data-testid="reset" title="reset" on:click=move |_| {
+            <button data-testid="step" title=tr("单步", "one step") on:click=move |_| controls.pending_steps.update(|n| *n += 1)>"+1"</button>
+            <button data-testid="reset" title=tr("重置", "reset") on:click=move |_| {
                 controls.running.set(false);
                 controls.resets.update(|n| *n += 1);
             }>"↺"</button>
