@@ -243,4 +243,31 @@ describe('playground on WebGPU', () => {
     assertNoConsoleErrors(page);
     await page.close();
   });
+
+  test('a lost GPU device moves training to the CPU with its weights, and says so', async () => {
+    const page = await gpuBrowser.newPage();
+    page.consoleErrors = [];
+    page.on('pageerror', (error) => page.consoleErrors.push(String(error)));
+    // Keep a handle on every GPUDevice the page creates, so the test can destroy it: a real loss.
+    await page.addInitScript(() => {
+      window.__devices = [];
+      const request = GPUAdapter.prototype.requestDevice;
+      GPUAdapter.prototype.requestDevice = async function (...args) {
+        const device = await request.apply(this, args);
+        window.__devices.push(device);
+        return device;
+      };
+    });
+    await page.goto(`${server.url}/?demo=playground&data=gauss&layers=4&act=tanh&lr=0.3&batch=8&n=40&backend=webgpu&lang=en`);
+    await waitForBackend(page, 'webgpu');
+    await page.click(byId('play'));
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 10, null, { timeout: 120_000 });
+    const before = await stepCount(page);
+    await page.evaluate(() => window.__devices.forEach((device) => device.destroy()));
+    await waitForBackend(page, 'flex');
+    assert.match(await page.textContent(byId('backend-status')), /GPU device was lost/);
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="step-count"]').textContent) > n + 50, before, { timeout: 60_000 });
+    assert.deepEqual(page.consoleErrors, [], `page errors: ${page.consoleErrors.join('\n')}`);
+    await page.close();
+  });
 });

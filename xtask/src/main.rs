@@ -89,7 +89,7 @@ Usage: cargo xtask bench
 
 Runs `setup` and the test prerequisites, builds the site (`trunk build
 --release`), then prints figures from:
-  cargo run -p lab-core --release --example bench    (native steps/s)
+  cargo run -p lab-core --example bench              (native steps/s)
   node tests/e2e/bench.mjs     (browser steps/s, wasm size, first paint)
 ";
 
@@ -840,10 +840,10 @@ fn bench(ctx: &Ctx) -> Result {
     run_steps(ctx, TEST_STEPS)?;
     header("bench 1/3: trunk build --release");
     trunk_build(ctx)?;
-    header("bench 2/3: native (cargo run -p lab-core --release --example bench)");
+    header("bench 2/3: native (cargo run -p lab-core --example bench)");
     run(ctx
         .cargo()
-        .args(["run", "-p", "lab-core", "--release", "--example", "bench"]))?;
+        .args(["run", "-p", "lab-core", "--example", "bench"]))?;
     header("bench 3/3: browser (node tests/e2e/bench.mjs)");
     run(ctx.cmd("node").arg("tests/e2e/bench.mjs"))
 }

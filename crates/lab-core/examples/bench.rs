@@ -1,8 +1,9 @@
 //! Prints training steps per second of the benchmark network (2-16-16-1, batch 64, circle data)
 //! on each backend, natively. Figures only: nothing is asserted.
 //!
-//! `cargo run -p lab-core --release --example bench` (or `cargo xtask bench`, which adds the
-//! browser figures).
+//! `cargo run -p lab-core --example bench` (or `cargo xtask bench`, which adds the browser
+//! figures). It runs in the dev profile, whose burn and lab-core code is built at opt-level 2
+//! (Cargo.toml), so it reuses the test build instead of a separate fat-LTO native build.
 
 use std::time::Instant;
 
@@ -22,7 +23,8 @@ fn main() {
         batch_size: 64,
         seed: 1,
     };
-    println!("native training, 2-16-16-1, batch 64, {STEPS} steps after {WARM_UP} warm-up steps");
+    let profile = if cfg!(debug_assertions) { "dev profile, opt-level 2" } else { "release profile" };
+    println!("native training ({profile}), 2-16-16-1, batch 64, {STEPS} steps after {WARM_UP} warm-up steps");
     for kind in BackendKind::ALL {
         let device = match pollster::block_on(kind.open()) {
             Ok(device) => device,

@@ -116,9 +116,14 @@ async fn training_loop(controls: Controls, view: View, backend: Backend, alive: 
     let mut built: Option<(TrainSpec, u32, u32)> = None;
     let mut steps_per_frame = 1.0f64;
     let mut rate_window = (now_ms(), 0usize);
+    // A device that failed is not stepped again while the switch to the CPU is under way.
+    let mut failed_generation = None;
     while alive.load(Ordering::Relaxed) {
         next_frame().await;
         let Some(active) = backend.active.get_untracked() else { continue };
+        if failed_generation == Some(active.generation) {
+            continue;
+        }
         let spec = controls.spec.get_untracked();
         let resets = controls.resets.get_untracked();
         let key = (spec.clone(), resets, active.generation);
@@ -128,8 +133,8 @@ async fn training_loop(controls: Controls, view: View, backend: Backend, alive: 
             let same_run = built.as_ref().is_some_and(|(s, r, _)| *s == spec && *r == resets);
             let resumed = match (&trainer, view.snapshot.get_untracked()) {
                 // Only the device changed: carry the weights over instead of starting again.
-                (Some(old), Some(last)) if same_run => {
-                    Some(Trainer::resume(spec.clone(), active.device.clone(), GRID, &last.weights, old.steps()))
+                (Some(_), Some(last)) if same_run => {
+                    Some(Trainer::resume(spec.clone(), active.device.clone(), GRID, &last.weights, last.steps))
                 }
                 _ => None,
             };
@@ -177,7 +182,10 @@ async fn training_loop(controls: Controls, view: View, backend: Backend, alive: 
                 controls.running.set(false);
                 view.status.set(Status::Diverged(step));
             }
-            Err(TrainError::Device(why)) if active.kind.is_gpu() => backend.report_gpu_lost(why),
+            Err(TrainError::Device(why)) if active.kind.is_gpu() => {
+                failed_generation = Some(active.generation);
+                backend.report_gpu_lost(why);
+            }
             Err(TrainError::Device(why)) => {
                 controls.running.set(false);
                 view.status.set(Status::Failed(why));
