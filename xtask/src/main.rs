@@ -306,23 +306,24 @@ fn describe(cmd: &Command) -> String {
 
 /// Runs a command with inherited stdio; fails with the command line and status.
 fn run(cmd: &mut Command) -> Result {
-    let line = describe(cmd);
-    println!("$ {line}");
-    let status = cmd
-        .stdin(Stdio::null())
-        .status()
-        .map_err(|e| format!("could not start `{line}`: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("command `{line}` failed ({status})"))
-    }
+    execute(cmd, true, false)
 }
 
 /// Like `run`, but keeps stdin attached (for interactive tasks like serve).
 fn run_interactive(cmd: &mut Command) -> Result {
+    execute(cmd, true, true)
+}
+
+/// Runs `cmd` with inherited output. `echo` prints the command line first; `interactive` keeps
+/// stdin attached instead of closing it.
+fn execute(cmd: &mut Command, echo: bool, interactive: bool) -> Result {
     let line = describe(cmd);
-    println!("$ {line}");
+    if echo {
+        println!("$ {line}");
+    }
+    if !interactive {
+        cmd.stdin(Stdio::null());
+    }
     let status = cmd
         .status()
         .map_err(|e| format!("could not start `{line}`: {e}"))?;
@@ -575,18 +576,7 @@ fn add_missing_pins(out: &mut Vec<String>, pins: &[(&str, String); 2], seen: &mu
 /// Trunk runs cargo with `--offline` (`offline = true` in Trunk.toml), so every
 /// crate in Cargo.lock must be downloaded beforehand. Quiet when all are there.
 fn step_cargo_fetch(ctx: &Ctx) -> Result {
-    let mut cmd = ctx.cargo();
-    cmd.arg("fetch");
-    let line = describe(&cmd);
-    let status = cmd
-        .stdin(Stdio::null())
-        .status()
-        .map_err(|e| format!("could not start `{line}`: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("command `{line}` failed ({status})"))
-    }
+    execute(ctx.cargo().arg("fetch"), false, false)
 }
 
 fn step_apt_packages(ctx: &Ctx) -> Result {
