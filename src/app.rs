@@ -20,7 +20,7 @@ pub fn App() -> impl IntoView {
     let demo = requested.as_deref().and_then(demos::find);
     let embed = url::query("embed").as_deref() == Some("1");
     let unknown = requested.filter(|_| demo.is_none());
-    let demo = demo.unwrap_or(&DEMOS[DEMOS.len() - 1]);
+    let demo = demo.or_else(|| demos::find("playground")).unwrap_or(&DEMOS[0]);
 
     view! {
         <div class="app" class:embed=embed>

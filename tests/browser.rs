@@ -19,6 +19,7 @@ async fn a_training_step_changes_the_weights(kind: BackendKind) {
         learning_rate: 0.5,
         batch_size: 8,
         seed: 5,
+        ..Default::default()
     };
     let mut trainer = Trainer::new(spec, device, 4);
     let before = trainer.snapshot().await.expect("a snapshot before training");

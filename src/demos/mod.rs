@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::i18n::Text;
 
 pub mod linear_example;
+pub mod optimizer_race;
 pub mod playground;
 
 /// One demo: its URL id, where it sits in the article, and its view.
@@ -19,7 +20,7 @@ pub struct Demo {
     pub view: fn() -> AnyView,
 }
 
-pub static DEMOS: &[Demo] = &[linear_example::DEMO, playground::DEMO];
+pub static DEMOS: &[Demo] = &[linear_example::DEMO, playground::DEMO, optimizer_race::DEMO];
 
 pub fn find(id: &str) -> Option<&'static Demo> {
     DEMOS.iter().find(|demo| demo.id == id)

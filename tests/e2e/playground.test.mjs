@@ -271,3 +271,30 @@ describe('playground on WebGPU', () => {
     await page.close();
   });
 });
+
+describe('the optimizer race (1.2)', () => {
+  test('four optimizers race from the same start; curves, speeds and a winner appear', async () => {
+    const page = await openPage(cpuBrowser, `${server.url}/?demo=optimizers&backend=flex&finish=300&lang=en`);
+    await waitForBackend(page, 'flex');
+    assert.equal(await page.$$eval(byId('race-run'), (rows) => rows.length), 4);
+    await page.click(byId('race-play'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="race-winner"]').textContent.includes('Winner'), null, { timeout: 120_000 });
+    const losses = await Promise.all([0, 1, 2, 3].map((i) => page.textContent(byId(`race-test-loss-${i}`))));
+    for (const loss of losses) assert.ok(Number(loss) > 0 && Number(loss) < 0.7, `final test loss ${loss}`);
+    const speeds = await Promise.all([0, 1, 2, 3].map((i) => page.textContent(byId(`race-speed-${i}`))));
+    for (const speed of speeds) assert.ok(Number(speed) > 0, `steps/s ${speed}`);
+    const curves = await page.$$eval('.race polyline', (lines) => lines.map((l) => l.getAttribute('points').split(' ').length));
+    assert.equal(curves.length, 4);
+    for (const points of curves) assert.ok(points >= 10, `a curve with ${points} points`);
+    const best = Math.min(...losses.map(Number));
+    assert.match(await page.textContent(byId('race-winner')), new RegExp(best.toFixed(4)));
+
+    // A hyper-parameter that makes no sense is refused at the control.
+    await page.fill(byId('race-2-0'), '1.5');
+    await page.dispatchEvent(byId('race-2-0'), 'change');
+    assert.match(await page.textContent('[role="alert"]'), /beta 1/);
+    await page.screenshot({ path: artifactPath('optimizer-race.png'), fullPage: true });
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+});

@@ -22,6 +22,7 @@ fn main() {
         learning_rate: 0.03,
         batch_size: 64,
         seed: 1,
+        ..Default::default()
     };
     let profile = if cfg!(debug_assertions) { "dev profile, opt-level 2" } else { "release profile" };
     println!("native training ({profile}), 2-16-16-1, batch 64, {STEPS} steps after {WARM_UP} warm-up steps");

@@ -10,4 +10,5 @@ pub mod backend;
 pub mod data;
 pub mod linear_example;
 pub mod mlp;
+pub mod optim;
 pub mod train;

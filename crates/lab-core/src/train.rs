@@ -1,9 +1,9 @@
-//! The playground's trainer: minibatch gradient descent on a dense network, with a snapshot of
-//! everything the page draws read back from the device in one transfer.
+//! The playground's trainer: minibatch training of a dense network by one of burn's optimizers,
+//! with a snapshot of everything the page draws read back from the device in one transfer.
 
 use burn::module::Module;
 use burn::nn::loss::{BinaryCrossEntropyLossConfig, MseLoss, Reduction};
-use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -11,6 +11,7 @@ use rand::SeedableRng;
 
 use crate::data::{self, DataSpec, Point, Split, Task};
 use crate::mlp::{LayerWeights, Mlp, MlpSpec};
+use crate::optim::OptimizerSpec;
 
 /// Everything that determines a training run; equal specs train identically on a backend.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +20,9 @@ pub struct TrainSpec {
     pub mlp: MlpSpec,
     pub learning_rate: f64,
     pub batch_size: usize,
+    /// The optimizer and its hyper-parameters; the learning rate above is passed to it at
+    /// every step.
+    pub optimizer: OptimizerSpec,
     /// Seed of the initial weights and of the batch order.
     pub seed: u64,
 }
@@ -30,6 +34,7 @@ impl Default for TrainSpec {
             mlp: MlpSpec { hidden: vec![8, 8], activation: crate::mlp::ActivationKind::Tanh },
             learning_rate: 0.1,
             batch_size: 16,
+            optimizer: OptimizerSpec::Sgd,
             seed: 1,
         }
     }
@@ -39,6 +44,7 @@ impl TrainSpec {
     /// Refuses settings no run can use, with a message for the visitor.
     pub fn check(&self) -> Result<(), String> {
         self.mlp.check()?;
+        self.optimizer.check()?;
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(format!("learning rate must be a positive number, not {}", self.learning_rate));
         }
@@ -117,7 +123,8 @@ impl Trainer {
         Self::with_model(spec, device, grid_resolution, model)
     }
 
-    /// A trainer that continues from `weights`, e.g. on a CPU after the GPU was lost.
+    /// A trainer that continues from `weights`, e.g. on a CPU after the GPU was lost. The
+    /// optimizer starts afresh: its state (momentum, moment estimates) is not carried over.
     pub fn resume(spec: TrainSpec, device: Device, grid_resolution: usize, weights: &[LayerWeights], steps: usize) -> Self {
         let model = Mlp::from_weights(&spec.mlp, weights, &device);
         let mut trainer = Self::with_model(spec, device, grid_resolution, model);
@@ -134,7 +141,7 @@ impl Trainer {
         let eval_inputs = inputs_tensor(&eval_points, &device.clone().inner());
         Self {
             task: spec.data.kind.task(),
-            optimizer: SgdConfig::new().init(),
+            optimizer: spec.optimizer.build(),
             batch_rng: StdRng::seed_from_u64(spec.seed ^ 0x5eed_ba7c),
             order: (0..split.train.len()).collect(),
             cursor: usize::MAX,
@@ -176,7 +183,7 @@ impl Trainer {
         points
     }
 
-    /// One gradient-descent step on the next minibatch. Nothing is read back, so on a GPU the
+    /// One optimizer step on the next minibatch. Nothing is read back, so on a GPU the
     /// work is only queued and many steps can be issued within one frame.
     pub fn step(&mut self) {
         let batch = self.next_batch();

@@ -14,6 +14,7 @@ fn run(kind: BackendKind) -> Snapshot {
         learning_rate: 0.1,
         batch_size: 32,
         seed: 11,
+        ..Default::default()
     };
     let mut trainer = Trainer::new(spec, common::device(kind), 8);
     for _ in 0..50 {

@@ -14,6 +14,7 @@ fn trained(kind: DatasetKind, steps: usize) -> lab_core::train::Snapshot {
         learning_rate: 0.3,
         batch_size: 16,
         seed: 3,
+        ..Default::default()
     };
     spec.check().expect("a valid spec");
     let mut trainer = Trainer::new(spec, common::device(BackendKind::Flex), 8);
