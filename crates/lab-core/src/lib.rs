@@ -8,6 +8,7 @@
 
 pub mod backend;
 pub mod data;
+pub mod landscape;
 pub mod linear_example;
 pub mod mlp;
 pub mod optim;
