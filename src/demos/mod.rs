@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::i18n::Text;
 
+pub mod landscape;
 pub mod linear_example;
 pub mod optimizer_race;
 pub mod playground;
@@ -20,7 +21,7 @@ pub struct Demo {
     pub view: fn() -> AnyView,
 }
 
-pub static DEMOS: &[Demo] = &[linear_example::DEMO, playground::DEMO, optimizer_race::DEMO];
+pub static DEMOS: &[Demo] = &[linear_example::DEMO, playground::DEMO, optimizer_race::DEMO, landscape::DEMO];
 
 pub fn find(id: &str) -> Option<&'static Demo> {
     DEMOS.iter().find(|demo| demo.id == id)

@@ -2,8 +2,7 @@
 //! batches, trained side by side by up to five optimizers; loss curves overlaid, steps per
 //! second per run, and a winner by test loss at the finish line.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use lab_core::data::{DataSpec, DatasetKind};
 use lab_core::mlp::{ActivationKind, MlpSpec};
@@ -15,7 +14,7 @@ use leptos::task::spawn_local;
 use crate::demos::Demo;
 use crate::i18n::{tr, use_lang, Lang, Text};
 use crate::runtime::backend::use_backend;
-use crate::runtime::frame::{next_frame, now_ms};
+use crate::runtime::frame::{mounted_flag, next_frame, now_ms};
 use crate::runtime::url;
 use crate::widgets::line_chart::{LineChart, Series};
 
@@ -104,11 +103,7 @@ fn OptimizerRace() -> impl IntoView {
     });
 
     // The race loop owns the trainers; controls only write signals (as in the playground).
-    let alive = Arc::new(AtomicBool::new(true));
-    on_cleanup({
-        let alive = alive.clone();
-        move || alive.store(false, Ordering::Relaxed)
-    });
+    let alive = mounted_flag();
     spawn_local(async move {
         let mut trainers: Vec<Trainer> = Vec::new();
         let mut built = None;

@@ -28,3 +28,12 @@ pub fn has_webgpu() -> bool {
         .map(|w| js_sys::Reflect::has(&w.navigator(), &JsValue::from_str("gpu")).unwrap_or(false))
         .unwrap_or(false)
 }
+
+/// A flag that turns false when the calling component is unmounted, so that a frame loop it
+/// spawned can end instead of running on for a view nobody sees.
+pub fn mounted_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    let mounted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = mounted.clone();
+    leptos::prelude::on_cleanup(move || flag.store(false, std::sync::atomic::Ordering::Relaxed));
+    mounted
+}

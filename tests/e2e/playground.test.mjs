@@ -298,3 +298,36 @@ describe('the optimizer race (1.2)', () => {
     await page.close();
   });
 });
+
+describe('the loss landscape (1.2)', () => {
+  test('clicking the map starts every optimizer there, and their paths are drawn', async () => {
+    const page = await openPage(cpuBrowser, `${server.url}/?demo=landscape&backend=flex&lang=en`);
+    await waitForBackend(page, 'flex');
+    await page.selectOption(byId('landscape-surface'), 'bowl');
+    assert.equal(new URL(page.url()).searchParams.get('surface'), 'bowl');
+    const canvas = await page.$(byId('landscape-canvas'));
+    const box = await canvas.boundingBox();
+    // A quarter in from the left and from the top: (-1.5, 1.5) on the bowl's [-3, 3]² domain.
+    await page.mouse.click(box.x + box.width / 4, box.y + box.height / 4);
+    await page.waitForFunction(() => /Start \(-1\.50, 1\.50\)/.test(document.querySelector('[data-testid="landscape-start"]').textContent));
+    await page.waitForFunction(() => document.querySelector('[data-testid="landscape-paths"]').dataset.points === String(5 * 301));
+    const ends = await page.$$eval(`${byId('landscape-paths')} li`, (items) => items.map((li) => li.textContent));
+    assert.equal(ends.length, 5);
+    // On the bowl every optimizer ends near the minimum at the origin.
+    for (const end of ends) {
+      const [x, y] = end.match(/\((-?[\d.]+), (-?[\d.]+)\)/).slice(1).map(Number);
+      assert.ok(Math.hypot(x, y) < 0.2, `${end}`);
+    }
+    // The drawn map is not blank: the canvas has many distinct colours.
+    const colours = await page.$eval(byId('landscape-canvas'), (c) => {
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set();
+      for (let i = 0; i < data.length; i += 4 * 97) seen.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
+      return seen.size;
+    });
+    assert.ok(colours > 10, `only ${colours} colours on the landscape`);
+    await page.screenshot({ path: artifactPath('landscape.png'), fullPage: true });
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+});

@@ -21,7 +21,7 @@ use leptos::task::spawn_local;
 use crate::demos::Demo;
 use crate::i18n::{tr, use_lang, Lang, Text};
 use crate::runtime::backend::{use_backend, Backend};
-use crate::runtime::frame::{next_frame, now_ms};
+use crate::runtime::frame::{mounted_flag, next_frame, now_ms};
 use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::value_map::{context_2d, css, MapPainter};
 
@@ -85,12 +85,7 @@ fn Playground() -> impl IntoView {
     };
     Effect::new(move |_| settings::to_url(&controls.spec.get()));
 
-    let alive = Arc::new(AtomicBool::new(true));
-    on_cleanup({
-        let alive = alive.clone();
-        move || alive.store(false, Ordering::Relaxed)
-    });
-    spawn_local(training_loop(controls, view_state, use_backend(), alive));
+    spawn_local(training_loop(controls, view_state, use_backend(), mounted_flag()));
 
     let lang = use_lang();
     view! {
