@@ -83,6 +83,7 @@ fn race_spec(entrant: &Entrant, data: DatasetKind) -> TrainSpec {
         batch_size: 16,
         seed: 7,
         optimizer: entrant.optimizer.clone(),
+        ..Default::default()
     }
 }
 
@@ -91,7 +92,7 @@ fn OptimizerRace() -> impl IntoView {
     let backend = use_backend();
     let lang = use_lang();
     let entrants = RwSignal::new(entrants_from_url());
-    let dataset = RwSignal::new(url::query("data").and_then(|d| DatasetKind::from_id(&d)).unwrap_or(DatasetKind::Spiral));
+    let dataset = RwSignal::new(url::query("data").and_then(|d| DatasetKind::from_id(&d)).unwrap_or(DatasetKind::Circle));
     let finish = RwSignal::new(url::query("finish").and_then(|f| f.parse::<usize>().ok()).filter(|f| (10..=20000).contains(f)).unwrap_or(1500));
     let running = RwSignal::new(false);
     let resets = RwSignal::new(0u32);
@@ -328,7 +329,8 @@ fn NumberField(value: f64, testid: String, problem: RwSignal<Option<String>>, on
         _ => problem.set(Some(refused().to_string())),
     };
     view! {
-        <input type="number" step="any" class="small" data-testid=testid value=value.to_string()
+        // Shown at f32 precision, the precision burn trains with: 0.9, not 0.8999999761581421.
+        <input type="number" step="any" class="small" data-testid=testid value=(value as f32).to_string()
             on:change=move |ev| changed(&ev) />
     }
 }

@@ -49,7 +49,7 @@ pub fn LineChart(series: Signal<Vec<Series>>, #[prop(into)] x_label: Signal<Stri
             <line x1=PAD y1=0 x2=PAD y2=HEIGHT - PAD + 8.0 class="axis" />
             <text x=2 y=12 class="tick">{move || format!("{:.3}", bounds().1)}</text>
             <text x=2 y=HEIGHT - PAD + 8.0 class="tick">"0"</text>
-            <text x=WIDTH - 4.0 y=HEIGHT - 4.0 class="tick" text-anchor="end">
+            <text x=WIDTH - 4.0 y=12 class="tick" text-anchor="end">
                 {move || format!("{} {:.0}", x_label.get(), bounds().0)}
             </text>
             {move || {
@@ -61,7 +61,7 @@ pub fn LineChart(series: Signal<Vec<Series>>, #[prop(into)] x_label: Signal<Stri
                     .map(|(i, s)| {
                         view! {
                             <polyline points=path(&s.points, b) stroke=s.color class="series" />
-                            <text x=PAD + 6.0 + 90.0 * i as f32 y=HEIGHT - 4.0 fill=s.color class="legend">
+                            <text x=PAD + 6.0 + 58.0 * i as f32 y=HEIGHT - 4.0 fill=s.color class="legend">
                                 {s.name.clone()}
                             </text>
                         }
