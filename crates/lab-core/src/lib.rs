@@ -12,4 +12,5 @@ pub mod landscape;
 pub mod linear_example;
 pub mod mlp;
 pub mod optim;
+pub mod regularize;
 pub mod train;

@@ -3,7 +3,7 @@
 
 use burn::module::{Module, Param};
 use burn::nn::activation::{Activation, ActivationConfig};
-use burn::nn::Linear;
+use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::tensor::{Device, Gradients, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -114,10 +114,14 @@ impl LayerWeights {
 pub struct Mlp {
     layers: Vec<Linear>,
     activation: Activation,
+    /// Applied after every hidden activation; off (probability 0) unless [`Mlp::with_dropout`]
+    /// sets it, and inactive off the autodiff device, e.g. in [`Module::valid`]'s copy.
+    dropout: Dropout,
 }
 
 impl Mlp {
-    /// A freshly initialised network; equal seeds give equal weights on every backend.
+    /// A freshly initialised network without dropout; equal seeds give equal weights on every
+    /// backend.
     pub fn init(spec: &MlpSpec, seed: u64, device: &Device) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let widths = spec.widths();
@@ -126,7 +130,8 @@ impl Mlp {
         Self::from_weights(spec, &weights, device)
     }
 
-    /// A network holding exactly these parameters, e.g. to resume on another device.
+    /// A network holding exactly these parameters, without dropout, e.g. to resume on another
+    /// device.
     pub fn from_weights(spec: &MlpSpec, weights: &[LayerWeights], device: &Device) -> Self {
         let layers = weights
             .iter()
@@ -141,7 +146,22 @@ impl Mlp {
                 ))),
             })
             .collect();
-        Self { layers, activation: spec.activation.config().init(device) }
+        Self { layers, activation: spec.activation.config().init(device), dropout: DropoutConfig::new(0.0).init() }
+    }
+
+    /// The same network with dropout of probability `prob` after every hidden activation, in
+    /// forward passes on an autodiff device (training steps) only.
+    ///
+    /// # Panics
+    ///
+    /// If `prob` is not within `[0, 1)` (see [`Regularization::check`](crate::regularize::Regularization::check)).
+    pub fn with_dropout(self, prob: f32) -> Self {
+        Self { dropout: DropoutConfig::new(f64::from(prob)).init(), ..self }
+    }
+
+    /// The dropout probability after every hidden activation.
+    pub fn dropout(&self) -> f32 {
+        self.dropout.prob as f32
     }
 
     /// The output (a logit for classification), shape `[batch, 1]`.
@@ -149,7 +169,8 @@ impl Mlp {
         self.forward_with_hidden(input).0
     }
 
-    /// The output and every hidden layer's activations, `[batch, width]` each.
+    /// The output and every hidden layer's activations, `[batch, width]` each, taken before
+    /// dropout (which is inactive anyway where the page reads them, off the autodiff device).
     pub fn forward_with_hidden(&self, input: Tensor<2>) -> (Tensor<2>, Vec<Tensor<2>>) {
         let (last, hidden_layers) = self.layers.split_last().expect("an MLP has an output layer");
         let mut hidden = Vec::with_capacity(hidden_layers.len());
@@ -157,6 +178,7 @@ impl Mlp {
         for layer in hidden_layers {
             x = self.activation.forward(layer.forward(x));
             hidden.push(x.clone());
+            x = self.dropout.forward(x);
         }
         (last.forward(x), hidden)
     }

@@ -1,6 +1,8 @@
 //! The playground's trainer: minibatch training of a dense network by one of burn's optimizers,
 //! with a snapshot of everything the page draws read back from the device in one transfer.
 
+use std::cell::Cell;
+
 use burn::module::Module;
 use burn::nn::loss::{BinaryCrossEntropyLossConfig, MseLoss, Reduction};
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -12,8 +14,11 @@ use rand::SeedableRng;
 use crate::data::{self, DataSpec, Point, Split, Task};
 use crate::mlp::{LayerWeights, Mlp, MlpSpec};
 use crate::optim::OptimizerSpec;
+use crate::regularize::{EarlyStopping, Regularization};
 
-/// Everything that determines a training run; equal specs train identically on a backend.
+/// Everything that determines a training run; equal specs train identically on a backend,
+/// except with dropout, whose masks come from the backend's random generator (see
+/// [`Trainer::new`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainSpec {
     pub data: DataSpec,
@@ -25,6 +30,8 @@ pub struct TrainSpec {
     pub optimizer: OptimizerSpec,
     /// Seed of the initial weights and of the batch order.
     pub seed: u64,
+    /// Penalties, dropout and early stopping; all off by default.
+    pub regularization: Regularization,
 }
 
 impl Default for TrainSpec {
@@ -36,6 +43,7 @@ impl Default for TrainSpec {
             batch_size: 16,
             optimizer: OptimizerSpec::Sgd,
             seed: 1,
+            regularization: Regularization::default(),
         }
     }
 }
@@ -45,6 +53,7 @@ impl TrainSpec {
     pub fn check(&self) -> Result<(), String> {
         self.mlp.check()?;
         self.optimizer.check()?;
+        self.regularization.check()?;
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(format!("learning rate must be a positive number, not {}", self.learning_rate));
         }
@@ -98,6 +107,14 @@ pub struct Snapshot {
     /// Each hidden neuron's activation on the grid: `[layer][neuron][cell]`.
     pub neuron_grids: Vec<Vec<Vec<f32>>>,
     pub weights: Vec<LayerWeights>,
+    /// The lowest test loss of this and the trainer's earlier snapshots.
+    pub best_test_loss: f32,
+    /// Whether early stopping's patience ran out: that many snapshots in a row (counting only
+    /// snapshots at different step counts) brought no new best test loss. Once true it stays
+    /// true; always false without early stopping. The trainer still steps when asked: pausing
+    /// is the page's call. The best weights are not kept; the page can keep the snapshot whose
+    /// `test_loss` equals `best_test_loss` and [`Trainer::resume`] from its weights.
+    pub stop_early: bool,
 }
 
 pub struct Trainer {
@@ -114,17 +131,28 @@ pub struct Trainer {
     grid_resolution: usize,
     /// Train points, then test points, then grid cells: uploaded once, evaluated per snapshot.
     eval_inputs: Tensor<2>,
+    /// Updated by [`Trainer::snapshot`], which only reads the trainer otherwise.
+    early_stopping: Cell<EarlyStopping>,
 }
 
 impl Trainer {
     /// A trainer with freshly initialised weights. `device` must have autodiff enabled.
+    ///
+    /// With dropout, this seeds the backend's random generator from the spec's seed, so that a
+    /// single run on its own is reproducible. That generator is shared (per backend, sometimes
+    /// per process), so runs side by side draw from one stream and are not.
+    ///
+    /// # Panics
+    ///
+    /// If the dropout probability is outside `[0, 1)`; [`TrainSpec::check`] refuses it.
     pub fn new(spec: TrainSpec, device: Device, grid_resolution: usize) -> Self {
         let model = Mlp::init(&spec.mlp, spec.seed, &device);
         Self::with_model(spec, device, grid_resolution, model)
     }
 
     /// A trainer that continues from `weights`, e.g. on a CPU after the GPU was lost. The
-    /// optimizer starts afresh: its state (momentum, moment estimates) is not carried over.
+    /// optimizer starts afresh: its state (momentum, moment estimates) is not carried over, nor
+    /// is early stopping's (the best test loss and the snapshots since).
     pub fn resume(spec: TrainSpec, device: Device, grid_resolution: usize, weights: &[LayerWeights], steps: usize) -> Self {
         let model = Mlp::from_weights(&spec.mlp, weights, &device);
         let mut trainer = Self::with_model(spec, device, grid_resolution, model);
@@ -133,6 +161,11 @@ impl Trainer {
     }
 
     fn with_model(spec: TrainSpec, device: Device, grid_resolution: usize, model: Mlp) -> Self {
+        let dropout = spec.regularization.dropout;
+        let model = model.with_dropout(dropout);
+        if dropout > 0.0 {
+            device.seed(spec.seed ^ 0xd409_0b07);
+        }
         let split = spec.data.generate();
         let grid = data::grid(grid_resolution);
         let eval_points: Vec<[f32; 2]> =
@@ -152,6 +185,7 @@ impl Trainer {
             split,
             grid_resolution,
             eval_inputs,
+            early_stopping: Cell::new(EarlyStopping::default()),
         }
     }
 
@@ -183,19 +217,36 @@ impl Trainer {
         points
     }
 
+    /// The loss a training step minimises on `batch`, on the autodiff device: the mean data
+    /// loss plus the weight penalty, with dropout active (so two calls on the same batch differ
+    /// when dropout is on). Shape `[1]`.
+    pub fn training_loss(&self, batch: &[Point]) -> Tensor<1> {
+        let inputs: Vec<[f32; 2]> = batch.iter().map(|p| p.x).collect();
+        let output = self.model.forward(inputs_tensor(&inputs, &self.device));
+        let data_loss = loss(self.task, output, batch);
+        let weights = self.model.parameter_tensors().into_iter().map(|(weight, _)| weight);
+        match self.spec.regularization.penalty_tensor(weights) {
+            Some(penalty) => data_loss + penalty,
+            None => data_loss,
+        }
+    }
+
     /// One optimizer step on the next minibatch. Nothing is read back, so on a GPU the
     /// work is only queued and many steps can be issued within one frame.
     pub fn step(&mut self) {
         let batch = self.next_batch();
-        let inputs: Vec<[f32; 2]> = batch.iter().map(|p| p.x).collect();
-        let output = self.model.forward(inputs_tensor(&inputs, &self.device));
-        let loss = loss(self.task, output, &batch);
+        let loss = self.training_loss(&batch);
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         self.model = self.optimizer.step(self.spec.learning_rate, self.model.clone(), grads);
         self.steps += 1;
     }
 
-    /// Reads back losses, accuracies, the prediction maps and the weights in one transfer.
+    /// Reads back losses, accuracies, the prediction maps and the weights in one transfer. The
+    /// losses are the data losses without the regularization penalty, and dropout is off.
+    ///
+    /// Each snapshot at a new step count also counts towards early stopping (see
+    /// [`Snapshot::stop_early`]); another snapshot at the same step count changes nothing, so
+    /// snapshots without steps in between are equal.
     pub async fn snapshot(&self) -> Result<Snapshot, TrainError> {
         let model = self.model.valid();
         let (train_len, test_len) = (self.split.train.len(), self.split.test.len());
@@ -248,6 +299,10 @@ impl Trainer {
             ),
             Task::Regression => None,
         };
+        let mut early_stopping = self.early_stopping.get();
+        early_stopping.observe(self.steps, losses[1], self.spec.regularization.early_stopping);
+        self.early_stopping.set(early_stopping);
+
         let output_grid = outputs[points..].iter().map(|&z| match self.task {
             Task::Classification => 1.0 / (1.0 + (-z).exp()),
             Task::Regression => z,
@@ -263,6 +318,8 @@ impl Trainer {
             output_grid: output_grid.collect(),
             neuron_grids,
             weights,
+            best_test_loss: early_stopping.best_test_loss,
+            stop_early: early_stopping.stopped,
         })
     }
 }
