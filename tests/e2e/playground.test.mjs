@@ -331,3 +331,41 @@ describe('the loss landscape (1.2)', () => {
     await page.close();
   });
 });
+
+describe('regularization (1.3)', () => {
+  async function trainScene(l2, patience) {
+    const page = await openPage(cpuBrowser, `${server.url}/?demo=playground&backend=flex&lang=en`);
+    await waitForBackend(page, 'flex');
+    await page.click(byId('overfitting-scene'));
+    if (l2) await page.selectOption(byId('l2'), l2);
+    if (patience) await page.selectOption(byId('patience'), patience);
+    await page.click(byId('play'));
+    return page;
+  }
+
+  test('L2 closes the over-fitting scene\'s train/test gap against the same run without it', async () => {
+    const gaps = [];
+    for (const l2 of [null, '0.003']) {
+      const page = await trainScene(l2, null);
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 3000, null, { timeout: 120_000 });
+      await page.click(byId('play'));
+      gaps.push((await numberOf(page, 'test-loss')) - (await numberOf(page, 'train-loss')));
+      assert.equal(await page.$$eval(`${byId('weight-histogram')} rect`, (bars) => bars.length), 24);
+      await page.screenshot({ path: artifactPath(`regularization-${l2 ?? 'none'}.png`), fullPage: true });
+      assertNoConsoleErrors(page);
+      await page.close();
+    }
+    console.log(`# train/test gap after 3000 steps: ${gaps[0].toFixed(3)} without L2, ${gaps[1].toFixed(3)} with L2 = 0.003`);
+    assert.ok(gaps[1] < gaps[0] * 0.7, `gap without L2 ${gaps[0]}, with L2 ${gaps[1]}`);
+  });
+
+  test('early stopping pauses the run and says why', async () => {
+    const page = await trainScene(null, '10');
+    const status = await page.waitForSelector(byId('status'), { timeout: 60_000 });
+    assert.match(await status.textContent(), /Early stopping/);
+    assert.equal(await page.getAttribute(byId('play'), 'aria-label'), 'play');
+    assert.equal(new URL(page.url()).searchParams.get('patience'), '10');
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+});

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use lab_core::data::{DatasetKind, Point, Task};
 use lab_core::mlp::{ActivationKind, MAX_HIDDEN_LAYERS, MAX_WIDTH};
+use lab_core::regularize::{overfitting_scene, weight_histogram};
 use lab_core::train::{Snapshot, TrainError, TrainSpec, Trainer};
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -47,6 +48,8 @@ const HISTORY_LIMIT: usize = 2000;
 enum Status {
     Ok,
     Diverged(usize),
+    /// Early stopping ended the run: no new best test loss within the patience.
+    StoppedEarly { best_test_loss: f32, steps: usize },
     Failed(String),
 }
 
@@ -98,7 +101,10 @@ fn Playground() -> impl IntoView {
         <TopBar controls=controls view_state=view_state />
         <StatusLine controls=controls status=view_state.status />
         <div class="playground">
-            <DataPanel controls=controls />
+            <div class="left-column">
+                <DataPanel controls=controls />
+                <RegularizationPanel controls=controls />
+            </div>
             <NetworkPanel controls=controls snapshot=view_state.snapshot />
             <OutputPanel controls=controls view_state=view_state />
         </div>
@@ -171,6 +177,10 @@ async fn training_loop(controls: Controls, view: View, backend: Backend, alive: 
                     }
                     history.push((snapshot.steps as f32, snapshot.train_loss, snapshot.test_loss));
                 });
+                if snapshot.stop_early && view.status.get_untracked() == Status::Ok {
+                    controls.running.set(false);
+                    view.status.set(Status::StoppedEarly { best_test_loss: snapshot.best_test_loss, steps: snapshot.steps });
+                }
                 view.snapshot.set(Some(snapshot));
             }
             Err(TrainError::Diverged { step }) => {
@@ -268,6 +278,12 @@ fn StatusLine(controls: Controls, status: RwSignal<Status>) -> impl IntoView {
         (Status::Diverged(step), Lang::En) => Some(format!(
             "Training diverged at step {step}: the loss became NaN or infinite, usually from too large a learning rate. Paused; lower the learning rate and reset."
         )),
+        (Status::StoppedEarly { best_test_loss, steps }, Lang::Zh) => Some(format!(
+            "提前停止：到第 {steps} 步，测试损失已连续多次没有刷新最好成绩（最好 {best_test_loss:.4}）。重置后可再训练，或关闭提前停止。"
+        )),
+        (Status::StoppedEarly { best_test_loss, steps }, Lang::En) => Some(format!(
+            "Early stopping: by step {steps} the test loss had not beaten its best ({best_test_loss:.4}) within the patience. Reset to train again, or turn early stopping off."
+        )),
         (Status::Failed(why), Lang::Zh) => Some(format!("计算出错：{why}")),
         (Status::Failed(why), Lang::En) => Some(format!("Computation failed: {why}")),
     };
@@ -322,6 +338,51 @@ fn DataPanel(controls: Controls) -> impl IntoView {
                 s.data.seed = s.seed;
             })>{tr("换一批数据和初始权重", "New data and initial weights")}</button>
             <p class="hint">{tr("种子 ", "Seed ")}{move || spec.get().seed}</p>
+        </section>
+    }
+}
+
+#[component]
+fn RegularizationPanel(controls: Controls) -> impl IntoView {
+    let spec = controls.spec;
+    let penalty_select = move |testid: &'static str, get: fn(&TrainSpec) -> f32, set: fn(&mut TrainSpec, f32)| view! {
+        <select data-testid=testid on:change=move |ev| {
+            if let Ok(v) = event_target_value(&ev).parse::<f32>() { spec.update(|s| set(s, v)) }
+        }>
+            {settings::PENALTIES.iter().map(|&v| view! {
+                <option value=v.to_string() selected=move || spec.with(|s| get(s)) == v>{v.to_string()}</option>
+            }).collect_view()}
+        </select>
+    };
+    view! {
+        <section class="panel regularization-panel">
+            <h2>{tr("正则化", "Regularization")}</h2>
+            <label>"L1"{penalty_select("l1", |s| s.regularization.l1, |s, v| s.regularization.l1 = v)}</label>
+            <label>"L2"{penalty_select("l2", |s| s.regularization.l2, |s, v| s.regularization.l2 = v)}</label>
+            <label>"Dropout"
+                <select data-testid="dropout" on:change=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<f32>() { spec.update(|s| s.regularization.dropout = v) }
+                }>
+                    {settings::DROPOUTS.iter().map(|&v| view! {
+                        <option value=v.to_string() selected=move || spec.get().regularization.dropout == v>{v.to_string()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>{tr("提前停止（耐心，次评估）", "Early stopping (patience, evaluations)")}
+                <select data-testid="patience" on:change=move |ev| {
+                    let patience = event_target_value(&ev).parse::<usize>().ok();
+                    spec.update(|s| s.regularization.early_stopping = patience);
+                }>
+                    <option value="off" selected=move || spec.get().regularization.early_stopping.is_none()>{tr("关闭", "off")}</option>
+                    {settings::PATIENCES.iter().map(|&p| view! {
+                        <option value=p.to_string() selected=move || spec.get().regularization.early_stopping == Some(p)>{p}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <button data-testid="overfitting-scene" on:click=move |_| {
+                controls.running.set(false);
+                spec.set(overfitting_scene());
+            }>{tr("过拟合场景：少量噪声点 + 大网络", "Over-fitting scene: few noisy points, a large network")}</button>
         </section>
     }
 }
@@ -436,7 +497,34 @@ fn OutputPanel(controls: Controls, view_state: View) -> impl IntoView {
                 {tr("显示测试数据", "Show test data")}
             </label>
             <LineChart series=series x_label=Signal::derive(move || step_label().to_string()) />
+            <WeightHistogram snapshot=snapshot />
         </section>
+    }
+}
+
+/// Bins of the weight histogram, over [-HISTOGRAM_RANGE, HISTOGRAM_RANGE].
+const HISTOGRAM_BINS: usize = 24;
+const HISTOGRAM_RANGE: f32 = 2.0;
+
+/// How the weights are spread: L1 piles them at zero, L2 pulls them in.
+#[component]
+fn WeightHistogram(snapshot: RwSignal<Option<Snapshot>>) -> impl IntoView {
+    let counts = move || snapshot.with(|s| s.as_ref().map(|s| weight_histogram(&s.weights, HISTOGRAM_BINS, HISTOGRAM_RANGE)).unwrap_or_default());
+    let width = 300.0 / HISTOGRAM_BINS as f64;
+    view! {
+        <div class="histogram">
+            <p class="hint">{tr("权重分布（−2 到 2）", "Weights, −2 to 2")}</p>
+            <svg viewBox="0 0 300 60" data-testid="weight-histogram">
+                {move || {
+                    let counts = counts();
+                    let peak = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+                    counts.iter().enumerate().map(|(i, &count)| {
+                        let height = 58.0 * count as f64 / peak;
+                        view! { <rect x=i as f64 * width y=60.0 - height width=width - 1.0 height=height data-count=count /> }
+                    }).collect_view()
+                }}
+            </svg>
+        </div>
     }
 }
 

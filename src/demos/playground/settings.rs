@@ -9,6 +9,11 @@ use crate::runtime::url;
 /// The learning rates offered, as in TensorFlow Playground (10 is there to show divergence).
 pub const LEARNING_RATES: [f64; 12] = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0];
 pub const BATCH_SIZES: [usize; 7] = [1, 4, 8, 16, 32, 64, 128];
+/// L1 and L2 penalty strengths offered: 1e-2 already flattens the over-fitting scene's network.
+pub const PENALTIES: [f32; 6] = [0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01];
+pub const DROPOUTS: [f32; 5] = [0.0, 0.1, 0.2, 0.3, 0.5];
+/// Early-stopping patience, in evaluations (one per frame while training).
+pub const PATIENCES: [usize; 4] = [10, 30, 100, 300];
 
 /// The spec the URL describes, and a message per key that had to be ignored.
 pub fn from_url() -> (TrainSpec, Vec<String>) {
@@ -30,6 +35,13 @@ pub fn from_url() -> (TrainSpec, Vec<String>) {
     read("seed", &mut |v| v.parse::<u64>().ok().map(|s| { spec.seed = s; spec.data.seed = s }).is_some());
     read("act", &mut |v| ActivationKind::from_id(v).map(|a| spec.mlp.activation = a).is_some());
     read("layers", &mut |v| parse_layers(v).map(|hidden| spec.mlp.hidden = hidden).is_some());
+    read("l1", &mut |v| parse_in(v, 0.0, 1.0).map(|x| spec.regularization.l1 = x as f32).is_some());
+    read("l2", &mut |v| parse_in(v, 0.0, 1.0).map(|x| spec.regularization.l2 = x as f32).is_some());
+    read("dropout", &mut |v| parse_in(v, 0.0, 0.9).map(|x| spec.regularization.dropout = x as f32).is_some());
+    read("patience", &mut |v| match v {
+        "off" => { spec.regularization.early_stopping = None; true }
+        _ => parse_in(v, 1.0, 10000.0).map(|x| spec.regularization.early_stopping = Some(x as usize)).is_some(),
+    });
     (spec, problems)
 }
 
@@ -44,6 +56,10 @@ pub fn to_url(spec: &TrainSpec) {
         ("seed", spec.seed.to_string()),
         ("act", spec.mlp.activation.id().to_string()),
         ("layers", spec.mlp.hidden.iter().map(usize::to_string).collect::<Vec<_>>().join(",")),
+        ("l1", spec.regularization.l1.to_string()),
+        ("l2", spec.regularization.l2.to_string()),
+        ("dropout", spec.regularization.dropout.to_string()),
+        ("patience", spec.regularization.early_stopping.map_or("off".to_string(), |p| p.to_string())),
     ]);
 }
 
