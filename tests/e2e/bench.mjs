@@ -3,14 +3,15 @@
 //
 //   node tests/e2e/bench.mjs
 //
-// - training speed of the playground per CPU backend (steps/s after 8 s)
+// - training speed of the playground per CPU backend (steps/s after 8 s), and the page's frame
+//   rate meanwhile (target: at least 30 frames/s)
 // - size of dist/*.wasm, raw and gzip -9
 // - first paint / first contentful paint of the start page (mean of 3 loads)
 
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { distDir, launchBrowser, openPage, serveDist } from './harness.mjs';
+import { distDir, frameRate, launchBrowser, openPage, serveDist } from './harness.mjs';
 
 const BACKENDS = ['flex', 'ndarray'];
 const PLAYGROUND = 'demo=playground&data=circle&layers=16,16&batch=64&lr=0.03';
@@ -34,11 +35,11 @@ async function stepsPerSecond(browser, url, backend) {
     const play = page.locator('[data-testid=play]');
     await play.waitFor({ state: 'visible', timeout: 60_000 });
     await play.click();
-    await page.waitForTimeout(RUN_MS);
+    const frames = await frameRate(page, RUN_MS);
     const text = (await page.locator('[data-testid=steps-per-second]').textContent({ timeout: 10_000 })) ?? '';
     const value = Number.parseFloat(text.replace(/[^0-9.eE+-]/g, ''));
     if (!Number.isFinite(value)) throw new Error(`steps-per-second reads ${JSON.stringify(text)}`);
-    return value;
+    return { value, frames };
   } finally {
     if (page.consoleErrors.length) console.log(`  (${backend}) page errors:\n    ${page.consoleErrors.join('\n    ')}`);
     await page.close();
@@ -94,8 +95,8 @@ async function main() {
     for (const backend of BACKENDS) {
       let figure;
       try {
-        const sps = await stepsPerSecond(browser, server.url, backend);
-        figure = `${sps} steps/s`;
+        const { value, frames } = await stepsPerSecond(browser, server.url, backend);
+        figure = `${value} steps/s at ${frames.fps.toFixed(1)} frames/s (longest frame ${frames.longestGapMs.toFixed(0)} ms)`;
       } catch (err) {
         figure = `n/a (${err.message.split('\n')[0]})`;
       }

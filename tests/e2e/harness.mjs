@@ -180,3 +180,25 @@ export async function openPage(browser, url, { viewport = { width: 1280, height:
   if (url) await page.goto(url);
   return page;
 }
+
+/**
+ * Animation frames the page managed over `ms` while it works, measured inside the page: the mean
+ * rate, and the longest gap between two frames (a frozen page shows as a gap of seconds).
+ */
+export async function frameRate(page, ms = 2000) {
+  return page.evaluate((ms) => new Promise((resolve) => {
+    let frames = 0;
+    let longestGapMs = 0;
+    const start = performance.now();
+    let last = start;
+    const tick = (now) => {
+      frames += 1;
+      longestGapMs = Math.max(longestGapMs, now - last);
+      last = now;
+      const elapsed = now - start;
+      if (elapsed < ms) requestAnimationFrame(tick);
+      else resolve({ fps: (frames * 1000) / elapsed, longestGapMs });
+    };
+    requestAnimationFrame(tick);
+  }), ms);
+}
