@@ -1,6 +1,6 @@
 //! In the browser (wasm-bindgen-test in headless Chromium): one training step on each of the
-//! three backends, WebGPU included through Chromium's software adapter. Tiny shapes only: the
-//! software adapter is correct but slow.
+//! three backends, WebGPU included through Chromium's software adapter (tiny shapes only: the
+//! software adapter is correct but slow); and the augmentation grid, byte for byte as natively.
 #![cfg(target_arch = "wasm32")]
 
 use lab_core::backend::BackendKind;
@@ -10,6 +10,18 @@ use lab_core::train::{TrainSpec, Trainer};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+// The same photo, spec and seed as lab-core's native test; the photo is unpacked by
+// `cargo xtask setup`, which `cargo xtask test` runs first.
+#[path = "../crates/lab-core/tests/common/augment_fixture.rs"]
+mod augment_fixture;
+
+/// Decoding and augmenting on wasm gives the digest committed from the native run: the same
+/// bytes on both.
+#[wasm_bindgen_test]
+fn augmentation_grid_matches_the_native_fixture() {
+    assert_eq!(augment_fixture::grid_digest(), augment_fixture::DIGEST.trim());
+}
 
 async fn a_training_step_changes_the_weights(kind: BackendKind) {
     let device = kind.open().await.unwrap_or_else(|error| panic!("{} unavailable in the browser: {error}", kind.id()));

@@ -1,5 +1,6 @@
-//! Regularization as article 1.3 shows it: weight penalties (L1, L2), dropout and early
-//! stopping, as plain data in [`TrainSpec`], plus the helpers its
+//! Regularization as article 1.3 shows it: weight penalties (L1, L2), dropout, early stopping
+//! and input jitter (data augmentation of the 2-D points), as plain data in [`TrainSpec`], plus
+//! the helpers its
 //! pictures need (a weight histogram, a scene that over-fits on purpose).
 //!
 //! # Conventions
@@ -20,6 +21,10 @@
 //!   scaled by `1/(1 − p)` in training, so nothing is rescaled at evaluation).
 //! - **Early stopping** is counted in snapshots: after `patience` snapshots in a row without a
 //!   new best test loss, [`Snapshot::stop_early`](crate::train::Snapshot::stop_early) turns true.
+//! - **Jitter** is data augmentation for the playground's points: every training batch's inputs
+//!   get fresh gaussian noise of standard deviation `jitter` (labels unchanged), drawn from a
+//!   generator of its own seeded from the spec's seed, so the batch order and the initial
+//!   weights are those of the same run without jitter. Test points and snapshots never jitter.
 
 use burn::tensor::Tensor;
 
@@ -42,6 +47,9 @@ pub struct Regularization {
     /// [`Snapshot::stop_early`](crate::train::Snapshot::stop_early) true; `None` never stops.
     /// At least 1.
     pub early_stopping: Option<usize>,
+    /// Standard deviation of the gaussian noise added afresh to each training batch's inputs
+    /// (the points lie in `[-1, 1]²`); 0 is off. Within `[0, 1]`.
+    pub jitter: f32,
 }
 
 impl Regularization {
@@ -55,6 +63,9 @@ impl Regularization {
         // `contains` is false for NaN.
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout must be at least 0 and below 1, not {}", self.dropout));
+        }
+        if !(0.0..=1.0).contains(&self.jitter) {
+            return Err(format!("jitter must be within 0..=1, not {}", self.jitter));
         }
         if self.early_stopping == Some(0) {
             return Err("early-stopping patience must be at least 1 snapshot".into());

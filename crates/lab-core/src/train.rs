@@ -10,6 +10,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
 
 use crate::data::{self, DataSpec, Point, Split, Task};
 use crate::mlp::{LayerWeights, Mlp, MlpSpec};
@@ -125,6 +126,8 @@ pub struct Trainer {
     optimizer: ModuleOptimizer,
     split: Split,
     batch_rng: StdRng,
+    /// Draws the jitter noise; separate from `batch_rng` so that jitter leaves the order alone.
+    jitter_rng: StdRng,
     order: Vec<usize>,
     cursor: usize,
     steps: usize,
@@ -176,6 +179,7 @@ impl Trainer {
             task: spec.data.kind.task(),
             optimizer: spec.optimizer.build(),
             batch_rng: StdRng::seed_from_u64(spec.seed ^ 0x5eed_ba7c),
+            jitter_rng: StdRng::seed_from_u64(spec.seed ^ 0x0717_7e25),
             order: (0..split.train.len()).collect(),
             cursor: usize::MAX,
             steps: 0,
@@ -205,15 +209,23 @@ impl Trainer {
         &self.split
     }
 
-    /// The next minibatch: the training set reshuffled every epoch, cut into batches.
+    /// The next minibatch: the training set reshuffled every epoch, cut into batches, with
+    /// fresh jitter noise on the inputs when [`Regularization::jitter`] is on.
     pub fn next_batch(&mut self) -> Vec<Point> {
         let batch = self.spec.batch_size.min(self.order.len());
         if self.cursor.saturating_add(batch) > self.order.len() {
             self.order.shuffle(&mut self.batch_rng);
             self.cursor = 0;
         }
-        let points = self.order[self.cursor..self.cursor + batch].iter().map(|&i| self.split.train[i]).collect();
+        let mut points: Vec<Point> = self.order[self.cursor..self.cursor + batch].iter().map(|&i| self.split.train[i]).collect();
         self.cursor += batch;
+        let jitter = self.spec.regularization.jitter;
+        if jitter > 0.0 {
+            let noise = Normal::new(0.0f32, jitter).expect("a finite, positive standard deviation");
+            for x in points.iter_mut().flat_map(|point| &mut point.x) {
+                *x += noise.sample(&mut self.jitter_rng);
+            }
+        }
         points
     }
 

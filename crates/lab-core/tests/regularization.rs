@@ -100,6 +100,41 @@ fn l1_narrows_the_gap_and_zeroes_weights() {
     assert!(near_zero(l1) > 5 * near_zero(plain), "{} weights near 0 with L1, {} without", near_zero(l1), near_zero(plain));
 }
 
+#[test]
+fn jitter_lowers_the_test_loss_and_narrows_the_gap() {
+    let plain = plain();
+    let jitter = run(Regularization { jitter: 0.2, ..Default::default() });
+    let (plain, jitter) = (plain.last().unwrap(), jitter.last().unwrap());
+    eprintln!(
+        "jitter 0.2: test loss {:.4} vs {:.4} without, train loss {:.4} vs {:.4}, gap {:.4} vs {:.4}",
+        jitter.test_loss, plain.test_loss, jitter.train_loss, plain.train_loss, gap(jitter), gap(plain)
+    );
+    assert!(jitter.test_loss < 0.7 * plain.test_loss, "test loss {} with jitter, {} without", jitter.test_loss, plain.test_loss);
+    assert!(gap(jitter) < 0.6 * gap(plain), "gap {} with jitter, {} without", gap(jitter), gap(plain));
+}
+
+/// Jitter moves the training inputs only: the batches hold the same points in the same order,
+/// each a little off, with the same labels.
+#[test]
+fn jitter_perturbs_the_same_batches() {
+    let device = common::device(BackendKind::Flex);
+    let mut dealer = Trainer::new(overfitting_scene(), device.clone(), 2);
+    let spec = TrainSpec { regularization: Regularization { jitter: 0.1, ..Default::default() }, batch_size: 5, ..overfitting_scene() };
+    let mut jittered = Trainer::new(spec.clone(), device.clone(), 2);
+    let mut twin = Trainer::new(spec, device, 2);
+    let mut plain = std::iter::from_fn(|| Some(dealer.next_batch())).flatten();
+    for _ in 0..20 {
+        let (batch, again) = (jittered.next_batch(), twin.next_batch());
+        assert_eq!(batch, again, "the same seed jitters the same way");
+        for point in batch {
+            let original = plain.next().unwrap();
+            assert_eq!(point.y, original.y);
+            let moved = (point.x[0] - original.x[0]).hypot(point.x[1] - original.x[1]);
+            assert!(moved > 0.0 && moved < 1.0, "moved by {moved}");
+        }
+    }
+}
+
 /// The first snapshot at which `patience` snapshots in a row brought no new best test loss,
 /// worked out here from the losses alone.
 fn expected_stop(snapshots: &[Snapshot], patience: usize) -> Option<usize> {
@@ -182,7 +217,7 @@ fn dropout_is_random_in_training_steps_only() {
 #[test]
 fn no_dropout_trains_bit_identically_to_the_plain_loop() {
     let spec = TrainSpec {
-        regularization: Regularization { dropout: 0.0, l1: 0.0, l2: 0.0, early_stopping: None },
+        regularization: Regularization { dropout: 0.0, l1: 0.0, l2: 0.0, early_stopping: None, jitter: 0.0 },
         batch_size: 8,
         ..overfitting_scene()
     };
@@ -278,13 +313,16 @@ fn absurd_regularization_is_refused() {
         Regularization { dropout: -0.1, ..Default::default() },
         Regularization { dropout: f32::NAN, ..Default::default() },
         Regularization { early_stopping: Some(0), ..Default::default() },
+        Regularization { jitter: -0.1, ..Default::default() },
+        Regularization { jitter: f32::NAN, ..Default::default() },
+        Regularization { jitter: 1.5, ..Default::default() },
     ];
     for regularization in refused {
         let spec = TrainSpec { regularization, ..Default::default() };
         let error = spec.check().expect_err(&format!("{:?} was accepted", spec.regularization));
         assert!(!error.is_empty());
     }
-    let accepted = Regularization { l1: 0.0, l2: 1e-3, dropout: 0.0, early_stopping: Some(1) };
+    let accepted = Regularization { l1: 0.0, l2: 1e-3, dropout: 0.0, early_stopping: Some(1), jitter: 0.1 };
     assert_eq!(TrainSpec { regularization: accepted, ..Default::default() }.check(), Ok(()));
     assert_eq!(TrainSpec { regularization: Regularization { dropout: 0.9, l1: 1e-4, ..Default::default() }, ..Default::default() }.check(), Ok(()));
     assert_eq!(overfitting_scene().check(), Ok(()));

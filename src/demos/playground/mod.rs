@@ -345,11 +345,12 @@ fn DataPanel(controls: Controls) -> impl IntoView {
 #[component]
 fn RegularizationPanel(controls: Controls) -> impl IntoView {
     let spec = controls.spec;
-    let penalty_select = move |testid: &'static str, get: fn(&TrainSpec) -> f32, set: fn(&mut TrainSpec, f32)| view! {
+    // A select over fixed choices of one f32 setting.
+    let choice_select = move |testid: &'static str, choices: &'static [f32], get: fn(&TrainSpec) -> f32, set: fn(&mut TrainSpec, f32)| view! {
         <select data-testid=testid on:change=move |ev| {
             if let Ok(v) = event_target_value(&ev).parse::<f32>() { spec.update(|s| set(s, v)) }
         }>
-            {settings::PENALTIES.iter().map(|&v| view! {
+            {choices.iter().map(|&v| view! {
                 <option value=v.to_string() selected=move || spec.with(|s| get(s)) == v>{v.to_string()}</option>
             }).collect_view()}
         </select>
@@ -357,16 +358,12 @@ fn RegularizationPanel(controls: Controls) -> impl IntoView {
     view! {
         <section class="panel regularization-panel">
             <h2>{tr("正则化", "Regularization")}</h2>
-            <label>"L1"{penalty_select("l1", |s| s.regularization.l1, |s, v| s.regularization.l1 = v)}</label>
-            <label>"L2"{penalty_select("l2", |s| s.regularization.l2, |s, v| s.regularization.l2 = v)}</label>
-            <label>"Dropout"
-                <select data-testid="dropout" on:change=move |ev| {
-                    if let Ok(v) = event_target_value(&ev).parse::<f32>() { spec.update(|s| s.regularization.dropout = v) }
-                }>
-                    {settings::DROPOUTS.iter().map(|&v| view! {
-                        <option value=v.to_string() selected=move || spec.get().regularization.dropout == v>{v.to_string()}</option>
-                    }).collect_view()}
-                </select>
+            <label>"L1"{choice_select("l1", &settings::PENALTIES, |s| s.regularization.l1, |s, v| s.regularization.l1 = v)}</label>
+            <label>"L2"{choice_select("l2", &settings::PENALTIES, |s| s.regularization.l2, |s, v| s.regularization.l2 = v)}</label>
+            <label>"Dropout"{choice_select("dropout", &settings::DROPOUTS, |s| s.regularization.dropout, |s, v| s.regularization.dropout = v)}</label>
+            <label title=tr("每个训练批次的输入点都加上新的高斯噪声（数据增强），测试点不变", "Fresh gaussian noise on every training batch's input points (data augmentation); test points unchanged")>
+                {tr("输入抖动 σ", "Input jitter σ")}
+                {choice_select("jitter", &settings::JITTERS, |s| s.regularization.jitter, |s, v| s.regularization.jitter = v)}
             </label>
             <label>{tr("提前停止（耐心，次评估）", "Early stopping (patience, evaluations)")}
                 <select data-testid="patience" on:change=move |ev| {

@@ -12,6 +12,8 @@ pub const BATCH_SIZES: [usize; 7] = [1, 4, 8, 16, 32, 64, 128];
 /// L1 and L2 penalty strengths offered: 1e-2 already flattens the over-fitting scene's network.
 pub const PENALTIES: [f32; 6] = [0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01];
 pub const DROPOUTS: [f32; 5] = [0.0, 0.1, 0.2, 0.3, 0.5];
+/// Input jitter σ offered (the points lie in [-1, 1]²).
+pub const JITTERS: [f32; 5] = [0.0, 0.05, 0.1, 0.2, 0.3];
 /// Early-stopping patience, in evaluations (one per frame while training).
 pub const PATIENCES: [usize; 4] = [10, 30, 100, 300];
 
@@ -38,6 +40,7 @@ pub fn from_url() -> (TrainSpec, Vec<String>) {
     read("l1", &mut |v| parse_in(v, 0.0, 1.0).map(|x| spec.regularization.l1 = x as f32).is_some());
     read("l2", &mut |v| parse_in(v, 0.0, 1.0).map(|x| spec.regularization.l2 = x as f32).is_some());
     read("dropout", &mut |v| parse_in(v, 0.0, 0.9).map(|x| spec.regularization.dropout = x as f32).is_some());
+    read("jitter", &mut |v| parse_in(v, 0.0, 1.0).map(|x| spec.regularization.jitter = x as f32).is_some());
     read("patience", &mut |v| match v {
         "off" => { spec.regularization.early_stopping = None; true }
         _ => parse_in(v, 1.0, 10000.0).map(|x| spec.regularization.early_stopping = Some(x as usize)).is_some(),
@@ -59,6 +62,7 @@ pub fn to_url(spec: &TrainSpec) {
         ("l1", spec.regularization.l1.to_string()),
         ("l2", spec.regularization.l2.to_string()),
         ("dropout", spec.regularization.dropout.to_string()),
+        ("jitter", spec.regularization.jitter.to_string()),
         ("patience", spec.regularization.early_stopping.map_or("off".to_string(), |p| p.to_string())),
     ]);
 }
