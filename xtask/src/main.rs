@@ -96,6 +96,7 @@ Usage: cargo xtask bench
 Runs `setup` and the test prerequisites, builds the site (`trunk build
 --release`), then prints figures from:
   cargo run -p lab-core --example bench              (native steps/s)
+  cargo run -p lab-core --example vision_bench       (native classifier latency)
   node tests/e2e/bench.mjs     (browser steps/s, wasm size, first paint)
 ";
 
@@ -842,13 +843,17 @@ fn e2e(ctx: &Ctx) -> Result {
 fn bench(ctx: &Ctx) -> Result {
     setup(ctx)?;
     run_steps(ctx, TEST_STEPS)?;
-    header("bench 1/3: trunk build --release");
+    header("bench 1/4: trunk build --release");
     trunk_build(ctx)?;
-    header("bench 2/3: native (cargo run -p lab-core --example bench)");
+    header("bench 2/4: native (cargo run -p lab-core --example bench)");
     run(ctx
         .cargo()
         .args(["run", "-p", "lab-core", "--example", "bench"]))?;
-    header("bench 3/3: browser (node tests/e2e/bench.mjs)");
+    header("bench 3/4: native image classification (cargo run -p lab-core --example vision_bench)");
+    run(ctx
+        .cargo()
+        .args(["run", "-p", "lab-core", "--example", "vision_bench"]))?;
+    header("bench 4/4: browser (node tests/e2e/bench.mjs)");
     run(ctx.cmd("node").arg("tests/e2e/bench.mjs"))
 }
 
