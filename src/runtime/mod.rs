@@ -1,5 +1,17 @@
-//! What the browser adds to the ML core: picking the device, pacing work by frames, the URL.
+//! What the browser adds to the ML core: picking the device, pacing work by frames, the URL,
+//! fetching and caching large assets.
 
 pub mod backend;
+pub mod download;
 pub mod frame;
 pub mod url;
+
+/// The message of a JavaScript error value, for showing to the visitor.
+pub fn js_error_text(value: &wasm_bindgen::JsValue) -> String {
+    use wasm_bindgen::JsCast;
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
+}

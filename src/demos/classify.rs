@@ -1,0 +1,483 @@
+//! Article 2.2: classify the visitor's own photo with a pretrained ImageNet network, entirely in
+//! the page. The model asset (manifest + int8 or f32 weights) is downloaded with progress,
+//! checked against its manifest's sha256, cached by the browser's Cache API, and run on the
+//! backend the shell picked. The photo is decoded and classified here and never sent anywhere.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use lab_core::vision::asset::Manifest;
+use lab_core::vision::preprocess::{self, ImageError, Preprocessing};
+use lab_core::vision::{top_k, Classifier, Prediction};
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::Deserialize;
+
+use crate::demos::Demo;
+use crate::i18n::{tr, use_lang, Lang, Message, Text};
+use crate::runtime::backend::{use_backend, ActiveBackend};
+use crate::runtime::download::{self, DownloadError, Origin, Progress};
+use crate::runtime::frame::{next_frame, now_ms};
+use crate::runtime::url;
+use crate::widgets::photo_input::{Photo, PhotoInput};
+use crate::widgets::value_map::context_2d;
+use lab_core::backend::BackendKind;
+
+pub const DEMO: Demo = Demo {
+    id: "classify",
+    section: "2.2",
+    title: Text::new("图像分类：在浏览器里识别你的照片", "Image classification, privately in your browser"),
+    summary: Text::new(
+        "用 ImageNet 上预训练的卷积网络（int8 量化）给你的照片分类，给出前五个类别。照片只在本页解码和计算，不会离开你的设备。",
+        "A convolutional network pretrained on ImageNet (int8-quantized) names what is in your photo, top 5. The photo is decoded and classified in this page and never leaves your device.",
+    ),
+    view: || view! { <ClassifyDemo /> }.into_any(),
+};
+
+const MODELS_DIR: &str = "assets/models";
+const TOP: usize = 5;
+/// Photos are shrunk right after decoding to at most about this shorter side (see
+/// `preprocess::decode`), which bounds memory for huge photos.
+const DECODE_SHORTER: u32 = 256;
+
+/// `assets/models/index.json`, written by the converter: the model folders present.
+#[derive(Deserialize)]
+struct ModelIndex {
+    models: Vec<String>,
+}
+
+/// A model the site offers: its folder and manifest.
+#[derive(Clone, Debug, PartialEq)]
+struct ModelEntry {
+    id: String,
+    manifest: Arc<Manifest>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum LoadState {
+    Listing,
+    Downloading(Progress),
+    Loading,
+    WarmingUp,
+    Ready(Timings),
+    Failed(Message),
+}
+
+/// The three costs of a first classification, shown apart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Timings {
+    download_ms: f64,
+    origin: Origin,
+    bytes: u64,
+    load_ms: f64,
+    first_inference_ms: f64,
+}
+
+/// The network in memory, on the device it was loaded for.
+struct LoadedModel {
+    manifest: Arc<Manifest>,
+    classifier: Classifier,
+    active: ActiveBackend,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Classification {
+    normalised: Vec<Prediction>,
+    /// The article's snippet feeds raw [0, 1] pixels: what the same network says then.
+    unnormalised: Vec<Prediction>,
+    ms: f64,
+}
+
+#[component]
+fn ClassifyDemo() -> impl IntoView {
+    let backend = use_backend();
+    let lang = use_lang();
+    let models = RwSignal::new(Vec::<ModelEntry>::new());
+    let selected = RwSignal::new(url::query("model").unwrap_or_default());
+    let weights_file = RwSignal::new(url::query("weights").unwrap_or_default());
+    let state = RwSignal::new(LoadState::Listing);
+    let retry = RwSignal::new(0u32);
+    let loaded = StoredValue::new_local(None::<Rc<LoadedModel>>);
+    let model_version = RwSignal::new(0u32);
+    let photo = StoredValue::new_local(None::<Rc<image::RgbImage>>);
+    let photo_name = RwSignal::new(None::<String>);
+    let photo_version = RwSignal::new(0u32);
+    let problem = RwSignal::new(None::<Message>);
+    let result = RwSignal::new(None::<Classification>);
+    let busy = RwSignal::new(false);
+    let preview = NodeRef::<Canvas>::new();
+
+    // The models present, each with its manifest.
+    Effect::new(move |_| {
+        let _ = retry.get();
+        spawn_local(async move {
+            match list_models().await {
+                Ok(list) if list.is_empty() => state.set(LoadState::Failed(Text::new(
+                    "站点里没有模型。请先运行 cargo xtask setup。",
+                    "The site has no models. Run `cargo xtask setup` first.",
+                ).into())),
+                Ok(list) => {
+                    if !list.iter().any(|m| m.id == selected.get_untracked()) {
+                        selected.set(list[0].id.clone());
+                    }
+                    models.set(list);
+                }
+                Err(why) => state.set(LoadState::Failed(why)),
+            }
+        });
+    });
+
+    let entry = Memo::new(move |_| models.get().into_iter().find(|m| m.id == selected.get()));
+    Effect::new(move |_| {
+        if let Some(entry) = entry.get() {
+            let file = weights_file.get();
+            if !entry.manifest.files.iter().any(|f| f.file == file) {
+                weights_file.set(entry.manifest.default_file.clone());
+            }
+            url::set_query(&[("model", entry.id.clone()), ("weights", weights_file.get_untracked())]);
+        }
+    });
+
+    // (Re)load whenever the model, its weights file or the device changes, or on retry.
+    let load_token = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let (Some(entry), file, Some(active), _) = (entry.get(), weights_file.get(), backend.active.get(), retry.get()) else {
+            return;
+        };
+        if entry.manifest.file(&file).is_err() {
+            return;
+        }
+        let token = load_token.get_value() + 1;
+        load_token.set_value(token);
+        let current = move || load_token.get_value() == token;
+        loaded.set_value(None);
+        result.set(None);
+        spawn_local(async move {
+            let outcome = load_model(entry, &file, active, move |progress| {
+                if current() {
+                    state.set(progress);
+                }
+            })
+            .await;
+            if !current() {
+                return;
+            }
+            match outcome {
+                Ok((model, timings)) => {
+                    loaded.set_value(Some(Rc::new(model)));
+                    state.set(LoadState::Ready(timings));
+                    model_version.update(|v| *v += 1);
+                }
+                Err(LoadError::GpuLost(why)) => backend.report_gpu_lost(why),
+                Err(LoadError::Failed(message)) => state.set(LoadState::Failed(message)),
+            }
+        });
+    });
+
+    // Classify whenever a photo arrives or a model becomes ready.
+    Effect::new(move |_| {
+        let (_, _) = (photo_version.get(), model_version.get());
+        let (Some(model), Some(image)) = (loaded.get_value(), photo.get_value()) else { return };
+        busy.set(true);
+        spawn_local(async move {
+            // Let "classifying…" paint before the CPU backends take the thread.
+            next_frame().await;
+            match classify(&model, &image).await {
+                Ok(classification) => result.set(Some(classification)),
+                Err(LoadError::GpuLost(why)) => backend.report_gpu_lost(why),
+                Err(LoadError::Failed(message)) => problem.set(Some(message)),
+            }
+            busy.set(false);
+        });
+    });
+
+    let on_photo = move |given: Photo| match preprocess::decode(&given.bytes, DECODE_SHORTER) {
+        Ok(image) => {
+            problem.set(None);
+            draw_preview(preview, &image);
+            photo.set_value(Some(Rc::new(image)));
+            photo_name.set(Some(given.name));
+            photo_version.update(|v| *v += 1);
+        }
+        Err(why) => problem.set(Some(image_problem(&given.name, &why))),
+    };
+
+    view! {
+        <section class="demo classify">
+            <div class="controls">
+                <label>
+                    {tr("模型", "Model")}
+                    <select data-testid="model" on:change=move |ev| selected.set(event_target_value(&ev)) prop:value=move || selected.get()>
+                        {move || models.get().into_iter().map(|m| {
+                            let label = format!("{} · {}", m.manifest.name, m.manifest.arch);
+                            view! { <option value=m.id.clone()>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    {tr("权重", "Weights")}
+                    <select data-testid="weights" on:change=move |ev| weights_file.set(event_target_value(&ev)) prop:value=move || weights_file.get()>
+                        {move || entry.get().map(|m| m.manifest.files.iter().map(|f| {
+                            let label = format!("{} · {:.1} MB", f.precision, f.bytes as f64 / 1e6);
+                            view! { <option value=f.file.clone()>{label}</option> }
+                        }).collect_view())}
+                    </select>
+                </label>
+            </div>
+            <LoadStatus state=state on_retry=move || retry.update(|r| *r += 1) />
+            {move || entry.get().map(|m| view! { <ModelCard manifest=m.manifest /> })}
+            <PhotoInput on_photo=on_photo on_error=move |message| problem.set(Some(message)) />
+            {move || problem.get().map(|message| view! {
+                <p class="notice" role="alert" data-testid="photo-problem">{message.get(lang.get()).to_string()}</p>
+            })}
+            <div class="classify-result">
+                <figure>
+                    <canvas node_ref=preview class="photo-preview" width="224" height="224" data-testid="photo-preview"></canvas>
+                    <figcaption>{move || photo_name.get()}</figcaption>
+                </figure>
+                <div data-testid="classification" data-busy=move || busy.get().to_string()>
+                    {move || busy.get().then(|| view! { <p>{tr("正在识别…", "Classifying…")}</p> })}
+                    {move || result.get().map(|c| {
+                        let manifest = entry.get().map(|m| m.manifest);
+                        view! {
+                            <h3>{tr("前五个类别", "Top 5")} <small data-testid="classify-ms">{format!(" {:.0} ms", c.ms)}</small></h3>
+                            <TopClasses predictions=c.normalised.clone() manifest=manifest.clone() testid="top5" />
+                            <details class="normalisation">
+                                <summary>{tr("不做均值/方差归一化会怎样？", "What if the pixels are not normalised?")}</summary>
+                                <p>{tr(
+                                    "文章的示例代码只把像素缩放到 [0, 1]，忘了用 ImageNet 的均值和标准差归一化。同一张照片、同一个网络，这样输入得到的结果：",
+                                    "The article's snippet scales pixels to [0, 1] but forgets ImageNet's mean/std normalisation. The same photo and network, fed that way:",
+                                )}</p>
+                                <TopClasses predictions=c.unnormalised.clone() manifest=manifest testid="top5-unnormalised" />
+                            </details>
+                        }
+                    })}
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn LoadStatus(state: RwSignal<LoadState>, #[prop(into)] on_retry: Callback<()>) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <div class="load-status" data-testid="model-status" data-state=move || match state.get() {
+            LoadState::Listing => "listing",
+            LoadState::Downloading(_) => "downloading",
+            LoadState::Loading => "loading",
+            LoadState::WarmingUp => "warming-up",
+            LoadState::Ready(_) => "ready",
+            LoadState::Failed(_) => "failed",
+        }>
+            {move || match state.get() {
+                LoadState::Listing => view! { <span>{tr("正在查找模型…", "Looking for models…")}</span> }.into_any(),
+                LoadState::Downloading(p) => {
+                    let percent = p.fraction().map_or(0.0, |f| f * 100.0);
+                    let total = p.total.map_or(String::new(), |t| format!(" / {:.1} MB", t as f64 / 1e6));
+                    let text = format!("{:.1} MB{total} · {percent:.0}% · {:.1} MB/s", p.loaded as f64 / 1e6, p.bytes_per_second() / 1e6);
+                    view! {
+                        <span>{tr("下载模型", "Downloading the model")}</span>
+                        <progress max="100" value=percent data-testid="download-progress"></progress>
+                        <span>{text}</span>
+                    }.into_any()
+                }
+                LoadState::Loading => view! { <span>{tr("正在载入权重…", "Loading the weights…")}</span> }.into_any(),
+                LoadState::WarmingUp => view! { <span>{tr("首次推理（编译与预热）…", "First inference (compiling and warming up)…")}</span> }.into_any(),
+                LoadState::Ready(t) => {
+                    let (zh_from, en_from) = match t.origin {
+                        Origin::Network => ("从网络下载", "downloaded"),
+                        Origin::Cache => ("来自浏览器缓存", "from the browser cache"),
+                    };
+                    let mb = t.bytes as f64 / 1e6;
+                    let text = match lang.get() {
+                        Lang::Zh => format!("模型就绪：{mb:.1} MB {zh_from}，{:.0} ms；载入 {:.0} ms；首次推理 {:.0} ms", t.download_ms, t.load_ms, t.first_inference_ms),
+                        Lang::En => format!("Model ready: {mb:.1} MB {en_from} in {:.0} ms; loaded in {:.0} ms; first inference {:.0} ms", t.download_ms, t.load_ms, t.first_inference_ms),
+                    };
+                    view! { <span data-testid="model-origin" data-origin=match t.origin { Origin::Network => "network", Origin::Cache => "cache" }>{text}</span> }.into_any()
+                }
+                LoadState::Failed(message) => view! {
+                    <span role="alert" data-testid="model-error">{message.get(lang.get()).to_string()}</span>
+                    <button data-testid="model-retry" on:click=move |_| on_retry.run(())>{tr("重试", "Retry")}</button>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn ModelCard(manifest: Arc<Manifest>) -> impl IntoView {
+    let params = manifest.parameters as f64 / 1e6;
+    let gflop = 2.0 * manifest.macs as f64 / 1e9;
+    let source = format!("{} — {} ({})", manifest.source.description, manifest.source.origin, manifest.source.licence);
+    view! {
+        <p class="model-card">
+            {format!("{} · {params:.1} M ", manifest.name)}{tr("参数", "parameters")}
+            {format!(" · {gflop:.2} GFLOP · ")}{tr("来源：", "source: ")}{source}
+        </p>
+    }
+}
+
+#[component]
+fn TopClasses(predictions: Vec<Prediction>, manifest: Option<Arc<Manifest>>, testid: &'static str) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <ol class="top-classes" data-testid=testid>
+            {predictions.into_iter().map(|p| {
+                let en = manifest.as_ref().map_or_else(|| format!("class {}", p.class), |m| m.label(p.class));
+                let zh = manifest.as_ref().and_then(|m| m.labels.zh.as_ref()?.get(p.class).cloned());
+                let percent = p.probability * 100.0;
+                view! {
+                    <li data-class=p.class data-probability=p.probability>
+                        <span class="label">{move || match (lang.get(), &zh) {
+                            (Lang::Zh, Some(zh)) => format!("{zh}（{en}）"),
+                            _ => en.clone(),
+                        }}</span>
+                        <span class="bar"><span style=format!("width: {percent:.1}%")></span></span>
+                        <span class="value">{format!("{percent:.1}%")}</span>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    }
+}
+
+enum LoadError {
+    /// The WebGPU device failed: the shell moves to the CPU and this demo reloads there.
+    GpuLost(String),
+    Failed(Message),
+}
+
+async fn list_models() -> Result<Vec<ModelEntry>, Message> {
+    let unavailable = |why: &dyn std::fmt::Display| {
+        Message::new(format!("无法读取模型列表：{why}"), format!("Could not read the list of models: {why}"))
+    };
+    let (text, _) = download::fetch_text_fresh(&format!("{MODELS_DIR}/index.json")).await.map_err(|e| unavailable(&e))?;
+    let index: ModelIndex = serde_json::from_str(&text).map_err(|e| unavailable(&e))?;
+    let mut entries = Vec::new();
+    for id in index.models {
+        let (text, _) = download::fetch_text_fresh(&format!("{MODELS_DIR}/{id}/manifest.json")).await.map_err(|e| unavailable(&e))?;
+        let manifest = Manifest::from_json(text.as_bytes()).map_err(|e| unavailable(&e))?;
+        entries.push(ModelEntry { id, manifest: Arc::new(manifest) });
+    }
+    Ok(entries)
+}
+
+async fn load_model(
+    entry: ModelEntry,
+    file: &str,
+    active: ActiveBackend,
+    report: impl Fn(LoadState),
+) -> Result<(LoadedModel, Timings), LoadError> {
+    let manifest = entry.manifest;
+    let listed = manifest.file(file).map_err(|e| LoadError::Failed(asset_problem(&e.to_string())))?;
+    // The checksum in the URL makes a changed asset a new cache entry.
+    let url = format!("{MODELS_DIR}/{}/{file}?sha256={}", entry.id, listed.sha256);
+    let started = now_ms();
+    let (bytes, origin) = download::fetch_checked(
+        &url,
+        Some(listed.bytes),
+        |bytes| manifest.verify(file, bytes).map_err(|e| e.to_string()),
+        |progress| report(LoadState::Downloading(progress)),
+    )
+    .await
+    .map_err(|e| LoadError::Failed(download_problem(&e)))?;
+    let download_ms = now_ms() - started;
+
+    report(LoadState::Loading);
+    next_frame().await;
+    let started = now_ms();
+    let device = active.device.clone().inner();
+    let classifier =
+        Classifier::from_asset(&manifest, file, &bytes, &device).map_err(|e| LoadError::Failed(asset_problem(&e.to_string())))?;
+    let load_ms = now_ms() - started;
+
+    report(LoadState::WarmingUp);
+    next_frame().await;
+    let started = now_ms();
+    let crop = manifest.preprocessing.crop as usize;
+    let warm_up = vec![0.0f32; 3 * crop * crop];
+    let model = LoadedModel { manifest: manifest.clone(), classifier, active };
+    logits(&model, &[warm_up]).await?;
+    let first_inference_ms = now_ms() - started;
+    Ok((model, Timings { download_ms, origin, bytes: bytes.len() as u64, load_ms, first_inference_ms }))
+}
+
+async fn classify(model: &LoadedModel, image: &image::RgbImage) -> Result<Classification, LoadError> {
+    let started = now_ms();
+    let normalised = &model.manifest.preprocessing;
+    let raw = Preprocessing { mean: [0.0; 3], std: [1.0; 3], ..normalised.clone() };
+    let inputs = [normalised, &raw]
+        .map(|p| preprocess::preprocess(image, p).map_err(|e| LoadError::Failed(image_problem("", &e))));
+    let [normalised_input, raw_input] = inputs;
+    let all = logits(model, &[normalised_input?, raw_input?]).await?;
+    let classes = all.len() / 2;
+    Ok(Classification {
+        normalised: top_k(&all[..classes], TOP),
+        unnormalised: top_k(&all[classes..], TOP),
+        ms: now_ms() - started,
+    })
+}
+
+/// Logits of a batch of preprocessed images, read back from the device.
+async fn logits(model: &LoadedModel, images: &[Vec<f32>]) -> Result<Vec<f32>, LoadError> {
+    let crop = model.manifest.preprocessing.crop as usize;
+    let device = model.active.device.clone().inner();
+    let input = preprocess::to_input(images, crop, &device);
+    let output = model.classifier.forward(input);
+    let data = output.into_data_async().await.map_err(|e| {
+        if model.active.kind == BackendKind::WebGpu {
+            LoadError::GpuLost(e.to_string())
+        } else {
+            LoadError::Failed(Message::new(format!("推理失败：{e}"), format!("Inference failed: {e}")))
+        }
+    })?;
+    data.try_into_vec::<f32>()
+        .map_err(|e| LoadError::Failed(Message::new(format!("推理结果无法读取：{e:?}"), format!("Could not read the logits: {e:?}"))))
+}
+
+fn draw_preview(canvas: NodeRef<Canvas>, image: &image::RgbImage) {
+    let Some(canvas) = canvas.get_untracked() else { return };
+    let (w, h) = image.dimensions();
+    canvas.set_width(w);
+    canvas.set_height(h);
+    let Some(context) = context_2d(&canvas) else { return };
+    let rgba: Vec<u8> = image.pixels().flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+    if let Ok(data) = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), w, h) {
+        let _ = context.put_image_data(&data, 0.0, 0.0);
+    }
+}
+
+fn image_problem(name: &str, why: &ImageError) -> Message {
+    let (zh, en) = match why {
+        ImageError::Decode(detail) => (
+            format!("无法识别 {name}：它不是 PNG/JPEG 图片，或文件已损坏（{detail}）。之前的照片保留不变。"),
+            format!("{name} could not be read: it is not a PNG/JPEG image, or the file is damaged ({detail}). The previous photo is kept."),
+        ),
+        ImageError::TooLarge { width, height } if *width == u32::MAX => (
+            format!("{name} 太大，无法在页面里安全解码；请先缩小。之前的照片保留不变。"),
+            format!("{name} is too large to decode safely in the page; please shrink it first. The previous photo is kept."),
+        ),
+        ImageError::TooLarge { width, height } => (
+            format!("{name} 太大（{width}×{height}），无法在页面里安全解码；请先缩小。之前的照片保留不变。"),
+            format!("{name} is too large ({width}×{height}) to decode safely in the page; please shrink it first. The previous photo is kept."),
+        ),
+        ImageError::Empty => (format!("{name} 是空图片。"), format!("{name} is an empty image.")),
+    };
+    Message::new(zh, en)
+}
+
+fn download_problem(why: &DownloadError) -> Message {
+    match why {
+        DownloadError::Check(detail) => asset_problem(detail),
+        other => Message::new(format!("模型下载失败：{other}。"), format!("The model download failed: {other}.")),
+    }
+}
+
+fn asset_problem(detail: &str) -> Message {
+    Message::new(
+        format!("模型文件校验失败，已丢弃：{detail}。请重试。"),
+        format!("The model file failed its check and was discarded: {detail}. Please retry."),
+    )
+}
