@@ -115,6 +115,9 @@ fn convert(args: &[String]) -> Result<(), String> {
     let num_classes = info.labels.en.len();
     let model = import(arch, &input, num_classes, &device)?;
     let manifest = write_asset(&model, info, &out, &device)?;
+    if let Some(models_dir) = out.parent() {
+        write_index(models_dir)?;
+    }
     let f32_size = manifest.files.iter().find(|f| f.precision == "f32").map_or(0, |f| f.bytes);
     for file in &manifest.files {
         println!(
@@ -145,4 +148,20 @@ fn preprocess(args: &[String]) -> Result<(), String> {
         println!("model-convert: {}", dest.display());
     }
     Ok(())
+}
+
+/// Rewrites `index.json` beside the model folders: `{"models": [...]}`, every sibling folder
+/// holding a manifest, so that the page offers exactly the models present (the ones setup
+/// converts, and any checkpoint a user converted).
+fn write_index(models_dir: &Path) -> Result<(), String> {
+    let mut models: Vec<String> = fs::read_dir(models_dir)
+        .map_err(|e| format!("cannot list {}: {e}", models_dir.display()))?
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().join(lab_core::vision::asset::MANIFEST_FILE).is_file())
+        .filter_map(|entry| entry.file_name().to_str().map(String::from))
+        .collect();
+    models.sort();
+    let path = models_dir.join("index.json");
+    let text = serde_json::json!({ "models": models }).to_string() + "\n";
+    fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
