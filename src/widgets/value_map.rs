@@ -72,3 +72,17 @@ pub fn normalized(values: &[f32]) -> Vec<f32> {
     let peak = values.iter().filter(|v| v.is_finite()).fold(1e-6f32, |m, v| m.max(v.abs()));
     values.iter().map(|v| v / peak).collect()
 }
+
+/// Draws an RGB image onto `canvas` at its own size (the canvas is resized to fit; CSS scales
+/// it for display).
+pub fn draw_rgb(canvas: &HtmlCanvasElement, image: &image::RgbImage) {
+    let (width, height) = image.dimensions();
+    canvas.set_width(width);
+    canvas.set_height(height);
+    let Some(context) = context_2d(canvas) else { return };
+    let rgba: Vec<u8> = image.pixels().flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+    if let Ok(data) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), width, height) {
+        // Drawing fails only for a detached canvas, which nobody sees.
+        let _ = context.put_image_data(&data, 0.0, 0.0);
+    }
+}

@@ -5,14 +5,18 @@
 // - launchBrowser({webgpu}): the system Chromium through playwright-core
 // - openPage(browser, url): a page that records console errors and requests
 // - artifactsDir / artifactPath(name): where screenshots go (gitignored)
+// - withSite(): before/after hooks for a test file's server and browser
+// - byId(id), assertNoConsoleErrors(page): selectors and the console check
 //
 // Nothing here downloads a browser: playwright-core drives /usr/bin/chromium
 // (override with the CHROMIUM_BIN environment variable).
 
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -201,4 +205,29 @@ export async function frameRate(page, ms = 2000) {
     };
     requestAnimationFrame(tick);
   }), ms);
+}
+
+/** The selector of an element by its data-testid. */
+export const byId = (id) => `[data-testid="${id}"]`;
+
+/** Fails the test with every console error and uncaught page error `openPage` recorded. */
+export function assertNoConsoleErrors(page) {
+  assert.deepEqual(page.consoleErrors, [], `console errors: ${page.consoleErrors.join('\n')}`);
+}
+
+/**
+ * Registers node:test hooks that serve dist/ and launch Chromium before the file's tests and
+ * close both after them. Returns an object whose `server` and `browser` are set once `before` ran.
+ */
+export function withSite({ webgpu = false } = {}) {
+  const site = { server: null, browser: null };
+  before(async () => {
+    site.server = await serveDist();
+    site.browser = await launchBrowser({ webgpu });
+  });
+  after(async () => {
+    await site.browser?.close();
+    await site.server?.close();
+  });
+  return site;
 }
