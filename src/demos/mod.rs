@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::i18n::Text;
 
 pub mod augmentation;
+pub mod classify;
 pub mod landscape;
 pub mod linear_example;
 pub mod optimizer_race;
@@ -22,7 +23,7 @@ pub struct Demo {
     pub view: fn() -> AnyView,
 }
 
-pub static DEMOS: &[Demo] = &[linear_example::DEMO, playground::DEMO, optimizer_race::DEMO, landscape::DEMO, augmentation::DEMO];
+pub static DEMOS: &[Demo] = &[linear_example::DEMO, playground::DEMO, optimizer_race::DEMO, landscape::DEMO, augmentation::DEMO, classify::DEMO];
 
 pub fn find(id: &str) -> Option<&'static Demo> {
     DEMOS.iter().find(|demo| demo.id == id)
