@@ -21,7 +21,7 @@ use crate::runtime::download::{self, DownloadError, Origin, Progress};
 use crate::runtime::frame::{next_frame, now_ms};
 use crate::runtime::url;
 use crate::widgets::photo_input::{Photo, PhotoInput};
-use crate::widgets::value_map::context_2d;
+use crate::widgets::value_map::draw_rgb;
 use lab_core::backend::BackendKind;
 
 pub const DEMO: Demo = Demo {
@@ -195,7 +195,9 @@ fn ClassifyDemo() -> impl IntoView {
     let on_photo = move |given: Photo| match preprocess::decode(&given.bytes, DECODE_SHORTER) {
         Ok(image) => {
             problem.set(None);
-            draw_preview(preview, &image);
+            if let Some(canvas) = preview.get_untracked() {
+                draw_rgb(&canvas, &image);
+            }
             photo.set_value(Some(Rc::new(image)));
             photo_name.set(Some(given.name));
             photo_version.update(|v| *v += 1);
@@ -435,18 +437,6 @@ async fn logits(model: &LoadedModel, images: &[Vec<f32>]) -> Result<Vec<f32>, Lo
     })?;
     data.try_into_vec::<f32>()
         .map_err(|e| LoadError::Failed(Message::new(format!("推理结果无法读取：{e:?}"), format!("Could not read the logits: {e:?}"))))
-}
-
-fn draw_preview(canvas: NodeRef<Canvas>, image: &image::RgbImage) {
-    let Some(canvas) = canvas.get_untracked() else { return };
-    let (w, h) = image.dimensions();
-    canvas.set_width(w);
-    canvas.set_height(h);
-    let Some(context) = context_2d(&canvas) else { return };
-    let rgba: Vec<u8> = image.pixels().flat_map(|p| [p[0], p[1], p[2], 255]).collect();
-    if let Ok(data) = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(&rgba), w, h) {
-        let _ = context.put_image_data(&data, 0.0, 0.0);
-    }
 }
 
 fn image_problem(name: &str, why: &ImageError) -> Message {

@@ -85,6 +85,9 @@ fn decode_error(error: image::ImageError) -> ImageError {
 /// pass `u32::MAX` to keep full resolution.
 pub fn decode(bytes: &[u8], max_shorter: u32) -> Result<RgbImage, ImageError> {
     let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| ImageError::Decode(e.to_string()))?;
+    if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(bytes) {
+        return Err(ImageError::Decode("the JPEG is truncated (no end-of-image marker after its last scan)".into()));
+    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
@@ -111,6 +114,17 @@ pub fn decode(bytes: &[u8], max_shorter: u32) -> Result<RgbImage, ImageError> {
     }
     image.apply_orientation(orientation);
     Ok(image.to_rgb8())
+}
+
+/// Whether a JPEG's last scan is followed by its end-of-image marker. image's JPEG decoder fills a
+/// cut-off file with grey rather than failing, which would classify half a photo. Inside
+/// entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so FF DA (start of
+/// scan) and FF D9 (end of image) are only ever real markers; an EXIF thumbnail's own pair comes
+/// before the main image's scan.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    let last_end = bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]);
+    matches!((last_scan, last_end), (Some(scan), Some(end)) if end > scan)
 }
 
 /// The size a `width × height` image is resized to so that its shorter side is `target`,
