@@ -2,7 +2,7 @@
 """Reference logits for the lab's image classifiers, computed by PyTorch.
 
 Writes crates/lab-core/tests/fixtures/vision_reference.json, which the Rust tests compare the
-burn models against (crates/lab-core/tests/vision.rs, crates/model-convert/tests/resnet.rs).
+burn models against (crates/lab-core/tests/suite/vision.rs, crates/model-convert/tests/resnet.rs).
 Only the fixture is committed: no weights.
 
 Inputs. Both sides get the *same* preprocessed float tensors, so that the comparison tests the

@@ -13,7 +13,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 // The same photo, spec and seed as lab-core's native test; the photo is unpacked by
 // `cargo xtask setup`, which `cargo xtask test` runs first.
-#[path = "../crates/lab-core/tests/common/augment_fixture.rs"]
+#[path = "../crates/lab-core/tests/suite/common/augment_fixture.rs"]
 mod augment_fixture;
 
 /// Decoding and augmenting on wasm gives the digest committed from the native run: the same

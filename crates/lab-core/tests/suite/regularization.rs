@@ -2,7 +2,7 @@
 //! weights, dropout is random in training steps only, early stopping fires when the test loss
 //! stops improving; and the helpers (penalty, histogram, checks) do what they say.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

@@ -1,5 +1,6 @@
 //! Helpers shared by the native tests.
-#![allow(dead_code)] // each test binary uses a different subset
+
+pub mod augment_fixture;
 
 use burn::tensor::Device;
 use lab_core::backend::BackendKind;

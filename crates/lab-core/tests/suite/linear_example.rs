@@ -1,6 +1,6 @@
 //! The article's example computed by burn's autodiff equals the closed-form formulas.
 
-mod common;
+use crate::common;
 
 use lab_core::backend::BackendKind;
 use lab_core::linear_example::{matmul_shape, LinearExample};

@@ -209,7 +209,7 @@ fn int8_round_trip_error_is_within_half_a_step() {
 }
 
 fn manifest_for(bytes: &[u8]) -> Manifest {
-    let text = include_str!("fixtures/manifest_example.json");
+    let text = include_str!("../fixtures/manifest_example.json");
     let mut manifest: Manifest = serde_json::from_str(text).unwrap();
     manifest.files = vec![WeightsFile {
         file: asset::INT8_FILE.into(),
@@ -262,7 +262,7 @@ fn the_real_asset_is_verified_before_loading() {
 // The default pretrained model
 
 fn fixture() -> serde_json::Value {
-    serde_json::from_str(include_str!("fixtures/vision_reference.json")).unwrap()
+    serde_json::from_str(include_str!("../fixtures/vision_reference.json")).unwrap()
 }
 
 fn sample_inputs(fixture: &serde_json::Value) -> (Vec<String>, Vec<Vec<f32>>) {

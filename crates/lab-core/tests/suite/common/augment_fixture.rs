@@ -9,11 +9,11 @@ use lab_core::augment::{self, AugmentSpec, Op, Setting};
 use sha2::{Digest, Sha256};
 
 /// Chelsea the cat, 451×300 RGB (CC0; see www/assets/NOTICE.txt).
-pub const PHOTO: &[u8] = include_bytes!("../../../../www/assets/samples/chelsea.png");
+pub const PHOTO: &[u8] = include_bytes!("../../../../../www/assets/samples/chelsea.png");
 pub const SEED: u64 = 2026;
 pub const VARIANTS: usize = 6;
 /// The committed digest: sha256 of the variants' bytes, concatenated, as lowercase hex.
-pub const DIGEST: &str = include_str!("../fixtures/augment-grid.sha256");
+pub const DIGEST: &str = include_str!("../../fixtures/augment-grid.sha256");
 
 /// Every op on, each at its default strength except vertical flips at 0.3.
 pub fn spec() -> AugmentSpec {

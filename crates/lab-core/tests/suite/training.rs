@@ -1,6 +1,6 @@
 //! The playground's trainer learns the datasets it offers, and stops cleanly when it diverges.
 
-mod common;
+use crate::common;
 
 use lab_core::backend::BackendKind;
 use lab_core::data::{DataSpec, DatasetKind};

@@ -21,7 +21,7 @@
 //! the tolerance. What does differ are burn's *default* hyper-parameters (see lab_core::optim),
 //! which the lab does not use: `OptimizerSpec::build` sets every one.
 
-mod common;
+use crate::common;
 
 use burn::module::Param;
 use burn::nn::loss::{MseLoss, Reduction};

@@ -1,6 +1,6 @@
 //! The three backends train the same network from the same seed to the same numbers.
 
-mod common;
+use crate::common;
 
 use lab_core::backend::BackendKind;
 use lab_core::data::{DataSpec, DatasetKind};

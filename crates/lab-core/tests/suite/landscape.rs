@@ -1,7 +1,7 @@
 //! Loss landscapes: burn's autodiff gradients equal the analytic ones, and optimizers' paths
 //! behave as the article says they do.
 
-mod common;
+use crate::common;
 
 use burn::tensor::{Tensor, TensorData};
 use lab_core::backend::BackendKind;

@@ -3,14 +3,13 @@
 //! fixture on wasm); bad files and absurd strengths are refused, huge photos downscaled.
 //!
 //! Regenerate the fixture after an intended change to the ops with
-//! `UPDATE_FIXTURES=1 cargo test -p lab-core --test augment`, then check the browser test too
+//! `UPDATE_FIXTURES=1 cargo test -p lab-core --test suite augment`, then check the browser test too
 //! (`cargo xtask test --only wasm`).
 //!
 //! The sample photos are not committed: `cargo xtask setup` (run first by `cargo xtask test`)
 //! unpacks them into www/assets/samples/, which `include_bytes!` reads here.
 
-#[path = "common/augment_fixture.rs"]
-mod fixture;
+use crate::common::augment_fixture as fixture;
 
 use std::io::Cursor;
 
@@ -37,7 +36,7 @@ fn strong(op: Op) -> f32 {
 fn the_sample_photo_loads_at_its_size() {
     let photo = photo();
     assert_eq!(photo.dimensions(), (451, 300));
-    let jpeg = augment::load_image(include_bytes!("../../../www/assets/samples/rocket.jpg")).expect("the JPEG sample decodes");
+    let jpeg = augment::load_image(include_bytes!("../../../../www/assets/samples/rocket.jpg")).expect("the JPEG sample decodes");
     assert_eq!(jpeg.width(), MAX_SIDE, "640×427 is downscaled to fit {MAX_SIDE}");
     assert!((341..=342).contains(&jpeg.height()), "aspect ratio kept: {:?}", jpeg.dimensions());
 }

@@ -1,6 +1,6 @@
 //! Autodiff gradients of the dense network against central finite differences.
 
-mod common;
+use crate::common;
 
 use burn::tensor::{Tensor, TensorData};
 use lab_core::backend::BackendKind;
