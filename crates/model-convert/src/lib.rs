@@ -14,6 +14,7 @@ use lab_core::vision::asset::{
     self, F32_FILE, FORMAT_VERSION, INT8_FILE, INT8_SCHEME, Labels, MANIFEST_FILE, Manifest, Source, WeightsFile,
 };
 use lab_core::vision::preprocess::Preprocessing;
+use lab_core::text::bert::{Bert, BertConfig, HF_KEY_REMAPPING, Heads};
 use lab_core::vision::{Arch, Classifier, check_applied};
 
 /// Regex renames from a checkpoint's keys to this project's module paths.
@@ -32,29 +33,46 @@ pub fn key_remapping(arch: Arch) -> &'static [(&'static str, &'static str)] {
 /// counters.
 pub fn import(arch: Arch, path: &Path, num_classes: usize, device: &Device) -> Result<Classifier, String> {
     let mut model = Classifier::init(arch, num_classes, device);
-    let is_safetensors = path.extension().is_some_and(|ext| ext == "safetensors");
-    let result = if is_safetensors {
-        let mut store = SafetensorsStore::from_file(path).with_from_adapter(PyTorchToBurnAdapter).allow_partial(true);
-        for (from, to) in key_remapping(arch) {
-            store = store.with_key_remapping(*from, *to);
-        }
-        load(&mut model, &mut store).map_err(|e| format!("{}: {e}", path.display()))?
-    } else {
-        let mut store = PytorchStore::from_file(path).allow_partial(true);
-        for (from, to) in key_remapping(arch) {
-            store = store.with_key_remapping(*from, *to);
-        }
-        load(&mut model, &mut store).map_err(|e| format!("{}: {e}", path.display()))?
+    let result = match &mut model {
+        Classifier::EfficientNet(net) => load_checkpoint(net, path, key_remapping(arch))?,
+        Classifier::ResNet(net) => load_checkpoint(net, path, key_remapping(arch))?,
     };
     check_applied(&result).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(model)
 }
 
-fn load<S: burn::store::ModuleStore>(model: &mut Classifier, store: &mut S) -> Result<ApplyResult, S::Error> {
-    match model {
-        Classifier::EfficientNet(net) => net.load_from(store),
-        Classifier::ResNet(net) => net.load_from(store),
+/// Reads `path` into `module` through burn-store, PyTorch conventions and `remapping` applied:
+/// [`PytorchStore`] for PyTorch files, [`SafetensorsStore`] (with the PyTorch-to-burn adapter)
+/// for `.safetensors`. Partial: the caller judges what is missing or left over.
+fn load_checkpoint<M: ModuleSnapshot>(module: &mut M, path: &Path, remapping: &[(&str, &str)]) -> Result<ApplyResult, String> {
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    if path.extension().is_some_and(|ext| ext == "safetensors") {
+        let mut store = SafetensorsStore::from_file(path).with_from_adapter(PyTorchToBurnAdapter).allow_partial(true);
+        for (from, to) in remapping {
+            store = store.with_key_remapping(*from, *to);
+        }
+        module.load_from(&mut store).map_err(|e| fail(&e))
+    } else {
+        let mut store = PytorchStore::from_file(path).allow_partial(true);
+        for (from, to) in remapping {
+            store = store.with_key_remapping(*from, *to);
+        }
+        module.load_from(&mut store).map_err(|e| fail(&e))
     }
+}
+
+/// Loads a Hugging Face BERT checkpoint (`BertModel`, `BertForMaskedLM`, `BertForPreTraining`;
+/// safetensors or PyTorch) into a [`Bert`] with `heads`, renaming keys with
+/// [`HF_KEY_REMAPPING`]. Every tensor of the network must be present; the checkpoint may hold
+/// more (position ids, the next-sentence head, the tied decoder).
+pub fn import_bert(path: &Path, config: &BertConfig, heads: Heads, device: &Device) -> Result<Bert, String> {
+    let mut model = Bert::new(config, heads, device);
+    let result = load_checkpoint(&mut model, path, HF_KEY_REMAPPING)?;
+    if !result.errors.is_empty() || !result.missing.is_empty() {
+        let missing: Vec<&str> = result.missing.iter().map(|(path, _)| path.as_str()).take(8).collect();
+        return Err(format!("{}: the checkpoint does not fit the BERT config: {result} (missing e.g. {missing:?})", path.display()));
+    }
+    Ok(model)
 }
 
 /// What the manifest says about the weights' origin and the labels.

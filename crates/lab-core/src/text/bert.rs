@@ -1,0 +1,311 @@
+//! A BERT encoder as Hugging Face's `BertModel` computes it (post-norm layers, exact erf GELU,
+//! absolute position embeddings), with the optional heads the lab uses: the pooler, the
+//! masked-language-model head (tied to the word embeddings) and a sentence classifier.
+//!
+//! Module paths are this crate's; [`HF_KEY_REMAPPING`] renames a Hugging Face checkpoint's keys
+//! onto them, so `BertModel`, `BertForMaskedLM` and `BertForPreTraining` state dicts load.
+
+use burn::module::{Module, Param};
+use burn::nn::{Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use super::tokenizer::Encoded;
+
+/// The sizes of a BERT, read from a Hugging Face `config.json` (unknown fields are ignored).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BertConfig {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    pub max_position_embeddings: usize,
+    #[serde(default = "default_type_vocab_size")]
+    pub type_vocab_size: usize,
+    #[serde(default = "default_layer_norm_eps")]
+    pub layer_norm_eps: f64,
+    #[serde(default = "default_hidden_act")]
+    pub hidden_act: String,
+}
+
+fn default_type_vocab_size() -> usize {
+    2
+}
+fn default_layer_norm_eps() -> f64 {
+    1e-12
+}
+fn default_hidden_act() -> String {
+    "gelu".into()
+}
+
+impl BertConfig {
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        let config: Self = serde_json::from_slice(bytes).map_err(|e| format!("invalid BERT config.json: {e}"))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Refuses sizes the encoder cannot run (rather than panicking inside a reshape).
+    pub fn check(&self) -> Result<(), String> {
+        if self.hidden_act != "gelu" {
+            return Err(format!("hidden_act {:?} is not supported (only the exact \"gelu\")", self.hidden_act));
+        }
+        let sizes = [self.vocab_size, self.hidden_size, self.num_attention_heads, self.intermediate_size];
+        if sizes.contains(&0) || self.max_position_embeddings == 0 || self.type_vocab_size == 0 {
+            return Err("BERT sizes must be positive".into());
+        }
+        if self.hidden_size % self.num_attention_heads != 0 {
+            return Err(format!(
+                "hidden_size {} is not divisible by num_attention_heads {}",
+                self.hidden_size, self.num_attention_heads
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn head_dim(&self) -> usize {
+        self.hidden_size / self.num_attention_heads
+    }
+}
+
+/// Renames from a Hugging Face BERT checkpoint's keys to this module's paths, in order. Keys
+/// that match nothing here and no parameter (`position_ids`, the next-sentence head, the tied
+/// MLM decoder weight) are left over and ignored by the loader.
+pub const HF_KEY_REMAPPING: &[(&str, &str)] = &[
+    (r"^bert\.", ""),
+    (r"^embeddings\.word_embeddings\.", "embeddings.word."),
+    (r"^embeddings\.position_embeddings\.", "embeddings.position."),
+    (r"^embeddings\.token_type_embeddings\.", "embeddings.token_type."),
+    (r"^embeddings\.LayerNorm\.", "embeddings.norm."),
+    (r"^encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.", "layers.$1.$2."),
+    (r"^encoder\.layer\.(\d+)\.attention\.output\.dense\.", "layers.$1.attention_output."),
+    (r"^encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\.", "layers.$1.attention_norm."),
+    (r"^encoder\.layer\.(\d+)\.intermediate\.dense\.", "layers.$1.intermediate."),
+    (r"^encoder\.layer\.(\d+)\.output\.dense\.", "layers.$1.output."),
+    (r"^encoder\.layer\.(\d+)\.output\.LayerNorm\.", "layers.$1.output_norm."),
+    (r"^pooler\.dense\.", "pooler."),
+    (r"^cls\.predictions\.transform\.dense\.", "mlm.transform."),
+    (r"^cls\.predictions\.transform\.LayerNorm\.", "mlm.norm."),
+    (r"^cls\.predictions\.bias$", "mlm.bias"),
+    // Checkpoints from TensorFlow-era conversions name layer-norm parameters gamma/beta.
+    (r"\.gamma$", ".weight"),
+    (r"\.beta$", ".bias"),
+];
+
+/// Which optional parts a [`Bert`] has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Heads {
+    pub pooler: bool,
+    pub mlm: bool,
+    /// Number of classes of the sentence classifier on the pooled `[CLS]`, if any.
+    pub classes: Option<usize>,
+}
+
+#[derive(Module, Debug)]
+pub struct Embeddings {
+    pub word: Embedding,
+    pub position: Embedding,
+    pub token_type: Embedding,
+    pub norm: LayerNorm,
+}
+
+/// One post-norm encoder layer: self-attention, add & norm, feed-forward, add & norm.
+#[derive(Module, Debug)]
+pub struct Layer {
+    pub query: Linear,
+    pub key: Linear,
+    pub value: Linear,
+    pub attention_output: Linear,
+    pub attention_norm: LayerNorm,
+    pub intermediate: Linear,
+    pub output: Linear,
+    pub output_norm: LayerNorm,
+    heads: usize,
+}
+
+/// The masked-language-model head: transform, then scores against every word embedding.
+#[derive(Module, Debug)]
+pub struct MlmHead {
+    pub transform: Linear,
+    pub norm: LayerNorm,
+    pub bias: Param<Tensor<1>>,
+}
+
+#[derive(Module, Debug)]
+pub struct Bert {
+    pub embeddings: Embeddings,
+    pub layers: Vec<Layer>,
+    pub pooler: Option<Linear>,
+    pub mlm: Option<MlmHead>,
+    pub classifier: Option<Linear>,
+}
+
+/// A batch of token ids `[batch, seq]` with their segment ids and attention mask (1 for a
+/// real token, 0 for padding).
+#[derive(Clone, Debug)]
+pub struct BertInput {
+    pub ids: Tensor<2, Int>,
+    pub type_ids: Tensor<2, Int>,
+    pub mask: Tensor<2, Int>,
+}
+
+/// What a forward pass produced.
+#[derive(Clone, Debug)]
+pub struct BertOutput {
+    /// The last layer's hidden states `[batch, seq, hidden]`.
+    pub hidden: Tensor<3>,
+    /// Attention probabilities `[batch, heads, seq, seq]` per layer, when asked for.
+    pub attentions: Vec<Tensor<4>>,
+}
+
+fn linear(d_in: usize, d_out: usize, device: &Device) -> Linear {
+    LinearConfig::new(d_in, d_out).with_initializer(Initializer::Normal { mean: 0.0, std: 0.02 }).init(device)
+}
+
+fn norm(config: &BertConfig, device: &Device) -> LayerNorm {
+    LayerNormConfig::new(config.hidden_size).with_epsilon(config.layer_norm_eps).init(device)
+}
+
+fn embedding(n: usize, config: &BertConfig, device: &Device) -> Embedding {
+    EmbeddingConfig::new(n, config.hidden_size)
+        .with_initializer(Initializer::Normal { mean: 0.0, std: 0.02 })
+        .init(device)
+}
+
+impl Bert {
+    /// A freshly initialised BERT (normal(0, 0.02) weights, as BERT is initialised for
+    /// pretraining); a checkpoint's weights replace them when loaded.
+    pub fn new(config: &BertConfig, heads: Heads, device: &Device) -> Self {
+        let h = config.hidden_size;
+        let layers = (0..config.num_hidden_layers)
+            .map(|_| Layer {
+                query: linear(h, h, device),
+                key: linear(h, h, device),
+                value: linear(h, h, device),
+                attention_output: linear(h, h, device),
+                attention_norm: norm(config, device),
+                intermediate: linear(h, config.intermediate_size, device),
+                output: linear(config.intermediate_size, h, device),
+                output_norm: norm(config, device),
+                heads: config.num_attention_heads,
+            })
+            .collect();
+        Self {
+            embeddings: Embeddings {
+                word: embedding(config.vocab_size, config, device),
+                position: embedding(config.max_position_embeddings, config, device),
+                token_type: embedding(config.type_vocab_size, config, device),
+                norm: norm(config, device),
+            },
+            layers,
+            pooler: heads.pooler.then(|| linear(h, h, device)),
+            mlm: heads.mlm.then(|| MlmHead {
+                transform: linear(h, h, device),
+                norm: norm(config, device),
+                bias: Initializer::Zeros.init([config.vocab_size], device),
+            }),
+            classifier: heads.classes.map(|classes| linear(h, classes, device)),
+        }
+    }
+
+    pub fn max_positions(&self) -> usize {
+        self.embeddings.position.weight.dims()[0]
+    }
+
+    /// Runs the encoder; `with_attentions` also returns every layer's attention probabilities.
+    pub fn forward(&self, input: &BertInput, with_attentions: bool) -> BertOutput {
+        let [batch, seq] = input.ids.dims();
+        let device = input.ids.device();
+        let positions = Tensor::<1, Int>::arange(0..seq as i64, &device).unsqueeze::<2>().repeat_dim(0, batch);
+        let e = &self.embeddings;
+        let mut hidden = e.norm.forward(
+            e.word.forward(input.ids.clone()) + e.position.forward(positions) + e.token_type.forward(input.type_ids.clone()),
+        );
+        // Padding gets -inf-like scores before the softmax: `[batch, 1, 1, seq]`.
+        let padding: Tensor<4, Bool> = input.mask.clone().equal_elem(0).unsqueeze_dims(&[1, 2]);
+        let mut attentions = Vec::new();
+        for layer in &self.layers {
+            let (next, attention) = layer.forward(hidden, padding.clone());
+            hidden = next;
+            if with_attentions {
+                attentions.push(attention);
+            }
+        }
+        BertOutput { hidden, attentions }
+    }
+
+    /// The pooler's output: `tanh(dense([CLS]))`, `[batch, hidden]`.
+    pub fn pooled(&self, hidden: &Tensor<3>) -> Option<Tensor<2>> {
+        let pooler = self.pooler.as_ref()?;
+        Some(pooler.forward(cls(hidden)).tanh())
+    }
+
+    /// Sentence-classifier logits `[batch, classes]` on the pooled `[CLS]` (or on `[CLS]` itself
+    /// when there is no pooler).
+    pub fn classify(&self, hidden: &Tensor<3>) -> Option<Tensor<2>> {
+        let classifier = self.classifier.as_ref()?;
+        let features = self.pooled(hidden).unwrap_or_else(|| cls(hidden));
+        Some(classifier.forward(features))
+    }
+
+    /// Masked-language-model scores over the vocabulary, `[batch, seq, vocab]`.
+    pub fn mlm_logits(&self, hidden: Tensor<3>) -> Option<Tensor<3>> {
+        let head = self.mlm.as_ref()?;
+        let x = head.norm.forward(gelu(head.transform.forward(hidden)));
+        let words = self.embeddings.word.weight.val(); // [vocab, hidden]: the tied decoder
+        let [batch, seq, hidden] = x.dims();
+        let vocab = words.dims()[0];
+        let scores = x.reshape([batch * seq, hidden]).matmul(words.transpose()) + head.bias.val().unsqueeze::<2>();
+        Some(scores.reshape([batch, seq, vocab]))
+    }
+}
+
+/// The `[CLS]` position's hidden state, `[batch, hidden]`.
+fn cls(hidden: &Tensor<3>) -> Tensor<2> {
+    let [batch, _, size] = hidden.dims();
+    hidden.clone().slice([0..batch, 0..1, 0..size]).reshape([batch, size])
+}
+
+impl Layer {
+    fn forward(&self, x: Tensor<3>, padding: Tensor<4, Bool>) -> (Tensor<3>, Tensor<4>) {
+        let [batch, seq, hidden] = x.dims();
+        let head_dim = hidden / self.heads;
+        let split = |t: Tensor<3>| t.reshape([batch, seq, self.heads, head_dim]).swap_dims(1, 2);
+        let q = split(self.query.forward(x.clone()));
+        let k = split(self.key.forward(x.clone()));
+        let v = split(self.value.forward(x.clone()));
+        let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt();
+        let scores = scores.mask_fill(padding.expand([batch, self.heads, seq, seq]), f32::MIN);
+        let attention = softmax(scores, 3);
+        let context = attention.clone().matmul(v).swap_dims(1, 2).reshape([batch, seq, hidden]);
+        let x = self.attention_norm.forward(self.attention_output.forward(context) + x);
+        let y = self.output.forward(gelu(self.intermediate.forward(x.clone())));
+        (self.output_norm.forward(y + x), attention)
+    }
+}
+
+impl BertInput {
+    /// One tokenized sentence as a batch of one, every token attended.
+    pub fn from_encoded(encoded: &Encoded, device: &Device) -> Self {
+        Self::batch(&[encoded], 0, device)
+    }
+
+    /// Sentences padded with `pad_id` to the longest one; padding is masked out.
+    pub fn batch(sentences: &[&Encoded], pad_id: u32, device: &Device) -> Self {
+        let seq = sentences.iter().map(|s| s.ids.len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(sentences.len() * seq);
+        let mut type_ids = Vec::with_capacity(ids.capacity());
+        let mut mask = Vec::with_capacity(ids.capacity());
+        for s in sentences {
+            let pad = seq - s.ids.len();
+            ids.extend(s.ids.iter().map(|&id| id as i64).chain(std::iter::repeat_n(pad_id as i64, pad)));
+            type_ids.extend(s.type_ids.iter().map(|&id| id as i64).chain(std::iter::repeat_n(0, pad)));
+            mask.extend(std::iter::repeat_n(1i64, s.ids.len()).chain(std::iter::repeat_n(0, pad)));
+        }
+        let shape = [sentences.len(), seq];
+        let tensor = |data: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(data, shape), device);
+        Self { ids: tensor(ids), type_ids: tensor(type_ids), mask: tensor(mask) }
+    }
+}

@@ -1,0 +1,129 @@
+//! BERT's WordPiece tokenization through the tokenizers crate: a checkpoint's own
+//! `tokenizer.json`, or the tokenizer BERT's `vocab.txt` implies (BERT's normalizer: control
+//! characters removed, every CJK character a word of its own, lower-casing and accent
+//! stripping for uncased vocabularies; BERT's pre-tokenizer; `[CLS] … [SEP]`).
+//!
+//! Works from bytes, natively and in wasm (tokenizers' `unstable_wasm` feature).
+
+use ahash::AHashMap;
+use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+use tokenizers::models::wordpiece::WordPiece;
+use tokenizers::normalizers::bert::BertNormalizer;
+use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+use tokenizers::processors::bert::BertProcessing;
+use tokenizers::{AddedToken, Tokenizer};
+
+pub const CLS: &str = "[CLS]";
+pub const SEP: &str = "[SEP]";
+pub const PAD: &str = "[PAD]";
+pub const UNK: &str = "[UNK]";
+pub const MASK: &str = "[MASK]";
+pub const SPECIAL_TOKENS: [&str; 5] = [PAD, UNK, CLS, SEP, MASK];
+
+/// Why a text was not encoded.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TextError {
+    /// Nothing but whitespace or characters BERT's normalizer removes.
+    Empty,
+    Tokenizer(String),
+}
+
+impl std::fmt::Display for TextError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TextError::Empty => write!(f, "the text is empty (only whitespace or control characters)"),
+            TextError::Tokenizer(msg) => write!(f, "tokenizer error: {msg}"),
+        }
+    }
+}
+
+/// A tokenized sentence: `[CLS] … [SEP]`, at most the model's length.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Encoded {
+    pub ids: Vec<u32>,
+    pub tokens: Vec<String>,
+    pub type_ids: Vec<u32>,
+    /// The token count before truncation, when the text was longer than the limit.
+    pub truncated_from: Option<usize>,
+}
+
+/// A tokenizer from a `tokenizer.json` (Hugging Face's serialisation).
+pub fn from_json(bytes: &[u8]) -> Result<Tokenizer, TextError> {
+    let mut tokenizer = Tokenizer::from_bytes(bytes).map_err(|e| TextError::Tokenizer(e.to_string()))?;
+    // Checkpoints often ship fixed padding and truncation; [`encode`] does its own truncation
+    // (with a notice) and batches pad to their longest sentence.
+    tokenizer.with_padding(None);
+    tokenizer.with_truncation(None).map_err(|e| TextError::Tokenizer(e.to_string()))?;
+    special_ids(&tokenizer)?;
+    Ok(tokenizer)
+}
+
+/// BERT's tokenizer for a `vocab.txt` (one token per line, the line number its id).
+/// `lowercase` is true for uncased vocabularies (it also strips accents, as BERT does).
+pub fn from_vocab(vocab_txt: &str, lowercase: bool) -> Result<Tokenizer, TextError> {
+    let vocab: AHashMap<String, u32> =
+        vocab_txt.lines().enumerate().map(|(id, token)| (token.trim_end().to_string(), id as u32)).collect();
+    bert_tokenizer(vocab, lowercase)
+}
+
+/// BERT's tokenizer around a WordPiece vocabulary that holds the special tokens.
+pub fn bert_tokenizer(vocab: AHashMap<String, u32>, lowercase: bool) -> Result<Tokenizer, TextError> {
+    let id = |token: &str| vocab.get(token).copied().ok_or_else(|| TextError::Tokenizer(format!("vocabulary lacks {token}")));
+    let (cls, sep) = (id(CLS)?, id(SEP)?);
+    for token in SPECIAL_TOKENS {
+        id(token)?;
+    }
+    let model = WordPiece::builder()
+        .vocab(vocab)
+        .unk_token(UNK.into())
+        .continuing_subword_prefix("##".into())
+        .max_input_chars_per_word(100)
+        .build()
+        .map_err(|e| TextError::Tokenizer(e.to_string()))?;
+    let mut tokenizer = Tokenizer::new(model);
+    tokenizer
+        .with_normalizer(Some(BertNormalizer::new(true, true, None, lowercase)))
+        .map_err(|e| TextError::Tokenizer(e.to_string()))?;
+    tokenizer
+        .with_pre_tokenizer(Some(BertPreTokenizer))
+        .with_post_processor(Some(BertProcessing::new((SEP.into(), sep), (CLS.into(), cls))))
+        .with_decoder(Some(WordPieceDecoder::default()));
+    // Special tokens typed in the text (`[MASK]` for fill-mask) are kept whole.
+    tokenizer
+        .add_special_tokens(SPECIAL_TOKENS.map(|t| AddedToken::from(t, true)))
+        .map_err(|e| TextError::Tokenizer(e.to_string()))?;
+    Ok(tokenizer)
+}
+
+/// The ids of `[CLS]`, `[SEP]`, `[PAD]` and `[MASK]`.
+pub fn special_ids(tokenizer: &Tokenizer) -> Result<[u32; 4], TextError> {
+    let id = |token: &str| {
+        tokenizer.token_to_id(token).ok_or_else(|| TextError::Tokenizer(format!("the vocabulary lacks {token}")))
+    };
+    Ok([id(CLS)?, id(SEP)?, id(PAD)?, id(MASK)?])
+}
+
+/// Tokenizes one text with `[CLS]`/`[SEP]`, keeping at most `max_len` tokens (the first
+/// `max_len - 1`, then `[SEP]`) and saying so.
+pub fn encode(tokenizer: &Tokenizer, text: &str, max_len: usize) -> Result<Encoded, TextError> {
+    let encoding = tokenizer.encode(text, true).map_err(|e| TextError::Tokenizer(e.to_string()))?;
+    let [_, sep, _, _] = special_ids(tokenizer)?;
+    let mut ids = encoding.get_ids().to_vec();
+    let mut tokens = encoding.get_tokens().to_vec();
+    let mut type_ids = encoding.get_type_ids().to_vec();
+    if ids.len() <= 2 {
+        return Err(TextError::Empty);
+    }
+    let total = ids.len();
+    let max_len = max_len.max(3);
+    if total > max_len {
+        for v in [&mut ids, &mut type_ids] {
+            v.truncate(max_len - 1);
+        }
+        tokens.truncate(max_len - 1);
+        ids.push(sep);
+        type_ids.push(0);
+        tokens.push(SEP.into());
+    }
+    Ok(Encoded { ids, tokens, type_ids, truncated_from: (total > max_len).then_some(total) })
+}
