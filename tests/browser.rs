@@ -1,6 +1,7 @@
 //! In the browser (wasm-bindgen-test in headless Chromium): one training step on each of the
 //! three backends, WebGPU included through Chromium's software adapter (tiny shapes only: the
-//! software adapter is correct but slow); and the augmentation grid, byte for byte as natively.
+//! software adapter is correct but slow); the augmentation grid, byte for byte as natively; and
+//! the token ids of 1,000 real Chinese lines, as natively.
 #![cfg(target_arch = "wasm32")]
 
 use lab_core::backend::BackendKind;
@@ -21,6 +22,16 @@ mod augment_fixture;
 #[wasm_bindgen_test]
 fn augmentation_grid_matches_the_native_fixture() {
     assert_eq!(augment_fixture::grid_digest(), augment_fixture::DIGEST.trim());
+}
+
+// The same lines and tokenizer as lab-core's native test, unpacked by `cargo xtask setup`.
+#[path = "../crates/lab-core/tests/suite/common/tokenizer_parity.rs"]
+mod tokenizer_parity;
+
+/// The tokenizers crate on wasm gives the ids committed from the native run on 1,000 real lines.
+#[wasm_bindgen_test]
+fn token_ids_match_the_native_fixture() {
+    assert_eq!(tokenizer_parity::digest(), tokenizer_parity::DIGEST.trim());
 }
 
 async fn a_training_step_changes_the_weights(kind: BackendKind) {

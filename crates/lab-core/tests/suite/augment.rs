@@ -9,7 +9,7 @@
 //! The sample photos are not committed: `cargo xtask setup` (run first by `cargo xtask test`)
 //! unpacks them into www/assets/samples/, which `include_bytes!` reads here.
 
-use crate::common::augment_fixture as fixture;
+use crate::common::{self, augment_fixture as fixture};
 
 use std::io::Cursor;
 
@@ -114,14 +114,7 @@ fn no_op_on_gives_the_photo_back_and_grids_are_capped() {
 
 #[test]
 fn the_grid_matches_the_committed_fixture() {
-    let digest = fixture::grid_digest();
-    if std::env::var_os("UPDATE_FIXTURES").is_some() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/augment-grid.sha256");
-        std::fs::write(path, format!("{digest}\n")).expect("writing the fixture");
-        eprintln!("wrote {path}: {digest}");
-        return;
-    }
-    assert_eq!(digest, fixture::DIGEST.trim(), "the grid changed; if intended, regenerate with UPDATE_FIXTURES=1");
+    common::check_digest(&fixture::grid_digest(), "augment-grid.sha256", fixture::DIGEST);
 }
 
 #[test]

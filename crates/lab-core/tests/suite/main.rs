@@ -11,5 +11,6 @@ mod landscape;
 mod linear_example;
 mod optimizers;
 mod regularization;
+mod text;
 mod training;
 mod vision;
