@@ -128,7 +128,7 @@ impl Manifest {
                 manifest.format_version
             )));
         }
-        let arch = manifest.arch()?;
+        manifest.arch()?;
         if manifest.labels.en.len() != manifest.num_classes {
             return Err(AssetError::Manifest(format!(
                 "{} labels for {} classes",
@@ -140,7 +140,6 @@ impl Manifest {
             return Err(AssetError::Manifest("the Chinese labels do not cover every class".into()));
         }
         manifest.file(&manifest.default_file)?;
-        let _ = arch;
         Ok(manifest)
     }
 
