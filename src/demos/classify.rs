@@ -12,17 +12,16 @@ use lab_core::vision::{top_k, Classifier, Prediction};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
 
 use crate::demos::Demo;
 use crate::i18n::{tr, use_lang, Lang, Message, Text};
 use crate::runtime::backend::{use_backend, ActiveBackend};
-use crate::runtime::download::{self, DownloadError, Origin, Progress};
 use crate::runtime::frame::{next_frame, now_ms};
+use crate::runtime::model_asset::{self, asset_problem, LoadError, LoadState, Timings};
 use crate::runtime::url;
+use crate::widgets::load_status::LoadStatus;
 use crate::widgets::photo_input::{Photo, PhotoInput};
 use crate::widgets::value_map::draw_rgb;
-use lab_core::backend::BackendKind;
 
 pub const DEMO: Demo = Demo {
     id: "classify",
@@ -41,37 +40,11 @@ const TOP: usize = 5;
 /// `preprocess::decode`), which bounds memory for huge photos.
 const DECODE_SHORTER: u32 = 256;
 
-/// `assets/models/index.json`, written by the converter: the model folders present.
-#[derive(Deserialize)]
-struct ModelIndex {
-    models: Vec<String>,
-}
-
 /// A model the site offers: its folder and manifest.
 #[derive(Clone, Debug, PartialEq)]
 struct ModelEntry {
     id: String,
     manifest: Arc<Manifest>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum LoadState {
-    Listing,
-    Downloading(Progress),
-    Loading,
-    WarmingUp,
-    Ready(Timings),
-    Failed(Message),
-}
-
-/// The three costs of a first classification, shown apart.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Timings {
-    download_ms: f64,
-    origin: Origin,
-    bytes: u64,
-    load_ms: f64,
-    first_inference_ms: f64,
 }
 
 /// The network in memory, on the device it was loaded for.
@@ -262,53 +235,6 @@ fn ClassifyDemo() -> impl IntoView {
 }
 
 #[component]
-fn LoadStatus(state: RwSignal<LoadState>, #[prop(into)] on_retry: Callback<()>) -> impl IntoView {
-    let lang = use_lang();
-    view! {
-        <div class="load-status" data-testid="model-status" data-state=move || match state.get() {
-            LoadState::Listing => "listing",
-            LoadState::Downloading(_) => "downloading",
-            LoadState::Loading => "loading",
-            LoadState::WarmingUp => "warming-up",
-            LoadState::Ready(_) => "ready",
-            LoadState::Failed(_) => "failed",
-        }>
-            {move || match state.get() {
-                LoadState::Listing => view! { <span>{tr("正在查找模型…", "Looking for models…")}</span> }.into_any(),
-                LoadState::Downloading(p) => {
-                    let percent = p.fraction().map_or(0.0, |f| f * 100.0);
-                    let total = p.total.map_or(String::new(), |t| format!(" / {:.1} MB", t as f64 / 1e6));
-                    let text = format!("{:.1} MB{total} · {percent:.0}% · {:.1} MB/s", p.loaded as f64 / 1e6, p.bytes_per_second() / 1e6);
-                    view! {
-                        <span>{tr("下载模型", "Downloading the model")}</span>
-                        <progress max="100" value=percent data-testid="download-progress"></progress>
-                        <span>{text}</span>
-                    }.into_any()
-                }
-                LoadState::Loading => view! { <span>{tr("正在载入权重…", "Loading the weights…")}</span> }.into_any(),
-                LoadState::WarmingUp => view! { <span>{tr("首次推理（编译与预热）…", "First inference (compiling and warming up)…")}</span> }.into_any(),
-                LoadState::Ready(t) => {
-                    let (zh_from, en_from) = match t.origin {
-                        Origin::Network => ("从网络下载", "downloaded"),
-                        Origin::Cache => ("来自浏览器缓存", "from the browser cache"),
-                    };
-                    let mb = t.bytes as f64 / 1e6;
-                    let text = match lang.get() {
-                        Lang::Zh => format!("模型就绪：{mb:.1} MB {zh_from}，{:.0} ms；载入 {:.0} ms；首次推理 {:.0} ms", t.download_ms, t.load_ms, t.first_inference_ms),
-                        Lang::En => format!("Model ready: {mb:.1} MB {en_from} in {:.0} ms; loaded in {:.0} ms; first inference {:.0} ms", t.download_ms, t.load_ms, t.first_inference_ms),
-                    };
-                    view! { <span data-testid="model-origin" data-origin=match t.origin { Origin::Network => "network", Origin::Cache => "cache" }>{text}</span> }.into_any()
-                }
-                LoadState::Failed(message) => view! {
-                    <span role="alert" data-testid="model-error">{message.get(lang.get()).to_string()}</span>
-                    <button data-testid="model-retry" on:click=move |_| on_retry.run(())>{tr("重试", "Retry")}</button>
-                }.into_any(),
-            }}
-        </div>
-    }
-}
-
-#[component]
 fn ModelCard(manifest: Arc<Manifest>) -> impl IntoView {
     let params = manifest.parameters as f64 / 1e6;
     let gflop = 2.0 * manifest.macs as f64 / 1e9;
@@ -345,25 +271,15 @@ fn TopClasses(predictions: Vec<Prediction>, manifest: Option<Arc<Manifest>>, tes
     }
 }
 
-enum LoadError {
-    /// The WebGPU device failed: the shell moves to the CPU and this demo reloads there.
-    GpuLost(String),
-    Failed(Message),
-}
-
 async fn list_models() -> Result<Vec<ModelEntry>, Message> {
-    let unavailable = |why: &dyn std::fmt::Display| {
-        Message::new(format!("无法读取模型列表：{why}"), format!("Could not read the list of models: {why}"))
-    };
-    let (text, _) = download::fetch_text_fresh(&format!("{MODELS_DIR}/index.json")).await.map_err(|e| unavailable(&e))?;
-    let index: ModelIndex = serde_json::from_str(&text).map_err(|e| unavailable(&e))?;
-    let mut entries = Vec::new();
-    for id in index.models {
-        let (text, _) = download::fetch_text_fresh(&format!("{MODELS_DIR}/{id}/manifest.json")).await.map_err(|e| unavailable(&e))?;
-        let manifest = Manifest::from_json(text.as_bytes()).map_err(|e| unavailable(&e))?;
-        entries.push(ModelEntry { id, manifest: Arc::new(manifest) });
-    }
-    Ok(entries)
+    model_asset::list_models(MODELS_DIR)
+        .await?
+        .into_iter()
+        .map(|(id, text)| {
+            let manifest = Manifest::from_json(text.as_bytes()).map_err(|e| model_asset::unavailable(&e))?;
+            Ok(ModelEntry { id, manifest: Arc::new(manifest) })
+        })
+        .collect()
 }
 
 async fn load_model(
@@ -374,18 +290,9 @@ async fn load_model(
 ) -> Result<(LoadedModel, Timings), LoadError> {
     let manifest = entry.manifest;
     let listed = manifest.file(file).map_err(|e| LoadError::Failed(asset_problem(&e.to_string())))?;
-    // The checksum in the URL makes a changed asset a new cache entry.
-    let url = format!("{MODELS_DIR}/{}/{file}?sha256={}", entry.id, listed.sha256);
-    let started = now_ms();
-    let (bytes, origin) = download::fetch_checked(
-        &url,
-        Some(listed.bytes),
-        |bytes| manifest.verify(file, bytes).map_err(|e| e.to_string()),
-        |progress| report(LoadState::Downloading(progress)),
-    )
-    .await
-    .map_err(|e| LoadError::Failed(download_problem(&e)))?;
-    let download_ms = now_ms() - started;
+    let (bytes, origin, download_ms) =
+        model_asset::fetch_weights(MODELS_DIR, &entry.id, listed, |bytes| manifest.verify(file, bytes).map_err(|e| e.to_string()), &report)
+            .await?;
 
     report(LoadState::Loading);
     next_frame().await;
@@ -427,16 +334,7 @@ async fn logits(model: &LoadedModel, images: &[Vec<f32>]) -> Result<Vec<f32>, Lo
     let crop = model.manifest.preprocessing.crop as usize;
     let device = model.active.device.clone().inner();
     let input = preprocess::to_input(images, crop, &device);
-    let output = model.classifier.forward(input);
-    let data = output.into_data_async().await.map_err(|e| {
-        if model.active.kind == BackendKind::WebGpu {
-            LoadError::GpuLost(e.to_string())
-        } else {
-            LoadError::Failed(Message::new(format!("推理失败：{e}"), format!("Inference failed: {e}")))
-        }
-    })?;
-    data.try_into_vec::<f32>()
-        .map_err(|e| LoadError::Failed(Message::new(format!("推理结果无法读取：{e:?}"), format!("Could not read the logits: {e:?}"))))
+    model_asset::read_back(model.classifier.forward(input), &model.active).await
 }
 
 fn image_problem(name: &str, why: &ImageError) -> Message {
@@ -456,18 +354,4 @@ fn image_problem(name: &str, why: &ImageError) -> Message {
         ImageError::Empty => (format!("{name} 是空图片。"), format!("{name} is an empty image.")),
     };
     Message::new(zh, en)
-}
-
-fn download_problem(why: &DownloadError) -> Message {
-    match why {
-        DownloadError::Check(detail) => asset_problem(detail),
-        other => Message::new(format!("模型下载失败：{other}。"), format!("The model download failed: {other}.")),
-    }
-}
-
-fn asset_problem(detail: &str) -> Message {
-    Message::new(
-        format!("模型文件校验失败，已丢弃：{detail}。请重试。"),
-        format!("The model file failed its check and was discarded: {detail}. Please retry."),
-    )
 }

@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod download;
 pub mod frame;
+pub mod model_asset;
 pub mod url;
 
 /// The message of a JavaScript error value, for showing to the visitor.

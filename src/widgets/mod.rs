@@ -1,5 +1,6 @@
 //! Widgets every demo shares.
 
 pub mod line_chart;
+pub mod load_status;
 pub mod photo_input;
 pub mod value_map;

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use burn::tensor::Device;
 use lab_core::backend::BackendKind;
-use lab_core::vision::asset::{self, Manifest};
+use lab_core::asset;
+use lab_core::vision::asset::Manifest;
 use lab_core::vision::preprocess::{Preprocessing, photo_to_input, to_input};
 use lab_core::vision::{Arch, Classifier};
 

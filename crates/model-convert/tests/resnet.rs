@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
-use lab_core::vision::asset::{self, HostTensor};
+use lab_core::asset::{self, HostTensor};
 use lab_core::vision::preprocess::{Preprocessing, photo_to_input, to_input};
 use lab_core::vision::{Arch, Classifier};
 use model_convert::{import, seeded};

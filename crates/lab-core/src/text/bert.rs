@@ -95,7 +95,7 @@ pub const HF_KEY_REMAPPING: &[(&str, &str)] = &[
 ];
 
 /// Which optional parts a [`Bert`] has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Heads {
     pub pooler: bool,
     pub mlm: bool,
@@ -252,13 +252,19 @@ impl Bert {
 
     /// Masked-language-model scores over the vocabulary, `[batch, seq, vocab]`.
     pub fn mlm_logits(&self, hidden: Tensor<3>) -> Option<Tensor<3>> {
+        let [batch, seq, size] = hidden.dims();
+        let scores = self.mlm_scores(hidden.reshape([batch * seq, size]))?;
+        let vocab = scores.dims()[1];
+        Some(scores.reshape([batch, seq, vocab]))
+    }
+
+    /// Masked-language-model scores `[rows, vocab]` for chosen positions' hidden states
+    /// `[rows, hidden]`: pretraining scores only the masked positions.
+    pub fn mlm_scores(&self, hidden: Tensor<2>) -> Option<Tensor<2>> {
         let head = self.mlm.as_ref()?;
         let x = head.norm.forward(gelu(head.transform.forward(hidden)));
         let words = self.embeddings.word.weight.val(); // [vocab, hidden]: the tied decoder
-        let [batch, seq, hidden] = x.dims();
-        let vocab = words.dims()[0];
-        let scores = x.reshape([batch * seq, hidden]).matmul(words.transpose()) + head.bias.val().unsqueeze::<2>();
-        Some(scores.reshape([batch, seq, vocab]))
+        Some(x.matmul(words.transpose()) + head.bias.val().unsqueeze::<2>())
     }
 }
 
@@ -294,15 +300,27 @@ impl BertInput {
 
     /// Sentences padded with `pad_id` to the longest one; padding is masked out.
     pub fn batch(sentences: &[&Encoded], pad_id: u32, device: &Device) -> Self {
-        let seq = sentences.iter().map(|s| s.ids.len()).max().unwrap_or(0);
+        let rows: Vec<(&[u32], &[u32])> = sentences.iter().map(|s| (s.ids.as_slice(), s.type_ids.as_slice())).collect();
+        Self::padded(&rows, pad_id, device)
+    }
+
+    /// Single-segment sentences of token ids, padded with `pad_id` to the longest one.
+    pub fn from_ids(sentences: &[&[u32]], pad_id: u32, device: &Device) -> Self {
+        let zeros = vec![0u32; sentences.iter().map(|s| s.len()).max().unwrap_or(0)];
+        let rows: Vec<(&[u32], &[u32])> = sentences.iter().map(|s| (*s, &zeros[..s.len()])).collect();
+        Self::padded(&rows, pad_id, device)
+    }
+
+    fn padded(sentences: &[(&[u32], &[u32])], pad_id: u32, device: &Device) -> Self {
+        let seq = sentences.iter().map(|(ids, _)| ids.len()).max().unwrap_or(0);
         let mut ids = Vec::with_capacity(sentences.len() * seq);
         let mut type_ids = Vec::with_capacity(ids.capacity());
         let mut mask = Vec::with_capacity(ids.capacity());
-        for s in sentences {
-            let pad = seq - s.ids.len();
-            ids.extend(s.ids.iter().map(|&id| id as i64).chain(std::iter::repeat_n(pad_id as i64, pad)));
-            type_ids.extend(s.type_ids.iter().map(|&id| id as i64).chain(std::iter::repeat_n(0, pad)));
-            mask.extend(std::iter::repeat_n(1i64, s.ids.len()).chain(std::iter::repeat_n(0, pad)));
+        for (sentence, types) in sentences {
+            let pad = seq - sentence.len();
+            ids.extend(sentence.iter().map(|&id| id as i64).chain(std::iter::repeat_n(pad_id as i64, pad)));
+            type_ids.extend(types.iter().map(|&id| id as i64).chain(std::iter::repeat_n(0, pad)));
+            mask.extend(std::iter::repeat_n(1i64, sentence.len()).chain(std::iter::repeat_n(0, pad)));
         }
         let shape = [sentences.len(), seq];
         let tensor = |data: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(data, shape), device);

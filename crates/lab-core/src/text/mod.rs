@@ -5,8 +5,15 @@
 //! [`bert::BertInput::from_encoded`], run [`bert::Bert::forward`], then a head
 //! ([`bert::Bert::classify`], [`bert::Bert::mlm_logits`]) or the attentions.
 //!
+//! [`training`] holds the losses the native pretraining command minimises and the page's live
+//! head fine-tuning; [`corpus`] reads the real Chinese text it learns from; [`asset`] is the
+//! static asset the page fetches.
+//!
 //! The native converter (`crates/model-convert`) loads Hugging Face checkpoints into [`bert::Bert`]
 //! through burn-store, renaming keys with [`bert::HF_KEY_REMAPPING`].
 
+pub mod asset;
 pub mod bert;
+pub mod corpus;
 pub mod tokenizer;
+pub mod training;

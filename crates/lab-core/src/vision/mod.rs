@@ -20,9 +20,6 @@ pub mod efficientnet;
 pub mod preprocess;
 pub mod resnet;
 
-use burn::store::{
-    ApplyResult, BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, burn_pack::Tensor as PackTensor,
-};
 use burn::tensor::{Device, Tensor};
 
 pub use efficientnet::EfficientNetLite;
@@ -62,7 +59,7 @@ pub enum Classifier {
 
 impl Classifier {
     /// A network of this architecture with placeholder weights (zeros and unit batch norms), to
-    /// be filled by [`Classifier::load_tensors`].
+    /// be filled by [`Classifier::load_host_tensors`].
     pub fn init(arch: Arch, num_classes: usize, device: &Device) -> Self {
         match arch {
             Arch::EfficientNetLite0 => Classifier::EfficientNet(EfficientNetLite::lite0(num_classes, device)),
@@ -104,47 +101,6 @@ impl Classifier {
             Classifier::ResNet(net) => burn::module::Module::num_params(net),
         }
     }
-
-    /// Puts named tensors in PyTorch conventions (`weight`/`bias` of batch norms, linear weights
-    /// `[out, in]`) and in this crate's module paths into the network. Every parameter and
-    /// running statistic must be given; extra tensors are an error too, except PyTorch's
-    /// `num_batches_tracked` counters.
-    pub fn load_tensors(&mut self, tensors: Vec<PackTensor>) -> Result<(), String> {
-        let adapter = Some(Box::new(PyTorchToBurnAdapter) as Box<_>);
-        let result = match self {
-            Classifier::EfficientNet(net) => net.apply(tensors, None, adapter, true),
-            Classifier::ResNet(net) => net.apply(tensors, None, adapter, true),
-        };
-        check_applied(&result)
-    }
-
-    /// Every tensor of the network in PyTorch conventions, named by this crate's module paths:
-    /// what [`Classifier::load_tensors`] takes back.
-    pub fn export_tensors(&self) -> Vec<PackTensor> {
-        let adapter = Some(Box::new(BurnToPyTorchAdapter) as Box<_>);
-        match self {
-            Classifier::EfficientNet(net) => net.collect(None, adapter, true),
-            Classifier::ResNet(net) => net.collect(None, adapter, true),
-        }
-    }
-}
-
-/// Fails unless every tensor of the module was filled and nothing but batch-norm counters was
-/// left over.
-pub fn check_applied(result: &ApplyResult) -> Result<(), String> {
-    let unused: Vec<&String> = result.unused.iter().filter(|name| !name.ends_with("num_batches_tracked")).collect();
-    if !result.errors.is_empty() {
-        return Err(format!("weights do not fit the network: {result}"));
-    }
-    if !result.missing.is_empty() {
-        let names: Vec<&str> = result.missing.iter().map(|(path, _)| path.as_str()).take(8).collect();
-        return Err(format!("{} tensors missing from the weights, e.g. {}", result.missing.len(), names.join(", ")));
-    }
-    if !unused.is_empty() {
-        let names: Vec<&str> = unused.iter().map(|s| s.as_str()).take(8).collect();
-        return Err(format!("{} tensors in the weights match no parameter, e.g. {}", unused.len(), names.join(", ")));
-    }
-    Ok(())
 }
 
 /// One ranked class.

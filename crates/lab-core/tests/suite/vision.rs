@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 use image::{DynamicImage, ImageBuffer, ImageFormat, Luma, LumaA, Rgb, RgbImage, Rgba};
-use lab_core::vision::asset::{self, AssetError, HostTensor, Manifest, WeightsFile};
+use lab_core::asset::{self, AssetError, HostTensor, WeightsFile};
+use lab_core::vision::asset::Manifest;
 use lab_core::vision::preprocess::{
     ImageError, Preprocessing, crop_offset, decode, photo_to_input, preprocess, resized_size, to_input,
 };

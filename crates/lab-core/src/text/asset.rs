@@ -1,0 +1,150 @@
+//! BERT assets: a folder `text-models/<name>/` holding `manifest.json` (a [`TextManifest`]: the
+//! BERT config, which heads the weights carry, the tokenizer file, labels, origin and licence,
+//! figures measured when it was built, and each weights file's size, sha256 and precision),
+//! the tokenizer file (`vocab.txt` or `tokenizer.json`) and the weights files that
+//! [`crate::asset`] describes.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use tokenizers::Tokenizer;
+
+use super::bert::{Bert, BertConfig, Heads};
+use super::tokenizer;
+use crate::asset::{self, AssetError, Labels, Source, WeightsFile, check_applied, decode_weights, sha256_hex};
+
+/// The manifest format this code reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+pub const ARCH: &str = "bert";
+
+/// The tokenizer of the model: a `tokenizer.json` (when the name ends in `.json`) or BERT's
+/// `vocab.txt`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenizerFile {
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+    /// For `vocab.txt`: whether the vocabulary is uncased (lower-case and strip accents).
+    pub lowercase: bool,
+}
+
+/// A figure measured when the asset was built, shown beside the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub what: String,
+    pub value: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TextManifest {
+    pub format_version: u32,
+    pub name: String,
+    /// Always [`ARCH`].
+    pub arch: String,
+    pub config: BertConfig,
+    pub heads: Heads,
+    /// The longest input, `[CLS]` and `[SEP]` included.
+    pub max_length: usize,
+    /// The classifier's class names, when the weights have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Labels>,
+    pub tokenizer: TokenizerFile,
+    pub parameters: u64,
+    pub source: Source,
+    pub files: Vec<WeightsFile>,
+    /// The file the app loads by default.
+    pub default_file: String,
+    #[serde(default)]
+    pub measurements: Vec<Measurement>,
+}
+
+impl TextManifest {
+    pub fn from_json(bytes: &[u8]) -> Result<Self, AssetError> {
+        let manifest: Self = serde_json::from_slice(bytes).map_err(|e| AssetError::Manifest(e.to_string()))?;
+        let fail = |msg: String| Err(AssetError::Manifest(msg));
+        if manifest.format_version != FORMAT_VERSION {
+            return fail(format!("format version {} (this build reads {FORMAT_VERSION})", manifest.format_version));
+        }
+        if manifest.arch != ARCH {
+            return fail(format!("architecture {} is not {ARCH}", manifest.arch));
+        }
+        manifest.config.check().map_err(AssetError::Manifest)?;
+        if manifest.max_length < 3 || manifest.max_length > manifest.config.max_position_embeddings {
+            return fail(format!(
+                "max_length {} must be within 3..={}",
+                manifest.max_length, manifest.config.max_position_embeddings
+            ));
+        }
+        let classes = manifest.labels.as_ref().map(|labels| labels.en.len());
+        if classes != manifest.heads.classes {
+            return fail(format!("{classes:?} labels for {:?} classifier classes", manifest.heads.classes));
+        }
+        if let Some(labels) = &manifest.labels
+            && labels.zh.as_ref().is_some_and(|zh| zh.len() != labels.en.len())
+        {
+            return fail("the Chinese labels do not cover every class".into());
+        }
+        manifest.file(&manifest.default_file)?;
+        Ok(manifest)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a manifest always serializes") + "\n"
+    }
+
+    pub fn file(&self, name: &str) -> Result<&WeightsFile, AssetError> {
+        asset::find_file(&self.files, name)
+    }
+
+    /// Checks that `bytes` are exactly the weights file `name` the manifest lists.
+    pub fn verify(&self, name: &str, bytes: &[u8]) -> Result<(), AssetError> {
+        asset::verify_file(&self.files, name, bytes)
+    }
+
+    /// Checks the tokenizer file's bytes, then builds the tokenizer from them.
+    pub fn tokenizer(&self, bytes: &[u8]) -> Result<Tokenizer, AssetError> {
+        let entry = &self.tokenizer;
+        let file = entry.file.clone();
+        if entry.bytes != bytes.len() as u64 {
+            return Err(AssetError::Size { file, expected: entry.bytes, actual: bytes.len() as u64 });
+        }
+        let actual = sha256_hex(bytes);
+        if actual != entry.sha256 {
+            return Err(AssetError::Checksum { file, expected: entry.sha256.clone(), actual });
+        }
+        let built = if entry.file.ends_with(".json") {
+            tokenizer::from_json(bytes)
+        } else {
+            let text = std::str::from_utf8(bytes).map_err(|e| AssetError::Weights(format!("{file}: {e}")))?;
+            tokenizer::from_vocab(text, entry.lowercase)
+        };
+        let tokenizer = built.map_err(|e| AssetError::Weights(format!("{file}: {e}")))?;
+        let size = tokenizer.get_vocab_size(true);
+        if size > self.config.vocab_size {
+            return Err(AssetError::Manifest(format!("the tokenizer has {size} tokens, the model {}", self.config.vocab_size)));
+        }
+        Ok(tokenizer)
+    }
+
+    /// The English label of a class, or its number.
+    pub fn label(&self, class: usize) -> String {
+        self.labels.as_ref().and_then(|l| l.en.get(class).cloned()).unwrap_or_else(|| format!("class {class}"))
+    }
+}
+
+impl TokenizerFile {
+    pub fn describe(file: &str, bytes: &[u8], lowercase: bool) -> Self {
+        Self { file: file.into(), bytes: bytes.len() as u64, sha256: sha256_hex(bytes), lowercase }
+    }
+}
+
+impl Bert {
+    /// Verifies weights file `name` against the manifest and builds the network from it; every
+    /// tensor of the network must be in the file and nothing else.
+    pub fn from_asset(manifest: &TextManifest, name: &str, bytes: &[u8], device: &Device) -> Result<Self, AssetError> {
+        manifest.verify(name, bytes)?;
+        let tensors = decode_weights(bytes)?;
+        let mut model = Bert::new(&manifest.config, manifest.heads, device);
+        check_applied(&asset::apply_host_tensors(&mut model, tensors)).map_err(AssetError::Weights)?;
+        Ok(model)
+    }
+}
