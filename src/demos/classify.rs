@@ -291,7 +291,7 @@ async fn load_model(
     let manifest = entry.manifest;
     let listed = manifest.file(file).map_err(|e| LoadError::Failed(asset_problem(&e.to_string())))?;
     let (bytes, origin, download_ms) =
-        model_asset::fetch_weights(MODELS_DIR, &entry.id, listed, |bytes| manifest.verify(file, bytes).map_err(|e| e.to_string()), &report)
+        model_asset::fetch_listed(MODELS_DIR, &entry.id, listed.into(), |bytes| manifest.verify(file, bytes).map_err(|e| e.to_string()), &report)
             .await?;
 
     report(LoadState::Loading);

@@ -11,6 +11,7 @@ pub mod landscape;
 pub mod linear_example;
 pub mod optimizer_race;
 pub mod playground;
+pub mod text;
 
 /// One demo: its URL id, where it sits in the article, and its view.
 pub struct Demo {
@@ -23,7 +24,7 @@ pub struct Demo {
     pub view: fn() -> AnyView,
 }
 
-pub static DEMOS: &[Demo] = &[linear_example::DEMO, playground::DEMO, optimizer_race::DEMO, landscape::DEMO, augmentation::DEMO, classify::DEMO];
+pub static DEMOS: &[Demo] = &[linear_example::DEMO, playground::DEMO, optimizer_race::DEMO, landscape::DEMO, augmentation::DEMO, text::DEMO, classify::DEMO];
 
 pub fn find(id: &str) -> Option<&'static Demo> {
     DEMOS.iter().find(|demo| demo.id == id)

@@ -63,12 +63,26 @@ pub fn unavailable(why: &dyn std::fmt::Display) -> Message {
     Message::new(format!("无法读取模型列表：{why}"), format!("Could not read the list of models: {why}"))
 }
 
+/// A file a manifest lists: name, size and sha256.
+#[derive(Clone, Copy, Debug)]
+pub struct Listed<'a> {
+    pub file: &'a str,
+    pub bytes: u64,
+    pub sha256: &'a str,
+}
+
+impl<'a> From<&'a WeightsFile> for Listed<'a> {
+    fn from(entry: &'a WeightsFile) -> Self {
+        Self { file: &entry.file, bytes: entry.bytes, sha256: &entry.sha256 }
+    }
+}
+
 /// Fetches the file `listed` of the model folder `dir/id` (cache first, progress reported),
 /// checked by `check`; returns its bytes, where they came from and the milliseconds it took.
-pub async fn fetch_weights(
+pub async fn fetch_listed(
     dir: &str,
     id: &str,
-    listed: &WeightsFile,
+    listed: Listed<'_>,
     check: impl Fn(&[u8]) -> Result<(), String>,
     report: impl Fn(LoadState),
 ) -> Result<(Vec<u8>, Origin, f64), LoadError> {

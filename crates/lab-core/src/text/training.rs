@@ -74,9 +74,35 @@ pub fn mask_tokens(sentences: &[&[u32]], vocabulary: &Vocabulary, rng: &mut impl
 /// The masked-language-model loss (mean cross-entropy over the chosen tokens) and the
 /// predicted id at each of them.
 pub fn mlm_loss(model: &Bert, batch: &MaskedBatch, vocabulary: &Vocabulary, device: &Device) -> (Tensor<1>, Tensor<1, Int>) {
+    let hidden = model.forward(&masked_input(batch, vocabulary, device), false).hidden;
+    mlm_loss_of(model, hidden, batch, device)
+}
+
+/// Sentiment fine-tuning that keeps the masked-language-model head working: one forward pass
+/// on the masked sentences, the classification loss on their `[CLS]` (the masking doubles as
+/// augmentation) plus the MLM loss on the masked tokens. Returns the sum and the
+/// classification loss alone.
+pub fn finetune_loss(
+    model: &Bert,
+    batch: &MaskedBatch,
+    labels: &[usize],
+    vocabulary: &Vocabulary,
+    device: &Device,
+) -> (Tensor<1>, Tensor<1>) {
+    let hidden = model.forward(&masked_input(batch, vocabulary, device), false).hidden;
+    let logits = model.classify(&hidden).expect("fine-tuning needs a model with a classifier");
+    let targets = int_tensor(labels.iter().map(|&l| l as i64).collect(), device);
+    let classification = CrossEntropyLossConfig::new().init(device).forward(logits, targets);
+    let (mlm, _) = mlm_loss_of(model, hidden, batch, device);
+    (classification.clone() + mlm, classification)
+}
+
+fn masked_input(batch: &MaskedBatch, vocabulary: &Vocabulary, device: &Device) -> BertInput {
     let rows: Vec<&[u32]> = batch.ids.iter().map(Vec::as_slice).collect();
-    let input = BertInput::from_ids(&rows, vocabulary.pad, device);
-    let hidden = model.forward(&input, false).hidden;
+    BertInput::from_ids(&rows, vocabulary.pad, device)
+}
+
+fn mlm_loss_of(model: &Bert, hidden: Tensor<3>, batch: &MaskedBatch, device: &Device) -> (Tensor<1>, Tensor<1, Int>) {
     let [sentences, longest, size] = hidden.dims();
     let positions = int_tensor(batch.positions.iter().map(|&p| p as i64).collect(), device);
     let chosen = hidden.reshape([sentences * longest, size]).select(0, positions);
@@ -85,15 +111,6 @@ pub fn mlm_loss(model: &Bert, batch: &MaskedBatch, vocabulary: &Vocabulary, devi
     let predicted = scores.clone().argmax(1).flatten::<1>(0, 1);
     let loss = CrossEntropyLossConfig::new().init(device).forward(scores, targets);
     (loss, predicted)
-}
-
-/// The sentence-classification loss (mean cross-entropy) and the logits `[batch, classes]`.
-pub fn classification_loss(model: &Bert, input: &BertInput, labels: &[usize], device: &Device) -> (Tensor<1>, Tensor<2>) {
-    let hidden = model.forward(input, false).hidden;
-    let logits = model.classify(&hidden).expect("fine-tuning needs a model with a classifier");
-    let targets = int_tensor(labels.iter().map(|&l| l as i64).collect(), device);
-    let loss = CrossEntropyLossConfig::new().init(device).forward(logits.clone(), targets);
-    (loss, logits)
 }
 
 fn int_tensor(values: Vec<i64>, device: &Device) -> Tensor<1, Int> {
