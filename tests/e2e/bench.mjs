@@ -78,6 +78,46 @@ async function paintTimes(browser, url) {
   );
 }
 
+/** Text the lab's BERT reads as one token per character (each is in its vocabulary). */
+const REVIEW = '这家店的服务真周到菜也好吃下次还会再来'.repeat(8);
+const TEXT_LENGTHS = [16, 64, 128];
+const TEXT_RUNS = 20;
+
+/**
+ * The text demo's latency per sentence length: median over TEXT_RUNS analyses after a warm-up
+ * (tokenize, forward with attentions, read back the probabilities), as the page reports it.
+ */
+async function textLatency(browser, url, backend) {
+  const page = await openPage(browser, `${url}/?demo=text&backend=${backend}&lang=en`);
+  try {
+    await page.waitForSelector('[data-testid="model-status"][data-state="ready"]', { timeout: 120_000 });
+    const figures = [];
+    for (const tokens of TEXT_LENGTHS) {
+      const times = [];
+      for (let run = 0; run <= TEXT_RUNS; run++) {
+        // The last character alternates so that every run is a new sentence.
+        const text = REVIEW.slice(0, tokens - 3) + (run % 2 ? '好' : '坏');
+        await page.fill('[data-testid="text-input"]', text);
+        await page.waitForFunction(
+          ([n, last]) => {
+            const t = [...document.querySelectorAll('[data-testid="tokens"] .token')];
+            return t.length === n && t[n - 2].textContent === last;
+          },
+          [tokens, run % 2 ? '好' : '坏'],
+          { timeout: 60_000 },
+        );
+        const ms = Number((await page.textContent('[data-testid="text-ms"]')).replace(/[^0-9.]/g, ''));
+        if (run > 0) times.push(ms);
+      }
+      times.sort((a, b) => a - b);
+      figures.push(`${tokens} tokens ${times[times.length >> 1].toFixed(1)} ms`);
+    }
+    return figures.join(', ');
+  } finally {
+    await page.close();
+  }
+}
+
 async function main() {
   const rows = [];
 
@@ -102,6 +142,17 @@ async function main() {
       }
       console.log(`browser ${backend}: ${figure}`);
       rows.push([`browser ${backend}`, figure]);
+    }
+
+    for (const backend of BACKENDS) {
+      let figure;
+      try {
+        figure = await textLatency(browser, server.url, backend);
+      } catch (err) {
+        figure = `n/a (${err.message.split('\n')[0]})`;
+      }
+      console.log(`browser BERT ${backend}: ${figure}`);
+      rows.push([`browser BERT ${backend} (median of ${TEXT_RUNS})`, figure]);
     }
 
     const paint = await paintTimes(browser, server.url);

