@@ -103,6 +103,9 @@ fn TextDemo() -> impl IntoView {
     let text = RwSignal::new(FIRST_EXAMPLE.to_string());
     let analysis = RwSignal::new(None::<Analysis>);
     let problem = RwSignal::new(None::<Message>);
+    // The attention map's layer (None: the last) and head, kept across sentences.
+    let layer = RwSignal::new(None::<usize>);
+    let head = RwSignal::new(0usize);
 
     Effect::new(move |_| {
         let _ = retry.get();
@@ -231,7 +234,7 @@ fn TextDemo() -> impl IntoView {
             {move || problem.get().map(|message| view! {
                 <p class="notice" role="alert" data-testid="text-problem">{message.get(lang.get()).to_string()}</p>
             })}
-            {move || analysis.get().map(|a| view! { <AnalysisView analysis=a manifest=entry.get().map(|m| m.manifest) /> })}
+            {move || analysis.get().map(|a| view! { <AnalysisView analysis=a manifest=entry.get_untracked().map(|m| m.manifest) layer=layer head=head /> })}
 
             {move || entry.get().filter(|m| m.manifest.heads.mlm).map(|_| view! { <FillMask loaded=loaded model_version=model_version /> })}
             <FineTune loaded=loaded model_version=model_version text=text />
@@ -266,10 +269,11 @@ fn ModelCard(manifest: Arc<TextManifest>) -> impl IntoView {
 }
 
 #[component]
-fn AnalysisView(analysis: Analysis, manifest: Option<Arc<TextManifest>>) -> impl IntoView {
+fn AnalysisView(analysis: Analysis, manifest: Option<Arc<TextManifest>>, layer: RwSignal<Option<usize>>, head: RwSignal<usize>) -> impl IntoView {
     let lang = use_lang();
-    let layer = RwSignal::new(analysis.layers.saturating_sub(1));
-    let head = RwSignal::new(0usize);
+    let last_layer = analysis.layers.saturating_sub(1);
+    let shown_layer = move || layer.get().unwrap_or(last_layer).min(last_layer);
+    let shown_head = move || head.get().min(analysis.heads.saturating_sub(1));
     let canvas = NodeRef::<Canvas>::new();
     let tokens = analysis.encoded.tokens.clone();
     let seq = tokens.len();
@@ -278,7 +282,7 @@ fn AnalysisView(analysis: Analysis, manifest: Option<Arc<TextManifest>>) -> impl
     {
         let tokens = tokens.clone();
         Effect::new(move |_| {
-            let (l, h) = (layer.get(), head.get());
+            let (l, h) = (shown_layer(), shown_head());
             let Some(canvas) = canvas.get() else { return };
             let start = ((l * heads + h) * seq) * seq;
             if let Some(map) = attentions.get(start..start + seq * seq) {
@@ -334,18 +338,18 @@ fn AnalysisView(analysis: Analysis, manifest: Option<Arc<TextManifest>>) -> impl
         <h3>{tr("注意力", "Attention")}</h3>
         <div class="controls">
             <label>{tr("层", "Layer")}
-                <select data-testid="attention-layer" on:change=move |ev| layer.set(event_target_value(&ev).parse().unwrap_or(0)) prop:value=move || layer.get().to_string()>
+                <select data-testid="attention-layer" on:change=move |ev| layer.set(event_target_value(&ev).parse().ok()) prop:value=move || shown_layer().to_string()>
                     {(0..layers).map(|l| view! { <option value=l.to_string()>{l + 1}</option> }).collect_view()}
                 </select>
             </label>
             <label>{tr("头", "Head")}
-                <select data-testid="attention-head" on:change=move |ev| head.set(event_target_value(&ev).parse().unwrap_or(0)) prop:value=move || head.get().to_string()>
+                <select data-testid="attention-head" on:change=move |ev| head.set(event_target_value(&ev).parse().unwrap_or(0)) prop:value=move || shown_head().to_string()>
                     {(0..heads).map(|h| view! { <option value=h.to_string()>{h + 1}</option> }).collect_view()}
                 </select>
             </label>
         </div>
         <p class="hint">{tr("每一行是一个词元（查询）把注意力分给各个词元（键）的比例，每行之和为 1。", "Each row is how one token (the query) spreads its attention over the tokens (the keys); every row sums to 1.")}</p>
-        <canvas node_ref=canvas class="attention" data-testid="attention" data-seq=seq data-layer=move || layer.get() data-head=move || head.get()></canvas>
+        <canvas node_ref=canvas class="attention" data-testid="attention" data-seq=seq data-layer=shown_layer data-head=shown_head></canvas>
     }
 }
 

@@ -46,8 +46,8 @@ describe('Chinese BERT (2.1)', () => {
     assert.ok(seq >= 10, `the negative sentence has ${seq} tokens`);
     const pixels = () => page.$eval(byId('attention'), (c) => c.toDataURL());
     const before = await pixels();
-    await page.selectOption(byId('attention-layer'), '0');
-    await page.selectOption(byId('attention-head'), '1');
+    await page.selectOption(byId('attention-layer'), { value: '0' });
+    await page.selectOption(byId('attention-head'), { value: '1' });
     await page.waitForFunction(() => document.querySelector('[data-testid="attention"]').dataset.head === '1');
     assert.notEqual(await pixels(), before, 'another layer and head draws another map');
 
@@ -73,7 +73,7 @@ describe('Chinese BERT (2.1)', () => {
       assert.match(await page.textContent(byId('text-problem')), /type some text/);
     }
     await analyse(page, '好'.repeat(10_000), '好');
-    assert.match(await page.textContent(byId('truncated')), /10000 tokens/);
+    assert.match(await page.textContent(byId('truncated')), /10002 tokens/, '10,000 characters and [CLS], [SEP]');
     assert.equal(Number(await page.getAttribute(byId('attention'), 'data-seq')), 128);
     const emoji = await analyse(page, '😀😀 🎉', '[UNK]');
     assert.ok(['positive', 'negative'].includes(emoji.label));
@@ -116,5 +116,30 @@ describe('Chinese BERT (2.1)', () => {
     await page.click(byId('model-retry'));
     await waitForModel(page);
     await page.close();
+  });
+});
+
+describe('Chinese BERT (2.1) on WebGPU', () => {
+  const gpu = withSite({ webgpu: true });
+
+  test('gives the CPU\'s sentiment and attention size on WebGPU', async () => {
+    const probe = async (browser, backend) => {
+      const page = await openPage(browser, `${gpu.server.url}/?demo=text&backend=${backend}&lang=en`);
+      await page.waitForSelector(`${byId('backend-status')}[data-backend="${backend}"]`, { timeout: 60_000 });
+      await waitForModel(page);
+      await page.waitForSelector(byId('sentiment'));
+      const status = await page.getAttribute(byId('backend-status'), 'data-backend');
+      const result = await page.$eval(byId('sentiment'), (el) => ({ label: el.dataset.label, probability: Number(el.dataset.probability) }));
+      const seq = Number(await page.getAttribute(byId('attention'), 'data-seq'));
+      assertNoConsoleErrors(page);
+      await page.close();
+      return { ...result, seq, status };
+    };
+    const cpu = await probe(site.browser, 'flex');
+    const webgpu = await probe(gpu.browser, 'webgpu');
+    assert.equal(webgpu.status, 'webgpu', 'the page runs on WebGPU');
+    assert.equal(webgpu.label, cpu.label);
+    assert.ok(Math.abs(webgpu.probability - cpu.probability) < 1e-3, `flex ${cpu.probability}, webgpu ${webgpu.probability}`);
+    assert.equal(webgpu.seq, cpu.seq);
   });
 });
