@@ -78,23 +78,22 @@ pub fn mlm_loss(model: &Bert, batch: &MaskedBatch, vocabulary: &Vocabulary, devi
     mlm_loss_of(model, hidden, batch, device)
 }
 
-/// Sentiment fine-tuning that keeps the masked-language-model head working: the
-/// classification loss on the clean sentences' `[CLS]`, plus the MLM loss on `masked` (a few of
-/// the same sentences, masked), so that the encoder does not drift away from what the MLM head
-/// reads. Returns the sum and the classification loss alone.
+/// Sentiment fine-tuning that keeps the masked-language-model head working: one forward pass
+/// on the masked sentences, the classification loss on their `[CLS]` (the masking doubles as
+/// augmentation) plus the MLM loss on the masked tokens. Returns the sum and the
+/// classification loss alone.
 pub fn finetune_loss(
     model: &Bert,
-    clean: &BertInput,
+    batch: &MaskedBatch,
     labels: &[usize],
-    masked: &MaskedBatch,
     vocabulary: &Vocabulary,
     device: &Device,
 ) -> (Tensor<1>, Tensor<1>) {
-    let hidden = model.forward(clean, false).hidden;
+    let hidden = model.forward(&masked_input(batch, vocabulary, device), false).hidden;
     let logits = model.classify(&hidden).expect("fine-tuning needs a model with a classifier");
     let targets = int_tensor(labels.iter().map(|&l| l as i64).collect(), device);
     let classification = CrossEntropyLossConfig::new().init(device).forward(logits, targets);
-    let (mlm, _) = mlm_loss(model, masked, vocabulary, device);
+    let (mlm, _) = mlm_loss_of(model, hidden, batch, device);
     (classification.clone() + mlm, classification)
 }
 

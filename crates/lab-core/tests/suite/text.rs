@@ -250,6 +250,11 @@ fn the_committed_lab_bert_reads_the_articles_examples_and_bad_input() {
     let (_, long) = positive(&"很好".repeat(5000));
     assert_eq!(long.ids.len(), manifest.max_length);
     assert!(long.truncated_from.is_some_and(|n| n > manifest.max_length));
+    // The head and the tail are kept, the middle dropped.
+    let framed = tokenizer::encode(&tokenizer, &format!("开头{}结尾", "中".repeat(500)), manifest.max_length).unwrap();
+    assert_eq!(framed.tokens[..3], ["[CLS]", "开", "头"]);
+    assert_eq!(framed.tokens[framed.tokens.len() - 3..], ["结", "尾", "[SEP]"]);
+    assert_eq!(framed.ids.len(), manifest.max_length);
     // Emoji only, and mixed scripts: a result, not a panic.
     positive("😀😀🎉");
     positive("这本书 so boring，Привет 123 ！");
