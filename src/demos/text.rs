@@ -291,10 +291,10 @@ fn AnalysisView(analysis: Analysis, manifest: Option<Arc<TextManifest>>, layer: 
         });
     }
     let truncated = analysis.encoded.truncated_from.map(|total| {
-        let (head, tail) = (seq / 2, seq - seq / 2);
+        let kept = seq;
         Message::new(
-            format!("输入有 {total} 个词元，超过模型上限 {seq}：只保留了开头 {head} 个和结尾 {tail} 个词元（含 [CLS] 和 [SEP]），中间部分略去。"),
-            format!("The input has {total} tokens, more than the model's limit of {seq}: the first {head} and the last {tail} tokens ([CLS] and [SEP] included) were kept, the middle left out."),
+            format!("输入有 {total} 个词元，超过模型上限 {kept}：只分析了前 {} 个词元和 [SEP]。", kept - 1),
+            format!("The input has {total} tokens, more than the model's limit of {kept}: only the first {} tokens and [SEP] were used.", kept - 1),
         )
     });
     let labels = manifest.as_ref().and_then(|m| m.labels.clone());

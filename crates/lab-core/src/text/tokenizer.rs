@@ -137,25 +137,27 @@ pub fn special_ids(tokenizer: &Tokenizer) -> Result<[u32; 4], TextError> {
     Ok([id(CLS)?, id(SEP)?, id(PAD)?, id(MASK)?])
 }
 
-/// Tokenizes one text with `[CLS]`/`[SEP]`, keeping at most `max_len` tokens and saying so.
-/// A longer text keeps its head and its tail (half of `max_len` each, `[CLS]` and `[SEP]`
-/// included) and loses the middle: reviews tend to open with the subject and close with the
-/// verdict, and keeping both classifies long texts better than keeping the head alone (Sun et
-/// al., "How to Fine-Tune BERT for Text Classification?", 2019).
+/// Tokenizes one text with `[CLS]`/`[SEP]`, keeping at most `max_len` tokens (the first
+/// `max_len - 1`, then `[SEP]`) and saying so.
 pub fn encode(tokenizer: &Tokenizer, text: &str, max_len: usize) -> Result<Encoded, TextError> {
     let encoding = tokenizer.encode(text, true).map_err(|e| TextError::Tokenizer(e.to_string()))?;
-    let total = encoding.get_ids().len();
-    if total <= 2 {
+    let [_, sep, _, _] = special_ids(tokenizer)?;
+    let mut ids = encoding.get_ids().to_vec();
+    let mut tokens = encoding.get_tokens().to_vec();
+    let mut type_ids = encoding.get_type_ids().to_vec();
+    if ids.len() <= 2 {
         return Err(TextError::Empty);
     }
+    let total = ids.len();
     let max_len = max_len.max(3);
-    let head = max_len / 2;
-    let keep = |i: &usize| total <= max_len || *i < head || *i >= total - (max_len - head);
-    let pick = |values: &[u32]| values.iter().enumerate().filter(|(i, _)| keep(i)).map(|(_, &v)| v).collect::<Vec<u32>>();
-    Ok(Encoded {
-        ids: pick(encoding.get_ids()),
-        type_ids: pick(encoding.get_type_ids()),
-        tokens: encoding.get_tokens().iter().enumerate().filter(|(i, _)| keep(i)).map(|(_, t)| t.clone()).collect(),
-        truncated_from: (total > max_len).then_some(total),
-    })
+    if total > max_len {
+        for v in [&mut ids, &mut type_ids] {
+            v.truncate(max_len - 1);
+        }
+        tokens.truncate(max_len - 1);
+        ids.push(sep);
+        type_ids.push(0);
+        tokens.push(SEP.into());
+    }
+    Ok(Encoded { ids, tokens, type_ids, truncated_from: (total > max_len).then_some(total) })
 }
