@@ -16,15 +16,12 @@
 //!   `draw_filled_rect`) use only `+ − × ÷`, `sqrt` and rounding, which IEEE 754 fixes
 //!   exactly. image's `huerotate` uses std's `cos`/`sin`, so hue is rotated here with the same
 //!   matrix built from libm. The browser test checks the grid's digest against the native one.
-//! - **Bad input is an error, not a panic.** [`load_image`] reads the size from the header first
-//!   and refuses what is too large to decode; [`AugmentSpec::check`] refuses strengths that are
-//!   negative, NaN or out of range.
-
-use std::io::Cursor;
+//! - **Bad input is an error, not a panic.** Photos come through [`crate::photo::decode`], shrunk
+//!   to fit [`MAX_SIDE`]; [`AugmentSpec::check`] refuses strengths that are negative, NaN or out
+//!   of range.
 
 use image::imageops::{self, FilterType};
-use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits, Rgb, RgbImage};
+use image::{Rgb, RgbImage};
 use imageproc::geometric_transformations::{warp, Border, Interpolation, Projection};
 use imageproc::rect::Rect;
 use rand::rngs::StdRng;
@@ -32,11 +29,6 @@ use rand::{RngExt, SeedableRng};
 
 /// The longer side a loaded image is downscaled to, so that a grid stays quick to compute.
 pub const MAX_SIDE: u32 = 512;
-/// The largest side a file may declare in its header; larger is refused before decoding.
-pub const MAX_DIMENSION: u32 = 16_384;
-/// The most pixels a file may declare (a 12000×12000 photo is 144 million); more is refused
-/// before decoding, so that the decoded image stays within a few hundred MB.
-pub const MAX_PIXELS: u64 = 150_000_000;
 /// Variants per grid, at most.
 pub const MAX_VARIANTS: usize = 64;
 
@@ -186,65 +178,6 @@ impl AugmentSpec {
         }
         Ok(())
     }
-}
-
-/// Why a file could not be used as a photo.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LoadError {
-    /// Not a PNG or JPEG file at all.
-    NotAnImage,
-    /// The header declares more than [`MAX_DIMENSION`] per side or [`MAX_PIXELS`] in all.
-    TooLarge { width: u32, height: u32 },
-    /// A PNG or JPEG that cannot be decoded (truncated, corrupt); the decoder's words.
-    Broken(String),
-}
-
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LoadError::NotAnImage => write!(f, "not a PNG or JPEG image"),
-            LoadError::TooLarge { width, height } => write!(f, "{width}×{height} is too large to decode"),
-            LoadError::Broken(why) => write!(f, "the image cannot be decoded: {why}"),
-        }
-    }
-}
-
-/// Decodes a PNG or JPEG file into upright RGB (EXIF orientation applied, alpha dropped),
-/// downscaled so that its longer side is at most [`MAX_SIDE`] (smaller images are kept as
-/// they are).
-///
-/// The size is read from the header first: a file declaring more than [`MAX_DIMENSION`] per
-/// side or [`MAX_PIXELS`] in all is refused before any pixel is decoded, and the decoder runs
-/// under a matching allocation limit.
-pub fn load_image(bytes: &[u8]) -> Result<RgbImage, LoadError> {
-    let broken = |error: image::ImageError| LoadError::Broken(error.to_string());
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| LoadError::Broken(e.to_string()))?;
-    if reader.format().is_none() {
-        return Err(LoadError::NotAnImage);
-    }
-    let mut limits = Limits::default();
-    // Four bytes a pixel (RGBA) plus room for the decoder's own buffers.
-    limits.max_alloc = Some(MAX_PIXELS * 4 + (64 << 20));
-    reader.limits(limits);
-    // This reads the header only.
-    let mut decoder = reader.into_decoder().map_err(broken)?;
-    let (width, height) = decoder.dimensions();
-    if width > MAX_DIMENSION || height > MAX_DIMENSION || u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(LoadError::TooLarge { width, height });
-    }
-    if width == 0 || height == 0 {
-        return Err(LoadError::Broken(format!("the image is {width}×{height}")));
-    }
-    // A broken EXIF block is no reason to refuse the photo: keep it as stored.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(broken)?;
-    // image's `thumbnail` averages whole areas in integer arithmetic: fast on large images,
-    // and exact.
-    if width.max(height) > MAX_SIDE {
-        image = image.thumbnail(MAX_SIDE, MAX_SIDE);
-    }
-    image.apply_orientation(orientation);
-    Ok(image.into_rgb8())
 }
 
 /// `n` augmented variants of `image` (at most [`MAX_VARIANTS`]); variant `i` is

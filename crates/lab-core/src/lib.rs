@@ -14,6 +14,7 @@ pub mod landscape;
 pub mod linear_example;
 pub mod mlp;
 pub mod optim;
+pub mod photo;
 pub mod regularize;
 pub mod text;
 pub mod train;

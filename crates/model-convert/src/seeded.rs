@@ -1,6 +1,12 @@
 //! The deterministic parameter generator shared with `scripts/vision_reference.py`, which
 //! documents it: a seeded torchvision ResNet is rebuilt here bit for bit, so its reference
-//! logits can be checked without committing a 45-100 MB checkpoint.
+//! logits can be checked without committing a 45-100 MB checkpoint. [`checkpoint`] writes it
+//! out under torchvision's key names (`model-convert seeded-checkpoint`), a stand-in for a
+//! visitor's own ResNet file that converts with the same command.
+
+use burn::tensor::Device;
+use lab_core::asset::HostTensor;
+use lab_core::vision::{Arch, Classifier};
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -41,4 +47,28 @@ pub fn coefficients(key: &str, shape: &[usize]) -> (f64, f64) {
 pub fn tensor(key: &str, shape: &[usize]) -> Vec<f32> {
     let (c0, c1) = coefficients(key, shape);
     uniform_pm1(key, shape.iter().product()).into_iter().map(|v| (c0 + c1 * v) as f32).collect()
+}
+
+/// torchvision's name of one of [`lab_core::vision::ResNet`]'s tensors: its `downsample` is a
+/// `Sequential(conv, bn)`.
+pub fn torchvision_key(name: &str) -> String {
+    name.replace(".downsample.conv.", ".downsample.0.").replace(".downsample.bn.", ".downsample.1.")
+}
+
+/// The seeded checkpoint of a ResNet (1000 classes) under torchvision's key names, every
+/// parameter and running statistic from [`tensor`]: the state dict the script builds.
+pub fn checkpoint(arch: Arch) -> Result<Vec<HostTensor>, String> {
+    if arch == Arch::EfficientNetLite0 {
+        return Err("the seeded checkpoints are torchvision ResNets (resnet18, resnet50)".into());
+    }
+    let template = Classifier::init(arch, 1000, &Device::flex());
+    Ok(template
+        .host_tensors()?
+        .into_iter()
+        .map(|t| {
+            let name = torchvision_key(&t.name);
+            let data = tensor(&name, &t.shape);
+            HostTensor { name, shape: t.shape, data }
+        })
+        .collect())
 }

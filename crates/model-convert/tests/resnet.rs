@@ -49,25 +49,6 @@ fn inputs(fixture: &serde_json::Value) -> (Vec<String>, Vec<Vec<f32>>) {
     (names, out)
 }
 
-fn torchvision_key(name: &str) -> String {
-    name.replace(".downsample.conv.", ".downsample.0.").replace(".downsample.bn.", ".downsample.1.")
-}
-
-/// The seeded checkpoint regenerated in Rust, under torchvision's keys.
-fn seeded_checkpoint(arch: Arch, device: &Device) -> Vec<HostTensor> {
-    let template = Classifier::init(arch, 1000, device);
-    template
-        .host_tensors()
-        .unwrap()
-        .into_iter()
-        .map(|t| {
-            let name = torchvision_key(&t.name);
-            let data = seeded::tensor(&name, &t.shape);
-            HostTensor { name, shape: t.shape, data }
-        })
-        .collect()
-}
-
 fn write_safetensors(tensors: &[HostTensor], path: &Path) {
     std::fs::write(path, asset::encode_weights(tensors, false).unwrap()).unwrap();
 }
@@ -97,7 +78,7 @@ fn check(arch: Arch, asset_round_trip: bool) {
     let (names, inputs) = inputs(&fixture);
     let dir = std::env::temp_dir().join(format!("model-convert-test-{}-{}", arch.id(), std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let checkpoint = seeded_checkpoint(arch, &device);
+    let checkpoint = seeded::checkpoint(arch).unwrap();
     let path = dir.join(format!("{}-seeded.safetensors", arch.id()));
     write_safetensors(&checkpoint, &path);
 
@@ -106,7 +87,7 @@ fn check(arch: Arch, asset_round_trip: bool) {
     let by_name: HashMap<String, &HostTensor> =
         checkpoint.iter().map(|t| (t.name.clone(), t)).collect();
     for t in model.host_tensors().unwrap() {
-        let source = by_name[&torchvision_key(&t.name)];
+        let source = by_name[&seeded::torchvision_key(&t.name)];
         assert_eq!(t.shape, source.shape, "{}", t.name);
         assert!(t.data == source.data, "{} was not imported bit for bit", t.name);
     }

@@ -120,12 +120,21 @@ impl EfficientNetLite {
         }
     }
 
-    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let mut x = relu6(self.bn0.forward(self.conv_stem.forward(images)));
-        for block in &self.blocks {
-            x = block.forward(x);
+    /// The stem, then one stage per block (see [`super::Classifier::stage`]).
+    pub fn stage_count(&self) -> usize {
+        1 + self.blocks.len()
+    }
+
+    pub fn stage(&self, index: usize, x: Tensor<4>) -> Tensor<4> {
+        match index {
+            0 => relu6(self.bn0.forward(self.conv_stem.forward(x))),
+            i => self.blocks[i - 1].forward(x),
         }
-        x = relu6(self.bn1.forward(self.conv_head.forward(x)));
+    }
+
+    /// The 1×1 head convolution, global average pooling and the classifier.
+    pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
+        let x = relu6(self.bn1.forward(self.conv_head.forward(features)));
         let [batch, channels, _, _] = x.dims();
         // Dropout before the classifier is inactive at inference.
         self.fc.forward(x.mean_dim(3).mean_dim(2).reshape([batch, channels]))

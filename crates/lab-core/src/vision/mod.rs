@@ -8,10 +8,11 @@
 //! 2. fetch the weights file it names ([`asset::Manifest::default_file`]), then
 //!    [`Classifier::from_asset`] checks its size and sha256 and loads it (int8 weights are
 //!    dequantized here);
-//! 3. decode a photo with [`preprocess::decode`] and turn it into the model's input with
+//! 3. decode a photo with [`crate::photo::decode`] and turn it into the model's input with
 //!    [`preprocess::to_input`];
-//! 4. [`Classifier::forward`], read the logits back (`into_data_async` on WebGPU) and rank
-//!    them with [`top_k`].
+//! 4. [`Classifier::forward`] (or its stages one by one, [`Classifier::stage`], yielding in
+//!    between), read the logits back (`into_data_async` on WebGPU) and rank them with
+//!    [`top_k`].
 //!
 //! The native converter (`crates/model-convert`) writes the assets from PyTorch checkpoints.
 
@@ -80,9 +81,34 @@ impl Classifier {
     /// [`crate::backend::BackendKind::open_inference`]) so that batch norms use their running
     /// statistics.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        let features = (0..self.stage_count()).fold(images, |x, index| self.stage(index, x));
+        self.head(features)
+    }
+
+    /// How many stages [`Classifier::forward`] runs before its head: the stem, then each block.
+    /// A page without threads runs them one by one and hands the thread back in between, since
+    /// a ResNet-50 takes seconds on a CPU backend.
+    pub fn stage_count(&self) -> usize {
         match self {
-            Classifier::EfficientNet(net) => net.forward(images),
-            Classifier::ResNet(net) => net.forward(images),
+            Classifier::EfficientNet(net) => net.stage_count(),
+            Classifier::ResNet(net) => net.stage_count(),
+        }
+    }
+
+    /// Stage `index` (below [`Classifier::stage_count`]) on the output of the one before it;
+    /// stage 0 takes the images.
+    pub fn stage(&self, index: usize, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            Classifier::EfficientNet(net) => net.stage(index, x),
+            Classifier::ResNet(net) => net.stage(index, x),
+        }
+    }
+
+    /// Logits `[batch, classes]` from the last stage's features.
+    pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
+        match self {
+            Classifier::EfficientNet(net) => net.head(features),
+            Classifier::ResNet(net) => net.head(features),
         }
     }
 

@@ -171,14 +171,26 @@ impl ResNet {
         if self.layer1[0].conv3.is_some() { Arch::ResNet50 } else { Arch::ResNet18 }
     }
 
-    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let mut x = self.maxpool.forward(relu(self.bn1.forward(self.conv1.forward(images))));
-        for block in self.layer1.iter().chain(&self.layer2).chain(&self.layer3).chain(&self.layer4) {
-            x = block.forward(x);
+    fn blocks(&self) -> impl Iterator<Item = &Block> {
+        self.layer1.iter().chain(&self.layer2).chain(&self.layer3).chain(&self.layer4)
+    }
+
+    /// The stem, then one stage per block (see [`super::Classifier::stage`]).
+    pub fn stage_count(&self) -> usize {
+        1 + self.blocks().count()
+    }
+
+    pub fn stage(&self, index: usize, x: Tensor<4>) -> Tensor<4> {
+        match index {
+            0 => self.maxpool.forward(relu(self.bn1.forward(self.conv1.forward(x)))),
+            i => self.blocks().nth(i - 1).expect("a stage index below stage_count").forward(x),
         }
-        let [batch, channels, _, _] = x.dims();
-        let pooled = x.mean_dim(3).mean_dim(2).reshape([batch, channels]);
-        self.fc.forward(pooled)
+    }
+
+    /// Global average pooling and the classifier.
+    pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
+        let [batch, channels, _, _] = features.dims();
+        self.fc.forward(features.mean_dim(3).mean_dim(2).reshape([batch, channels]))
     }
 
     /// Multiply-accumulates of a forward pass on a `size × size` image.
@@ -186,7 +198,7 @@ impl ResNet {
         let mut size = size / 2;
         let mut macs = conv_macs(&self.conv1, size);
         size /= 2;
-        for block in self.layer1.iter().chain(&self.layer2).chain(&self.layer3).chain(&self.layer4) {
+        for block in self.blocks() {
             let (m, out) = block.macs(size);
             macs += m;
             size = out;

@@ -11,19 +11,12 @@
 
 use crate::common::{self, augment_fixture as fixture};
 
-use std::io::Cursor;
-
-use image::{GrayImage, ImageFormat, RgbImage};
-use lab_core::augment::{self, AugmentSpec, LoadError, Op, Setting, MAX_SIDE, MAX_VARIANTS};
+use image::RgbImage;
+use lab_core::augment::{self, AugmentSpec, Op, Setting, MAX_SIDE, MAX_VARIANTS};
+use lab_core::photo::{self, Shrink};
 
 fn photo() -> RgbImage {
-    augment::load_image(fixture::PHOTO).expect("the sample photo decodes")
-}
-
-fn png(image: impl Into<image::DynamicImage>) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    image.into().write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).expect("PNG encoding");
-    bytes
+    fixture::photo()
 }
 
 /// A strength in the upper part of the op's range, so that its effect shows.
@@ -36,7 +29,8 @@ fn strong(op: Op) -> f32 {
 fn the_sample_photo_loads_at_its_size() {
     let photo = photo();
     assert_eq!(photo.dimensions(), (451, 300));
-    let jpeg = augment::load_image(include_bytes!("../../../../www/assets/samples/rocket.jpg")).expect("the JPEG sample decodes");
+    let jpeg = photo::decode(include_bytes!("../../../../www/assets/samples/rocket.jpg"), Shrink::LongerSideTo(MAX_SIDE))
+        .expect("the JPEG sample decodes");
     assert_eq!(jpeg.width(), MAX_SIDE, "640×427 is downscaled to fit {MAX_SIDE}");
     assert!((341..=342).contains(&jpeg.height()), "aspect ratio kept: {:?}", jpeg.dimensions());
 }
@@ -136,30 +130,3 @@ fn absurd_strengths_are_refused_and_never_panic() {
     }
 }
 
-#[test]
-fn bad_files_are_errors() {
-    assert_eq!(augment::load_image(b"just some text, not a picture"), Err(LoadError::NotAnImage));
-    assert_eq!(augment::load_image(&[]), Err(LoadError::NotAnImage));
-    let truncated = &fixture::PHOTO[..fixture::PHOTO.len() / 2];
-    assert!(matches!(augment::load_image(truncated), Err(LoadError::Broken(_))), "{:?}", augment::load_image(truncated).map(|i| i.dimensions()));
-    let header_only = &fixture::PHOTO[..40];
-    assert!(matches!(augment::load_image(header_only), Err(LoadError::Broken(_))));
-    let wide = png(GrayImage::new(augment::MAX_DIMENSION + 1, 1));
-    assert_eq!(augment::load_image(&wide), Err(LoadError::TooLarge { width: augment::MAX_DIMENSION + 1, height: 1 }));
-}
-
-/// A 12000×12000 photo (144 million pixels) is decoded and downscaled to fit MAX_SIDE.
-#[test]
-fn a_huge_photo_is_downscaled() {
-    let mut huge = GrayImage::new(12_000, 12_000);
-    for (x, y, pixel) in huge.enumerate_pixels_mut() {
-        pixel.0 = [if (x / 1000 + y / 1000) % 2 == 0 { 230 } else { 20 }];
-    }
-    let bytes = png(huge);
-    let started = std::time::Instant::now();
-    let loaded = augment::load_image(&bytes).expect("a 12000×12000 PNG loads");
-    eprintln!("12000×12000 PNG ({} KB) loaded and downscaled in {:?}", bytes.len() / 1024, started.elapsed());
-    assert_eq!(loaded.dimensions(), (MAX_SIDE, MAX_SIDE));
-    // The checkerboard survives: top-left square light, the next one dark.
-    assert!(loaded.get_pixel(10, 10).0[0] > 200 && loaded.get_pixel(60, 10).0[0] < 50);
-}

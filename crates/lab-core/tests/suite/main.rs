@@ -10,6 +10,7 @@ mod gradients;
 mod landscape;
 mod linear_example;
 mod optimizers;
+mod photo;
 mod regularization;
 mod text;
 mod training;

@@ -6,16 +6,14 @@
 //! `scripts/vision_reference.py` computed with PyTorch (float64) from the same checkpoint and
 //! the same preprocessed inputs (`tests/fixtures/vision_reference.json`).
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
-use image::{DynamicImage, ImageBuffer, ImageFormat, Luma, LumaA, Rgb, RgbImage, Rgba};
+use image::{Rgb, RgbImage};
 use lab_core::asset::{self, AssetError, HostTensor, WeightsFile};
 use lab_core::vision::asset::Manifest;
-use lab_core::vision::preprocess::{
-    ImageError, Preprocessing, crop_offset, decode, photo_to_input, preprocess, resized_size, to_input,
-};
+use lab_core::photo::{self, Shrink};
+use lab_core::vision::preprocess::{Preprocessing, crop_offset, photo_to_input, preprocess, resized_size, to_input};
 use lab_core::vision::{Classifier, top_k};
 
 fn root() -> PathBuf {
@@ -28,12 +26,6 @@ fn model_dir() -> PathBuf {
 
 fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask setup`", path.display()))
-}
-
-fn encode(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
-    let mut bytes = Cursor::new(Vec::new());
-    image.write_to(&mut bytes, format).unwrap();
-    bytes.into_inner()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -64,110 +56,6 @@ fn normalises_with_imagenet_statistics() {
             assert!((v - expected).abs() < 1e-5, "channel {c}: {v} vs {expected}");
         }
     }
-}
-
-/// A JPEG with an EXIF block saying "rotate 90° clockwise to display" (orientation 6).
-fn jpeg_with_orientation(image: &RgbImage, orientation: u16) -> Vec<u8> {
-    let jpeg = encode(DynamicImage::ImageRgb8(image.clone()), ImageFormat::Jpeg);
-    let mut tiff = b"II*\0".to_vec();
-    tiff.extend(8u32.to_le_bytes()); // first IFD
-    tiff.extend(1u16.to_le_bytes()); // one entry
-    tiff.extend(0x0112u16.to_le_bytes()); // Orientation
-    tiff.extend(3u16.to_le_bytes()); // SHORT
-    tiff.extend(1u32.to_le_bytes());
-    tiff.extend(orientation.to_le_bytes());
-    tiff.extend([0, 0]);
-    tiff.extend(0u32.to_le_bytes()); // no next IFD
-    let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend(tiff);
-    let mut out = jpeg[..2].to_vec(); // SOI
-    out.extend([0xFF, 0xE1]);
-    out.extend(((app1.len() + 2) as u16).to_be_bytes());
-    out.extend(app1);
-    out.extend(&jpeg[2..]);
-    out
-}
-
-#[test]
-fn honours_exif_orientation() {
-    // 64 wide, 32 tall: red left half, blue right half.
-    let image = RgbImage::from_fn(64, 32, |x, _| if x < 32 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) });
-    let upright = decode(&jpeg_with_orientation(&image, 1), u32::MAX).unwrap();
-    assert_eq!(upright.dimensions(), (64, 32));
-    let rotated = decode(&jpeg_with_orientation(&image, 6), u32::MAX).unwrap();
-    assert_eq!(rotated.dimensions(), (32, 64), "orientation 6 turns the photo upright");
-    // Rotated 90° clockwise, the left (red) half is now on top.
-    let top = rotated.get_pixel(16, 8).0;
-    let bottom = rotated.get_pixel(16, 56).0;
-    assert!(top[0] > 200 && top[2] < 60, "top should be red, is {top:?}");
-    assert!(bottom[2] > 200 && bottom[0] < 60, "bottom should be blue, is {bottom:?}");
-}
-
-#[test]
-fn greyscale_sixteen_bit_and_alpha_become_rgb() {
-    let p = Preprocessing::default();
-    let grey = DynamicImage::ImageLuma8(ImageBuffer::from_fn(50, 40, |x, _| Luma([(x * 5) as u8])));
-    let grey16 = DynamicImage::ImageLuma16(ImageBuffer::from_fn(50, 40, |x, _| Luma([(x * 1000) as u16])));
-    let grey_alpha = DynamicImage::ImageLumaA8(ImageBuffer::from_fn(50, 40, |_, y| LumaA([100, (y * 6) as u8])));
-    let rgba16 = DynamicImage::ImageRgba16(ImageBuffer::from_fn(50, 40, |x, y| {
-        Rgba([(x * 1300) as u16, (y * 1600) as u16, 40_000, 65_535])
-    }));
-    for (what, image) in [("L8", grey), ("L16", grey16), ("LA8", grey_alpha), ("RGBA16", rgba16)] {
-        let bytes = encode(image, ImageFormat::Png);
-        let rgb = decode(&bytes, 256).unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert_eq!(rgb.dimensions(), (50, 40), "{what}");
-        let input = photo_to_input(&bytes, &p).unwrap();
-        assert!(input.iter().all(|v| v.is_finite()), "{what}");
-    }
-}
-
-/// Standard CRC-32 (PNG chunks).
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
-/// A 1×1 PNG whose header claims `width × height` (valid CRC): a decompression bomb's shape.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut png = encode(DynamicImage::ImageRgb8(RgbImage::new(1, 1)), ImageFormat::Png);
-    // 8-byte signature, then IHDR: length (4), "IHDR" (4), width (4), height (4), ...
-    png[16..20].copy_from_slice(&width.to_be_bytes());
-    png[20..24].copy_from_slice(&height.to_be_bytes());
-    let crc = crc32(&png[12..29]);
-    png[29..33].copy_from_slice(&crc.to_be_bytes());
-    png
-}
-
-#[test]
-fn refuses_huge_and_broken_images_without_panicking() {
-    // Over the side limit, and over the pixel limit with both sides allowed.
-    for (w, h) in [(100_000, 10), (10_000, 10_000)] {
-        match decode(&png_claiming(w, h), 256) {
-            Err(ImageError::TooLarge { .. }) => {}
-            other => panic!("{w}×{h}: expected TooLarge, got {other:?}"),
-        }
-    }
-    assert!(matches!(decode(b"definitely not an image", 256), Err(ImageError::Decode(_))));
-    assert!(decode(&[], 256).is_err());
-    let png = encode(DynamicImage::ImageRgb8(RgbImage::new(64, 64)), ImageFormat::Png);
-    assert!(decode(&png[..png.len() / 2], 256).is_err(), "a truncated PNG is an error");
-    let jpeg = encode(DynamicImage::ImageRgb8(RgbImage::new(64, 64)), ImageFormat::Jpeg);
-    let _ = decode(&jpeg[..jpeg.len() / 2], 256); // may decode partially; must not panic
-}
-
-#[test]
-fn large_photos_are_shrunk_right_after_decoding() {
-    let image = RgbImage::from_fn(3000, 2000, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 0]));
-    let bytes = encode(DynamicImage::ImageRgb8(image), ImageFormat::Png);
-    let rgb = decode(&bytes, 256).unwrap();
-    assert!(rgb.height() >= 512 && rgb.height() <= 1024, "shorter side {}", rgb.height());
-    assert_eq!(photo_to_input(&bytes, &Preprocessing::default()).unwrap().len(), 3 * 224 * 224);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -377,7 +265,7 @@ fn photo_set() -> Vec<(String, Vec<f32>)> {
     let grey = ["camera.png", "coins.png", "moon.png", "grass.png"].map(|n| extra.join(n));
     let mut set = Vec::new();
     for path in colour {
-        let image = decode(&read(&path), p.resize_shorter).unwrap();
+        let image = photo::decode(&read(&path), Shrink::ShorterSideNear(p.resize_shorter)).unwrap();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let (w, h) = image.dimensions();
         let crop = |x: u32, y: u32, percent: u32| {

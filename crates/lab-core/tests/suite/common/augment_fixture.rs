@@ -5,7 +5,9 @@
 //! The photo is `www/assets/samples/chelsea.png`, which is not committed: `cargo xtask setup`
 //! unpacks it from a pinned, sha256-checked package, and `cargo xtask test` runs setup first.
 
-use lab_core::augment::{self, AugmentSpec, Op, Setting};
+use image::RgbImage;
+use lab_core::augment::{self, AugmentSpec, MAX_SIDE, Op, Setting};
+use lab_core::photo::{self, Shrink};
 use sha2::{Digest, Sha256};
 
 /// Chelsea the cat, 451×300 RGB (CC0; see www/assets/NOTICE.txt).
@@ -25,9 +27,14 @@ pub fn spec() -> AugmentSpec {
     spec
 }
 
+/// The photo as the augmentation demo decodes it.
+pub fn photo() -> RgbImage {
+    photo::decode(PHOTO, Shrink::LongerSideTo(MAX_SIDE)).expect("the sample photo decodes")
+}
+
 /// The digest of the fixture grid computed here, as lowercase hex.
 pub fn grid_digest() -> String {
-    let photo = augment::load_image(PHOTO).expect("the sample photo decodes");
+    let photo = photo();
     let mut hasher = Sha256::new();
     for variant in augment::augment_grid(&photo, &spec(), SEED, VARIANTS) {
         hasher.update(variant.as_raw());
