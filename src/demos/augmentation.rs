@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use image::RgbImage;
-use lab_core::augment::{self, AugmentSpec, LoadError, Op, Setting, MAX_DIMENSION, MAX_PIXELS, MAX_SIDE};
+use lab_core::augment::{self, AugmentSpec, Op, Setting, MAX_SIDE};
+use lab_core::photo::{self, Shrink};
 use leptos::html::{Canvas, Div};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -20,7 +21,7 @@ use crate::demos::Demo;
 use crate::i18n::{tr, use_lang, Message, Text};
 use crate::runtime::download;
 use crate::runtime::frame::{mounted_flag, next_frame, now_ms};
-use crate::widgets::photo_input::{sample_url, Photo, PhotoInput};
+use crate::widgets::photo_input::{photo_problem, sample_url, Photo, PhotoInput};
 use crate::widgets::value_map::draw_rgb;
 
 pub const DEMO: Demo = Demo {
@@ -142,38 +143,15 @@ fn Augmentation() -> impl IntoView {
 fn use_photo(state: State, photo: Photo) {
     spawn_local(async move {
         next_frame().await;
-        match augment::load_image(&photo.bytes) {
+        match photo::decode(&photo.bytes, Shrink::LongerSideTo(MAX_SIDE)) {
             Ok(image) => {
                 let version = state.source.with_untracked(|s| s.as_ref().map_or(0, |s| s.version)) + 1;
                 state.source.set(Some(Source { name: photo.name, image: Arc::new(image), version }));
                 state.photo_problem.set(None);
             }
-            Err(why) => state.photo_problem.set(Some(load_problem(&photo.name, &why))),
+            Err(why) => state.photo_problem.set(Some(photo_problem(&photo.name, &why))),
         }
     });
-}
-
-fn load_problem(name: &str, why: &LoadError) -> Message {
-    match why {
-        LoadError::NotAnImage => Message::new(
-            format!("“{name}”不是 PNG 或 JPEG 图片。仍使用之前的照片。"),
-            format!("“{name}” is not a PNG or JPEG image. The previous photo is kept."),
-        ),
-        LoadError::TooLarge { width, height } => Message::new(
-            format!(
-                "“{name}”有 {width}×{height} 像素，太大了（每边最多 {MAX_DIMENSION}，总共最多 {} 百万像素）。仍使用之前的照片。",
-                MAX_PIXELS / 1_000_000
-            ),
-            format!(
-                "“{name}” is {width}×{height} pixels, too large (at most {MAX_DIMENSION} a side and {} megapixels). The previous photo is kept.",
-                MAX_PIXELS / 1_000_000
-            ),
-        ),
-        LoadError::Broken(detail) => Message::new(
-            format!("“{name}”无法解码，文件可能已损坏（{detail}）。仍使用之前的照片。"),
-            format!("“{name}” cannot be decoded; the file may be damaged ({detail}). The previous photo is kept."),
-        ),
-    }
 }
 
 /// Draws the original when it changes, then the grid one variant per frame; starts over when

@@ -7,7 +7,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use lab_core::vision::asset::Manifest;
-use lab_core::vision::preprocess::{self, ImageError, Preprocessing};
+use lab_core::photo::{self, Shrink};
+use lab_core::vision::preprocess::{self, Preprocessing};
 use lab_core::vision::{top_k, Classifier, Prediction};
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -16,11 +17,11 @@ use leptos::task::spawn_local;
 use crate::demos::Demo;
 use crate::i18n::{tr, use_lang, Lang, Message, Text};
 use crate::runtime::backend::{use_backend, ActiveBackend};
-use crate::runtime::frame::{next_frame, now_ms};
+use crate::runtime::frame::{next_frame, now_ms, FrameBudget};
 use crate::runtime::model_asset::{self, asset_problem, LoadError, LoadState, Timings};
 use crate::runtime::url;
 use crate::widgets::load_status::LoadStatus;
-use crate::widgets::photo_input::{Photo, PhotoInput};
+use crate::widgets::photo_input::{photo_problem, Photo, PhotoInput};
 use crate::widgets::value_map::draw_rgb;
 
 pub const DEMO: Demo = Demo {
@@ -36,9 +37,12 @@ pub const DEMO: Demo = Demo {
 
 const MODELS_DIR: &str = "assets/models";
 const TOP: usize = 5;
-/// Photos are shrunk right after decoding to at most about this shorter side (see
-/// `preprocess::decode`), which bounds memory for huge photos.
+/// Photos are shrunk right after decoding to between two and four times this shorter side
+/// (see `lab_core::photo::Shrink`), which bounds memory for huge photos.
 const DECODE_SHORTER: u32 = 256;
+/// Milliseconds of CPU work between two frames while a network runs stage by stage: a
+/// ResNet-50 takes seconds on the CPU backends, and the page must keep drawing meanwhile.
+const STAGE_BUDGET_MS: f64 = 40.0;
 
 /// A model the site offers: its folder and manifest.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +83,8 @@ fn ClassifyDemo() -> impl IntoView {
     let problem = RwSignal::new(None::<Message>);
     let result = RwSignal::new(None::<Classification>);
     let busy = RwSignal::new(false);
+    // How far the running classification is: stages done and in all.
+    let stage = RwSignal::new(None::<(usize, usize)>);
     let preview = NodeRef::<Canvas>::new();
 
     // The models present, each with its manifest.
@@ -156,16 +162,17 @@ fn ClassifyDemo() -> impl IntoView {
         spawn_local(async move {
             // Let "classifying…" paint before the CPU backends take the thread.
             next_frame().await;
-            match classify(&model, &image).await {
+            match classify(&model, &image, |done, all| stage.set(Some((done, all)))).await {
                 Ok(classification) => result.set(Some(classification)),
                 Err(LoadError::GpuLost(why)) => backend.report_gpu_lost(why),
                 Err(LoadError::Failed(message)) => problem.set(Some(message)),
             }
             busy.set(false);
+            stage.set(None);
         });
     });
 
-    let on_photo = move |given: Photo| match preprocess::decode(&given.bytes, DECODE_SHORTER) {
+    let on_photo = move |given: Photo| match photo::decode(&given.bytes, Shrink::ShorterSideNear(DECODE_SHORTER)) {
         Ok(image) => {
             problem.set(None);
             if let Some(canvas) = preview.get_untracked() {
@@ -175,7 +182,7 @@ fn ClassifyDemo() -> impl IntoView {
             photo_name.set(Some(given.name));
             photo_version.update(|v| *v += 1);
         }
-        Err(why) => problem.set(Some(image_problem(&given.name, &why))),
+        Err(why) => problem.set(Some(photo_problem(&given.name, &why))),
     };
 
     view! {
@@ -212,7 +219,15 @@ fn ClassifyDemo() -> impl IntoView {
                     <figcaption>{move || photo_name.get()}</figcaption>
                 </figure>
                 <div data-testid="classification" data-busy=move || busy.get().to_string()>
-                    {move || busy.get().then(|| view! { <p>{tr("正在识别…", "Classifying…")}</p> })}
+                    {move || busy.get().then(|| view! {
+                        <p data-testid="classify-progress">
+                            {tr("正在识别…", "Classifying…")}
+                            {move || stage.get().map(|(done, all)| view! {
+                                " " <progress max=all.to_string() value=done.to_string()></progress>
+                                {format!(" {done}/{all} ")}{tr("个阶段", "stages")}
+                            })}
+                        </p>
+                    })}
                     {move || result.get().map(|c| {
                         let manifest = entry.get().map(|m| m.manifest);
                         view! {
@@ -308,19 +323,23 @@ async fn load_model(
     let crop = manifest.preprocessing.crop as usize;
     let warm_up = vec![0.0f32; 3 * crop * crop];
     let model = LoadedModel { manifest: manifest.clone(), classifier, active };
-    logits(&model, &[warm_up]).await?;
+    logits(&model, &[warm_up], |_, _| ()).await?;
     let first_inference_ms = now_ms() - started;
     Ok((model, Timings { download_ms, origin, bytes: bytes.len() as u64, load_ms, first_inference_ms }))
 }
 
-async fn classify(model: &LoadedModel, image: &image::RgbImage) -> Result<Classification, LoadError> {
+async fn classify(
+    model: &LoadedModel,
+    image: &image::RgbImage,
+    on_stage: impl Fn(usize, usize),
+) -> Result<Classification, LoadError> {
     let started = now_ms();
     let normalised = &model.manifest.preprocessing;
     let raw = Preprocessing { mean: [0.0; 3], std: [1.0; 3], ..normalised.clone() };
     let inputs = [normalised, &raw]
-        .map(|p| preprocess::preprocess(image, p).map_err(|e| LoadError::Failed(image_problem("", &e))));
+        .map(|p| preprocess::preprocess(image, p).map_err(|e| LoadError::Failed(photo_problem("", &e))));
     let [normalised_input, raw_input] = inputs;
-    let all = logits(model, &[normalised_input?, raw_input?]).await?;
+    let all = logits(model, &[normalised_input?, raw_input?], on_stage).await?;
     let classes = all.len() / 2;
     Ok(Classification {
         normalised: top_k(&all[..classes], TOP),
@@ -329,29 +348,21 @@ async fn classify(model: &LoadedModel, image: &image::RgbImage) -> Result<Classi
     })
 }
 
-/// Logits of a batch of preprocessed images, read back from the device.
-async fn logits(model: &LoadedModel, images: &[Vec<f32>]) -> Result<Vec<f32>, LoadError> {
+/// Logits of a batch of preprocessed images, read back from the device. The network runs one
+/// stage at a time, handing the thread back to the page whenever [`STAGE_BUDGET_MS`] is spent
+/// (on the CPU backends each stage computes at once; on WebGPU it is only queued), and
+/// `on_stage(done, all)` hears how far it is.
+async fn logits(model: &LoadedModel, images: &[Vec<f32>], on_stage: impl Fn(usize, usize)) -> Result<Vec<f32>, LoadError> {
     let crop = model.manifest.preprocessing.crop as usize;
     let device = model.active.device.clone().inner();
-    let input = preprocess::to_input(images, crop, &device);
-    model_asset::read_back(model.classifier.forward(input), &model.active).await
-}
-
-fn image_problem(name: &str, why: &ImageError) -> Message {
-    let (zh, en) = match why {
-        ImageError::Decode(detail) => (
-            format!("无法识别 {name}：它不是 PNG/JPEG 图片，或文件已损坏（{detail}）。之前的照片保留不变。"),
-            format!("{name} could not be read: it is not a PNG/JPEG image, or the file is damaged ({detail}). The previous photo is kept."),
-        ),
-        ImageError::TooLarge { width, height } if *width == u32::MAX => (
-            format!("{name} 太大，无法在页面里安全解码；请先缩小。之前的照片保留不变。"),
-            format!("{name} is too large to decode safely in the page; please shrink it first. The previous photo is kept."),
-        ),
-        ImageError::TooLarge { width, height } => (
-            format!("{name} 太大（{width}×{height}），无法在页面里安全解码；请先缩小。之前的照片保留不变。"),
-            format!("{name} is too large ({width}×{height}) to decode safely in the page; please shrink it first. The previous photo is kept."),
-        ),
-        ImageError::Empty => (format!("{name} 是空图片。"), format!("{name} is an empty image.")),
-    };
-    Message::new(zh, en)
+    let classifier = &model.classifier;
+    let stages = classifier.stage_count();
+    let mut budget = FrameBudget::new(STAGE_BUDGET_MS);
+    let mut features = preprocess::to_input(images, crop, &device);
+    for index in 0..stages {
+        features = classifier.stage(index, features);
+        on_stage(index + 1, stages);
+        budget.checkpoint().await;
+    }
+    model_asset::read_back(classifier.head(features), &model.active).await
 }

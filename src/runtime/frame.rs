@@ -37,3 +37,27 @@ pub fn mounted_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     leptos::prelude::on_cleanup(move || flag.store(false, std::sync::atomic::Ordering::Relaxed));
     mounted
 }
+
+/// Hands the thread back to the page once the work since the last hand-back has outlasted a
+/// budget. Long synchronous work cut into pieces (a CPU forward pass, stage by stage) then keeps
+/// the page drawing and answering input, without paying a whole frame for every piece.
+pub struct FrameBudget {
+    budget_ms: f64,
+    since: f64,
+}
+
+impl FrameBudget {
+    pub fn new(budget_ms: f64) -> Self {
+        Self { budget_ms, since: now_ms() }
+    }
+
+    /// Waits for the next frame if the budget is spent; returns whether it did.
+    pub async fn checkpoint(&mut self) -> bool {
+        if now_ms() - self.since < self.budget_ms {
+            return false;
+        }
+        next_frame().await;
+        self.since = now_ms();
+        true
+    }
+}

@@ -14,6 +14,7 @@ use web_sys::{Blob, DragEvent, File, HtmlInputElement, MediaStream, MediaStreamC
 use crate::runtime::{download, js_error_text as js_text};
 
 use crate::i18n::{tr, Message, Text};
+use lab_core::photo::{PhotoError, MAX_DIMENSION, MAX_PIXELS};
 
 /// A photo as the visitor gave it: a name to show and the file's bytes.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +31,34 @@ pub const SAMPLE_PHOTOS: &[(&str, Text)] = &[
     ("astronaut.png", Text::new("宇航员", "astronaut")),
     ("rocket.jpg", Text::new("火箭", "rocket")),
 ];
+
+/// What the page says when the photo `name` cannot be used; whoever shows it keeps the photo it
+/// had.
+pub fn photo_problem(name: &str, why: &PhotoError) -> Message {
+    let megapixels = MAX_PIXELS / 1_000_000;
+    match why {
+        PhotoError::NotAnImage => Message::new(
+            format!("“{name}”不是 PNG 或 JPEG 图片。仍使用之前的照片。"),
+            format!("“{name}” is not a PNG or JPEG image. The previous photo is kept."),
+        ),
+        PhotoError::TooLarge { width, height } if *width == u32::MAX => Message::new(
+            format!("“{name}”太大，无法在页面里安全解码（每边最多 {MAX_DIMENSION}，总共最多 {megapixels} 百万像素）。仍使用之前的照片。"),
+            format!("“{name}” is too large to decode safely in the page (at most {MAX_DIMENSION} a side and {megapixels} megapixels). The previous photo is kept."),
+        ),
+        PhotoError::TooLarge { width, height } => Message::new(
+            format!("“{name}”有 {width}×{height} 像素，太大了（每边最多 {MAX_DIMENSION}，总共最多 {megapixels} 百万像素）。仍使用之前的照片。"),
+            format!("“{name}” is {width}×{height} pixels, too large (at most {MAX_DIMENSION} a side and {megapixels} megapixels). The previous photo is kept."),
+        ),
+        PhotoError::Broken(detail) => Message::new(
+            format!("“{name}”无法解码，文件可能已损坏（{detail}）。仍使用之前的照片。"),
+            format!("“{name}” cannot be decoded; the file may be damaged ({detail}). The previous photo is kept."),
+        ),
+        PhotoError::Empty => Message::new(
+            format!("“{name}”是空文件，没有像素。仍使用之前的照片。"),
+            format!("“{name}” is empty: it has no pixels. The previous photo is kept."),
+        ),
+    }
+}
 
 pub fn sample_url(file: &str) -> String {
     format!("assets/samples/{file}")

@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { describe, test } from 'node:test';
-import { artifactPath, assertNoConsoleErrors, byId, openPage, repoRoot, withSite } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, byId, greyPng, openPage, repoRoot, withSite } from './harness.mjs';
 
 const site = withSite();
 const samples = path.join(repoRoot, 'www', 'assets', 'samples');
@@ -135,33 +134,6 @@ describe('data augmentation (1.3)', () => {
     await page.close();
   });
 });
-
-/** A greyscale PNG of `width`×`height`, dark with a light left half, built by hand (zlib only). */
-function greyPng(width, height) {
-  const chunk = (type, data) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bit depth; colour type 0 (grey), deflate, no filter method, no interlace
-  const row = Buffer.alloc(1 + width, 40);
-  row[0] = 0; // filter: none
-  row.fill(220, 1, 1 + (width >> 1));
-  const rows = Buffer.alloc(row.length * height);
-  for (let y = 0; y < height; y += 1) row.copy(rows, y * row.length);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', zlib.deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 describe('huge photos (1.3)', () => {
   test('a 12000×12000 PNG is downscaled to 512×512 before augmenting; a 20000-pixel-wide one is refused', async () => {

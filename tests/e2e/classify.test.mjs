@@ -1,10 +1,12 @@
 // End to end: article 2.2, image classification in the page with the real pretrained
-// EfficientNet-Lite0 asset that `cargo xtask setup` converts, on the CPU (flex).
+// EfficientNet-Lite0 asset that `cargo xtask setup` converts, on the CPU (flex) and on WebGPU;
+// and a visitor's own ResNet-50, converted with the README's command (`cargo xtask test` does
+// that into dist/ from a seeded torchvision checkpoint), against PyTorch's logits for it.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { artifactPath, launchBrowser, openPage, repoRoot, serveDist } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, distDir, frameRate, greyPng, launchBrowser, openPage, repoRoot, serveDist } from './harness.mjs';
 
 let server;
 let browser;
@@ -92,16 +94,31 @@ describe('image classification (2.2)', () => {
     const kept = await classified(page);
 
     const jpeg = fs.readFileSync(path.join(samples, 'rocket.jpg'));
+    // A two-frame animated GIF (the page decodes PNG and JPEG only).
+    const gif = Buffer.from(
+      'R0lGODlhAQABAIAAAP///wAAACH/C05FVFNDQVBFMi4wAwEAAAAh+QQACgAAACwAAAAAAQABAAACAkQBACH5BAAKAAAALAAAAAABAAEAAAICRAEAOw==',
+      'base64',
+    );
     const cases = [
       ['notes.txt', Buffer.from('this is not an image'), 'text/plain'],
       ['empty.png', Buffer.alloc(0), 'image/png'],
       ['truncated.jpg', jpeg.subarray(0, 2000), 'image/jpeg'],
+      ['animated.gif', gif, 'image/gif'],
     ];
     for (const [name, buffer, mimeType] of cases) {
       await page.setInputFiles(byId('photo-file'), { name, mimeType, buffer });
       await page.waitForFunction((name) => document.querySelector('[data-testid="photo-problem"]')?.textContent.includes(name), name);
       assert.deepEqual(await topClasses(page), kept, `${name}: the previous result is kept`);
     }
+
+    // A 12000×12000 photo is shrunk while decoding and classified like any other.
+    const started = Date.now();
+    await page.setInputFiles(byId('photo-file'), { name: 'huge.png', mimeType: 'image/png', buffer: greyPng(12000, 12000) });
+    await page.waitForFunction(() => document.querySelector('figcaption')?.textContent === 'huge.png', null, { timeout: 120_000 });
+    const huge = await classified(page);
+    console.log(`# 12000×12000 PNG: decoded, shrunk and classified in ${Date.now() - started} ms`);
+    assert.equal(huge.length, 5);
+    assert.equal(await page.$(byId('photo-problem')), null, 'the huge photo gets a result, not a message');
     assert.deepEqual(page.consoleErrors, []);
     await page.close();
   });
@@ -122,5 +139,76 @@ describe('image classification (2.2)', () => {
     await page.click(byId('model-retry'));
     await waitForModel(page, 'network');
     await page.close();
+  });
+});
+
+/** Softmax of `logits`, ranked: the top `k` as {class, probability}. */
+function topOf(logits, k) {
+  const max = Math.max(...logits);
+  const exps = logits.map((l) => Math.exp(l - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps
+    .map((e, i) => ({ class: i, probability: e / sum }))
+    .sort((a, b) => b.probability - a.probability)
+    .slice(0, k);
+}
+
+describe('a ResNet-50 of your own (2.2)', () => {
+  const own = path.join(distDir, 'assets', 'models', 'my-resnet50');
+  const fixture = JSON.parse(fs.readFileSync(path.join(repoRoot, 'crates/lab-core/tests/fixtures/vision_reference.json'), 'utf8'));
+
+  test('the converted checkpoint is offered, gives PyTorch\'s classes, and the page keeps drawing', async () => {
+    assert.ok(fs.existsSync(path.join(own, 'manifest.json')), `${own} missing: \`cargo xtask test --only e2e\` converts it`);
+    const page = await openPage(browser, `${server.url}/?demo=classify&model=my-resnet50&weights=weights.f32.safetensors&backend=flex&lang=en`);
+    await waitForModel(page);
+    const offered = await page.$$eval(`${byId('model')} option`, (options) => options.map((o) => o.value));
+    assert.ok(offered.includes('efficientnet-lite0') && offered.includes('my-resnet50'), `models offered: ${offered}`);
+
+    // Measure the frames while the network runs: stage by stage, the page must keep drawing.
+    const frames = frameRate(page, 6000);
+    await page.setInputFiles(byId('photo-file'), path.join(samples, 'chelsea.png'));
+    const shown = await classified(page);
+    const { fps, longestGapMs } = await frames;
+    const ms = await page.textContent(byId('classify-ms'));
+    console.log(`# ResNet-50 (f32, flex): classified in${ms}; ${fps.toFixed(1)} frames/s meanwhile, longest frame gap ${longestGapMs.toFixed(0)} ms`);
+    assert.ok(longestGapMs < 1000, `the page froze for ${longestGapMs.toFixed(0)} ms while classifying`);
+
+    const expected = topOf(fixture.models.resnet50.logits.chelsea, 5);
+    assert.deepEqual(shown.map((c) => c.class), expected.map((c) => c.class), 'the top 5 are PyTorch\'s');
+    for (const [got, want] of shown.map((c, i) => [c, expected[i]])) {
+      assert.ok(Math.abs(got.probability - want.probability) < 1e-4, `class ${got.class}: ${got.probability} vs PyTorch ${want.probability}`);
+    }
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+});
+
+describe('image classification (2.2) on WebGPU', () => {
+  let gpuBrowser;
+  before(async () => {
+    gpuBrowser = await launchBrowser({ webgpu: true });
+  });
+  after(async () => {
+    await gpuBrowser?.close();
+  });
+
+  test('gives the CPU\'s top 5 on WebGPU', async () => {
+    const probe = async (where, backend) => {
+      const page = await openPage(where, `${server.url}/?demo=classify&backend=${backend}&lang=en`);
+      await page.waitForSelector(`${byId('backend-status')}[data-backend="${backend}"]`, { timeout: 60_000 });
+      await waitForModel(page);
+      await page.setInputFiles(byId('photo-file'), path.join(samples, 'chelsea.png'));
+      const top = await classified(page);
+      assert.equal(await page.getAttribute(byId('backend-status'), 'data-backend'), backend);
+      assertNoConsoleErrors(page);
+      await page.close();
+      return top;
+    };
+    const cpu = await probe(browser, 'flex');
+    const gpu = await probe(gpuBrowser, 'webgpu');
+    assert.deepEqual(gpu.map((c) => c.class), cpu.map((c) => c.class));
+    for (const [g, c] of gpu.map((g, i) => [g, cpu[i]])) {
+      assert.ok(Math.abs(g.probability - c.probability) < 1e-3, `class ${g.class}: webgpu ${g.probability}, flex ${c.probability}`);
+    }
   });
 });

@@ -7,6 +7,7 @@
 // - artifactsDir / artifactPath(name): where screenshots go (gitignored)
 // - withSite(): before/after hooks for a test file's server and browser
 // - byId(id), assertNoConsoleErrors(page): selectors and the console check
+// - frameRate(page, ms), greyPng(w, h): frames while the page works; a big PNG made in memory
 //
 // Nothing here downloads a browser: playwright-core drives /usr/bin/chromium
 // (override with the CHROMIUM_BIN environment variable).
@@ -16,6 +17,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
@@ -205,6 +207,36 @@ export async function frameRate(page, ms = 2000) {
     };
     requestAnimationFrame(tick);
   }), ms);
+}
+
+/**
+ * A `width`×`height` 8-bit grey PNG, left half light and right half dark, built in memory: a
+ * photo larger than any page should decode at full size.
+ */
+export function greyPng(width, height) {
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth; colour type 0 (grey), deflate, no filter method, no interlace
+  const row = Buffer.alloc(1 + width, 40);
+  row[0] = 0; // filter: none
+  row.fill(220, 1, 1 + (width >> 1));
+  const rows = Buffer.alloc(row.length * height);
+  for (let y = 0; y < height; y += 1) row.copy(rows, y * row.length);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', zlib.deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** The selector of an element by its data-testid. */

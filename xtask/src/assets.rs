@@ -287,7 +287,7 @@ fn write_notice(ctx: &Ctx, assets: &[&Asset]) -> Result {
 }
 
 /// Chinese class names, written for the lab and committed.
-const ZH_LABELS: &str = "crates/lab-core/data/imagenet1k-zh.json";
+pub const ZH_LABELS: &str = "crates/lab-core/data/imagenet1k-zh.json";
 
 /// The default classifier's folder in the site.
 const MODEL_DIR: &str = "www/assets/models/efficientnet-lite0";
@@ -299,6 +299,8 @@ pub fn step_models(ctx: &Ctx) -> Result {
     let manifest = ctx.root.join(MODEL_DIR).join("manifest.json");
     let mut inputs: Vec<PathBuf> = CONVERTER_INPUTS.iter().map(|a| ctx.root.join(a.dest)).collect();
     inputs.push(ctx.root.join(ZH_LABELS));
+    // The weights-file format and its int8 scheme.
+    inputs.push(ctx.root.join("crates/lab-core/src/asset.rs"));
     for dir in ["crates/model-convert/src", "crates/lab-core/src/vision"] {
         if let Ok(entries) = fs::read_dir(ctx.root.join(dir)) {
             inputs.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));

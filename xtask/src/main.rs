@@ -822,6 +822,7 @@ fn trunk_build(ctx: &Ctx) -> Result {
 
 fn e2e(ctx: &Ctx) -> Result {
     trunk_build(ctx)?;
+    convert_own_resnet(ctx)?;
     let dir = ctx.root.join("tests/e2e");
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
@@ -844,6 +845,35 @@ fn e2e(ctx: &Ctx) -> Result {
         .map(|p| p.strip_prefix(&ctx.root).unwrap_or(p).to_path_buf())
         .collect();
     run(ctx.cmd("node").arg("--test").args(rel))
+}
+
+/// What the README tells a visitor to do with their own torchvision ResNet-50, done for the
+/// end-to-end test into the built site (so the served app keeps only its default models): the
+/// seeded checkpoint that `scripts/vision_reference.py` builds with torchvision, written by
+/// `model-convert seeded-checkpoint`, converted with the README's command.
+fn convert_own_resnet(ctx: &Ctx) -> Result {
+    header("e2e: converting a ResNet-50 checkpoint into dist/assets/models/my-resnet50 (README's command)");
+    let checkpoint = ctx.root.join(".cache/e2e/resnet50-seeded.safetensors");
+    if !checkpoint.is_file() {
+        run(ctx
+            .cargo()
+            .args(["run", "-p", "model-convert", "--", "seeded-checkpoint", "--arch", "resnet50", "--out"])
+            .arg(&checkpoint))?;
+    }
+    run(ctx
+        .cargo()
+        .args(["run", "-p", "model-convert", "--", "--arch", "resnet50", "--input"])
+        .arg(&checkpoint)
+        .args([
+            "--out",
+            "dist/assets/models/my-resnet50",
+            "--labels",
+            assets::CONVERTER_INPUTS[1].dest,
+            "--labels-zh",
+            assets::ZH_LABELS,
+            "--name",
+            "my-resnet50",
+        ]))
 }
 
 // ---------------------------------------------------------------------------
