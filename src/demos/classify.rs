@@ -85,6 +85,8 @@ fn ClassifyDemo() -> impl IntoView {
     let busy = RwSignal::new(false);
     // How far the running classification is: stages done and in all.
     let stage = RwSignal::new(None::<(usize, usize)>);
+    // Classifications finished, so that a reader can tell a new result from the last one.
+    let finished = RwSignal::new(0u32);
     let preview = NodeRef::<Canvas>::new();
 
     // The models present, each with its manifest.
@@ -163,7 +165,10 @@ fn ClassifyDemo() -> impl IntoView {
             // Let "classifying…" paint before the CPU backends take the thread.
             next_frame().await;
             match classify(&model, &image, |done, all| stage.set(Some((done, all)))).await {
-                Ok(classification) => result.set(Some(classification)),
+                Ok(classification) => {
+                    result.set(Some(classification));
+                    finished.update(|n| *n += 1);
+                }
                 Err(LoadError::GpuLost(why)) => backend.report_gpu_lost(why),
                 Err(LoadError::Failed(message)) => problem.set(Some(message)),
             }
@@ -218,7 +223,7 @@ fn ClassifyDemo() -> impl IntoView {
                     <canvas node_ref=preview class="photo-preview" width="224" height="224" data-testid="photo-preview"></canvas>
                     <figcaption>{move || photo_name.get()}</figcaption>
                 </figure>
-                <div data-testid="classification" data-busy=move || busy.get().to_string()>
+                <div data-testid="classification" data-busy=move || busy.get().to_string() data-finished=move || finished.get().to_string()>
                     {move || busy.get().then(|| view! {
                         <p data-testid="classify-progress">
                             {tr("正在识别…", "Classifying…")}

@@ -121,25 +121,24 @@ async function textLatency(browser, url, backend) {
 const CLASSIFY_RUNS = 20;
 
 /**
- * The classify demo's latency per photo: median over CLASSIFY_RUNS classifications after a
- * warm-up, as the page reports it. Each classification is two forward passes (the normalised
- * input and the article's unnormalised one), so GFLOP/s counts 2 × 2 × the manifest's MACs.
+ * The classify demo's latency per photo with `model` (a folder of dist/assets/models): median
+ * over CLASSIFY_RUNS classifications after a warm-up, as the page reports it. Each
+ * classification is two forward passes (the normalised input and the article's unnormalised
+ * one), so GFLOP/s counts 2 × 2 × the manifest's MACs.
  */
-async function classifyLatency(browser, url, backend) {
-  const page = await openPage(browser, `${url}/?demo=classify&backend=${backend}&lang=en`);
+async function classifyLatency(browser, url, backend, model) {
+  const page = await openPage(browser, `${url}/?demo=classify&model=${model}&backend=${backend}&lang=en`);
   try {
     await page.waitForSelector('[data-testid="model-status"][data-state="ready"]', { timeout: 180_000 });
-    const manifest = JSON.parse(fs.readFileSync(path.join(distDir, 'assets/models/efficientnet-lite0/manifest.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(distDir, 'assets/models', model, 'manifest.json'), 'utf8'));
     const times = [];
     for (let run = 0; run <= CLASSIFY_RUNS; run++) {
-      // Alternate two photos with different top-1 classes, so each result is recognisably new.
       const photo = run % 2 ? 'coffee.png' : 'chelsea.png';
-      const previous = await page.$eval('[data-testid="top5"] li', (li) => li.dataset.class).catch(() => null);
+      const before = await page.getAttribute('[data-testid="classification"]', 'data-finished');
       await page.click(`[data-testid="sample-${photo}"]`);
       await page.waitForFunction(
-        (before) => document.querySelector('[data-testid="classification"]')?.dataset.busy === 'false'
-          && document.querySelector('[data-testid="top5"] li')?.dataset.class !== before,
-        previous,
+        (before) => document.querySelector('[data-testid="classification"]')?.dataset.finished !== before,
+        before,
         { timeout: 120_000 },
       );
       const ms = Number((await page.textContent('[data-testid="classify-ms"]')).replace(/[^0-9.]/g, ''));
@@ -186,7 +185,12 @@ async function main() {
       return `${value} steps/s at ${frames.fps.toFixed(1)} frames/s (longest frame ${frames.longestGapMs.toFixed(0)} ms)`;
     });
     await perBackend((b) => `browser BERT ${b} (median of ${TEXT_RUNS})`, (backend) => textLatency(browser, server.url, backend));
-    await perBackend((b) => `browser classify ${b} (median of ${CLASSIFY_RUNS})`, (backend) => classifyLatency(browser, server.url, backend));
+    // The default model, and the ResNet-50 `cargo xtask bench` converts into dist/ (the
+    // article's ~8.2 GFLOP network, seeded weights: the same cost as trained ones).
+    const models = JSON.parse(fs.readFileSync(path.join(distDir, 'assets/models/index.json'), 'utf8')).models;
+    for (const model of models) {
+      await perBackend((b) => `browser classify ${model} ${b} (median of ${CLASSIFY_RUNS})`, (backend) => classifyLatency(browser, server.url, backend, model));
+    }
 
     const paint = await paintTimes(browser, server.url);
     for (const [name, ms] of Object.entries(paint)) {

@@ -100,7 +100,7 @@ Usage: cargo xtask bench
 Runs `setup` and the test prerequisites, builds the site (`trunk build
 --release`), then prints figures from:
   cargo run -p lab-core --example bench              (native steps/s)
-  cargo run -p lab-core --example vision_bench       (native classifier latency)
+  cargo run -p lab-core --example vision_bench resnet50  (native classifier latency)
   cargo run -p lab-core --example text_bench         (native BERT latency, 16/64/128 tokens)
   node tests/e2e/bench.mjs     (browser steps/s, wasm size, first paint)
 ";
@@ -847,12 +847,12 @@ fn e2e(ctx: &Ctx) -> Result {
     run(ctx.cmd("node").arg("--test").args(rel))
 }
 
-/// What the README tells a visitor to do with their own torchvision ResNet-50, done for the
-/// end-to-end test into the built site (so the served app keeps only its default models): the
-/// seeded checkpoint that `scripts/vision_reference.py` builds with torchvision, written by
-/// `model-convert seeded-checkpoint`, converted with the README's command.
+/// What the README tells a visitor to do with their own torchvision ResNet-50, done into the
+/// built site for the end-to-end tests and the benchmark (the served app keeps only its default
+/// models): the seeded checkpoint that `scripts/vision_reference.py` builds with torchvision,
+/// written by `model-convert seeded-checkpoint`, converted with the README's command.
 fn convert_own_resnet(ctx: &Ctx) -> Result {
-    header("e2e: converting a ResNet-50 checkpoint into dist/assets/models/my-resnet50 (README's command)");
+    header("converting a ResNet-50 checkpoint into dist/assets/models/my-resnet50 (the README's command)");
     let checkpoint = ctx.root.join(".cache/e2e/resnet50-seeded.safetensors");
     if !checkpoint.is_file() {
         run(ctx
@@ -884,14 +884,15 @@ fn bench(ctx: &Ctx) -> Result {
     run_steps(ctx, TEST_STEPS)?;
     header("bench 1/5: trunk build --release");
     trunk_build(ctx)?;
+    convert_own_resnet(ctx)?;
     header("bench 2/5: native (cargo run -p lab-core --example bench)");
     run(ctx
         .cargo()
         .args(["run", "-p", "lab-core", "--example", "bench"]))?;
-    header("bench 3/5: native image classification (cargo run -p lab-core --example vision_bench)");
+    header("bench 3/5: native image classification (cargo run -p lab-core --example vision_bench resnet50)");
     run(ctx
         .cargo()
-        .args(["run", "-p", "lab-core", "--example", "vision_bench"]))?;
+        .args(["run", "-p", "lab-core", "--example", "vision_bench", "resnet50"]))?;
     header("bench 4/5: native BERT (cargo run -p lab-core --example text_bench)");
     run(ctx
         .cargo()
