@@ -51,13 +51,11 @@ impl FrameBudget {
         Self { budget_ms, since: now_ms() }
     }
 
-    /// Waits for the next frame if the budget is spent; returns whether it did.
-    pub async fn checkpoint(&mut self) -> bool {
-        if now_ms() - self.since < self.budget_ms {
-            return false;
+    /// Waits for the next frame if the budget is spent.
+    pub async fn checkpoint(&mut self) {
+        if now_ms() - self.since >= self.budget_ms {
+            next_frame().await;
+            self.since = now_ms();
         }
-        next_frame().await;
-        self.since = now_ms();
-        true
     }
 }

@@ -219,9 +219,10 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
     };
     let train = encode(&corpus.split.train)?;
     let test = encode(&corpus.split.test)?;
-    let inference = finetune(model, recipe, &train, &test, &vocabulary, &device).valid();
+    let model = finetune(model, recipe, &train, &test, &vocabulary, &device);
 
     // 4. The asset: int8 in the output folder, f32 in the work folder.
+    let inference = model.valid();
     let cpu = Device::flex();
     let masked = masked_accuracy(&inference, &held_out, &vocabulary, recipe.seed);
     println!("lab-bert: the fine-tuned model's held-out masked-token accuracy: {:.2}%", masked * 100.0);
