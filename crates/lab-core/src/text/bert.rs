@@ -6,7 +6,7 @@
 //! onto them, so `BertModel`, `BertForMaskedLM` and `BertForPreTraining` state dicts load.
 
 use burn::module::{Module, Param};
-use burn::nn::{Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -140,6 +140,10 @@ pub struct Bert {
     pub pooler: Option<Linear>,
     pub mlm: Option<MlmHead>,
     pub classifier: Option<Linear>,
+    /// BERT's dropout (embeddings, attention probabilities, each sublayer's output, the pooled
+    /// sentence), active only while training on an autodiff device; 0 unless
+    /// [`Bert::set_dropout`] says otherwise, so loading and inference never depend on it.
+    dropout: Dropout,
 }
 
 /// A batch of token ids `[batch, seq]` with their segment ids and attention mask (1 for a
@@ -207,7 +211,13 @@ impl Bert {
                 bias: Initializer::Zeros.init([config.vocab_size], device),
             }),
             classifier: heads.classes.map(|classes| linear(h, classes, device)),
+            dropout: DropoutConfig::new(0.0).init(),
         }
+    }
+
+    /// Sets the dropout probability used while training (BERT's recipe uses 0.1).
+    pub fn set_dropout(&mut self, prob: f64) {
+        self.dropout = DropoutConfig::new(prob).init();
     }
 
     pub fn max_positions(&self) -> usize {
@@ -220,14 +230,14 @@ impl Bert {
         let device = input.ids.device();
         let positions = Tensor::<1, Int>::arange(0..seq as i64, &device).unsqueeze::<2>().repeat_dim(0, batch);
         let e = &self.embeddings;
-        let mut hidden = e.norm.forward(
+        let mut hidden = self.dropout.forward(e.norm.forward(
             e.word.forward(input.ids.clone()) + e.position.forward(positions) + e.token_type.forward(input.type_ids.clone()),
-        );
+        ));
         // Padding gets -inf-like scores before the softmax: `[batch, 1, 1, seq]`.
         let padding: Tensor<4, Bool> = input.mask.clone().equal_elem(0).unsqueeze_dims(&[1, 2]);
         let mut attentions = Vec::new();
         for layer in &self.layers {
-            let (next, attention) = layer.forward(hidden, padding.clone());
+            let (next, attention) = layer.forward(hidden, padding.clone(), &self.dropout);
             hidden = next;
             if with_attentions {
                 attentions.push(attention);
@@ -247,7 +257,7 @@ impl Bert {
     pub fn classify(&self, hidden: &Tensor<3>) -> Option<Tensor<2>> {
         let classifier = self.classifier.as_ref()?;
         let features = self.pooled(hidden).unwrap_or_else(|| cls(hidden));
-        Some(classifier.forward(features))
+        Some(classifier.forward(self.dropout.forward(features)))
     }
 
     /// Masked-language-model scores over the vocabulary, `[batch, seq, vocab]`.
@@ -275,7 +285,7 @@ fn cls(hidden: &Tensor<3>) -> Tensor<2> {
 }
 
 impl Layer {
-    fn forward(&self, x: Tensor<3>, padding: Tensor<4, Bool>) -> (Tensor<3>, Tensor<4>) {
+    fn forward(&self, x: Tensor<3>, padding: Tensor<4, Bool>, dropout: &Dropout) -> (Tensor<3>, Tensor<4>) {
         let [batch, seq, hidden] = x.dims();
         let head_dim = hidden / self.heads;
         let split = |t: Tensor<3>| t.reshape([batch, seq, self.heads, head_dim]).swap_dims(1, 2);
@@ -285,9 +295,9 @@ impl Layer {
         let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt();
         let scores = scores.mask_fill(padding.expand([batch, self.heads, seq, seq]), f32::MIN);
         let attention = softmax(scores, 3);
-        let context = attention.clone().matmul(v).swap_dims(1, 2).reshape([batch, seq, hidden]);
-        let x = self.attention_norm.forward(self.attention_output.forward(context) + x);
-        let y = self.output.forward(gelu(self.intermediate.forward(x.clone())));
+        let context = dropout.forward(attention.clone()).matmul(v).swap_dims(1, 2).reshape([batch, seq, hidden]);
+        let x = self.attention_norm.forward(dropout.forward(self.attention_output.forward(context)) + x);
+        let y = dropout.forward(self.output.forward(gelu(self.intermediate.forward(x.clone()))));
         (self.output_norm.forward(y + x), attention)
     }
 }

@@ -17,6 +17,7 @@
 //! The native converter (`crates/model-convert`) writes the assets from PyTorch checkpoints.
 
 pub mod asset;
+pub mod bias_correction;
 pub mod efficientnet;
 pub mod preprocess;
 pub mod resnet;
@@ -101,6 +102,25 @@ impl Classifier {
         match self {
             Classifier::EfficientNet(net) => net.stage(index, x),
             Classifier::ResNet(net) => net.stage(index, x),
+        }
+    }
+
+    /// The host-tensor name of the bias that stage `index` ends with, when the stage's output is
+    /// that bias plus terms it does not touch (an EfficientNet block: project, batch norm, the
+    /// optional skip). A ResNet block ends in a ReLU after its sum, so it has none.
+    pub fn stage_output_bias(&self, index: usize) -> Option<String> {
+        match self {
+            Classifier::EfficientNet(_) if index > 0 && index < self.stage_count() => {
+                Some(format!("blocks.{}.bn2.bias", index - 1))
+            }
+            Classifier::EfficientNet(_) | Classifier::ResNet(_) => None,
+        }
+    }
+
+    pub fn num_classes(&self) -> usize {
+        match self {
+            Classifier::EfficientNet(net) => net.fc.weight.dims()[1],
+            Classifier::ResNet(net) => net.fc.weight.dims()[1],
         }
     }
 

@@ -105,3 +105,21 @@ pub fn to_input(images: &[Vec<f32>], crop: usize, device: &Device) -> Tensor<4> 
     let data: Vec<f32> = images.iter().flatten().copied().collect();
     Tensor::from_data(TensorData::new(data, [images.len(), 3, crop, crop]), device)
 }
+
+/// Eight views of one photo, named: whole, mirrored, two centre crops and the four corners at
+/// 70%. They stand in for the framings a visitor's photos come in, where a fixed set of photos
+/// is needed (int8 calibration, the int8 agreement test).
+pub fn views(image: &RgbImage) -> Vec<(&'static str, RgbImage)> {
+    let (w, h) = image.dimensions();
+    let crop = |x: u32, y: u32, percent: u32| image::imageops::crop_imm(image, x, y, w * percent / 100, h * percent / 100).to_image();
+    vec![
+        ("whole", image.clone()),
+        ("mirrored", image::imageops::flip_horizontal(image)),
+        ("centre 60%", crop(w / 5, h / 5, 60)),
+        ("centre 80%", crop(w / 10, h / 10, 80)),
+        ("top-left 70%", crop(0, 0, 70)),
+        ("top-right 70%", crop(w * 3 / 10, 0, 70)),
+        ("bottom-left 70%", crop(0, h * 3 / 10, 70)),
+        ("bottom-right 70%", crop(w * 3 / 10, h * 3 / 10, 70)),
+    ]
+}

@@ -169,7 +169,8 @@ fn a_text_asset_refuses_a_flipped_byte_a_truncated_file_and_a_changed_vocabulary
     let config = tiny_config(8);
     let heads = Heads { pooler: true, mlm: true, classes: Some(2) };
     let model = Bert::new(&config, heads, &device);
-    let files = asset::encode_both(&asset::host_tensors(&model).unwrap()).unwrap();
+    let tensors = asset::host_tensors(&model).unwrap();
+    let files = [false, true].map(|int8| asset::encode_file(&tensors, int8).unwrap());
     let manifest = TextManifest {
         format_version: lab_core::text::asset::FORMAT_VERSION,
         name: "tiny".into(),

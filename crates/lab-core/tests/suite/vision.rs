@@ -13,7 +13,7 @@ use image::{Rgb, RgbImage};
 use lab_core::asset::{self, AssetError, HostTensor, WeightsFile};
 use lab_core::vision::asset::Manifest;
 use lab_core::photo::{self, Shrink};
-use lab_core::vision::preprocess::{Preprocessing, crop_offset, photo_to_input, preprocess, resized_size, to_input};
+use lab_core::vision::preprocess::{Preprocessing, crop_offset, photo_to_input, preprocess, resized_size, to_input, views};
 use lab_core::vision::{Classifier, top_k};
 
 fn root() -> PathBuf {
@@ -73,20 +73,11 @@ fn int8_round_trip_error_is_within_half_a_step() {
     for (c, scale) in scales.iter().enumerate() {
         let row = &data[c * per..(c + 1) * per];
         let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        assert!(*scale <= max / 127.0 * (1.0 + 1e-6) && *scale >= 0.5 * max / 127.0, "channel {c}: scale {scale}");
+        assert_eq!(*scale, max / 127.0, "channel {c}: the scale maps the largest weight to ±127");
         let decoded = &back[c * per..(c + 1) * per];
         for (i, (&w, &d)) in row.iter().zip(decoded).enumerate() {
-            if w.abs() <= 127.0 * scale {
-                assert!((w - d).abs() <= scale * 0.5 * (1.0 + 1e-5), "channel {c} value {i}: {w} -> {d}");
-            } else {
-                assert_eq!(d, 127.0 * scale * w.signum(), "channel {c} value {i}: clipped {w} -> {d}");
-            }
+            assert!((w - d).abs() <= scale * 0.5 * (1.0 + 1e-5), "channel {c} value {i}: {w} -> {d}");
         }
-        // The clipped scale is chosen for a smaller squared error than plain max/127 rounding.
-        let plain = max / 127.0;
-        let error = |d: &dyn Fn(f32) -> f32| row.iter().map(|&w| f64::from(w - d(w)).powi(2)).sum::<f64>();
-        let chosen = row.iter().zip(decoded).map(|(&w, &d)| f64::from(w - d).powi(2)).sum::<f64>();
-        assert!(chosen <= error(&|w| (w / plain).round() * plain) + 1e-12, "channel {c}: worse than max/127");
     }
     // An all-zero channel stays zero (no division by a zero scale).
     let (q, scales) = asset::quantize_per_channel(&[0.0; 8], 2);
@@ -267,22 +258,8 @@ fn photo_set() -> Vec<(String, Vec<f32>)> {
     for path in colour {
         let image = photo::decode(&read(&path), Shrink::ShorterSideNear(p.resize_shorter)).unwrap();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let (w, h) = image.dimensions();
-        let crop = |x: u32, y: u32, percent: u32| {
-            image::imageops::crop_imm(&image, x, y, w * percent / 100, h * percent / 100).to_image()
-        };
-        let variants = [
-            ("whole", image.clone()),
-            ("mirrored", image::imageops::flip_horizontal(&image)),
-            ("centre 60%", crop(w / 5, h / 5, 60)),
-            ("centre 80%", crop(w / 10, h / 10, 80)),
-            ("top-left 70%", crop(0, 0, 70)),
-            ("top-right 70%", crop(w * 3 / 10, 0, 70)),
-            ("bottom-left 70%", crop(0, h * 3 / 10, 70)),
-            ("bottom-right 70%", crop(w * 3 / 10, h * 3 / 10, 70)),
-        ];
-        for (what, variant) in variants {
-            set.push((format!("{name} {what}"), preprocess(&variant, &p).unwrap()));
+        for (what, view) in views(&image) {
+            set.push((format!("{name} {what}"), preprocess(&view, &p).unwrap()));
         }
     }
     for path in grey {
@@ -329,9 +306,29 @@ fn int8_weights_agree_with_f32_on_real_photos() {
         size("int8") as f64 / 1e6
     );
     assert!(set.len() >= 76);
-    // The target is 99%. This scheme measures 73/76 (96%): the photos that flip are
-    // crops where f32's top two classes are within a fraction of a logit of each other (printed
-    // above). Guard against regressions below what is measured until a better scheme meets it.
-    assert!(rate >= 0.95, "int8 top-1 agrees with f32 on only {:.1}% of the photos", 100.0 * rate);
+    // The bar. Bias correction on the calibration photos (disjoint from these) is what
+    // reaches it: without it this scheme measured 73-74/76, the flips near-ties of f32's top two.
+    assert!(rate >= 0.99, "int8 top-1 agrees with f32 on only {:.1}% of the photos", 100.0 * rate);
     assert!(ratio <= 0.27, "the int8 weights are {ratio:.3}x the f32 ones");
+}
+
+#[test]
+fn bias_correction_lowers_the_int8_logit_error() {
+    let device = Device::flex();
+    let (manifest, f32_model) = load(asset::F32_FILE, &device);
+    let (_, corrected) = load(asset::INT8_FILE, &device);
+    // The same int8 weights without the correction: the f32 file, quantized as it is.
+    let plain_bytes = asset::encode_weights(&f32_model.host_tensors().unwrap(), true).unwrap();
+    let mut plain = Classifier::init(manifest.arch().unwrap(), manifest.num_classes, &device);
+    plain.load_host_tensors(asset::decode_weights(&plain_bytes).unwrap()).unwrap();
+    let inputs: Vec<Vec<f32>> = photo_set().into_iter().map(|(_, input)| input).collect();
+    let reference = logits(&f32_model, &inputs, &device);
+    let mean_worst = |model: &Classifier| {
+        let got = logits(model, &inputs, &device);
+        let per_photo = reference.iter().zip(&got).map(|(x, y)| x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0.0, f32::max));
+        per_photo.sum::<f32>() / inputs.len() as f32
+    };
+    let (before, after) = (mean_worst(&plain), mean_worst(&corrected));
+    println!("mean over the photos of the largest |logit diff| to f32: int8 {before:.3}, bias-corrected int8 {after:.3}");
+    assert!(after < 0.75 * before, "bias correction took the error from {before:.3} to {after:.3} only");
 }
