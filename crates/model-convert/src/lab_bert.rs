@@ -475,14 +475,14 @@ fn finetune(
                 (loss_sum, loss_count) = (0.0, 0);
             }
         }
-        let predictions = predict(&model.valid(), test, vocabulary, &Device::flex());
+        let inference = model.valid();
+        let predictions = predict(&inference, test, vocabulary, &Device::flex());
         let right = predictions.iter().zip(test).filter(|(p, (_, label))| *p == label).count();
         println!("lab-bert: fine-tune epoch {epoch}: held-out accuracy {:.2}% ({right}/{})", right as f64 * 100.0 / test.len() as f64, test.len());
         for (text, ids) in probes {
-            println!("lab-bert: fine-tune epoch {epoch}: P(positive | {text}) = {:.3}", positive_probability(&model.valid(), ids));
+            println!("lab-bert: fine-tune epoch {epoch}: P(positive | {text}) = {:.3}", positive_probability(&inference, ids));
         }
     }
-    model.set_dropout(0.0);
     model
 }
 

@@ -137,7 +137,7 @@ pub fn write_asset(
     let int8_tensors = if calibration.is_empty() {
         tensors.clone()
     } else {
-        let corrected = bias_correction::correct_biases(model, calibration, device)?;
+        let corrected = bias_correction::correct_biases(model, &tensors, calibration, device)?;
         println!("bias correction: int8 biases corrected on {} calibration images", calibration.len());
         corrected
     };

@@ -18,15 +18,20 @@ use crate::asset::{HostTensor, decode_weights, encode_weights, round_to_f16};
 /// Images per forward pass.
 const BATCH: usize = 8;
 
-/// The f32 host tensors of `model` with the biases that end its stages corrected for int8
-/// rounding, measured on `calibration` (preprocessed photos, see [`to_input`]). Encode them as
-/// int8 (`asset::encode_weights(.., true)`). Stages that do not end linearly in a bias (see
-/// [`Classifier::stage_output_bias`]) are left as they are.
-pub fn correct_biases(model: &Classifier, calibration: &[Vec<f32>], device: &Device) -> Result<Vec<HostTensor>, String> {
+/// `tensors` (`model`'s own, [`Classifier::host_tensors`]) with the biases that end its stages
+/// corrected for int8 rounding, measured on `calibration` (preprocessed photos, see
+/// [`to_input`]). Encode them as int8 (`asset::encode_weights(.., true)`). Stages that do not
+/// end linearly in a bias (see [`Classifier::stage_output_bias`]) are left as they are.
+pub fn correct_biases(
+    model: &Classifier,
+    tensors: &[HostTensor],
+    calibration: &[Vec<f32>],
+    device: &Device,
+) -> Result<Vec<HostTensor>, String> {
     if calibration.is_empty() {
         return Err("bias correction needs calibration photos".into());
     }
-    let mut corrected = model.host_tensors()?;
+    let mut corrected = tensors.to_vec();
     if (0..model.stage_count()).all(|stage| model.stage_output_bias(stage).is_none()) {
         return Ok(corrected);
     }
