@@ -4,9 +4,9 @@
 use lab_core::backend::BackendKind;
 use leptos::prelude::*;
 
-use crate::demos::{self, Demo, DEMOS};
-use crate::i18n::{tr, Lang};
-use crate::runtime::backend::{display_name, Backend, BackendChoice};
+use crate::demos::{self, DEMOS, Demo};
+use crate::i18n::{Lang, tr};
+use crate::runtime::backend::{Backend, BackendChoice, display_name};
 use crate::runtime::url;
 
 #[component]
@@ -20,7 +20,9 @@ pub fn App() -> impl IntoView {
     let demo = requested.as_deref().and_then(demos::find);
     let embed = url::query("embed").as_deref() == Some("1");
     let unknown = requested.filter(|_| demo.is_none());
-    let demo = demo.or_else(|| demos::find("playground")).unwrap_or(&DEMOS[0]);
+    let demo = demo
+        .or_else(|| demos::find("playground"))
+        .unwrap_or(&DEMOS[0]);
 
     view! {
         <div class="app" class:embed=embed>
@@ -73,7 +75,11 @@ fn DemoView(demo: &'static Demo) -> impl IntoView {
     let lang = crate::i18n::use_lang();
     Effect::new(move |_| {
         if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-            document.set_title(&format!("{} {} · Open Model Lab", demo.section, demo.title.get(lang.get())));
+            document.set_title(&format!(
+                "{} {} · Open Model Lab",
+                demo.section,
+                demo.title.get(lang.get())
+            ));
         }
     });
     view! {

@@ -51,7 +51,10 @@ pub struct Message {
 
 impl Message {
     pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { zh: zh.into(), en: en.into() }
+        Self {
+            zh: zh.into(),
+            en: en.into(),
+        }
     }
 
     pub fn get(&self, lang: Lang) -> &str {
@@ -74,7 +77,10 @@ pub fn use_lang() -> RwSignal<Lang> {
 }
 
 /// A reactive string that follows the page's language.
-pub fn tr(zh: &'static str, en: &'static str) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+pub fn tr(
+    zh: &'static str,
+    en: &'static str,
+) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
     let lang = use_lang();
     move || Text::new(zh, en).get(lang.get())
 }

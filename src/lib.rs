@@ -14,7 +14,10 @@ pub mod widgets;
 /// Mounts the app on the page's body.
 pub fn mount() {
     console_error_panic_hook::set_once();
-    if let Some(placeholder) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("loading")) {
+    if let Some(placeholder) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("loading"))
+    {
         placeholder.remove();
     }
     leptos::mount::mount_to_body(app::App);

@@ -21,7 +21,10 @@ mod augment_fixture;
 /// bytes on both.
 #[wasm_bindgen_test]
 fn augmentation_grid_matches_the_native_fixture() {
-    assert_eq!(augment_fixture::grid_digest(), augment_fixture::DIGEST.trim());
+    assert_eq!(
+        augment_fixture::grid_digest(),
+        augment_fixture::DIGEST.trim()
+    );
 }
 
 // The same lines and tokenizer as lab-core's native test, unpacked by `cargo xtask setup`.
@@ -35,27 +38,53 @@ fn token_ids_match_the_native_fixture() {
 }
 
 async fn a_training_step_changes_the_weights(kind: BackendKind) {
-    let device = kind.open().await.unwrap_or_else(|error| panic!("{} unavailable in the browser: {error}", kind.id()));
+    let device = kind
+        .open()
+        .await
+        .unwrap_or_else(|error| panic!("{} unavailable in the browser: {error}", kind.id()));
     let spec = TrainSpec {
-        data: DataSpec { kind: DatasetKind::Xor, samples: 32, noise: 0.0, train_ratio: 0.5, seed: 5 },
-        mlp: MlpSpec { hidden: vec![4], activation: ActivationKind::Tanh },
+        data: DataSpec {
+            kind: DatasetKind::Xor,
+            samples: 32,
+            noise: 0.0,
+            train_ratio: 0.5,
+            seed: 5,
+        },
+        mlp: MlpSpec {
+            hidden: vec![4],
+            activation: ActivationKind::Tanh,
+        },
         learning_rate: 0.5,
         batch_size: 8,
         seed: 5,
         ..Default::default()
     };
     let mut trainer = Trainer::new(spec, device, 4);
-    let before = trainer.snapshot().await.expect("a snapshot before training");
+    let before = trainer
+        .snapshot()
+        .await
+        .expect("a snapshot before training");
     trainer.step();
     let after = trainer.snapshot().await.expect("a snapshot after one step");
     assert_eq!(after.steps, 1);
     assert!(after.train_loss.is_finite());
-    assert_ne!(before.weights, after.weights, "{}: one step left the weights unchanged", kind.id());
+    assert_ne!(
+        before.weights,
+        after.weights,
+        "{}: one step left the weights unchanged",
+        kind.id()
+    );
     for _ in 0..20 {
         trainer.step();
     }
     let later = trainer.snapshot().await.expect("a snapshot after 21 steps");
-    assert!(later.train_loss < before.train_loss, "{}: loss {} -> {}", kind.id(), before.train_loss, later.train_loss);
+    assert!(
+        later.train_loss < before.train_loss,
+        "{}: loss {} -> {}",
+        kind.id(),
+        before.train_loss,
+        later.train_loss
+    );
 }
 
 #[wasm_bindgen_test]

@@ -6,11 +6,11 @@
 //! starts over and computes one variant per animation frame, so the page stays responsive.
 //! Controls only write signals; values outside an op's range are refused at the control.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use image::RgbImage;
-use lab_core::augment::{self, AugmentSpec, Op, Setting, MAX_SIDE};
+use lab_core::augment::{self, AugmentSpec, MAX_SIDE, Op, Setting};
 use lab_core::photo::{self, Shrink};
 use leptos::html::{Canvas, Div};
 use leptos::prelude::*;
@@ -18,10 +18,10 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use crate::demos::Demo;
-use crate::i18n::{tr, use_lang, Message, Text};
+use crate::i18n::{Message, Text, tr, use_lang};
 use crate::runtime::download;
 use crate::runtime::frame::{mounted_flag, next_frame, now_ms};
-use crate::widgets::photo_input::{photo_problem, sample_url, Photo, PhotoInput};
+use crate::widgets::photo_input::{Photo, PhotoInput, photo_problem, sample_url};
 use crate::widgets::value_map::draw_rgb;
 
 pub const DEMO: Demo = Demo {
@@ -86,7 +86,13 @@ fn Augmentation() -> impl IntoView {
     // The first sample, unless the visitor was quicker.
     spawn_local(async move {
         match download::fetch_bytes(&sample_url(FIRST_SAMPLE)).await {
-            Ok(bytes) if state.source.get_untracked().is_none() => use_photo(state, Photo { name: FIRST_SAMPLE.into(), bytes }),
+            Ok(bytes) if state.source.get_untracked().is_none() => use_photo(
+                state,
+                Photo {
+                    name: FIRST_SAMPLE.into(),
+                    bytes,
+                },
+            ),
             Ok(_) => {}
             Err(why) => state.photo_problem.set(Some(Message::new(
                 format!("示例照片加载失败：{why}"),
@@ -97,9 +103,11 @@ fn Augmentation() -> impl IntoView {
 
     let lang = use_lang();
     let problem = move |signal: RwSignal<Option<Message>>, testid: &'static str| {
-        move || signal.get().map(|message| view! {
+        move || {
+            signal.get().map(|message| view! {
             <p class="notice" role="alert" data-testid=testid>{message.get(lang.get()).to_string()}</p>
         })
+        }
     };
     view! {
         <div class="augment">
@@ -145,28 +153,51 @@ fn use_photo(state: State, photo: Photo) {
         next_frame().await;
         match photo::decode(&photo.bytes, Shrink::LongerSideTo(MAX_SIDE)) {
             Ok(image) => {
-                let version = state.source.with_untracked(|s| s.as_ref().map_or(0, |s| s.version)) + 1;
-                state.source.set(Some(Source { name: photo.name, image: Arc::new(image), version }));
+                let version = state
+                    .source
+                    .with_untracked(|s| s.as_ref().map_or(0, |s| s.version))
+                    + 1;
+                state.source.set(Some(Source {
+                    name: photo.name,
+                    image: Arc::new(image),
+                    version,
+                }));
                 state.photo_problem.set(None);
             }
-            Err(why) => state.photo_problem.set(Some(photo_problem(&photo.name, &why))),
+            Err(why) => state
+                .photo_problem
+                .set(Some(photo_problem(&photo.name, &why))),
         }
     });
 }
 
 /// Draws the original when it changes, then the grid one variant per frame; starts over when
 /// the photo, the ops, the seed or the count change.
-async fn draw_loop(state: State, original: NodeRef<Canvas>, grid: NodeRef<Div>, alive: Arc<AtomicBool>) {
+async fn draw_loop(
+    state: State,
+    original: NodeRef<Canvas>,
+    grid: NodeRef<Div>,
+    alive: Arc<AtomicBool>,
+) {
     let mut current: Option<(u32, AugmentSpec, u64, usize)> = None;
     let mut next = 0;
     let mut spent_ms = 0.0;
     while alive.load(Ordering::Relaxed) {
         next_frame().await;
-        let Some(source) = state.source.get_untracked() else { continue };
-        let (spec, seed, count) = (state.spec.get_untracked(), state.seed.get_untracked(), state.count.get_untracked());
+        let Some(source) = state.source.get_untracked() else {
+            continue;
+        };
+        let (spec, seed, count) = (
+            state.spec.get_untracked(),
+            state.seed.get_untracked(),
+            state.count.get_untracked(),
+        );
         let key = (source.version, spec.clone(), seed, count);
         if current.as_ref() != Some(&key) {
-            if current.as_ref().is_none_or(|(version, ..)| *version != source.version) {
+            if current
+                .as_ref()
+                .is_none_or(|(version, ..)| *version != source.version)
+            {
                 if let Some(canvas) = original.get_untracked() {
                     draw_rgb(&canvas, &source.image);
                 }
@@ -188,7 +219,10 @@ async fn draw_loop(state: State, original: NodeRef<Canvas>, grid: NodeRef<Div>, 
             continue;
         };
         let started = now_ms();
-        draw_rgb(&canvas, &augment::augment_variant(&source.image, &spec, seed, next));
+        draw_rgb(
+            &canvas,
+            &augment::augment_variant(&source.image, &spec, seed, next),
+        );
         spent_ms += now_ms() - started;
         next += 1;
         state.drawn.set(next);
@@ -201,16 +235,43 @@ async fn draw_loop(state: State, original: NodeRef<Canvas>, grid: NodeRef<Div>, 
 
 fn op_name(op: Op) -> (Text, Text) {
     match op {
-        Op::FlipHorizontal => (Text::new("水平翻转", "Horizontal flip"), Text::new("概率", "probability")),
-        Op::FlipVertical => (Text::new("垂直翻转", "Vertical flip"), Text::new("概率", "probability")),
-        Op::Crop => (Text::new("随机缩放裁剪", "Random resized crop"), Text::new("最多裁掉的面积比例", "largest share of the area cut")),
-        Op::Rotate => (Text::new("旋转", "Rotation"), Text::new("± 度", "± degrees")),
-        Op::Brightness => (Text::new("亮度", "Brightness"), Text::new("± 满量程的比例", "± share of full scale")),
-        Op::Contrast => (Text::new("对比度", "Contrast"), Text::new("± 倍数", "± factor")),
-        Op::Saturation => (Text::new("饱和度", "Saturation"), Text::new("± 倍数", "± factor")),
+        Op::FlipHorizontal => (
+            Text::new("水平翻转", "Horizontal flip"),
+            Text::new("概率", "probability"),
+        ),
+        Op::FlipVertical => (
+            Text::new("垂直翻转", "Vertical flip"),
+            Text::new("概率", "probability"),
+        ),
+        Op::Crop => (
+            Text::new("随机缩放裁剪", "Random resized crop"),
+            Text::new("最多裁掉的面积比例", "largest share of the area cut"),
+        ),
+        Op::Rotate => (
+            Text::new("旋转", "Rotation"),
+            Text::new("± 度", "± degrees"),
+        ),
+        Op::Brightness => (
+            Text::new("亮度", "Brightness"),
+            Text::new("± 满量程的比例", "± share of full scale"),
+        ),
+        Op::Contrast => (
+            Text::new("对比度", "Contrast"),
+            Text::new("± 倍数", "± factor"),
+        ),
+        Op::Saturation => (
+            Text::new("饱和度", "Saturation"),
+            Text::new("± 倍数", "± factor"),
+        ),
         Op::Hue => (Text::new("色相", "Hue"), Text::new("± 度", "± degrees")),
-        Op::Noise => (Text::new("高斯噪声", "Gaussian noise"), Text::new("σ（0–255 级）", "σ (levels of 255)")),
-        Op::Cutout => (Text::new("遮挡（Cutout）", "Cutout"), Text::new("方块边长 ÷ 短边", "square side ÷ shorter side")),
+        Op::Noise => (
+            Text::new("高斯噪声", "Gaussian noise"),
+            Text::new("σ（0–255 级）", "σ (levels of 255)"),
+        ),
+        Op::Cutout => (
+            Text::new("遮挡（Cutout）", "Cutout"),
+            Text::new("方块边长 ÷ 短边", "square side ÷ shorter side"),
+        ),
     }
 }
 

@@ -6,28 +6,31 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use lab_core::vision::asset::Manifest;
 use lab_core::photo::{self, Shrink};
+use lab_core::vision::asset::Manifest;
 use lab_core::vision::preprocess::{self, Preprocessing};
-use lab_core::vision::{top_k, Classifier, Prediction};
+use lab_core::vision::{Classifier, Prediction, top_k};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::demos::Demo;
-use crate::i18n::{tr, use_lang, Lang, Message, Text};
-use crate::runtime::backend::{use_backend, ActiveBackend};
-use crate::runtime::frame::{next_frame, now_ms, FrameBudget};
-use crate::runtime::model_asset::{self, asset_problem, LoadError, LoadState, Timings};
+use crate::i18n::{Lang, Message, Text, tr, use_lang};
+use crate::runtime::backend::{ActiveBackend, use_backend};
+use crate::runtime::frame::{FrameBudget, next_frame, now_ms};
+use crate::runtime::model_asset::{self, LoadError, LoadState, Timings, asset_problem};
 use crate::runtime::url;
 use crate::widgets::load_status::LoadStatus;
-use crate::widgets::photo_input::{photo_problem, Photo, PhotoInput};
+use crate::widgets::photo_input::{Photo, PhotoInput, photo_problem};
 use crate::widgets::value_map::draw_rgb;
 
 pub const DEMO: Demo = Demo {
     id: "classify",
     section: "2.2",
-    title: Text::new("图像分类：在浏览器里识别你的照片", "Image classification, privately in your browser"),
+    title: Text::new(
+        "图像分类：在浏览器里识别你的照片",
+        "Image classification, privately in your browser",
+    ),
     summary: Text::new(
         "用 ImageNet 上预训练的卷积网络（int8 量化）给你的照片分类，给出前五个类别。照片只在本页解码和计算，不会离开你的设备。",
         "A convolutional network pretrained on ImageNet (int8-quantized) names what is in your photo, top 5. The photo is decoded and classified in this page and never leaves your device.",
@@ -94,10 +97,13 @@ fn ClassifyDemo() -> impl IntoView {
         let _ = retry.get();
         spawn_local(async move {
             match list_models().await {
-                Ok(list) if list.is_empty() => state.set(LoadState::Failed(Text::new(
-                    "站点里没有模型。请先运行 cargo xtask setup。",
-                    "The site has no models. Run `cargo xtask setup` first.",
-                ).into())),
+                Ok(list) if list.is_empty() => state.set(LoadState::Failed(
+                    Text::new(
+                        "站点里没有模型。请先运行 cargo xtask setup。",
+                        "The site has no models. Run `cargo xtask setup` first.",
+                    )
+                    .into(),
+                )),
                 Ok(list) => {
                     if !list.iter().any(|m| m.id == selected.get_untracked()) {
                         selected.set(list[0].id.clone());
@@ -116,14 +122,22 @@ fn ClassifyDemo() -> impl IntoView {
             if !entry.manifest.files.iter().any(|f| f.file == file) {
                 weights_file.set(entry.manifest.default_file.clone());
             }
-            url::set_query(&[("model", entry.id.clone()), ("weights", weights_file.get_untracked())]);
+            url::set_query(&[
+                ("model", entry.id.clone()),
+                ("weights", weights_file.get_untracked()),
+            ]);
         }
     });
 
     // (Re)load whenever the model, its weights file or the device changes, or on retry.
     let load_token = StoredValue::new(0u32);
     Effect::new(move |_| {
-        let (Some(entry), file, Some(active), _) = (entry.get(), weights_file.get(), backend.active.get(), retry.get()) else {
+        let (Some(entry), file, Some(active), _) = (
+            entry.get(),
+            weights_file.get(),
+            backend.active.get(),
+            retry.get(),
+        ) else {
             return;
         };
         if entry.manifest.file(&file).is_err() {
@@ -159,7 +173,9 @@ fn ClassifyDemo() -> impl IntoView {
     // Classify whenever a photo arrives or a model becomes ready.
     Effect::new(move |_| {
         let (_, _) = (photo_version.get(), model_version.get());
-        let (Some(model), Some(image)) = (loaded.get_value(), photo.get_value()) else { return };
+        let (Some(model), Some(image)) = (loaded.get_value(), photo.get_value()) else {
+            return;
+        };
         busy.set(true);
         spawn_local(async move {
             // Let "classifying…" paint before the CPU backends take the thread.
@@ -177,7 +193,10 @@ fn ClassifyDemo() -> impl IntoView {
         });
     });
 
-    let on_photo = move |given: Photo| match photo::decode(&given.bytes, Shrink::ShorterSideNear(DECODE_SHORTER)) {
+    let on_photo = move |given: Photo| match photo::decode(
+        &given.bytes,
+        Shrink::ShorterSideNear(DECODE_SHORTER),
+    ) {
         Ok(image) => {
             problem.set(None);
             if let Some(canvas) = preview.get_untracked() {
@@ -258,7 +277,10 @@ fn ClassifyDemo() -> impl IntoView {
 fn ModelCard(manifest: Arc<Manifest>) -> impl IntoView {
     let params = manifest.parameters as f64 / 1e6;
     let gflop = 2.0 * manifest.macs as f64 / 1e9;
-    let source = format!("{} — {} ({})", manifest.source.description, manifest.source.origin, manifest.source.licence);
+    let source = format!(
+        "{} — {} ({})",
+        manifest.source.description, manifest.source.origin, manifest.source.licence
+    );
     view! {
         <p class="model-card">
             {format!("{} · {params:.1} M ", manifest.name)}{tr("参数", "parameters")}
@@ -268,7 +290,11 @@ fn ModelCard(manifest: Arc<Manifest>) -> impl IntoView {
 }
 
 #[component]
-fn TopClasses(predictions: Vec<Prediction>, manifest: Option<Arc<Manifest>>, testid: &'static str) -> impl IntoView {
+fn TopClasses(
+    predictions: Vec<Prediction>,
+    manifest: Option<Arc<Manifest>>,
+    testid: &'static str,
+) -> impl IntoView {
     let lang = use_lang();
     view! {
         <ol class="top-classes" data-testid=testid>
@@ -296,8 +322,12 @@ async fn list_models() -> Result<Vec<ModelEntry>, Message> {
         .await?
         .into_iter()
         .map(|(id, text)| {
-            let manifest = Manifest::from_json(text.as_bytes()).map_err(|e| model_asset::unavailable(&e))?;
-            Ok(ModelEntry { id, manifest: Arc::new(manifest) })
+            let manifest =
+                Manifest::from_json(text.as_bytes()).map_err(|e| model_asset::unavailable(&e))?;
+            Ok(ModelEntry {
+                id,
+                manifest: Arc::new(manifest),
+            })
         })
         .collect()
 }
@@ -309,17 +339,24 @@ async fn load_model(
     report: impl Fn(LoadState),
 ) -> Result<(LoadedModel, Timings), LoadError> {
     let manifest = entry.manifest;
-    let listed = manifest.file(file).map_err(|e| LoadError::Failed(asset_problem(&e.to_string())))?;
-    let (bytes, origin, download_ms) =
-        model_asset::fetch_listed(MODELS_DIR, &entry.id, listed.into(), |bytes| manifest.verify(file, bytes).map_err(|e| e.to_string()), &report)
-            .await?;
+    let listed = manifest
+        .file(file)
+        .map_err(|e| LoadError::Failed(asset_problem(&e.to_string())))?;
+    let (bytes, origin, download_ms) = model_asset::fetch_listed(
+        MODELS_DIR,
+        &entry.id,
+        listed.into(),
+        |bytes| manifest.verify(file, bytes).map_err(|e| e.to_string()),
+        &report,
+    )
+    .await?;
 
     report(LoadState::Loading);
     next_frame().await;
     let started = now_ms();
     let device = active.device.clone().inner();
-    let classifier =
-        Classifier::from_asset(&manifest, file, &bytes, &device).map_err(|e| LoadError::Failed(asset_problem(&e.to_string())))?;
+    let classifier = Classifier::from_asset(&manifest, file, &bytes, &device)
+        .map_err(|e| LoadError::Failed(asset_problem(&e.to_string())))?;
     let load_ms = now_ms() - started;
 
     report(LoadState::WarmingUp);
@@ -327,10 +364,23 @@ async fn load_model(
     let started = now_ms();
     let crop = manifest.preprocessing.crop as usize;
     let warm_up = vec![0.0f32; 3 * crop * crop];
-    let model = LoadedModel { manifest: manifest.clone(), classifier, active };
+    let model = LoadedModel {
+        manifest: manifest.clone(),
+        classifier,
+        active,
+    };
     logits(&model, &[warm_up], |_, _| ()).await?;
     let first_inference_ms = now_ms() - started;
-    Ok((model, Timings { download_ms, origin, bytes: bytes.len() as u64, load_ms, first_inference_ms }))
+    Ok((
+        model,
+        Timings {
+            download_ms,
+            origin,
+            bytes: bytes.len() as u64,
+            load_ms,
+            first_inference_ms,
+        },
+    ))
 }
 
 async fn classify(
@@ -340,9 +390,14 @@ async fn classify(
 ) -> Result<Classification, LoadError> {
     let started = now_ms();
     let normalised = &model.manifest.preprocessing;
-    let raw = Preprocessing { mean: [0.0; 3], std: [1.0; 3], ..normalised.clone() };
-    let inputs = [normalised, &raw]
-        .map(|p| preprocess::preprocess(image, p).map_err(|e| LoadError::Failed(photo_problem("", &e))));
+    let raw = Preprocessing {
+        mean: [0.0; 3],
+        std: [1.0; 3],
+        ..normalised.clone()
+    };
+    let inputs = [normalised, &raw].map(|p| {
+        preprocess::preprocess(image, p).map_err(|e| LoadError::Failed(photo_problem("", &e)))
+    });
     let [normalised_input, raw_input] = inputs;
     let all = logits(model, &[normalised_input?, raw_input?], on_stage).await?;
     let classes = all.len() / 2;
@@ -357,7 +412,11 @@ async fn classify(
 /// stage at a time, handing the thread back to the page whenever [`STAGE_BUDGET_MS`] is spent
 /// (on the CPU backends each stage computes at once; on WebGPU it is only queued), and
 /// `on_stage(done, all)` hears how far it is.
-async fn logits(model: &LoadedModel, images: &[Vec<f32>], on_stage: impl Fn(usize, usize)) -> Result<Vec<f32>, LoadError> {
+async fn logits(
+    model: &LoadedModel,
+    images: &[Vec<f32>],
+    on_stage: impl Fn(usize, usize),
+) -> Result<Vec<f32>, LoadError> {
     let crop = model.manifest.preprocessing.crop as usize;
     let device = model.active.device.clone().inner();
     let classifier = &model.classifier;

@@ -4,18 +4,18 @@
 
 use std::sync::atomic::Ordering;
 
-use lab_core::landscape::{trace, Surface};
+use lab_core::landscape::{Surface, trace};
 use lab_core::optim::{OptimizerKind, OptimizerSpec};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::demos::Demo;
-use crate::i18n::{tr, use_lang, Lang, Text};
+use crate::i18n::{Lang, Text, tr, use_lang};
 use crate::runtime::backend::use_backend;
 use crate::runtime::frame::{mounted_flag, next_frame};
 use crate::runtime::url;
-use crate::widgets::value_map::{context_2d, MapPainter};
+use crate::widgets::value_map::{MapPainter, context_2d};
 
 pub const DEMO: Demo = Demo {
     id: "landscape",
@@ -43,7 +43,10 @@ const REVEAL_PER_FRAME: usize = 4;
 
 /// A learning rate that shows each optimizer's character on each surface.
 fn default_learning_rate(surface: Surface, kind: OptimizerKind) -> f64 {
-    let adaptive = matches!(kind, OptimizerKind::Adam | OptimizerKind::AdamW | OptimizerKind::RmsProp);
+    let adaptive = matches!(
+        kind,
+        OptimizerKind::Adam | OptimizerKind::AdamW | OptimizerKind::RmsProp
+    );
     match (surface, adaptive) {
         (Surface::Rosenbrock, false) => 0.0008,
         (Surface::Rosenbrock, true) => 0.05,
@@ -60,7 +63,11 @@ fn default_learning_rate(surface: Surface, kind: OptimizerKind) -> f64 {
 fn LandscapeDemo() -> impl IntoView {
     let backend = use_backend();
     let lang = use_lang();
-    let surface = RwSignal::new(url::query("surface").and_then(|s| Surface::from_id(&s)).unwrap_or(Surface::Rosenbrock));
+    let surface = RwSignal::new(
+        url::query("surface")
+            .and_then(|s| Surface::from_id(&s))
+            .unwrap_or(Surface::Rosenbrock),
+    );
     let start = RwSignal::new(surface.get_untracked().default_start());
     let enabled = RwSignal::new([true; RACERS.len()]);
     let grid = RwSignal::new(None::<Vec<f32>>);
@@ -73,7 +80,9 @@ fn LandscapeDemo() -> impl IntoView {
     Effect::new(move |_| url::set_query(&[("surface", surface.get().id().to_string())]));
     Effect::new(move |_| {
         let surface = surface.get();
-        let Some(active) = backend.active.get() else { return };
+        let Some(active) = backend.active.get() else {
+            return;
+        };
         spawn_local(async move {
             match surface.grid(RESOLUTION, &active.device.inner()).await {
                 Ok(values) => grid.set(Some(values)),
@@ -83,12 +92,23 @@ fn LandscapeDemo() -> impl IntoView {
     });
     Effect::new(move |_| {
         let (surface, start, enabled) = (surface.get(), start.get(), enabled.get());
-        let Some(active) = backend.active.get() else { return };
+        let Some(active) = backend.active.get() else {
+            return;
+        };
         spawn_local(async move {
             let mut traced = Vec::new();
             for (index, &(kind, _)) in RACERS.iter().enumerate().filter(|(i, _)| enabled[*i]) {
                 let lr = default_learning_rate(surface, kind);
-                match trace(surface, &OptimizerSpec::defaults(kind), lr, start, STEPS, &active.device).await {
+                match trace(
+                    surface,
+                    &OptimizerSpec::defaults(kind),
+                    lr,
+                    start,
+                    STEPS,
+                    &active.device,
+                )
+                .await
+                {
                     Ok(points) => traced.push((index, points)),
                     Err(why) => problem.set(Some(why)),
                 }
@@ -102,14 +122,17 @@ fn LandscapeDemo() -> impl IntoView {
     spawn_local(async move {
         while alive.load(Ordering::Relaxed) {
             next_frame().await;
-            let longest = paths.with_untracked(|p| p.iter().map(|(_, points)| points.len()).max().unwrap_or(0));
+            let longest = paths
+                .with_untracked(|p| p.iter().map(|(_, points)| points.len()).max().unwrap_or(0));
             if shown.get_untracked() < longest {
                 shown.update(|n| *n = (*n + REVEAL_PER_FRAME).min(longest));
             }
         }
     });
     Effect::new(move |_| {
-        let (Some(canvas), Some(values)) = (canvas.get(), grid.get()) else { return };
+        let (Some(canvas), Some(values)) = (canvas.get(), grid.get()) else {
+            return;
+        };
         let surface = surface.get_untracked();
         let (shown, start, paths) = (shown.get(), start.get(), paths.get());
         painter.with_value(|painter| {
@@ -121,7 +144,10 @@ fn LandscapeDemo() -> impl IntoView {
 
     let on_click = move |ev: leptos::ev::MouseEvent| {
         let Some(canvas) = canvas.get() else { return };
-        let (width, height) = (canvas.client_width().max(1) as f32, canvas.client_height().max(1) as f32);
+        let (width, height) = (
+            canvas.client_width().max(1) as f32,
+            canvas.client_height().max(1) as f32,
+        );
         let (u, v) = (ev.offset_x() as f32 / width, ev.offset_y() as f32 / height);
         let ([x0, x1], [y0, y1]) = surface.get_untracked().domain();
         start.set([x0 + u * (x1 - x0), y1 - v * (y1 - y0)]);
@@ -198,9 +224,13 @@ fn draw(
     paths: &[(usize, Vec<[f32; 2]>)],
     shown: usize,
 ) {
-    let Some(context) = context_2d(canvas) else { return };
+    let Some(context) = context_2d(canvas) else {
+        return;
+    };
     // Log-scale into bands: contour lines without tracing them.
-    let (low, high) = values.iter().fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let (low, high) = values
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
     let banded: Vec<f32> = values
         .iter()
         .map(|v| {
@@ -210,7 +240,12 @@ fn draw(
         .collect();
     painter.paint(&context, &banded, 0.0, 0.0, SIZE, SIZE);
     let ([x0, x1], [y0, y1]) = surface.domain();
-    let to_canvas = |[x, y]: [f32; 2]| (((x - x0) / (x1 - x0)) as f64 * SIZE, ((y1 - y) / (y1 - y0)) as f64 * SIZE);
+    let to_canvas = |[x, y]: [f32; 2]| {
+        (
+            ((x - x0) / (x1 - x0)) as f64 * SIZE,
+            ((y1 - y) / (y1 - y0)) as f64 * SIZE,
+        )
+    };
     if let Some(minimum) = surface.minimum() {
         let (mx, my) = to_canvas(minimum);
         context.set_font("bold 18px sans-serif");
@@ -224,7 +259,11 @@ fn draw(
         context.set_line_width(2.0);
         for (i, &point) in points.iter().take(shown).enumerate() {
             let (px, py) = to_canvas(point);
-            if i == 0 { context.move_to(px, py) } else { context.line_to(px, py) }
+            if i == 0 {
+                context.move_to(px, py)
+            } else {
+                context.line_to(px, py)
+            }
         }
         context.stroke();
     }

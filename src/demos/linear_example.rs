@@ -1,18 +1,21 @@
 //! Article 1.1, "the article's example": a 2-input, 1-output linear network trained by gradient
 //! descent on x = [1, 2], y = 1, every value of every step shown beside its formula.
 
-use lab_core::linear_example::{matmul_shape, ExampleStep, LinearExample};
+use lab_core::linear_example::{ExampleStep, LinearExample, matmul_shape};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::demos::Demo;
-use crate::i18n::{tr, Text};
+use crate::i18n::{Text, tr};
 use crate::runtime::backend::use_backend;
 
 pub const DEMO: Demo = Demo {
     id: "linear",
     section: "1.1",
-    title: Text::new("文章里的例子：两输入线性网络", "The article's example: a two-input linear network"),
+    title: Text::new(
+        "文章里的例子：两输入线性网络",
+        "The article's example: a two-input linear network",
+    ),
     summary: Text::new(
         "一个样本 x=[1,2]、目标 y=1，用梯度下降一步步更新权重。每一步的前向输出、误差、梯度和更新都由 burn 的自动微分算出，并与公式并列。",
         "One sample x = [1, 2] with target y = 1, weights updated step by step by gradient descent. Each step's output, error, gradient and update come from burn's autodiff, set beside the formulas.",
@@ -33,7 +36,9 @@ fn LinearExampleDemo() -> impl IntoView {
 
     Effect::new(move |_| {
         let (example, steps) = (example.get(), steps.get());
-        let Some(active) = backend.active.get() else { return };
+        let Some(active) = backend.active.get() else {
+            return;
+        };
         spawn_local(async move {
             match example.run(steps, &active.device).await {
                 Ok(rows) => history.set(rows),
@@ -61,7 +66,10 @@ fn LinearExampleDemo() -> impl IntoView {
         }
         _ => failure.set(Some(steps_range().to_string())),
     };
-    let number_input = move |label: &'static str, id: &'static str, get: fn(&LinearExample) -> f32, set: fn(&mut LinearExample, f32)| {
+    let number_input = move |label: &'static str,
+                             id: &'static str,
+                             get: fn(&LinearExample) -> f32,
+                             set: fn(&mut LinearExample, f32)| {
         view! {
             <label class="number">
                 {label}

@@ -24,7 +24,15 @@ pub struct Demo {
     pub view: fn() -> AnyView,
 }
 
-pub static DEMOS: &[Demo] = &[linear_example::DEMO, playground::DEMO, optimizer_race::DEMO, landscape::DEMO, augmentation::DEMO, text::DEMO, classify::DEMO];
+pub static DEMOS: &[Demo] = &[
+    linear_example::DEMO,
+    playground::DEMO,
+    optimizer_race::DEMO,
+    landscape::DEMO,
+    augmentation::DEMO,
+    text::DEMO,
+    classify::DEMO,
+];
 
 pub fn find(id: &str) -> Option<&'static Demo> {
     DEMOS.iter().find(|demo| demo.id == id)

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::demos::Demo;
-use crate::i18n::{tr, use_lang, Lang, Text};
+use crate::i18n::{Lang, Text, tr, use_lang};
 use crate::runtime::backend::use_backend;
 use crate::runtime::frame::{mounted_flag, next_frame, now_ms};
 use crate::runtime::url;
@@ -49,10 +49,18 @@ struct Progress {
 }
 
 fn default_entrants() -> Vec<Entrant> {
-    [(OptimizerKind::Sgd, 0.1), (OptimizerKind::Momentum, 0.05), (OptimizerKind::Adam, 0.01), (OptimizerKind::RmsProp, 0.01)]
-        .into_iter()
-        .map(|(kind, learning_rate)| Entrant { optimizer: OptimizerSpec::defaults(kind), learning_rate })
-        .collect()
+    [
+        (OptimizerKind::Sgd, 0.1),
+        (OptimizerKind::Momentum, 0.05),
+        (OptimizerKind::Adam, 0.01),
+        (OptimizerKind::RmsProp, 0.01),
+    ]
+    .into_iter()
+    .map(|(kind, learning_rate)| Entrant {
+        optimizer: OptimizerSpec::defaults(kind),
+        learning_rate,
+    })
+    .collect()
 }
 
 /// `runs=sgd:0.1,adam:0.01`: each entrant's optimizer (published defaults) and learning rate.
@@ -61,24 +69,44 @@ fn entrants_from_url() -> Vec<Entrant> {
         runs.split(',')
             .filter_map(|run| {
                 let (kind, lr) = run.split_once(':')?;
-                let learning_rate = lr.parse::<f64>().ok().filter(|lr| lr.is_finite() && *lr > 0.0)?;
-                Some(Entrant { optimizer: OptimizerSpec::defaults(OptimizerKind::from_id(kind)?), learning_rate })
+                let learning_rate = lr
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|lr| lr.is_finite() && *lr > 0.0)?;
+                Some(Entrant {
+                    optimizer: OptimizerSpec::defaults(OptimizerKind::from_id(kind)?),
+                    learning_rate,
+                })
             })
             .take(MAX_RUNS)
             .collect()
     });
-    parsed.filter(|runs| !runs.is_empty()).unwrap_or_else(default_entrants)
+    parsed
+        .filter(|runs| !runs.is_empty())
+        .unwrap_or_else(default_entrants)
 }
 
 fn entrants_to_url(entrants: &[Entrant]) {
-    let runs: Vec<String> = entrants.iter().map(|e| format!("{}:{}", e.optimizer.id(), e.learning_rate)).collect();
+    let runs: Vec<String> = entrants
+        .iter()
+        .map(|e| format!("{}:{}", e.optimizer.id(), e.learning_rate))
+        .collect();
     url::set_query(&[("runs", runs.join(","))]);
 }
 
 fn race_spec(entrant: &Entrant, data: DatasetKind) -> TrainSpec {
     TrainSpec {
-        data: DataSpec { kind: data, samples: 300, noise: 0.15, train_ratio: 0.5, seed: 7 },
-        mlp: MlpSpec { hidden: vec![8, 8], activation: ActivationKind::Tanh },
+        data: DataSpec {
+            kind: data,
+            samples: 300,
+            noise: 0.15,
+            train_ratio: 0.5,
+            seed: 7,
+        },
+        mlp: MlpSpec {
+            hidden: vec![8, 8],
+            activation: ActivationKind::Tanh,
+        },
         learning_rate: entrant.learning_rate,
         batch_size: 16,
         seed: 7,
@@ -92,15 +120,27 @@ fn OptimizerRace() -> impl IntoView {
     let backend = use_backend();
     let lang = use_lang();
     let entrants = RwSignal::new(entrants_from_url());
-    let dataset = RwSignal::new(url::query("data").and_then(|d| DatasetKind::from_id(&d)).unwrap_or(DatasetKind::Circle));
-    let finish = RwSignal::new(url::query("finish").and_then(|f| f.parse::<usize>().ok()).filter(|f| (10..=20000).contains(f)).unwrap_or(1500));
+    let dataset = RwSignal::new(
+        url::query("data")
+            .and_then(|d| DatasetKind::from_id(&d))
+            .unwrap_or(DatasetKind::Circle),
+    );
+    let finish = RwSignal::new(
+        url::query("finish")
+            .and_then(|f| f.parse::<usize>().ok())
+            .filter(|f| (10..=20000).contains(f))
+            .unwrap_or(1500),
+    );
     let running = RwSignal::new(false);
     let resets = RwSignal::new(0u32);
     let progress = RwSignal::new(Vec::<Progress>::new());
     let problem = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         entrants_to_url(&entrants.get());
-        url::set_query(&[("data", dataset.get().id().to_string()), ("finish", finish.get().to_string())]);
+        url::set_query(&[
+            ("data", dataset.get().id().to_string()),
+            ("finish", finish.get().to_string()),
+        ]);
     });
 
     // The race loop owns the trainers; controls only write signals (as in the playground).
@@ -110,15 +150,28 @@ fn OptimizerRace() -> impl IntoView {
         let mut built = None;
         while alive.load(Ordering::Relaxed) {
             next_frame().await;
-            let Some(active) = backend.active.get_untracked() else { continue };
-            let key = (entrants.get_untracked(), dataset.get_untracked(), resets.get_untracked(), active.generation);
+            let Some(active) = backend.active.get_untracked() else {
+                continue;
+            };
+            let key = (
+                entrants.get_untracked(),
+                dataset.get_untracked(),
+                resets.get_untracked(),
+                active.generation,
+            );
             if built.as_ref() != Some(&key) {
                 running.set(false);
-                trainers = key.0.iter().map(|e| Trainer::new(race_spec(e, key.1), active.device.clone(), 4)).collect();
+                trainers = key
+                    .0
+                    .iter()
+                    .map(|e| Trainer::new(race_spec(e, key.1), active.device.clone(), 4))
+                    .collect();
                 progress.set(vec![Progress::default(); trainers.len()]);
                 built = Some(key);
             }
-            let done = trainers.first().is_some_and(|t| t.steps() >= finish.get_untracked());
+            let done = trainers
+                .first()
+                .is_some_and(|t| t.steps() >= finish.get_untracked());
             if !running.get_untracked() || done {
                 if done {
                     running.set(false);
@@ -136,7 +189,11 @@ fn OptimizerRace() -> impl IntoView {
                     trainer.step();
                 }
                 match trainer.snapshot().await {
-                    Ok(snapshot) => update.curve.push((snapshot.steps as f32, snapshot.train_loss, snapshot.test_loss)),
+                    Ok(snapshot) => update.curve.push((
+                        snapshot.steps as f32,
+                        snapshot.train_loss,
+                        snapshot.test_loss,
+                    )),
                     Err(TrainError::Diverged { .. }) => update.diverged = true,
                     Err(TrainError::Device(why)) => {
                         running.set(false);
@@ -164,7 +221,13 @@ fn OptimizerRace() -> impl IntoView {
             })
             .collect::<Vec<_>>()
     });
-    let finished = move || progress.get().first().and_then(|p| p.curve.last()).is_some_and(|&(x, _, _)| x as usize >= finish.get());
+    let finished = move || {
+        progress
+            .get()
+            .first()
+            .and_then(|p| p.curve.last())
+            .is_some_and(|&(x, _, _)| x as usize >= finish.get())
+    };
     let winner = move || {
         if !finished() {
             return None;
@@ -175,10 +238,17 @@ fn OptimizerRace() -> impl IntoView {
             .iter()
             .zip(&names)
             .filter(|(p, _)| !p.diverged)
-            .filter_map(|(p, e)| p.curve.last().map(|&(_, _, test)| (test, e.optimizer.kind().label())))
+            .filter_map(|(p, e)| {
+                p.curve
+                    .last()
+                    .map(|&(_, _, test)| (test, e.optimizer.kind().label()))
+            })
             .min_by(|a, b| a.0.total_cmp(&b.0))
     };
-    let finish_range = tr("终点须在 10 到 20000 步之间", "the finish line must be 10 to 20000 steps");
+    let finish_range = tr(
+        "终点须在 10 到 20000 步之间",
+        "the finish line must be 10 to 20000 steps",
+    );
     let set_finish = move |ev: &leptos::ev::Event| match event_target_value(ev).parse::<usize>() {
         Ok(steps) if (10..=20000).contains(&steps) => {
             problem.set(None);
@@ -186,7 +256,8 @@ fn OptimizerRace() -> impl IntoView {
         }
         _ => problem.set(Some(finish_range().to_string())),
     };
-    let edit = move |index: usize, f: &dyn Fn(&mut Entrant)| entrants.update(|list| f(&mut list[index]));
+    let edit =
+        move |index: usize, f: &dyn Fn(&mut Entrant)| entrants.update(|list| f(&mut list[index]));
 
     view! {
         <div class="top-bar">
@@ -273,15 +344,43 @@ fn OptimizerRace() -> impl IntoView {
 
 /// The hyper-parameters that matter for this entrant's optimizer, each a checked control.
 #[component]
-fn HyperParameters(index: usize, entrant: Entrant, entrants: RwSignal<Vec<Entrant>>, problem: RwSignal<Option<String>>) -> impl IntoView {
+fn HyperParameters(
+    index: usize,
+    entrant: Entrant,
+    entrants: RwSignal<Vec<Entrant>>,
+    problem: RwSignal<Option<String>>,
+) -> impl IntoView {
     let fields: Vec<(&'static str, f32)> = match &entrant.optimizer {
         OptimizerSpec::Sgd => vec![],
-        OptimizerSpec::Momentum { momentum, dampening, .. } => vec![("momentum", *momentum), ("dampening", *dampening)],
-        OptimizerSpec::Adam { beta_1, beta_2, epsilon } => vec![("β₁", *beta_1), ("β₂", *beta_2), ("ε", *epsilon)],
-        OptimizerSpec::AdamW { beta_1, beta_2, epsilon, weight_decay } => {
-            vec![("β₁", *beta_1), ("β₂", *beta_2), ("ε", *epsilon), ("decay", *weight_decay)]
+        OptimizerSpec::Momentum {
+            momentum,
+            dampening,
+            ..
+        } => vec![("momentum", *momentum), ("dampening", *dampening)],
+        OptimizerSpec::Adam {
+            beta_1,
+            beta_2,
+            epsilon,
+        } => vec![("β₁", *beta_1), ("β₂", *beta_2), ("ε", *epsilon)],
+        OptimizerSpec::AdamW {
+            beta_1,
+            beta_2,
+            epsilon,
+            weight_decay,
+        } => {
+            vec![
+                ("β₁", *beta_1),
+                ("β₂", *beta_2),
+                ("ε", *epsilon),
+                ("decay", *weight_decay),
+            ]
         }
-        OptimizerSpec::RmsProp { alpha, epsilon, momentum, .. } => vec![("α", *alpha), ("ε", *epsilon), ("momentum", *momentum)],
+        OptimizerSpec::RmsProp {
+            alpha,
+            epsilon,
+            momentum,
+            ..
+        } => vec![("α", *alpha), ("ε", *epsilon), ("momentum", *momentum)],
     };
     fields
         .into_iter()
@@ -310,10 +409,30 @@ fn HyperParameters(index: usize, entrant: Entrant, entrants: RwSignal<Vec<Entran
 fn set_field(spec: &mut OptimizerSpec, field: usize, value: f32) {
     let slot = match spec {
         OptimizerSpec::Sgd => return,
-        OptimizerSpec::Momentum { momentum, dampening, .. } => [momentum, dampening].into_iter().nth(field),
-        OptimizerSpec::Adam { beta_1, beta_2, epsilon } => [beta_1, beta_2, epsilon].into_iter().nth(field),
-        OptimizerSpec::AdamW { beta_1, beta_2, epsilon, weight_decay } => [beta_1, beta_2, epsilon, weight_decay].into_iter().nth(field),
-        OptimizerSpec::RmsProp { alpha, epsilon, momentum, .. } => [alpha, epsilon, momentum].into_iter().nth(field),
+        OptimizerSpec::Momentum {
+            momentum,
+            dampening,
+            ..
+        } => [momentum, dampening].into_iter().nth(field),
+        OptimizerSpec::Adam {
+            beta_1,
+            beta_2,
+            epsilon,
+        } => [beta_1, beta_2, epsilon].into_iter().nth(field),
+        OptimizerSpec::AdamW {
+            beta_1,
+            beta_2,
+            epsilon,
+            weight_decay,
+        } => [beta_1, beta_2, epsilon, weight_decay]
+            .into_iter()
+            .nth(field),
+        OptimizerSpec::RmsProp {
+            alpha,
+            epsilon,
+            momentum,
+            ..
+        } => [alpha, epsilon, momentum].into_iter().nth(field),
     };
     if let Some(slot) = slot {
         *slot = value;
@@ -322,8 +441,16 @@ fn set_field(spec: &mut OptimizerSpec, field: usize, value: f32) {
 
 /// A number input that passes on only finite numbers; anything else is refused with a message.
 #[component]
-fn NumberField(value: f64, testid: String, problem: RwSignal<Option<String>>, on_valid: Callback<f64>) -> impl IntoView {
-    let refused = tr("不是有限的非负数，已忽略", "not a finite non-negative number, ignored");
+fn NumberField(
+    value: f64,
+    testid: String,
+    problem: RwSignal<Option<String>>,
+    on_valid: Callback<f64>,
+) -> impl IntoView {
+    let refused = tr(
+        "不是有限的非负数，已忽略",
+        "not a finite non-negative number, ignored",
+    );
     let changed = move |ev: &leptos::ev::Event| match event_target_value(ev).parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => on_valid.run(v),
         _ => problem.set(Some(refused().to_string())),

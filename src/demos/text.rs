@@ -17,16 +17,16 @@ use lab_core::text::asset::TextManifest;
 use lab_core::text::bert::{Bert, BertInput};
 use lab_core::text::tokenizer::{self, Encoded, TextError, Tokenizer};
 use lab_core::text::training::HeadTrainer;
-use lab_core::vision::{top_k, Prediction};
+use lab_core::vision::{Prediction, top_k};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::demos::Demo;
-use crate::i18n::{tr, use_lang, Lang, Message, Text};
-use crate::runtime::backend::{use_backend, ActiveBackend};
+use crate::i18n::{Lang, Message, Text, tr, use_lang};
+use crate::runtime::backend::{ActiveBackend, use_backend};
 use crate::runtime::frame::{mounted_flag, next_frame, now_ms};
-use crate::runtime::model_asset::{self, asset_problem, LoadError, LoadState, Listed, Timings};
+use crate::runtime::model_asset::{self, Listed, LoadError, LoadState, Timings, asset_problem};
 use crate::runtime::url;
 use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::load_status::LoadStatus;
@@ -35,7 +35,10 @@ use crate::widgets::value_map::{context_2d, diverging};
 pub const DEMO: Demo = Demo {
     id: "text",
     section: "2.1",
-    title: Text::new("中文 BERT：情感分类、词元、注意力与微调", "A Chinese BERT: sentiment, tokens, attention and fine-tuning"),
+    title: Text::new(
+        "中文 BERT：情感分类、词元、注意力与微调",
+        "A Chinese BERT: sentiment, tokens, attention and fine-tuning",
+    ),
     summary: Text::new(
         "一个 int8 量化的中文 BERT 在本页运行：输入句子，看情感判断、WordPiece 词元、任意一层一头的注意力、[MASK] 的补全；再标注几句自己的话，现场微调分类头。文字不会离开你的设备。",
         "An int8-quantized Chinese BERT runs in this page: type a sentence and see its sentiment, WordPiece tokens, any layer's and head's attention and the fillers for [MASK]; then label a few sentences of your own and fine-tune a classifier head live. The text never leaves your device.",
@@ -45,7 +48,12 @@ pub const DEMO: Demo = Demo {
 
 const MODELS_DIR: &str = "text-models";
 const FIRST_EXAMPLE: &str = "今天天气真好";
-const EXAMPLES: [&str; 4] = [FIRST_EXAMPLE, "质量太差了，用了两天就坏，再也不买了。", "物流很快，包装也很好，推荐！", "这本书 so boring，浪费时间 😒"];
+const EXAMPLES: [&str; 4] = [
+    FIRST_EXAMPLE,
+    "质量太差了，用了两天就坏，再也不买了。",
+    "物流很快，包装也很好，推荐！",
+    "这本书 so boring，浪费时间 😒",
+];
 const MASK_EXAMPLE: &str = "今天天气真[MASK]。";
 /// The visitor's sentences to start the fine-tuning with: 1 positive, 0 negative.
 const TRAINING_EXAMPLES: [(&str, usize); 6] = [
@@ -112,7 +120,11 @@ fn TextDemo() -> impl IntoView {
         spawn_local(async move {
             match list_models().await {
                 Ok(list) if list.is_empty() => state.set(LoadState::Failed(
-                    Text::new("站点里没有文本模型。请先运行 cargo xtask setup。", "The site has no text models. Run `cargo xtask setup` first.").into(),
+                    Text::new(
+                        "站点里没有文本模型。请先运行 cargo xtask setup。",
+                        "The site has no text models. Run `cargo xtask setup` first.",
+                    )
+                    .into(),
                 )),
                 Ok(list) => {
                     if !list.iter().any(|m| m.id == selected.get_untracked()) {
@@ -131,14 +143,22 @@ fn TextDemo() -> impl IntoView {
             if entry.manifest.file(&weights_file.get()).is_err() {
                 weights_file.set(entry.manifest.default_file.clone());
             }
-            url::set_query(&[("model", entry.id.clone()), ("weights", weights_file.get_untracked())]);
+            url::set_query(&[
+                ("model", entry.id.clone()),
+                ("weights", weights_file.get_untracked()),
+            ]);
         }
     });
 
     // (Re)load whenever the model, its weights file or the device changes, or on retry.
     let load_token = StoredValue::new(0u32);
     Effect::new(move |_| {
-        let (Some(entry), file, Some(active), _) = (entry.get(), weights_file.get(), backend.active.get(), retry.get()) else {
+        let (Some(entry), file, Some(active), _) = (
+            entry.get(),
+            weights_file.get(),
+            backend.active.get(),
+            retry.get(),
+        ) else {
             return;
         };
         if entry.manifest.file(&file).is_err() {
@@ -175,7 +195,9 @@ fn TextDemo() -> impl IntoView {
     let analysis_token = StoredValue::new(0u32);
     Effect::new(move |_| {
         let (sentence, _) = (text.get(), model_version.get());
-        let Some(model) = loaded.get_value() else { return };
+        let Some(model) = loaded.get_value() else {
+            return;
+        };
         let token = analysis_token.get_value() + 1;
         analysis_token.set_value(token);
         spawn_local(async move {
@@ -258,10 +280,19 @@ fn ModelCard(manifest: Arc<TextManifest>) -> impl IntoView {
     let measured = manifest
         .measurements
         .iter()
-        .map(|m| if m.value <= 1.0 { format!("{}: {:.1}%", m.what, m.value * 100.0) } else { format!("{}: {}", m.what, m.value) })
+        .map(|m| {
+            if m.value <= 1.0 {
+                format!("{}: {:.1}%", m.what, m.value * 100.0)
+            } else {
+                format!("{}: {}", m.what, m.value)
+            }
+        })
         .collect::<Vec<_>>()
         .join(" · ");
-    let source = format!("{} — {} ({})", manifest.source.description, manifest.source.origin, manifest.source.licence);
+    let source = format!(
+        "{} — {} ({})",
+        manifest.source.description, manifest.source.origin, manifest.source.licence
+    );
     view! {
         <p class="model-card">{sizes}{tr("来源：", "source: ")}{source}</p>
         {(!measured.is_empty()).then(|| view! { <p class="model-card" data-testid="model-measurements">{measured}</p> })}
@@ -269,7 +300,12 @@ fn ModelCard(manifest: Arc<TextManifest>) -> impl IntoView {
 }
 
 #[component]
-fn AnalysisView(analysis: Analysis, manifest: Option<Arc<TextManifest>>, layer: RwSignal<Option<usize>>, head: RwSignal<usize>) -> impl IntoView {
+fn AnalysisView(
+    analysis: Analysis,
+    manifest: Option<Arc<TextManifest>>,
+    layer: RwSignal<Option<usize>>,
+    head: RwSignal<usize>,
+) -> impl IntoView {
     let lang = use_lang();
     let last_layer = analysis.layers.saturating_sub(1);
     let shown_layer = move || layer.get().unwrap_or(last_layer).min(last_layer);
@@ -361,14 +397,21 @@ fn draw_attention(canvas: &web_sys::HtmlCanvasElement, map: &[f32], tokens: &[St
     let side = margin + cell * seq as f64;
     canvas.set_width(side.ceil() as u32);
     canvas.set_height(side.ceil() as u32);
-    let Some(ctx) = context_2d(canvas) else { return };
+    let Some(ctx) = context_2d(canvas) else {
+        return;
+    };
     ctx.set_fill_style_str("#fff");
     ctx.fill_rect(0.0, 0.0, side, side);
     for (i, row) in map.chunks(seq).enumerate() {
         for (j, &weight) in row.iter().enumerate() {
             let [r, g, b] = diverging(weight.sqrt());
             ctx.set_fill_style_str(&format!("rgb({r},{g},{b})"));
-            ctx.fill_rect(margin + j as f64 * cell, margin + i as f64 * cell, cell, cell);
+            ctx.fill_rect(
+                margin + j as f64 * cell,
+                margin + i as f64 * cell,
+                cell,
+                cell,
+            );
         }
     }
     // Labels only where they can be read.
@@ -390,7 +433,10 @@ fn draw_attention(canvas: &web_sys::HtmlCanvasElement, map: &[f32], tokens: &[St
 }
 
 #[component]
-fn FillMask(loaded: StoredValue<Option<Rc<LoadedBert>>, LocalStorage>, model_version: RwSignal<u32>) -> impl IntoView {
+fn FillMask(
+    loaded: StoredValue<Option<Rc<LoadedBert>>, LocalStorage>,
+    model_version: RwSignal<u32>,
+) -> impl IntoView {
     let backend = use_backend();
     let lang = use_lang();
     let sentence = RwSignal::new(MASK_EXAMPLE.to_string());
@@ -398,7 +444,9 @@ fn FillMask(loaded: StoredValue<Option<Rc<LoadedBert>>, LocalStorage>, model_ver
     let problem = RwSignal::new(None::<Message>);
     Effect::new(move |_| {
         let (text, _) = (sentence.get(), model_version.get());
-        let Some(model) = loaded.get_value() else { return };
+        let Some(model) = loaded.get_value() else {
+            return;
+        };
         spawn_local(async move {
             match fill_mask(&model, &text).await {
                 Ok(found) => {
@@ -435,7 +483,11 @@ fn FillMask(loaded: StoredValue<Option<Rc<LoadedBert>>, LocalStorage>, model_ver
 
 /// The visitor's labelled sentences and the head trained on them.
 #[component]
-fn FineTune(loaded: StoredValue<Option<Rc<LoadedBert>>, LocalStorage>, model_version: RwSignal<u32>, text: RwSignal<String>) -> impl IntoView {
+fn FineTune(
+    loaded: StoredValue<Option<Rc<LoadedBert>>, LocalStorage>,
+    model_version: RwSignal<u32>,
+    text: RwSignal<String>,
+) -> impl IntoView {
     let backend = use_backend();
     let lang = use_lang();
     let examples = RwSignal::new(TRAINING_EXAMPLES.map(|(t, l)| (t.to_string(), l)).to_vec());
@@ -455,10 +507,19 @@ fn FineTune(loaded: StoredValue<Option<Rc<LoadedBert>>, LocalStorage>, model_ver
         running.set(false);
     });
     let start = move |_| {
-        let Some(model) = loaded.get_value() else { return };
-        let labelled: Vec<(String, usize)> = examples.get_untracked().into_iter().filter(|(t, _)| !t.trim().is_empty()).collect();
+        let Some(model) = loaded.get_value() else {
+            return;
+        };
+        let labelled: Vec<(String, usize)> = examples
+            .get_untracked()
+            .into_iter()
+            .filter(|(t, _)| !t.trim().is_empty())
+            .collect();
         if !labelled.iter().any(|(_, l)| *l == 0) || !labelled.iter().any(|(_, l)| *l == 1) {
-            problem.set(Some(Message::new("至少要有一句正面和一句负面的句子。", "Label at least one positive and one negative sentence.")));
+            problem.set(Some(Message::new(
+                "至少要有一句正面和一句负面的句子。",
+                "Label at least one positive and one negative sentence.",
+            )));
             return;
         }
         problem.set(None);
@@ -469,10 +530,16 @@ fn FineTune(loaded: StoredValue<Option<Rc<LoadedBert>>, LocalStorage>, model_ver
         curve.set(Vec::new());
         spawn_local(async move {
             let current = move || run_token.get_value() == token && mounted.load(Ordering::Relaxed);
-            let outcome = fine_tune(&model, &labelled, &text.get_untracked(), current, |losses, probabilities| {
-                curve.set(losses.to_vec());
-                predictions.set(probabilities.to_vec());
-            })
+            let outcome = fine_tune(
+                &model,
+                &labelled,
+                &text.get_untracked(),
+                current,
+                |losses, probabilities| {
+                    curve.set(losses.to_vec());
+                    predictions.set(probabilities.to_vec());
+                },
+            )
             .await;
             if run_token.get_value() == token {
                 running.set(false);
@@ -484,7 +551,13 @@ fn FineTune(loaded: StoredValue<Option<Rc<LoadedBert>>, LocalStorage>, model_ver
             }
         });
     };
-    let series = Signal::derive(move || vec![Series { name: "loss".into(), color: "#d62728", points: curve.get() }]);
+    let series = Signal::derive(move || {
+        vec![Series {
+            name: "loss".into(),
+            color: "#d62728",
+            points: curve.get(),
+        }]
+    });
     view! {
         <h3>{tr("现场微调：你来标注", "Fine-tune live: your labels")}</h3>
         <p class="hint">{tr(
@@ -531,22 +604,42 @@ async fn list_models() -> Result<Vec<ModelEntry>, Message> {
         .await?
         .into_iter()
         .map(|(id, text)| {
-            let manifest = TextManifest::from_json(text.as_bytes()).map_err(|e| model_asset::unavailable(&e))?;
-            Ok(ModelEntry { id, manifest: Arc::new(manifest) })
+            let manifest = TextManifest::from_json(text.as_bytes())
+                .map_err(|e| model_asset::unavailable(&e))?;
+            Ok(ModelEntry {
+                id,
+                manifest: Arc::new(manifest),
+            })
         })
         .collect()
 }
 
-async fn load_model(entry: ModelEntry, file: &str, active: ActiveBackend, report: impl Fn(LoadState)) -> Result<(LoadedBert, Timings), LoadError> {
+async fn load_model(
+    entry: ModelEntry,
+    file: &str,
+    active: ActiveBackend,
+    report: impl Fn(LoadState),
+) -> Result<(LoadedBert, Timings), LoadError> {
     let manifest = entry.manifest;
     let failed = |e: &dyn std::fmt::Display| LoadError::Failed(asset_problem(&e.to_string()));
     let listed = manifest.file(file).map_err(|e| failed(&e))?;
     let t = &manifest.tokenizer;
-    let tokenizer_listed = Listed { file: &t.file, bytes: t.bytes, sha256: &t.sha256 };
-    let (vocab, _, _) = model_asset::fetch_listed(MODELS_DIR, &entry.id, tokenizer_listed, |_| Ok(()), &report).await?;
-    let (bytes, origin, download_ms) =
-        model_asset::fetch_listed(MODELS_DIR, &entry.id, listed.into(), |b| manifest.verify(file, b).map_err(|e| e.to_string()), &report)
+    let tokenizer_listed = Listed {
+        file: &t.file,
+        bytes: t.bytes,
+        sha256: &t.sha256,
+    };
+    let (vocab, _, _) =
+        model_asset::fetch_listed(MODELS_DIR, &entry.id, tokenizer_listed, |_| Ok(()), &report)
             .await?;
+    let (bytes, origin, download_ms) = model_asset::fetch_listed(
+        MODELS_DIR,
+        &entry.id,
+        listed.into(),
+        |b| manifest.verify(file, b).map_err(|e| e.to_string()),
+        &report,
+    )
+    .await?;
 
     report(LoadState::Loading);
     next_frame().await;
@@ -559,11 +652,25 @@ async fn load_model(entry: ModelEntry, file: &str, active: ActiveBackend, report
     report(LoadState::WarmingUp);
     next_frame().await;
     let started = now_ms();
-    let model = LoadedBert { manifest, bert, tokenizer, active };
+    let model = LoadedBert {
+        manifest,
+        bert,
+        tokenizer,
+        active,
+    };
     analyse(&model, FIRST_EXAMPLE).await?;
     let first_inference_ms = now_ms() - started;
     let bytes = (bytes.len() + vocab.len()) as u64;
-    Ok((model, Timings { download_ms, origin, bytes, load_ms, first_inference_ms }))
+    Ok((
+        model,
+        Timings {
+            download_ms,
+            origin,
+            bytes,
+            load_ms,
+            first_inference_ms,
+        },
+    ))
 }
 
 fn encode(model: &LoadedBert, text: &str) -> Result<Encoded, LoadError> {
@@ -583,7 +690,9 @@ async fn analyse(model: &LoadedBert, text: &str) -> Result<Analysis, LoadError> 
     let started = now_ms();
     let encoded = encode(model, text)?;
     let device = model.active.device.clone().inner();
-    let output = model.bert.forward(&BertInput::from_encoded(&encoded, &device), true);
+    let output = model
+        .bert
+        .forward(&BertInput::from_encoded(&encoded, &device), true);
     let layers = output.attentions.len();
     let heads = model.manifest.config.num_attention_heads;
     let probabilities = match model.bert.classify(&output.hidden) {
@@ -591,24 +700,50 @@ async fn analyse(model: &LoadedBert, text: &str) -> Result<Analysis, LoadError> 
         None => None,
     };
     let ms = now_ms() - started;
-    let attentions = model_asset::read_back(Tensor::cat(output.attentions, 0), &model.active).await?;
-    Ok(Analysis { encoded, probabilities, attentions: Arc::new(attentions), layers, heads, ms })
+    let attentions =
+        model_asset::read_back(Tensor::cat(output.attentions, 0), &model.active).await?;
+    Ok(Analysis {
+        encoded,
+        probabilities,
+        attentions: Arc::new(attentions),
+        layers,
+        heads,
+        ms,
+    })
 }
 
 /// The five likeliest tokens for each `[MASK]` of the sentence.
 async fn fill_mask(model: &LoadedBert, text: &str) -> Result<Vec<Vec<(String, f32)>>, LoadError> {
     let encoded = encode(model, text)?;
-    let [_, _, _, mask] = tokenizer::special_ids(&model.tokenizer).map_err(|e| LoadError::Failed(asset_problem(&e.to_string())))?;
-    let positions: Vec<i64> = encoded.ids.iter().enumerate().filter(|&(_, &id)| id == mask).map(|(i, _)| i as i64).collect();
+    let [_, _, _, mask] = tokenizer::special_ids(&model.tokenizer)
+        .map_err(|e| LoadError::Failed(asset_problem(&e.to_string())))?;
+    let positions: Vec<i64> = encoded
+        .ids
+        .iter()
+        .enumerate()
+        .filter(|&(_, &id)| id == mask)
+        .map(|(i, _)| i as i64)
+        .collect();
     if positions.is_empty() {
-        return Err(LoadError::Failed(Message::new("句子里没有 [MASK]：把要猜的字换成 [MASK]。", "The sentence has no [MASK]: replace the word to guess with [MASK].")));
+        return Err(LoadError::Failed(Message::new(
+            "句子里没有 [MASK]：把要猜的字换成 [MASK]。",
+            "The sentence has no [MASK]: replace the word to guess with [MASK].",
+        )));
     }
     let device = model.active.device.clone().inner();
-    let hidden = model.bert.forward(&BertInput::from_encoded(&encoded, &device), false).hidden;
+    let hidden = model
+        .bert
+        .forward(&BertInput::from_encoded(&encoded, &device), false)
+        .hidden;
     let [_, seq, size] = hidden.dims();
-    let index = Tensor::from_data(TensorData::new(positions.clone(), [positions.len()]), &device);
+    let index = Tensor::from_data(
+        TensorData::new(positions.clone(), [positions.len()]),
+        &device,
+    );
     let rows = hidden.reshape([seq, size]).select(0, index);
-    let Some(scores) = model.bert.mlm_scores(rows) else { return Ok(Vec::new()) };
+    let Some(scores) = model.bert.mlm_scores(rows) else {
+        return Ok(Vec::new());
+    };
     let scores = model_asset::read_back(scores, &model.active).await?;
     let vocab = scores.len() / positions.len();
     Ok(scores
@@ -616,7 +751,19 @@ async fn fill_mask(model: &LoadedBert, text: &str) -> Result<Vec<Vec<(String, f3
         .map(|row| {
             top_k(row, 5)
                 .into_iter()
-                .map(|Prediction { class, probability, .. }| (model.tokenizer.id_to_token(class as u32).unwrap_or_default(), probability))
+                .map(
+                    |Prediction {
+                         class, probability, ..
+                     }| {
+                        (
+                            model
+                                .tokenizer
+                                .id_to_token(class as u32)
+                                .unwrap_or_default(),
+                            probability,
+                        )
+                    },
+                )
                 .collect()
         })
         .collect())
@@ -632,29 +779,51 @@ async fn fine_tune(
     report: impl Fn(&[(f32, f32)], &[f32]),
 ) -> Result<(), LoadError> {
     let inference = model.active.device.clone().inner();
-    let mut encoded = labelled.iter().map(|(t, _)| encode(model, t)).collect::<Result<Vec<_>, _>>()?;
+    let mut encoded = labelled
+        .iter()
+        .map(|(t, _)| encode(model, t))
+        .collect::<Result<Vec<_>, _>>()?;
     // The sentence above is scored too, but never trained on; if it is empty it is left out.
     if let Ok(extra) = encode(model, sentence) {
         encoded.push(extra);
     }
-    let [_, _, pad, _] = tokenizer::special_ids(&model.tokenizer).map_err(|e| LoadError::Failed(asset_problem(&e.to_string())))?;
+    let [_, _, pad, _] = tokenizer::special_ids(&model.tokenizer)
+        .map_err(|e| LoadError::Failed(asset_problem(&e.to_string())))?;
     let refs: Vec<&Encoded> = encoded.iter().collect();
-    let hidden = model.bert.forward(&BertInput::batch(&refs, pad, &inference), false).hidden;
+    let hidden = model
+        .bert
+        .forward(&BertInput::batch(&refs, pad, &inference), false)
+        .hidden;
     let features = model.bert.pooled(&hidden).unwrap_or_else(|| {
         let [n, _, size] = hidden.dims();
-        hidden.clone().slice([0..n, 0..1, 0..size]).reshape([n, size])
+        hidden
+            .clone()
+            .slice([0..n, 0..1, 0..size])
+            .reshape([n, size])
     });
     let [n, size] = features.dims();
     let host = model_asset::read_back(features.clone(), &model.active).await?;
     let train_rows = labelled.len();
-    let train = Tensor::<2>::from_data(TensorData::new(host[..train_rows * size].to_vec(), [train_rows, size]), &model.active.device);
+    let train = Tensor::<2>::from_data(
+        TensorData::new(host[..train_rows * size].to_vec(), [train_rows, size]),
+        &model.active.device,
+    );
     let labels: Vec<usize> = labelled.iter().map(|(_, l)| *l).collect();
-    let mut trainer = HeadTrainer::new(train, &labels, 2, FINETUNE_LEARNING_RATE, 7, &model.active.device);
+    let mut trainer = HeadTrainer::new(
+        train,
+        &labels,
+        2,
+        FINETUNE_LEARNING_RATE,
+        7,
+        &model.active.device,
+    );
     let mut losses = Vec::new();
     while trainer.steps() < FINETUNE_STEPS && current() {
         let started = now_ms();
         let mut last = None;
-        while trainer.steps() < FINETUNE_STEPS && (last.is_none() || now_ms() - started < FRAME_BUDGET_MS) {
+        while trainer.steps() < FINETUNE_STEPS
+            && (last.is_none() || now_ms() - started < FRAME_BUDGET_MS)
+        {
             last = Some(trainer.step());
             // CPU steps finish at once; on WebGPU they are queued, so the budget counts one.
             if model.active.kind.is_gpu() {
@@ -663,7 +832,11 @@ async fn fine_tune(
         }
         let loss = model_asset::read_back(last.expect("at least one step"), &model.active).await?;
         losses.push((trainer.steps() as f32, loss[0]));
-        let probabilities = model_asset::read_back(softmax(trainer.head().forward(features.clone()), 1), &model.active).await?;
+        let probabilities = model_asset::read_back(
+            softmax(trainer.head().forward(features.clone()), 1),
+            &model.active,
+        )
+        .await?;
         let positive: Vec<f32> = probabilities.chunks(2).map(|p| p[1]).collect();
         debug_assert_eq!(positive.len(), n);
         report(&losses, &positive);

@@ -30,7 +30,11 @@ impl BackendChoice {
     }
 
     pub fn from_id(id: &str) -> Option<Self> {
-        if id == "auto" { Some(BackendChoice::Auto) } else { BackendKind::from_id(id).map(BackendChoice::Fixed) }
+        if id == "auto" {
+            Some(BackendChoice::Auto)
+        } else {
+            BackendKind::from_id(id).map(BackendChoice::Fixed)
+        }
     }
 }
 
@@ -59,11 +63,21 @@ impl ActiveBackend {
     pub fn describe(&self, lang: Lang) -> String {
         let name = display_name(self.kind);
         let (zh, en) = match &self.reason {
-            Reason::Picked => (format!("运行于 {name}（手动选择）"), format!("Running on {name} (your choice)")),
-            Reason::AutoFoundGpu => (format!("运行于 {name}（自动：找到 WebGPU 适配器）"), format!("Running on {name} (auto: a WebGPU adapter was found)")),
+            Reason::Picked => (
+                format!("运行于 {name}（手动选择）"),
+                format!("Running on {name} (your choice)"),
+            ),
+            Reason::AutoFoundGpu => (
+                format!("运行于 {name}（自动：找到 WebGPU 适配器）"),
+                format!("Running on {name} (auto: a WebGPU adapter was found)"),
+            ),
             Reason::AutoNoWebGpu(why) => (
-                format!("运行于 {name}（自动：此浏览器没有可用的 WebGPU（{why}），改用更快的 CPU 后端）"),
-                format!("Running on {name} (auto: no WebGPU here ({why}), so the faster CPU backend)"),
+                format!(
+                    "运行于 {name}（自动：此浏览器没有可用的 WebGPU（{why}），改用更快的 CPU 后端）"
+                ),
+                format!(
+                    "Running on {name} (auto: no WebGPU here ({why}), so the faster CPU backend)"
+                ),
             ),
             Reason::GpuUnavailable(why) => (
                 format!("运行于 {name}：WebGPU 不可用（{why}），已改用 CPU"),
@@ -71,7 +85,9 @@ impl ActiveBackend {
             ),
             Reason::GpuLost(why) => (
                 format!("运行于 {name}：GPU 设备丢失（{why}），已在 CPU 上继续"),
-                format!("Running on {name}: the GPU device was lost ({why}); continuing on the CPU"),
+                format!(
+                    "Running on {name}: the GPU device was lost ({why}); continuing on the CPU"
+                ),
             ),
         };
         match lang {
@@ -100,8 +116,13 @@ pub struct Backend {
 impl Backend {
     /// Reads `?backend=` and opens its device; re-opens whenever the choice changes.
     pub fn provide() -> Self {
-        let initial = url::query("backend").and_then(|id| BackendChoice::from_id(&id)).unwrap_or(BackendChoice::Auto);
-        let backend = Backend { choice: RwSignal::new(initial), active: RwSignal::new(None) };
+        let initial = url::query("backend")
+            .and_then(|id| BackendChoice::from_id(&id))
+            .unwrap_or(BackendChoice::Auto);
+        let backend = Backend {
+            choice: RwSignal::new(initial),
+            active: RwSignal::new(None),
+        };
         Effect::new(move |_| {
             let choice = backend.choice.get();
             url::set_query(&[("backend", choice.id().to_string())]);
@@ -116,7 +137,12 @@ impl Backend {
 
     fn switch_to(self, kind: BackendKind, device: Device, reason: Reason) {
         let generation = self.active.get_untracked().map_or(0, |a| a.generation + 1);
-        self.active.set(Some(ActiveBackend { kind, device, reason, generation }));
+        self.active.set(Some(ActiveBackend {
+            kind,
+            device,
+            reason,
+            generation,
+        }));
     }
 
     /// A demo reports that the GPU failed under it: move everyone to the CPU and say why.
@@ -143,12 +169,23 @@ async fn open(choice: BackendChoice) -> (BackendKind, Device, Reason) {
     };
     match gpu {
         Ok(device) => {
-            let reason = if choice == BackendChoice::Auto { Reason::AutoFoundGpu } else { Reason::Picked };
+            let reason = if choice == BackendChoice::Auto {
+                Reason::AutoFoundGpu
+            } else {
+                Reason::Picked
+            };
             (BackendKind::WebGpu, device, reason)
         }
         Err(why) => {
-            let reason = if choice == BackendChoice::Auto { Reason::AutoNoWebGpu(why) } else { Reason::GpuUnavailable(why) };
-            let device = PREFERRED_CPU.open().await.expect("CPU backends always open");
+            let reason = if choice == BackendChoice::Auto {
+                Reason::AutoNoWebGpu(why)
+            } else {
+                Reason::GpuUnavailable(why)
+            };
+            let device = PREFERRED_CPU
+                .open()
+                .await
+                .expect("CPU backends always open");
             (PREFERRED_CPU, device, reason)
         }
     }

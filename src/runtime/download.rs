@@ -107,7 +107,8 @@ pub async fn fetch_checked(
 pub async fn fetch_text_fresh(url: &str) -> Result<(String, Origin), DownloadError> {
     let cache = open_cache().await;
     let network = match fetch_bytes(url).await {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| DownloadError::Check(format!("{url} is not UTF-8 text"))),
+        Ok(bytes) => String::from_utf8(bytes)
+            .map_err(|_| DownloadError::Check(format!("{url} is not UTF-8 text"))),
         Err(err) => Err(err),
     };
     match network {
@@ -140,7 +141,11 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, DownloadError> {
 async fn open_cache() -> Option<Cache> {
     // Absent outside secure contexts and in some private modes: then there is simply no cache.
     let storage = web_sys::window()?.caches().ok()?;
-    JsFuture::from(storage.open(CACHE_NAME)).await.ok()?.dyn_into().ok()
+    JsFuture::from(storage.open(CACHE_NAME))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()
 }
 
 async fn cached_bytes(cache: &Cache, url: &str) -> Option<Vec<u8>> {
@@ -153,7 +158,9 @@ async fn cached_bytes(cache: &Cache, url: &str) -> Option<Vec<u8>> {
 async fn put(cache: &Cache, url: &str, bytes: &[u8]) -> Result<(), JsValue> {
     let body = Uint8Array::from(bytes);
     let response = Response::new_with_opt_buffer_source(Some(&body))?;
-    JsFuture::from(cache.put_with_str(url, &response)).await.map(|_| ())
+    JsFuture::from(cache.put_with_str(url, &response))
+        .await
+        .map(|_| ())
 }
 
 async fn fetch_response(url: &str) -> Result<Response, DownloadError> {

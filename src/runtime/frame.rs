@@ -48,7 +48,10 @@ pub struct FrameBudget {
 
 impl FrameBudget {
     pub fn new(budget_ms: f64) -> Self {
-        Self { budget_ms, since: now_ms() }
+        Self {
+            budget_ms,
+            since: now_ms(),
+        }
     }
 
     /// Waits for the next frame if the budget is spent.

@@ -48,11 +48,15 @@ struct ModelIndex {
 
 /// Each model folder under `dir` with its manifest's text, in the index's order.
 pub async fn list_models(dir: &str) -> Result<Vec<(String, String)>, Message> {
-    let (text, _) = download::fetch_text_fresh(&format!("{dir}/index.json")).await.map_err(|e| unavailable(&e))?;
+    let (text, _) = download::fetch_text_fresh(&format!("{dir}/index.json"))
+        .await
+        .map_err(|e| unavailable(&e))?;
     let index: ModelIndex = serde_json::from_str(&text).map_err(|e| unavailable(&e))?;
     let mut manifests = Vec::new();
     for id in index.models {
-        let (text, _) = download::fetch_text_fresh(&format!("{dir}/{id}/manifest.json")).await.map_err(|e| unavailable(&e))?;
+        let (text, _) = download::fetch_text_fresh(&format!("{dir}/{id}/manifest.json"))
+            .await
+            .map_err(|e| unavailable(&e))?;
         manifests.push((id, text));
     }
     Ok(manifests)
@@ -60,7 +64,10 @@ pub async fn list_models(dir: &str) -> Result<Vec<(String, String)>, Message> {
 
 /// The message for a model list or manifest that cannot be read.
 pub fn unavailable(why: &dyn std::fmt::Display) -> Message {
-    Message::new(format!("无法读取模型列表：{why}"), format!("Could not read the list of models: {why}"))
+    Message::new(
+        format!("无法读取模型列表：{why}"),
+        format!("Could not read the list of models: {why}"),
+    )
 }
 
 /// A file a manifest lists: name, size and sha256.
@@ -73,7 +80,11 @@ pub struct Listed<'a> {
 
 impl<'a> From<&'a WeightsFile> for Listed<'a> {
     fn from(entry: &'a WeightsFile) -> Self {
-        Self { file: &entry.file, bytes: entry.bytes, sha256: &entry.sha256 }
+        Self {
+            file: &entry.file,
+            bytes: entry.bytes,
+            sha256: &entry.sha256,
+        }
     }
 }
 
@@ -89,31 +100,44 @@ pub async fn fetch_listed(
     // The checksum in the URL makes a changed asset a new cache entry.
     let url = format!("{dir}/{id}/{}?sha256={}", listed.file, listed.sha256);
     let started = now_ms();
-    let (bytes, origin) =
-        download::fetch_checked(&url, Some(listed.bytes), check, |progress| report(LoadState::Downloading(progress)))
-            .await
-            .map_err(|e| LoadError::Failed(download_problem(&e)))?;
+    let (bytes, origin) = download::fetch_checked(&url, Some(listed.bytes), check, |progress| {
+        report(LoadState::Downloading(progress))
+    })
+    .await
+    .map_err(|e| LoadError::Failed(download_problem(&e)))?;
     Ok((bytes, origin, now_ms() - started))
 }
 
 /// Reads a result back from `active`'s device; a failure on WebGPU is a lost GPU.
-pub async fn read_back<const D: usize>(tensor: Tensor<D>, active: &ActiveBackend) -> Result<Vec<f32>, LoadError> {
+pub async fn read_back<const D: usize>(
+    tensor: Tensor<D>,
+    active: &ActiveBackend,
+) -> Result<Vec<f32>, LoadError> {
     let data = tensor.into_data_async().await.map_err(|e| {
         if active.kind == BackendKind::WebGpu {
             LoadError::GpuLost(e.to_string())
         } else {
-            LoadError::Failed(Message::new(format!("推理失败：{e}"), format!("Inference failed: {e}")))
+            LoadError::Failed(Message::new(
+                format!("推理失败：{e}"),
+                format!("Inference failed: {e}"),
+            ))
         }
     })?;
-    data.convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| LoadError::Failed(Message::new(format!("推理结果无法读取：{e:?}"), format!("Could not read the result: {e:?}"))))
+    data.convert::<f32>().try_into_vec::<f32>().map_err(|e| {
+        LoadError::Failed(Message::new(
+            format!("推理结果无法读取：{e:?}"),
+            format!("Could not read the result: {e:?}"),
+        ))
+    })
 }
 
 pub fn download_problem(why: &DownloadError) -> Message {
     match why {
         DownloadError::Check(detail) => asset_problem(detail),
-        other => Message::new(format!("模型下载失败：{other}。"), format!("The model download failed: {other}.")),
+        other => Message::new(
+            format!("模型下载失败：{other}。"),
+            format!("The model download failed: {other}."),
+        ),
     }
 }
 

@@ -14,7 +14,9 @@ pub fn query(key: &str) -> Option<String> {
 
 /// Sets these keys in the query string (others are kept) without reloading or adding history.
 pub fn set_query(pairs: &[(&str, String)]) {
-    let (Some(window), Some(params)) = (web_sys::window(), params()) else { return };
+    let (Some(window), Some(params)) = (web_sys::window(), params()) else {
+        return;
+    };
     for (key, value) in pairs {
         params.set(key, value);
     }
@@ -29,7 +31,12 @@ pub fn set_query(pairs: &[(&str, String)]) {
 pub fn href(pairs: &[(&str, &str)]) -> String {
     let query: Vec<String> = pairs
         .iter()
-        .map(|(key, value)| format!("{key}={}", String::from(js_sys::encode_uri_component(value))))
+        .map(|(key, value)| {
+            format!(
+                "{key}={}",
+                String::from(js_sys::encode_uri_component(value))
+            )
+        })
         .collect();
     format!("?{}", query.join("&"))
 }

@@ -17,10 +17,16 @@ const PAD: f32 = 28.0;
 const MAX_POINTS: usize = 400;
 
 #[component]
-pub fn LineChart(series: Signal<Vec<Series>>, #[prop(into)] x_label: Signal<String>) -> impl IntoView {
+pub fn LineChart(
+    series: Signal<Vec<Series>>,
+    #[prop(into)] x_label: Signal<String>,
+) -> impl IntoView {
     let bounds = move || {
         let all = series.get();
-        let points = all.iter().flat_map(|s| s.points.iter()).filter(|(_, y)| y.is_finite());
+        let points = all
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|(_, y)| y.is_finite());
         let (mut x_max, mut y_max) = (1e-6f32, 1e-6f32);
         for &(x, y) in points {
             x_max = x_max.max(x);

@@ -9,7 +9,10 @@ use crate::runtime::download::Origin;
 use crate::runtime::model_asset::LoadState;
 
 #[component]
-pub fn LoadStatus(state: RwSignal<LoadState>, #[prop(into)] on_retry: Callback<()>) -> impl IntoView {
+pub fn LoadStatus(
+    state: RwSignal<LoadState>,
+    #[prop(into)] on_retry: Callback<()>,
+) -> impl IntoView {
     let lang = use_lang();
     view! {
         <div class="load-status" data-testid="model-status" data-state=move || match state.get() {
@@ -54,4 +57,3 @@ pub fn LoadStatus(state: RwSignal<LoadState>, #[prop(into)] on_retry: Callback<(
         </div>
     }
 }
-

@@ -13,8 +13,8 @@ use web_sys::{Blob, DragEvent, File, HtmlInputElement, MediaStream, MediaStreamC
 
 use crate::runtime::{download, js_error_text as js_text};
 
-use crate::i18n::{tr, Message, Text};
-use lab_core::photo::{PhotoError, MAX_DIMENSION, MAX_PIXELS};
+use crate::i18n::{Message, Text, tr};
+use lab_core::photo::{MAX_DIMENSION, MAX_PIXELS, PhotoError};
 
 /// A photo as the visitor gave it: a name to show and the file's bytes.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,16 +42,26 @@ pub fn photo_problem(name: &str, why: &PhotoError) -> Message {
             format!("“{name}” is not a PNG or JPEG image. The previous photo is kept."),
         ),
         PhotoError::HeaderTooLarge => Message::new(
-            format!("“{name}”太大，无法在页面里安全解码（每边最多 {MAX_DIMENSION}，总共最多 {megapixels} 百万像素）。仍使用之前的照片。"),
-            format!("“{name}” is too large to decode safely in the page (at most {MAX_DIMENSION} a side and {megapixels} megapixels). The previous photo is kept."),
+            format!(
+                "“{name}”太大，无法在页面里安全解码（每边最多 {MAX_DIMENSION}，总共最多 {megapixels} 百万像素）。仍使用之前的照片。"
+            ),
+            format!(
+                "“{name}” is too large to decode safely in the page (at most {MAX_DIMENSION} a side and {megapixels} megapixels). The previous photo is kept."
+            ),
         ),
         PhotoError::TooLarge { width, height } => Message::new(
-            format!("“{name}”有 {width}×{height} 像素，太大了（每边最多 {MAX_DIMENSION}，总共最多 {megapixels} 百万像素）。仍使用之前的照片。"),
-            format!("“{name}” is {width}×{height} pixels, too large (at most {MAX_DIMENSION} a side and {megapixels} megapixels). The previous photo is kept."),
+            format!(
+                "“{name}”有 {width}×{height} 像素，太大了（每边最多 {MAX_DIMENSION}，总共最多 {megapixels} 百万像素）。仍使用之前的照片。"
+            ),
+            format!(
+                "“{name}” is {width}×{height} pixels, too large (at most {MAX_DIMENSION} a side and {megapixels} megapixels). The previous photo is kept."
+            ),
         ),
         PhotoError::Broken(detail) => Message::new(
             format!("“{name}”无法解码，文件可能已损坏（{detail}）。仍使用之前的照片。"),
-            format!("“{name}” cannot be decoded; the file may be damaged ({detail}). The previous photo is kept."),
+            format!(
+                "“{name}” cannot be decoded; the file may be damaged ({detail}). The previous photo is kept."
+            ),
         ),
         PhotoError::Empty => Message::new(
             format!("“{name}”是空文件，没有像素。仍使用之前的照片。"),
@@ -83,7 +93,12 @@ pub fn PhotoInput(
     let from_file = move |file: File| {
         spawn_local(async move {
             let name = file.name();
-            let read = blob_bytes(&file).await.map_err(|why| Message::new(format!("无法读取 {name}：{why}"), format!("Could not read {name}: {why}")));
+            let read = blob_bytes(&file).await.map_err(|why| {
+                Message::new(
+                    format!("无法读取 {name}：{why}"),
+                    format!("Could not read {name}: {why}"),
+                )
+            });
             deliver(read.map(|bytes| Photo { name, bytes }));
         })
     };
@@ -98,14 +113,23 @@ pub fn PhotoInput(
     let on_drop = move |event: DragEvent| {
         event.prevent_default();
         dragging.set(false);
-        match event.data_transfer().and_then(|dt| dt.files()).and_then(|files| files.get(0)) {
+        match event
+            .data_transfer()
+            .and_then(|dt| dt.files())
+            .and_then(|files| files.get(0))
+        {
             Some(file) => from_file(file),
-            None => on_error.run(Text::new("拖进来的不是文件。", "What was dropped is not a file.").into()),
+            None => on_error
+                .run(Text::new("拖进来的不是文件。", "What was dropped is not a file.").into()),
         }
     };
     // Paste works anywhere on the page while the picker is shown.
     let paste = window_event_listener(ev::paste, move |event| {
-        if let Some(file) = event.clipboard_data().and_then(|data| data.files()).and_then(|files| files.get(0)) {
+        if let Some(file) = event
+            .clipboard_data()
+            .and_then(|data| data.files())
+            .and_then(|files| files.get(0))
+        {
             event.prevent_default();
             from_file(file);
         }
@@ -116,8 +140,16 @@ pub fn PhotoInput(
         spawn_local(async move {
             let fetched = download::fetch_bytes(&sample_url(file))
                 .await
-                .map_err(|why| Message::new(format!("示例照片加载失败：{why}"), format!("The sample photo did not load: {why}")));
-            deliver(fetched.map(|bytes| Photo { name: file.to_string(), bytes }));
+                .map_err(|why| {
+                    Message::new(
+                        format!("示例照片加载失败：{why}"),
+                        format!("The sample photo did not load: {why}"),
+                    )
+                });
+            deliver(fetched.map(|bytes| Photo {
+                name: file.to_string(),
+                bytes,
+            }));
         })
     };
 
@@ -189,24 +221,37 @@ fn CameraSnapshot(on_photo: Callback<Photo>, on_error: Callback<Message>) -> imp
                     stream.set_value(Some(media));
                     live.set(true);
                 }
-                Err(why) => on_error.run(Message::new(format!("无法打开相机：{why}"), format!("Could not open the camera: {why}"))),
+                Err(why) => on_error.run(Message::new(
+                    format!("无法打开相机：{why}"),
+                    format!("Could not open the camera: {why}"),
+                )),
             }
         })
     };
     let snap = move |_| {
-        let (Some(video), Some(canvas)) = (video.get_untracked(), canvas.get_untracked()) else { return };
+        let (Some(video), Some(canvas)) = (video.get_untracked(), canvas.get_untracked()) else {
+            return;
+        };
         let (w, h) = (video.video_width(), video.video_height());
         if w == 0 || h == 0 {
             return;
         }
         canvas.set_width(w);
         canvas.set_height(h);
-        let Some(context) = crate::widgets::value_map::context_2d(&canvas) else { return };
+        let Some(context) = crate::widgets::value_map::context_2d(&canvas) else {
+            return;
+        };
         let _ = context.draw_image_with_html_video_element(&video, 0.0, 0.0);
         stop();
         match canvas_png(&canvas) {
-            Ok(bytes) => on_photo.run(Photo { name: "camera.png".into(), bytes }),
-            Err(why) => on_error.run(Message::new(format!("拍照失败：{why}"), format!("The snapshot failed: {why}"))),
+            Ok(bytes) => on_photo.run(Photo {
+                name: "camera.png".into(),
+                bytes,
+            }),
+            Err(why) => on_error.run(Message::new(
+                format!("拍照失败：{why}"),
+                format!("The snapshot failed: {why}"),
+            )),
         }
     };
 
@@ -233,23 +278,38 @@ async fn open_camera() -> Result<MediaStream, String> {
         .map_err(|_| "this browser has no camera access".to_string())?;
     let constraints = MediaStreamConstraints::new();
     constraints.set_video(&JsValue::TRUE);
-    let promise = devices.get_user_media_with_constraints(&constraints).map_err(|e| js_text(&e))?;
-    JsFuture::from(promise).await.map_err(|e| js_text(&e))?.dyn_into().map_err(|_| "no media stream".into())
+    let promise = devices
+        .get_user_media_with_constraints(&constraints)
+        .map_err(|e| js_text(&e))?;
+    JsFuture::from(promise)
+        .await
+        .map_err(|e| js_text(&e))?
+        .dyn_into()
+        .map_err(|_| "no media stream".into())
 }
 
 /// The canvas's pixels as a PNG file, so that a snapshot takes the same path as any photo.
 fn canvas_png(canvas: &web_sys::HtmlCanvasElement) -> Result<Vec<u8>, String> {
     let (w, h) = (canvas.width(), canvas.height());
     let context = crate::widgets::value_map::context_2d(canvas).ok_or("no 2-D context")?;
-    let pixels = context.get_image_data(0.0, 0.0, f64::from(w), f64::from(h)).map_err(|e| js_text(&e))?.data().0;
-    let image = image::RgbaImage::from_raw(w, h, pixels).ok_or("the snapshot has the wrong size")?;
+    let pixels = context
+        .get_image_data(0.0, 0.0, f64::from(w), f64::from(h))
+        .map_err(|e| js_text(&e))?
+        .data()
+        .0;
+    let image =
+        image::RgbaImage::from_raw(w, h, pixels).ok_or("the snapshot has the wrong size")?;
     let mut png = Vec::new();
-    image.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).map_err(|e| e.to_string())?;
+    image
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| e.to_string())?;
     Ok(png)
 }
 
 /// The bytes of a file or blob the visitor handed over.
 pub async fn blob_bytes(blob: &Blob) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(blob.array_buffer()).await.map_err(|e| js_text(&e))?;
+    let buffer = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(|e| js_text(&e))?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }

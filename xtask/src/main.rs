@@ -609,7 +609,9 @@ fn step_apt_packages(ctx: &Ctx) -> Result {
 
 /// Node.js and npm (wasm-opt and the end-to-end tests come from npm): from Debian when absent.
 fn step_node(ctx: &Ctx) -> Result {
-    if probe(ctx.cmd("npm").arg("--version")).is_some() && probe(ctx.cmd("node").arg("--version")).is_some() {
+    if probe(ctx.cmd("npm").arg("--version")).is_some()
+        && probe(ctx.cmd("node").arg("--version")).is_some()
+    {
         return Ok(());
     }
     apt_install(ctx, &["nodejs", "npm"])
@@ -775,7 +777,9 @@ fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
                 header(&format!(
                     "test {n}/{total}: native (cargo test -p lab-core -p model-convert)"
                 ));
-                run(ctx.cargo().args(["test", "-p", "lab-core", "-p", "model-convert"]))
+                run(ctx
+                    .cargo()
+                    .args(["test", "-p", "lab-core", "-p", "model-convert"]))
             }
             Stage::Wasm => {
                 header(&format!(
@@ -852,17 +856,36 @@ fn e2e(ctx: &Ctx) -> Result {
 /// models): the seeded checkpoint that `scripts/vision_reference.py` builds with torchvision,
 /// written by `model-convert seeded-checkpoint`, converted with the README's command.
 fn convert_own_resnet(ctx: &Ctx) -> Result {
-    header("converting a ResNet-50 checkpoint into dist/assets/models/my-resnet50 (the README's command)");
+    header(
+        "converting a ResNet-50 checkpoint into dist/assets/models/my-resnet50 (the README's command)",
+    );
     let checkpoint = ctx.root.join(".cache/e2e/resnet50-seeded.safetensors");
     if !checkpoint.is_file() {
         run(ctx
             .cargo()
-            .args(["run", "-p", "model-convert", "--", "seeded-checkpoint", "--arch", "resnet50", "--out"])
+            .args([
+                "run",
+                "-p",
+                "model-convert",
+                "--",
+                "seeded-checkpoint",
+                "--arch",
+                "resnet50",
+                "--out",
+            ])
             .arg(&checkpoint))?;
     }
     run(ctx
         .cargo()
-        .args(["run", "-p", "model-convert", "--", "--arch", "resnet50", "--input"])
+        .args([
+            "run",
+            "-p",
+            "model-convert",
+            "--",
+            "--arch",
+            "resnet50",
+            "--input",
+        ])
         .arg(&checkpoint)
         .args([
             "--out",
@@ -889,10 +912,17 @@ fn bench(ctx: &Ctx) -> Result {
     run(ctx
         .cargo()
         .args(["run", "-p", "lab-core", "--example", "bench"]))?;
-    header("bench 3/5: native image classification (cargo run -p lab-core --example vision_bench resnet50)");
-    run(ctx
-        .cargo()
-        .args(["run", "-p", "lab-core", "--example", "vision_bench", "resnet50"]))?;
+    header(
+        "bench 3/5: native image classification (cargo run -p lab-core --example vision_bench resnet50)",
+    );
+    run(ctx.cargo().args([
+        "run",
+        "-p",
+        "lab-core",
+        "--example",
+        "vision_bench",
+        "resnet50",
+    ]))?;
     header("bench 4/5: native BERT (cargo run -p lab-core --example text_bench)");
     run(ctx
         .cargo()

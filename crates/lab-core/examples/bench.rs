@@ -17,15 +17,30 @@ const STEPS: usize = 1000;
 
 fn main() {
     let spec = TrainSpec {
-        data: DataSpec { kind: DatasetKind::Circle, samples: 400, noise: 0.1, train_ratio: 0.5, seed: 1 },
-        mlp: MlpSpec { hidden: vec![16, 16], activation: ActivationKind::Tanh },
+        data: DataSpec {
+            kind: DatasetKind::Circle,
+            samples: 400,
+            noise: 0.1,
+            train_ratio: 0.5,
+            seed: 1,
+        },
+        mlp: MlpSpec {
+            hidden: vec![16, 16],
+            activation: ActivationKind::Tanh,
+        },
         learning_rate: 0.03,
         batch_size: 64,
         seed: 1,
         ..Default::default()
     };
-    let profile = if cfg!(debug_assertions) { "dev profile, opt-level 2" } else { "release profile" };
-    println!("native training ({profile}), 2-16-16-1, batch 64, {STEPS} steps after {WARM_UP} warm-up steps");
+    let profile = if cfg!(debug_assertions) {
+        "dev profile, opt-level 2"
+    } else {
+        "release profile"
+    };
+    println!(
+        "native training ({profile}), 2-16-16-1, batch 64, {STEPS} steps after {WARM_UP} warm-up steps"
+    );
     for kind in BackendKind::ALL {
         let device = match pollster::block_on(kind.open()) {
             Ok(device) => device,

@@ -25,7 +25,10 @@ fn main() {
     // A real review, repeated; each length is the first N tokens ([CLS] … [SEP]).
     let text = "这家店的服务真周到，菜也好吃，下次还会再来。".repeat(20);
 
-    println!("BERT sentiment, batch 1, {} ({}), median of {RUNS} after warm-up (dev profile, deps at opt-level 2)", manifest.name, manifest.default_file);
+    println!(
+        "BERT sentiment, batch 1, {} ({}), median of {RUNS} after warm-up (dev profile, deps at opt-level 2)",
+        manifest.name, manifest.default_file
+    );
     for kind in BackendKind::ALL {
         let device = match pollster::block_on(kind.open_inference()) {
             Ok(device) => device,
@@ -40,7 +43,10 @@ fn main() {
             .map(|&n| {
                 let encoded = tokenizer::encode(&tokenizer, &text, n).unwrap();
                 assert_eq!(encoded.ids.len(), n);
-                format!("{n} tokens {:.2} ms", median(&model, &BertInput::from_encoded(&encoded, &device)).as_secs_f64() * 1e3)
+                format!(
+                    "{n} tokens {:.2} ms",
+                    median(&model, &BertInput::from_encoded(&encoded, &device)).as_secs_f64() * 1e3
+                )
             })
             .collect();
         println!("{:8} {}", kind.id(), figures.join(", "));

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use burn::tensor::Device;
-use lab_core::backend::BackendKind;
 use lab_core::asset;
+use lab_core::backend::BackendKind;
 use lab_core::vision::asset::Manifest;
 use lab_core::vision::preprocess::{Preprocessing, photo_to_input, to_input};
 use lab_core::vision::{Arch, Classifier};
@@ -22,14 +22,20 @@ const TOO_SLOW: Duration = Duration::from_secs(20);
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let dir = root.join("www/assets/models/efficientnet-lite0");
-    let manifest_bytes = std::fs::read(dir.join(asset::MANIFEST_FILE)).expect("run `cargo xtask setup` first");
+    let manifest_bytes =
+        std::fs::read(dir.join(asset::MANIFEST_FILE)).expect("run `cargo xtask setup` first");
     let manifest = Manifest::from_json(&manifest_bytes).unwrap();
     let weights = std::fs::read(dir.join(&manifest.default_file)).unwrap();
     let photo = std::fs::read(root.join("www/assets/samples/chelsea.png")).unwrap();
     let input = photo_to_input(&photo, &Preprocessing::default()).unwrap();
-    let extra: Vec<Arch> = std::env::args().skip(1).filter_map(|a| Arch::from_id(&a)).collect();
+    let extra: Vec<Arch> = std::env::args()
+        .skip(1)
+        .filter_map(|a| Arch::from_id(&a))
+        .collect();
 
-    println!("image classification, batch 1, 224×224, median of {RUNS} after warm-up (dev profile, deps at opt-level 2)");
+    println!(
+        "image classification, batch 1, 224×224, median of {RUNS} after warm-up (dev profile, deps at opt-level 2)"
+    );
     for kind in BackendKind::ALL {
         let device = match pollster::block_on(kind.open_inference()) {
             Ok(device) => device,
@@ -39,11 +45,20 @@ fn main() {
             }
         };
         let start = Instant::now();
-        let model = Classifier::from_asset(&manifest, &manifest.default_file, &weights, &device).unwrap();
+        let model =
+            Classifier::from_asset(&manifest, &manifest.default_file, &weights, &device).unwrap();
         let load = start.elapsed();
-        let mut models = vec![(format!("{} ({})", manifest.name, manifest.default_file), model, Some(load))];
+        let mut models = vec![(
+            format!("{} ({})", manifest.name, manifest.default_file),
+            model,
+            Some(load),
+        )];
         for &arch in &extra {
-            models.push((arch.id().to_string(), Classifier::init(arch, 1000, &device), None));
+            models.push((
+                arch.id().to_string(),
+                Classifier::init(arch, 1000, &device),
+                None,
+            ));
         }
         for (name, model, load) in models {
             time(kind, &name, &model, &input, &device, load);
@@ -51,7 +66,14 @@ fn main() {
     }
 }
 
-fn time(kind: BackendKind, name: &str, model: &Classifier, input: &[f32], device: &Device, load: Option<Duration>) {
+fn time(
+    kind: BackendKind,
+    name: &str,
+    model: &Classifier,
+    input: &[f32],
+    device: &Device,
+    load: Option<Duration>,
+) {
     let run = || {
         let start = Instant::now();
         let logits = model.forward(to_input(&[input.to_vec()], 224, device));
@@ -72,7 +94,9 @@ fn time(kind: BackendKind, name: &str, model: &Classifier, input: &[f32], device
     times.sort();
     let median = times[RUNS / 2];
     let gflop = 2.0 * model.macs() as f64 / 1e9;
-    let load = load.map(|l| format!(", load {:.0} ms", l.as_secs_f64() * 1e3)).unwrap_or_default();
+    let load = load
+        .map(|l| format!(", load {:.0} ms", l.as_secs_f64() * 1e3))
+        .unwrap_or_default();
     println!(
         "{:8} {name}: {:.1} ms/image (min {:.1}, max {:.1}), {:.2} GFLOP/image, {:.1} GFLOP/s{load}",
         kind.id(),

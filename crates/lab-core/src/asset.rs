@@ -17,7 +17,9 @@
 
 use std::collections::HashMap;
 
-use burn::store::{ApplyResult, BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, bridge};
+use burn::store::{
+    ApplyResult, BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, bridge,
+};
 use burn::tensor::{TensorData, f16};
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use serde::{Deserialize, Serialize};
@@ -37,8 +39,16 @@ pub enum AssetError {
     Manifest(String),
     /// The manifest lists no file of that name.
     UnknownFile(String),
-    Size { file: String, expected: u64, actual: u64 },
-    Checksum { file: String, expected: String, actual: String },
+    Size {
+        file: String,
+        expected: u64,
+        actual: u64,
+    },
+    Checksum {
+        file: String,
+        expected: String,
+        actual: String,
+    },
     Weights(String),
 }
 
@@ -47,11 +57,25 @@ impl std::fmt::Display for AssetError {
         match self {
             AssetError::Manifest(msg) => write!(f, "invalid model manifest: {msg}"),
             AssetError::UnknownFile(file) => write!(f, "the model manifest lists no file {file}"),
-            AssetError::Size { file, expected, actual } => {
-                write!(f, "{file} has {actual} bytes, the manifest says {expected}: incomplete or wrong download")
+            AssetError::Size {
+                file,
+                expected,
+                actual,
+            } => {
+                write!(
+                    f,
+                    "{file} has {actual} bytes, the manifest says {expected}: incomplete or wrong download"
+                )
             }
-            AssetError::Checksum { file, expected, actual } => {
-                write!(f, "{file} has sha256 {actual}, the manifest says {expected}: corrupted download")
+            AssetError::Checksum {
+                file,
+                expected,
+                actual,
+            } => {
+                write!(
+                    f,
+                    "{file} has sha256 {actual}, the manifest says {expected}: corrupted download"
+                )
             }
             AssetError::Weights(msg) => write!(f, "invalid weights: {msg}"),
         }
@@ -98,24 +122,38 @@ pub struct Labels {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Checks that `bytes` are exactly the file `name` that `files` lists (size, then sha256).
 pub fn verify_file(files: &[WeightsFile], name: &str, bytes: &[u8]) -> Result<(), AssetError> {
     let entry = find_file(files, name)?;
     if entry.bytes != bytes.len() as u64 {
-        return Err(AssetError::Size { file: name.into(), expected: entry.bytes, actual: bytes.len() as u64 });
+        return Err(AssetError::Size {
+            file: name.into(),
+            expected: entry.bytes,
+            actual: bytes.len() as u64,
+        });
     }
     let actual = sha256_hex(bytes);
     if actual != entry.sha256 {
-        return Err(AssetError::Checksum { file: name.into(), expected: entry.sha256.clone(), actual });
+        return Err(AssetError::Checksum {
+            file: name.into(),
+            expected: entry.sha256.clone(),
+            actual,
+        });
     }
     Ok(())
 }
 
 pub fn find_file<'a>(files: &'a [WeightsFile], name: &str) -> Result<&'a WeightsFile, AssetError> {
-    files.iter().find(|f| f.file == name).ok_or_else(|| AssetError::UnknownFile(name.into()))
+    files
+        .iter()
+        .find(|f| f.file == name)
+        .ok_or_else(|| AssetError::UnknownFile(name.into()))
 }
 
 /// Encodes `tensors` as the f32 or the int8 weights file, with its entry as a manifest lists it.
@@ -141,7 +179,10 @@ pub fn host_tensors<M: ModuleSnapshot>(module: &M) -> Result<Vec<HostTensor>, St
             let name = t.name.clone();
             let data = bridge::into_data(t).map_err(|e| format!("{name}: {e:?}"))?;
             let shape = data.shape().to_vec();
-            let data = data.convert::<f32>().try_into_vec::<f32>().map_err(|e| format!("{name}: {e:?}"))?;
+            let data = data
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .map_err(|e| format!("{name}: {e:?}"))?;
             Ok(HostTensor { name, shape, data })
         })
         .collect()
@@ -149,8 +190,14 @@ pub fn host_tensors<M: ModuleSnapshot>(module: &M) -> Result<Vec<HostTensor>, St
 
 /// Puts f32 host tensors (PyTorch conventions, this crate's paths) into `module`; the caller
 /// judges what was missing or left over.
-pub fn apply_host_tensors<M: ModuleSnapshot>(module: &mut M, tensors: Vec<HostTensor>) -> ApplyResult {
-    let tensors = tensors.into_iter().map(|t| bridge::from_data(TensorData::new(t.data, t.shape), t.name, None)).collect();
+pub fn apply_host_tensors<M: ModuleSnapshot>(
+    module: &mut M,
+    tensors: Vec<HostTensor>,
+) -> ApplyResult {
+    let tensors = tensors
+        .into_iter()
+        .map(|t| bridge::from_data(TensorData::new(t.data, t.shape), t.name, None))
+        .collect();
     let adapter = Some(Box::new(PyTorchToBurnAdapter) as Box<_>);
     module.apply(tensors, None, adapter, true)
 }
@@ -181,20 +228,37 @@ pub fn is_quantized(tensor: &HostTensor) -> bool {
 /// measured too: it lowered the weights' error but not the logits', which bias correction
 /// (`vision::bias_correction`) then roughly halved either way.
 pub fn quantize_per_channel(data: &[f32], channels: usize) -> (Vec<i8>, Vec<f32>) {
-    let per = if channels == 0 { 0 } else { data.len() / channels };
+    let per = if channels == 0 {
+        0
+    } else {
+        data.len() / channels
+    };
     let mut q = Vec::with_capacity(data.len());
     let mut scales = Vec::with_capacity(channels);
     for row in data.chunks(per.max(1)).take(channels) {
         let scale = row.iter().fold(0.0f32, |m, v| m.max(v.abs())) / 127.0;
         scales.push(scale);
-        q.extend(row.iter().map(|&v| if scale > 0.0 { (v / scale).round().clamp(-127.0, 127.0) as i8 } else { 0 }));
+        q.extend(row.iter().map(|&v| {
+            if scale > 0.0 {
+                (v / scale).round().clamp(-127.0, 127.0) as i8
+            } else {
+                0
+            }
+        }));
     }
     (q, scales)
 }
 
 pub fn dequantize_per_channel(q: &[i8], scales: &[f32]) -> Vec<f32> {
-    let per = if scales.is_empty() { 0 } else { q.len() / scales.len() };
-    q.chunks(per.max(1)).zip(scales).flat_map(|(row, &s)| row.iter().map(move |&v| f32::from(v) * s)).collect()
+    let per = if scales.is_empty() {
+        0
+    } else {
+        q.len() / scales.len()
+    };
+    q.chunks(per.max(1))
+        .zip(scales)
+        .flat_map(|(row, &s)| row.iter().map(move |&v| f32::from(v) * s))
+        .collect()
 }
 
 /// `value` as the f16 the int8 file stores it in, back in f32.
@@ -207,27 +271,56 @@ pub fn encode_weights(tensors: &[HostTensor], int8: bool) -> Result<Vec<u8>, Str
     let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
     for t in tensors {
         if t.data.len() != t.shape.iter().product::<usize>() {
-            return Err(format!("{}: {} values for shape {:?}", t.name, t.data.len(), t.shape));
+            return Err(format!(
+                "{}: {} values for shape {:?}",
+                t.name,
+                t.data.len(),
+                t.shape
+            ));
         }
         if !int8 {
-            buffers.push((t.name.clone(), Dtype::F32, t.shape.clone(), f32_bytes(&t.data)));
+            buffers.push((
+                t.name.clone(),
+                Dtype::F32,
+                t.shape.clone(),
+                f32_bytes(&t.data),
+            ));
         } else if is_quantized(t) {
             let (q, scales) = quantize_per_channel(&t.data, t.shape[0]);
-            buffers.push((t.name.clone(), Dtype::I8, t.shape.clone(), q.iter().map(|&v| v as u8).collect()));
-            buffers.push((format!("{}{SCALE_SUFFIX}", t.name), Dtype::F32, vec![t.shape[0]], f32_bytes(&scales)));
+            buffers.push((
+                t.name.clone(),
+                Dtype::I8,
+                t.shape.clone(),
+                q.iter().map(|&v| v as u8).collect(),
+            ));
+            buffers.push((
+                format!("{}{SCALE_SUFFIX}", t.name),
+                Dtype::F32,
+                vec![t.shape[0]],
+                f32_bytes(&scales),
+            ));
         } else {
-            let bytes = t.data.iter().flat_map(|&v| f16::from_f32(v).to_le_bytes()).collect();
+            let bytes = t
+                .data
+                .iter()
+                .flat_map(|&v| f16::from_f32(v).to_le_bytes())
+                .collect();
             buffers.push((t.name.clone(), Dtype::F16, t.shape.clone(), bytes));
         }
     }
     let views = buffers
         .iter()
         .map(|(name, dtype, shape, bytes)| {
-            TensorView::new(*dtype, shape.clone(), bytes).map(|view| (name.clone(), view)).map_err(|e| e.to_string())
+            TensorView::new(*dtype, shape.clone(), bytes)
+                .map(|view| (name.clone(), view))
+                .map_err(|e| e.to_string())
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut metadata = HashMap::new();
-    metadata.insert(SCHEME_KEY.to_string(), if int8 { INT8_SCHEME } else { "none" }.to_string());
+    metadata.insert(
+        SCHEME_KEY.to_string(),
+        if int8 { INT8_SCHEME } else { "none" }.to_string(),
+    );
     safetensors::serialize(views, Some(metadata)).map_err(|e| e.to_string())
 }
 
@@ -247,14 +340,23 @@ pub fn decode_weights(bytes: &[u8]) -> Result<Vec<HostTensor>, AssetError> {
         let shape = view.shape().to_vec();
         let raw = view.data();
         let data = match view.dtype() {
-            Dtype::F32 => raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
-            Dtype::F16 => raw.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+            Dtype::F32 => raw
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            Dtype::F16 => raw
+                .chunks_exact(2)
+                .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
             Dtype::I8 => {
                 let scales = file
                     .tensor(&format!("{name}{SCALE_SUFFIX}"))
                     .map_err(|_| err(format!("{name} is int8 but has no scales")))?;
-                if scales.dtype() != Dtype::F32 || shape.is_empty() || scales.shape() != [shape[0]] {
-                    return Err(err(format!("{name}: scales do not match its output channels")));
+                if scales.dtype() != Dtype::F32 || shape.is_empty() || scales.shape() != [shape[0]]
+                {
+                    return Err(err(format!(
+                        "{name}: scales do not match its output channels"
+                    )));
                 }
                 let scales: Vec<f32> = scales
                     .data()
@@ -274,17 +376,34 @@ pub fn decode_weights(bytes: &[u8]) -> Result<Vec<HostTensor>, AssetError> {
 /// Fails unless every tensor of the module was filled and nothing but batch-norm counters was
 /// left over.
 pub fn check_applied(result: &ApplyResult) -> Result<(), String> {
-    let unused: Vec<&String> = result.unused.iter().filter(|name| !name.ends_with("num_batches_tracked")).collect();
+    let unused: Vec<&String> = result
+        .unused
+        .iter()
+        .filter(|name| !name.ends_with("num_batches_tracked"))
+        .collect();
     if !result.errors.is_empty() {
         return Err(format!("weights do not fit the network: {result}"));
     }
     if !result.missing.is_empty() {
-        let names: Vec<&str> = result.missing.iter().map(|(path, _)| path.as_str()).take(8).collect();
-        return Err(format!("{} tensors missing from the weights, e.g. {}", result.missing.len(), names.join(", ")));
+        let names: Vec<&str> = result
+            .missing
+            .iter()
+            .map(|(path, _)| path.as_str())
+            .take(8)
+            .collect();
+        return Err(format!(
+            "{} tensors missing from the weights, e.g. {}",
+            result.missing.len(),
+            names.join(", ")
+        ));
     }
     if !unused.is_empty() {
         let names: Vec<&str> = unused.iter().map(|s| s.as_str()).take(8).collect();
-        return Err(format!("{} tensors in the weights match no parameter, e.g. {}", unused.len(), names.join(", ")));
+        return Err(format!(
+            "{} tensors in the weights match no parameter, e.g. {}",
+            unused.len(),
+            names.join(", ")
+        ));
     }
     Ok(())
 }

@@ -22,7 +22,7 @@
 
 use image::imageops::{self, FilterType};
 use image::{Rgb, RgbImage};
-use imageproc::geometric_transformations::{warp, Border, Interpolation, Projection};
+use imageproc::geometric_transformations::{Border, Interpolation, Projection, warp};
 use imageproc::rect::Rect;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -90,7 +90,12 @@ impl Op {
     /// The strengths this op accepts, inclusive.
     pub fn range(self) -> (f32, f32) {
         match self {
-            Op::FlipHorizontal | Op::FlipVertical | Op::Brightness | Op::Contrast | Op::Saturation | Op::Cutout => (0.0, 1.0),
+            Op::FlipHorizontal
+            | Op::FlipVertical
+            | Op::Brightness
+            | Op::Contrast
+            | Op::Saturation
+            | Op::Cutout => (0.0, 1.0),
             Op::Crop => (0.0, 0.9),
             Op::Rotate | Op::Hue => (0.0, 180.0),
             Op::Noise => (0.0, 100.0),
@@ -104,7 +109,10 @@ impl Op {
     }
 
     fn index(self) -> usize {
-        Op::ALL.iter().position(|&op| op == self).expect("every op is in ALL")
+        Op::ALL
+            .iter()
+            .position(|&op| op == self)
+            .expect("every op is in ALL")
     }
 }
 
@@ -127,18 +135,50 @@ impl Default for AugmentSpec {
     /// vertical flips, noise and cutout off but ready at a usual strength.
     fn default() -> Self {
         let setting = |op| match op {
-            Op::FlipHorizontal => Setting { on: true, strength: 0.5 },
-            Op::FlipVertical => Setting { on: false, strength: 0.5 },
-            Op::Crop => Setting { on: true, strength: 0.5 },
-            Op::Rotate => Setting { on: true, strength: 15.0 },
-            Op::Brightness => Setting { on: true, strength: 0.2 },
-            Op::Contrast => Setting { on: true, strength: 0.3 },
-            Op::Saturation => Setting { on: true, strength: 0.3 },
-            Op::Hue => Setting { on: true, strength: 20.0 },
-            Op::Noise => Setting { on: false, strength: 12.0 },
-            Op::Cutout => Setting { on: false, strength: 0.3 },
+            Op::FlipHorizontal => Setting {
+                on: true,
+                strength: 0.5,
+            },
+            Op::FlipVertical => Setting {
+                on: false,
+                strength: 0.5,
+            },
+            Op::Crop => Setting {
+                on: true,
+                strength: 0.5,
+            },
+            Op::Rotate => Setting {
+                on: true,
+                strength: 15.0,
+            },
+            Op::Brightness => Setting {
+                on: true,
+                strength: 0.2,
+            },
+            Op::Contrast => Setting {
+                on: true,
+                strength: 0.3,
+            },
+            Op::Saturation => Setting {
+                on: true,
+                strength: 0.3,
+            },
+            Op::Hue => Setting {
+                on: true,
+                strength: 20.0,
+            },
+            Op::Noise => Setting {
+                on: false,
+                strength: 12.0,
+            },
+            Op::Cutout => Setting {
+                on: false,
+                strength: 0.3,
+            },
         };
-        Self { settings: Op::ALL.map(setting) }
+        Self {
+            settings: Op::ALL.map(setting),
+        }
     }
 }
 
@@ -173,7 +213,10 @@ impl AugmentSpec {
             let strength = self.get(op).strength;
             if !op.accepts(strength) {
                 let (low, high) = op.range();
-                return Err(format!("{} strength must be a number within {low}..={high}, not {strength}", op.id()));
+                return Err(format!(
+                    "{} strength must be a number within {low}..={high}, not {strength}",
+                    op.id()
+                ));
             }
         }
         Ok(())
@@ -183,7 +226,9 @@ impl AugmentSpec {
 /// `n` augmented variants of `image` (at most [`MAX_VARIANTS`]); variant `i` is
 /// [`augment_variant`]`(image, spec, seed, i)`.
 pub fn augment_grid(image: &RgbImage, spec: &AugmentSpec, seed: u64, n: usize) -> Vec<RgbImage> {
-    (0..n.min(MAX_VARIANTS)).map(|i| augment_variant(image, spec, seed, i)).collect()
+    (0..n.min(MAX_VARIANTS))
+        .map(|i| augment_variant(image, spec, seed, i))
+        .collect()
 }
 
 /// Variant `index` of the grid seeded by `seed`: each op that is on, in the order of
@@ -197,7 +242,11 @@ pub fn augment_variant(image: &RgbImage, spec: &AugmentSpec, seed: u64, index: u
     for op in Op::ALL {
         let Setting { on, strength } = spec.get(op);
         let (low, high) = op.range();
-        let strength = if strength.is_nan() { low } else { strength.clamp(low, high) };
+        let strength = if strength.is_nan() {
+            low
+        } else {
+            strength.clamp(low, high)
+        };
         // At strength 0 every op is the identity; skipping it also avoids image's `contrast`
         // truncating (rather than rounding) its output by up to one level.
         if on && strength > 0.0 {
@@ -239,9 +288,12 @@ fn apply(op: Op, strength: f32, mut image: RgbImage, rng: &mut StdRng) -> RgbIma
         Op::Crop => {
             let share = 1.0 - strength * rng.random::<f32>();
             // Stretched by a log-uniform factor, up to 4/3 either way at full strength.
-            let stretch = libm::expf(libm::logf(4.0 / 3.0) * strength / Op::Crop.range().1 * symmetric(rng));
-            let crop_width = ((width as f32 * (share * stretch).sqrt()).round() as u32).clamp(1, width);
-            let crop_height = ((height as f32 * (share / stretch).sqrt()).round() as u32).clamp(1, height);
+            let stretch =
+                libm::expf(libm::logf(4.0 / 3.0) * strength / Op::Crop.range().1 * symmetric(rng));
+            let crop_width =
+                ((width as f32 * (share * stretch).sqrt()).round() as u32).clamp(1, width);
+            let crop_height =
+                ((height as f32 * (share / stretch).sqrt()).round() as u32).clamp(1, height);
             // u32 ranges draw the same on 32- and 64-bit targets (usize ones do not).
             let x = rng.random_range(0..=width - crop_width);
             let y = rng.random_range(0..=height - crop_height);
@@ -253,18 +305,39 @@ fn apply(op: Op, strength: f32, mut image: RgbImage, rng: &mut StdRng) -> RgbIma
             let (sin, cos) = (libm::sinf(radians), libm::cosf(radians));
             let (cx, cy) = (width as f32 / 2.0, height as f32 / 2.0);
             // Rotation about the centre, input → output, row-major homogeneous.
-            let matrix = [cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0, 1.0];
+            let matrix = [
+                cos,
+                -sin,
+                cx - cos * cx + sin * cy,
+                sin,
+                cos,
+                cy - sin * cx - cos * cy,
+                0.0,
+                0.0,
+                1.0,
+            ];
             let projection = Projection::from_matrix(matrix).expect("a rotation is invertible");
-            warp(&image, projection, Interpolation::Bilinear, Border::Constant(Rgb([0, 0, 0])))
+            warp(
+                &image,
+                projection,
+                Interpolation::Bilinear,
+                Border::Constant(Rgb([0, 0, 0])),
+            )
         }
         Op::Brightness => {
-            imageops::colorops::brighten_in_place(&mut image, (strength * 255.0 * symmetric(rng)).round() as i32);
+            imageops::colorops::brighten_in_place(
+                &mut image,
+                (strength * 255.0 * symmetric(rng)).round() as i32,
+            );
             image
         }
         Op::Contrast => {
             // image's contrast scales by ((100 + c) / 100)²: pick c for the wanted factor.
             let factor = 1.0 + strength * symmetric(rng);
-            imageops::colorops::contrast_in_place(&mut image, 100.0 * (factor.max(0.0).sqrt() - 1.0));
+            imageops::colorops::contrast_in_place(
+                &mut image,
+                100.0 * (factor.max(0.0).sqrt() - 1.0),
+            );
             image
         }
         Op::Saturation => {
@@ -281,7 +354,10 @@ fn apply(op: Op, strength: f32, mut image: RgbImage, rng: &mut StdRng) -> RgbIma
         }
         Op::Hue => {
             let radians = strength.to_radians() * symmetric(rng);
-            color_matrix(&mut image, hue_rotation(libm::cosf(radians), libm::sinf(radians)));
+            color_matrix(
+                &mut image,
+                hue_rotation(libm::cosf(radians), libm::sinf(radians)),
+            );
             image
         }
         Op::Noise => {
@@ -309,9 +385,21 @@ const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
 /// from a cosine and sine computed by the caller.
 fn hue_rotation(cos: f32, sin: f32) -> [[f32; 3]; 3] {
     [
-        [0.213 + cos * 0.787 - sin * 0.213, 0.715 - cos * 0.715 - sin * 0.715, 0.072 - cos * 0.072 + sin * 0.928],
-        [0.213 - cos * 0.213 + sin * 0.143, 0.715 + cos * 0.285 + sin * 0.140, 0.072 - cos * 0.072 - sin * 0.283],
-        [0.213 - cos * 0.213 - sin * 0.787, 0.715 - cos * 0.715 + sin * 0.715, 0.072 + cos * 0.928 + sin * 0.072],
+        [
+            0.213 + cos * 0.787 - sin * 0.213,
+            0.715 - cos * 0.715 - sin * 0.715,
+            0.072 - cos * 0.072 + sin * 0.928,
+        ],
+        [
+            0.213 - cos * 0.213 + sin * 0.143,
+            0.715 + cos * 0.285 + sin * 0.140,
+            0.072 - cos * 0.072 - sin * 0.283,
+        ],
+        [
+            0.213 - cos * 0.213 - sin * 0.787,
+            0.715 - cos * 0.715 + sin * 0.715,
+            0.072 + cos * 0.928 + sin * 0.072,
+        ],
     ]
 }
 

@@ -14,7 +14,8 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
-    pub const ALL: [BackendKind; 3] = [BackendKind::WebGpu, BackendKind::Flex, BackendKind::NdArray];
+    pub const ALL: [BackendKind; 3] =
+        [BackendKind::WebGpu, BackendKind::Flex, BackendKind::NdArray];
     pub const CPU: [BackendKind; 2] = [BackendKind::Flex, BackendKind::NdArray];
 
     /// Stable identifier used in URLs and benchmark output.
@@ -56,9 +57,10 @@ impl BackendKind {
     /// running statistics and no graph is recorded.
     pub async fn open_inference(self) -> Result<Device, String> {
         match self {
-            BackendKind::WebGpu => {
-                Device::wgpu_options().init_async().await.map_err(|error| error.to_string())
-            }
+            BackendKind::WebGpu => Device::wgpu_options()
+                .init_async()
+                .await
+                .map_err(|error| error.to_string()),
             BackendKind::Flex => Ok(Device::flex()),
             #[allow(deprecated)]
             BackendKind::NdArray => Ok(Device::ndarray()),

@@ -80,7 +80,13 @@ pub struct DataSpec {
 
 impl Default for DataSpec {
     fn default() -> Self {
-        Self { kind: DatasetKind::Circle, samples: 400, noise: 0.1, train_ratio: 0.5, seed: 1 }
+        Self {
+            kind: DatasetKind::Circle,
+            samples: 400,
+            noise: 0.1,
+            train_ratio: 0.5,
+            seed: 1,
+        }
     }
 }
 
@@ -99,7 +105,10 @@ impl DataSpec {
         let train_len = ((points.len() as f32) * self.train_ratio).round() as usize;
         let train_len = train_len.clamp(1, points.len().saturating_sub(1).max(1));
         let test = points.split_off(train_len);
-        Split { train: points, test }
+        Split {
+            train: points,
+            test,
+        }
     }
 }
 
@@ -111,10 +120,20 @@ fn generate_points(kind: DatasetKind, samples: usize, noise: f32, rng: &mut StdR
         DatasetKind::Circle => (0..samples)
             .map(|i| {
                 let inside = i < half;
-                let radius = if inside { rng.random_range(0.0..0.45) } else { rng.random_range(0.65..0.95) };
+                let radius = if inside {
+                    rng.random_range(0.0..0.45)
+                } else {
+                    rng.random_range(0.65..0.95)
+                };
                 let angle = rng.random_range(0.0..2.0 * PI);
-                let x = [jittered(radius * angle.cos(), rng), jittered(radius * angle.sin(), rng)];
-                Point { x, y: if inside { 1.0 } else { 0.0 } }
+                let x = [
+                    jittered(radius * angle.cos(), rng),
+                    jittered(radius * angle.sin(), rng),
+                ];
+                Point {
+                    x,
+                    y: if inside { 1.0 } else { 0.0 },
+                }
             })
             .collect(),
         DatasetKind::Xor => (0..samples)
@@ -122,15 +141,23 @@ fn generate_points(kind: DatasetKind, samples: usize, noise: f32, rng: &mut StdR
                 // Keep a small margin off the axes so the clean pattern is separable.
                 let coordinate = |rng: &mut StdRng| {
                     let magnitude = rng.random_range(0.05..1.0f32);
-                    if rng.random_bool(0.5) { magnitude } else { -magnitude }
+                    if rng.random_bool(0.5) {
+                        magnitude
+                    } else {
+                        -magnitude
+                    }
                 };
                 let clean = [coordinate(rng), coordinate(rng)];
                 let y = if clean[0] * clean[1] > 0.0 { 1.0 } else { 0.0 };
-                Point { x: [jittered(clean[0], rng), jittered(clean[1], rng)], y }
+                Point {
+                    x: [jittered(clean[0], rng), jittered(clean[1], rng)],
+                    y,
+                }
             })
             .collect(),
         DatasetKind::Gaussians => {
-            let spread = Normal::new(0.0f32, 0.12 + noise * 0.5).expect("finite standard deviation");
+            let spread =
+                Normal::new(0.0f32, 0.12 + noise * 0.5).expect("finite standard deviation");
             (0..samples)
                 .map(|i| {
                     let (centre, y) = if i < half { (0.45, 1.0) } else { (-0.45, 0.0) };
@@ -148,15 +175,27 @@ fn generate_points(kind: DatasetKind, samples: usize, noise: f32, rng: &mut StdR
                 let t = (i % half.max(1)) as f32 / half.max(1) as f32;
                 let radius = 0.9 * t;
                 let angle = 1.75 * t * 2.0 * PI + if second { PI } else { 0.0 };
-                let x = [jittered(radius * angle.sin(), rng), jittered(radius * angle.cos(), rng)];
-                Point { x, y: if second { 0.0 } else { 1.0 } }
+                let x = [
+                    jittered(radius * angle.sin(), rng),
+                    jittered(radius * angle.cos(), rng),
+                ];
+                Point {
+                    x,
+                    y: if second { 0.0 } else { 1.0 },
+                }
             })
             .collect(),
         DatasetKind::Regression => (0..samples)
             .map(|_| {
-                let x = [rng.random_range(-1.0..1.0f32), rng.random_range(-1.0..1.0f32)];
+                let x = [
+                    rng.random_range(-1.0..1.0f32),
+                    rng.random_range(-1.0..1.0f32),
+                ];
                 let clean = 0.8 * (PI * x[0]).sin() * (0.5 * PI * x[1]).cos();
-                Point { x, y: clean + jitter.sample(rng) }
+                Point {
+                    x,
+                    y: clean + jitter.sample(rng),
+                }
             })
             .collect(),
     }
@@ -169,7 +208,10 @@ pub fn grid(resolution: usize) -> Vec<[f32; 2]> {
     (0..resolution)
         .flat_map(|row| {
             (0..resolution).map(move |column| {
-                [-1.0 + cell * (column as f32 + 0.5), 1.0 - cell * (row as f32 + 0.5)]
+                [
+                    -1.0 + cell * (column as f32 + 0.5),
+                    1.0 - cell * (row as f32 + 0.5),
+                ]
             })
         })
         .collect()
@@ -181,7 +223,12 @@ mod tests {
 
     #[test]
     fn same_spec_same_points_and_split_sizes() {
-        let spec = DataSpec { kind: DatasetKind::Spiral, samples: 300, train_ratio: 0.7, ..Default::default() };
+        let spec = DataSpec {
+            kind: DatasetKind::Spiral,
+            samples: 300,
+            train_ratio: 0.7,
+            ..Default::default()
+        };
         let split = spec.generate();
         assert_eq!(split, spec.generate());
         assert_eq!(split.train.len(), 210);
@@ -192,13 +239,28 @@ mod tests {
 
     #[test]
     fn classification_sets_are_balanced_and_in_range() {
-        for kind in DatasetKind::ALL.into_iter().filter(|k| k.task() == Task::Classification) {
-            let split = DataSpec { kind, noise: 0.5, ..Default::default() }.generate();
+        for kind in DatasetKind::ALL
+            .into_iter()
+            .filter(|k| k.task() == Task::Classification)
+        {
+            let split = DataSpec {
+                kind,
+                noise: 0.5,
+                ..Default::default()
+            }
+            .generate();
             let all: Vec<_> = split.train.iter().chain(&split.test).collect();
             let positives = all.iter().filter(|p| p.y == 1.0).count();
             assert!(all.iter().all(|p| p.y == 0.0 || p.y == 1.0), "{kind:?}");
-            assert!((150..=250).contains(&positives), "{kind:?} has {positives} positives of 400");
-            assert!(all.iter().all(|p| p.x.iter().all(|c| (-1.0..=1.0).contains(c))), "{kind:?}");
+            assert!(
+                (150..=250).contains(&positives),
+                "{kind:?} has {positives} positives of 400"
+            );
+            assert!(
+                all.iter()
+                    .all(|p| p.x.iter().all(|c| (-1.0..=1.0).contains(c))),
+                "{kind:?}"
+            );
         }
     }
 

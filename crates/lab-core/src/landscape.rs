@@ -21,7 +21,12 @@ pub enum Surface {
 }
 
 impl Surface {
-    pub const ALL: [Surface; 4] = [Surface::Rosenbrock, Surface::Beale, Surface::Saddle, Surface::IllConditioned];
+    pub const ALL: [Surface; 4] = [
+        Surface::Rosenbrock,
+        Surface::Beale,
+        Surface::Saddle,
+        Surface::IllConditioned,
+    ];
 
     pub fn id(self) -> &'static str {
         match self {
@@ -77,7 +82,11 @@ impl Surface {
                 a.powi_scalar(2) + b.powi_scalar(2) * 100.0
             }
             Surface::Beale => {
-                let term = |c: f32, power: i32| (x.clone() * (y.clone().powi_scalar(power) - 1.0)).add_scalar(c).powi_scalar(2);
+                let term = |c: f32, power: i32| {
+                    (x.clone() * (y.clone().powi_scalar(power) - 1.0))
+                        .add_scalar(c)
+                        .powi_scalar(2)
+                };
                 term(1.5, 1) + term(2.25, 2) + term(2.625, 3)
             }
             Surface::Saddle => x.powi_scalar(2) - y.powi_scalar(2),
@@ -88,11 +97,17 @@ impl Surface {
     /// Values on a `resolution`² grid over the domain, rows from the top (largest y) down.
     pub async fn grid(self, resolution: usize, device: &Device) -> Result<Vec<f32>, String> {
         let ([x0, x1], [y0, y1]) = self.domain();
-        let step = |lo: f32, hi: f32, i: usize| lo + (hi - lo) * (i as f32 + 0.5) / resolution as f32;
+        let step =
+            |lo: f32, hi: f32, i: usize| lo + (hi - lo) * (i as f32 + 0.5) / resolution as f32;
         let points: Vec<f32> = (0..resolution)
-            .flat_map(|row| (0..resolution).flat_map(move |col| [step(x0, x1, col), step(y1, y0, row)]))
+            .flat_map(|row| {
+                (0..resolution).flat_map(move |col| [step(x0, x1, col), step(y1, y0, row)])
+            })
             .collect();
-        let points = Tensor::<2>::from_data(TensorData::new(points, [resolution * resolution, 2]), device);
+        let points = Tensor::<2>::from_data(
+            TensorData::new(points, [resolution * resolution, 2]),
+            device,
+        );
         read(self.value(points)).await
     }
 }
@@ -115,10 +130,17 @@ pub async fn trace(
 ) -> Result<Vec<[f32; 2]>, String> {
     optimizer.check()?;
     if !(learning_rate.is_finite() && learning_rate > 0.0) {
-        return Err(format!("learning rate must be a positive number, not {learning_rate}"));
+        return Err(format!(
+            "learning rate must be a positive number, not {learning_rate}"
+        ));
     }
     let mut optim = optimizer.build();
-    let mut position = Position { xy: Param::from_tensor(Tensor::from_data(TensorData::new(start.to_vec(), [2]), device)) };
+    let mut position = Position {
+        xy: Param::from_tensor(Tensor::from_data(
+            TensorData::new(start.to_vec(), [2]),
+            device,
+        )),
+    };
     let mut visited = vec![position.xy.val().detach()];
     for _ in 0..steps {
         let value = surface.value(position.xy.val().reshape([1, 2])).sum();
@@ -127,9 +149,18 @@ pub async fn trace(
         visited.push(position.xy.val().detach());
     }
     let flat = read(Tensor::cat(visited, 0)).await?;
-    Ok(flat.chunks(2).map(|p| [p[0], p[1]]).take_while(|p| p.iter().all(|v| v.is_finite())).collect())
+    Ok(flat
+        .chunks(2)
+        .map(|p| [p[0], p[1]])
+        .take_while(|p| p.iter().all(|v| v.is_finite()))
+        .collect())
 }
 
 async fn read(tensor: Tensor<1>) -> Result<Vec<f32>, String> {
-    tensor.into_data_async().await.map_err(|e| e.to_string())?.try_into_vec::<f32>().map_err(|e| format!("{e:?}"))
+    tensor
+        .into_data_async()
+        .await
+        .map_err(|e| e.to_string())?
+        .try_into_vec::<f32>()
+        .map_err(|e| format!("{e:?}"))
 }

@@ -18,7 +18,12 @@ pub struct LinearExample {
 impl Default for LinearExample {
     /// The article's sample x = [1, 2], y = 1.
     fn default() -> Self {
-        Self { x: [1.0, 2.0], y: 1.0, learning_rate: 0.1, initial_weights: [0.5, -0.3] }
+        Self {
+            x: [1.0, 2.0],
+            y: 1.0,
+            learning_rate: 0.1,
+            initial_weights: [0.5, -0.3],
+        }
     }
 }
 
@@ -38,7 +43,10 @@ pub fn matmul_shape(a: [usize; 2], b: [usize; 2]) -> Result<[usize; 2], String> 
     if a[1] == b[0] {
         Ok([a[0], b[1]])
     } else {
-        Err(format!("shapes ({},{}) and ({},{}) not aligned: {} (dim 1) != {} (dim 0)", a[0], a[1], b[0], b[1], a[1], b[0]))
+        Err(format!(
+            "shapes ({},{}) and ({},{}) not aligned: {} (dim 1) != {} (dim 0)",
+            a[0], a[1], b[0], b[1], a[1], b[0]
+        ))
     }
 }
 
@@ -58,7 +66,8 @@ impl LinearExample {
     async fn step(&self, weights: [f32; 2], device: &Device) -> Result<ExampleStep, String> {
         // The corrected shapes: x is a 1×2 row, w a 2×1 column, so x·w is 1×1.
         let x = Tensor::<2>::from_data(TensorData::new(self.x.to_vec(), [1, 2]), device);
-        let w = Tensor::<2>::from_data(TensorData::new(weights.to_vec(), [2, 1]), device).require_grad();
+        let w = Tensor::<2>::from_data(TensorData::new(weights.to_vec(), [2, 1]), device)
+            .require_grad();
         let output = x.matmul(w.clone());
         let error = output.clone() - self.y;
         let loss = error.clone().powi_scalar(2) * 0.5;
@@ -66,7 +75,13 @@ impl LinearExample {
         let gradient = w.grad(&grads).ok_or("autodiff gave no gradient for w")?;
         let next = w.clone().detach() - gradient.clone() * self.learning_rate;
         let values = Tensor::<1>::cat(
-            vec![output.flatten(0, 1), error.flatten(0, 1), loss.flatten(0, 1), gradient.flatten(0, 1), next.flatten(0, 1)],
+            vec![
+                output.flatten(0, 1),
+                error.flatten(0, 1),
+                loss.flatten(0, 1),
+                gradient.flatten(0, 1),
+                next.flatten(0, 1),
+            ],
             0,
         )
         .into_data_async()

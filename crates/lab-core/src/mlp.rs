@@ -105,8 +105,15 @@ impl LayerWeights {
     /// backend starts from bit-identical parameters for the same seed.
     fn glorot(inputs: usize, outputs: usize, rng: &mut StdRng) -> Self {
         let limit = (6.0 / (inputs + outputs) as f32).sqrt();
-        let weight = (0..inputs * outputs).map(|_| rng.random_range(-limit..limit)).collect();
-        Self { inputs, outputs, weight, bias: vec![0.0; outputs] }
+        let weight = (0..inputs * outputs)
+            .map(|_| rng.random_range(-limit..limit))
+            .collect();
+        Self {
+            inputs,
+            outputs,
+            weight,
+            bias: vec![0.0; outputs],
+        }
     }
 }
 
@@ -125,8 +132,10 @@ impl Mlp {
     pub fn init(spec: &MlpSpec, seed: u64, device: &Device) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let widths = spec.widths();
-        let weights: Vec<_> =
-            widths.windows(2).map(|pair| LayerWeights::glorot(pair[0], pair[1], &mut rng)).collect();
+        let weights: Vec<_> = widths
+            .windows(2)
+            .map(|pair| LayerWeights::glorot(pair[0], pair[1], &mut rng))
+            .collect();
         Self::from_weights(spec, &weights, device)
     }
 
@@ -146,7 +155,11 @@ impl Mlp {
                 ))),
             })
             .collect();
-        Self { layers, activation: spec.activation.config().init(device), dropout: DropoutConfig::new(0.0).init() }
+        Self {
+            layers,
+            activation: spec.activation.config().init(device),
+            dropout: DropoutConfig::new(0.0).init(),
+        }
     }
 
     /// The same network with dropout of probability `prob` after every hidden activation, in
@@ -156,7 +169,10 @@ impl Mlp {
     ///
     /// If `prob` is not within `[0, 1)` (see [`Regularization::check`](crate::regularize::Regularization::check)).
     pub fn with_dropout(self, prob: f32) -> Self {
-        Self { dropout: DropoutConfig::new(f64::from(prob)).init(), ..self }
+        Self {
+            dropout: DropoutConfig::new(f64::from(prob)).init(),
+            ..self
+        }
     }
 
     /// The dropout probability after every hidden activation.
@@ -172,7 +188,10 @@ impl Mlp {
     /// The output and every hidden layer's activations, `[batch, width]` each, taken before
     /// dropout (which is inactive anyway where the page reads them, off the autodiff device).
     pub fn forward_with_hidden(&self, input: Tensor<2>) -> (Tensor<2>, Vec<Tensor<2>>) {
-        let (last, hidden_layers) = self.layers.split_last().expect("an MLP has an output layer");
+        let (last, hidden_layers) = self
+            .layers
+            .split_last()
+            .expect("an MLP has an output layer");
         let mut hidden = Vec::with_capacity(hidden_layers.len());
         let mut x = input;
         for layer in hidden_layers {
@@ -189,7 +208,10 @@ impl Mlp {
             .into_iter()
             .map(|(weight, bias)| {
                 let missing = "every parameter takes part in the forward pass";
-                (weight.grad(grads).expect(missing), bias.grad(grads).expect(missing))
+                (
+                    weight.grad(grads).expect(missing),
+                    bias.grad(grads).expect(missing),
+                )
             })
             .collect()
     }

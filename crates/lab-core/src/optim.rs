@@ -114,22 +114,42 @@ impl OptimizerSpec {
     pub fn defaults(kind: OptimizerKind) -> Self {
         match kind {
             OptimizerKind::Sgd => OptimizerSpec::Sgd,
-            OptimizerKind::Momentum => OptimizerSpec::Momentum { momentum: 0.9, dampening: 0.0, nesterov: false },
-            OptimizerKind::Nesterov => OptimizerSpec::Momentum { momentum: 0.9, dampening: 0.0, nesterov: true },
-            OptimizerKind::Adam => OptimizerSpec::Adam { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-8 },
-            OptimizerKind::AdamW => {
-                OptimizerSpec::AdamW { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-8, weight_decay: 1e-2 }
-            }
-            OptimizerKind::RmsProp => {
-                OptimizerSpec::RmsProp { alpha: 0.99, epsilon: 1e-8, momentum: 0.0, centered: false }
-            }
+            OptimizerKind::Momentum => OptimizerSpec::Momentum {
+                momentum: 0.9,
+                dampening: 0.0,
+                nesterov: false,
+            },
+            OptimizerKind::Nesterov => OptimizerSpec::Momentum {
+                momentum: 0.9,
+                dampening: 0.0,
+                nesterov: true,
+            },
+            OptimizerKind::Adam => OptimizerSpec::Adam {
+                beta_1: 0.9,
+                beta_2: 0.999,
+                epsilon: 1e-8,
+            },
+            OptimizerKind::AdamW => OptimizerSpec::AdamW {
+                beta_1: 0.9,
+                beta_2: 0.999,
+                epsilon: 1e-8,
+                weight_decay: 1e-2,
+            },
+            OptimizerKind::RmsProp => OptimizerSpec::RmsProp {
+                alpha: 0.99,
+                epsilon: 1e-8,
+                momentum: 0.0,
+                centered: false,
+            },
         }
     }
 
     pub fn kind(&self) -> OptimizerKind {
         match self {
             OptimizerSpec::Sgd => OptimizerKind::Sgd,
-            OptimizerSpec::Momentum { nesterov: false, .. } => OptimizerKind::Momentum,
+            OptimizerSpec::Momentum {
+                nesterov: false, ..
+            } => OptimizerKind::Momentum,
             OptimizerSpec::Momentum { nesterov: true, .. } => OptimizerKind::Nesterov,
             OptimizerSpec::Adam { .. } => OptimizerKind::Adam,
             OptimizerSpec::AdamW { .. } => OptimizerKind::AdamW,
@@ -155,19 +175,27 @@ impl OptimizerSpec {
             if (0.0..1.0).contains(&value) {
                 Ok(())
             } else {
-                Err(format!("{name}: {what} must be at least 0 and below 1, not {value}"))
+                Err(format!(
+                    "{name}: {what} must be at least 0 and below 1, not {value}"
+                ))
             }
         };
         let epsilon_ok = |value: f32| {
             if value.is_finite() && value > 0.0 {
                 Ok(())
             } else {
-                Err(format!("{name}: epsilon must be a positive number, not {value}"))
+                Err(format!(
+                    "{name}: epsilon must be a positive number, not {value}"
+                ))
             }
         };
         match *self {
             OptimizerSpec::Sgd => Ok(()),
-            OptimizerSpec::Momentum { momentum, dampening, nesterov } => {
+            OptimizerSpec::Momentum {
+                momentum,
+                dampening,
+                nesterov,
+            } => {
                 below_one("momentum", momentum)?;
                 below_one("dampening", dampening)?;
                 if nesterov && !(momentum > 0.0 && dampening == 0.0) {
@@ -178,21 +206,37 @@ impl OptimizerSpec {
                 }
                 Ok(())
             }
-            OptimizerSpec::Adam { beta_1, beta_2, epsilon } => {
+            OptimizerSpec::Adam {
+                beta_1,
+                beta_2,
+                epsilon,
+            } => {
                 below_one("beta 1", beta_1)?;
                 below_one("beta 2", beta_2)?;
                 epsilon_ok(epsilon)
             }
-            OptimizerSpec::AdamW { beta_1, beta_2, epsilon, weight_decay } => {
+            OptimizerSpec::AdamW {
+                beta_1,
+                beta_2,
+                epsilon,
+                weight_decay,
+            } => {
                 below_one("beta 1", beta_1)?;
                 below_one("beta 2", beta_2)?;
                 epsilon_ok(epsilon)?;
                 if !(weight_decay.is_finite() && weight_decay >= 0.0) {
-                    return Err(format!("{name}: weight decay must be a number of at least 0, not {weight_decay}"));
+                    return Err(format!(
+                        "{name}: weight decay must be a number of at least 0, not {weight_decay}"
+                    ));
                 }
                 Ok(())
             }
-            OptimizerSpec::RmsProp { alpha, epsilon, momentum, centered: _ } => {
+            OptimizerSpec::RmsProp {
+                alpha,
+                epsilon,
+                momentum,
+                centered: _,
+            } => {
                 below_one("alpha", alpha)?;
                 epsilon_ok(epsilon)?;
                 below_one("momentum", momentum)
@@ -205,20 +249,33 @@ impl OptimizerSpec {
     pub fn build(&self) -> ModuleOptimizer {
         match *self {
             OptimizerSpec::Sgd => SgdConfig::new().init(),
-            OptimizerSpec::Momentum { momentum, dampening, nesterov } => SgdConfig::new()
+            OptimizerSpec::Momentum {
+                momentum,
+                dampening,
+                nesterov,
+            } => SgdConfig::new()
                 .with_momentum(Some(MomentumConfig {
                     momentum: f64::from(momentum),
                     dampening: f64::from(dampening),
                     nesterov,
                 }))
                 .init(),
-            OptimizerSpec::Adam { beta_1, beta_2, epsilon } => AdamConfig::new()
+            OptimizerSpec::Adam {
+                beta_1,
+                beta_2,
+                epsilon,
+            } => AdamConfig::new()
                 .with_beta_1(beta_1)
                 .with_beta_2(beta_2)
                 .with_epsilon(epsilon)
                 .with_amsgrad(false)
                 .init(),
-            OptimizerSpec::AdamW { beta_1, beta_2, epsilon, weight_decay } => AdamWConfig::new()
+            OptimizerSpec::AdamW {
+                beta_1,
+                beta_2,
+                epsilon,
+                weight_decay,
+            } => AdamWConfig::new()
                 .with_beta_1(beta_1)
                 .with_beta_2(beta_2)
                 .with_epsilon(epsilon)
@@ -226,7 +283,12 @@ impl OptimizerSpec {
                 .with_cautious_weight_decay(false)
                 .with_amsgrad(false)
                 .init(),
-            OptimizerSpec::RmsProp { alpha, epsilon, momentum, centered } => RmsPropConfig::new()
+            OptimizerSpec::RmsProp {
+                alpha,
+                epsilon,
+                momentum,
+                centered,
+            } => RmsPropConfig::new()
                 .with_alpha(alpha)
                 .with_epsilon(epsilon)
                 .with_momentum(momentum)

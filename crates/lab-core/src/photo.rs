@@ -79,13 +79,16 @@ pub enum Shrink {
 
 /// Decodes a PNG or JPEG file into upright 8-bit RGB, shrunk as `shrink` says.
 pub fn decode(bytes: &[u8], shrink: Shrink) -> Result<RgbImage, PhotoError> {
-    let mut reader =
-        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| PhotoError::Broken(e.to_string()))?;
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| PhotoError::Broken(e.to_string()))?;
     match reader.format() {
         Some(ImageFormat::Png) => {}
         Some(ImageFormat::Jpeg) if jpeg_is_complete(bytes) => {}
         Some(ImageFormat::Jpeg) => {
-            return Err(PhotoError::Broken("the JPEG is truncated (no end-of-image marker after its last scan)".into()));
+            return Err(PhotoError::Broken(
+                "the JPEG is truncated (no end-of-image marker after its last scan)".into(),
+            ));
         }
         _ if bytes.is_empty() => return Err(PhotoError::Empty),
         _ => return Err(PhotoError::NotAnImage),
@@ -98,24 +101,37 @@ pub fn decode(bytes: &[u8], shrink: Shrink) -> Result<RgbImage, PhotoError> {
     let too_large = |error: &image::ImageError| matches!(error, image::ImageError::Limits(_));
     // This reads the header only.
     let mut decoder = reader.into_decoder().map_err(|error| {
-        if too_large(&error) { PhotoError::HeaderTooLarge } else { PhotoError::Broken(error.to_string()) }
+        if too_large(&error) {
+            PhotoError::HeaderTooLarge
+        } else {
+            PhotoError::Broken(error.to_string())
+        }
     })?;
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 {
         return Err(PhotoError::Empty);
     }
-    if width > MAX_DIMENSION || height > MAX_DIMENSION || u64::from(width) * u64::from(height) > MAX_PIXELS {
+    if width > MAX_DIMENSION
+        || height > MAX_DIMENSION
+        || u64::from(width) * u64::from(height) > MAX_PIXELS
+    {
         return Err(PhotoError::TooLarge { width, height });
     }
     // A broken EXIF block is no reason to refuse the photo: keep it as stored.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(|error| {
-        if too_large(&error) { PhotoError::TooLarge { width, height } } else { PhotoError::Broken(error.to_string()) }
+        if too_large(&error) {
+            PhotoError::TooLarge { width, height }
+        } else {
+            PhotoError::Broken(error.to_string())
+        }
     })?;
     // image's thumbnails average whole areas in integer arithmetic: fast on large images, exact.
     match shrink {
         Shrink::Keep => {}
-        Shrink::LongerSideTo(side) if width.max(height) > side => image = image.thumbnail(side, side),
+        Shrink::LongerSideTo(side) if width.max(height) > side => {
+            image = image.thumbnail(side, side)
+        }
         Shrink::LongerSideTo(_) => {}
         Shrink::ShorterSideNear(target) => {
             let shorter = width.min(height);

@@ -57,12 +57,17 @@ impl Regularization {
     pub fn check(&self) -> Result<(), String> {
         for (name, value) in [("L1", self.l1), ("L2", self.l2)] {
             if !(value.is_finite() && value >= 0.0) {
-                return Err(format!("{name} strength must be a number of at least 0, not {value}"));
+                return Err(format!(
+                    "{name} strength must be a number of at least 0, not {value}"
+                ));
             }
         }
         // `contains` is false for NaN.
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout must be at least 0 and below 1, not {}", self.dropout));
+            return Err(format!(
+                "dropout must be at least 0 and below 1, not {}",
+                self.dropout
+            ));
         }
         if !(0.0..=1.0).contains(&self.jitter) {
             return Err(format!("jitter must be within 0..=1, not {}", self.jitter));
@@ -84,13 +89,18 @@ impl Regularization {
         let (abs, squares) = weights
             .iter()
             .flat_map(|layer| &layer.weight)
-            .fold((0.0f64, 0.0f64), |(a, s), &w| (a + f64::from(w.abs()), s + f64::from(w) * f64::from(w)));
+            .fold((0.0f64, 0.0f64), |(a, s), &w| {
+                (a + f64::from(w.abs()), s + f64::from(w) * f64::from(w))
+            });
         (f64::from(self.l1) * abs + f64::from(self.l2) * squares) as f32
     }
 
     /// The penalty on the device as part of the autodiff graph, shape `[1]`; `None` when both
     /// strengths are 0, so that an unregularized step computes exactly what it always has.
-    pub(crate) fn penalty_tensor(&self, weights: impl IntoIterator<Item = Tensor<2>>) -> Option<Tensor<1>> {
+    pub(crate) fn penalty_tensor(
+        &self,
+        weights: impl IntoIterator<Item = Tensor<2>>,
+    ) -> Option<Tensor<1>> {
         if !self.penalizes() {
             return None;
         }
@@ -127,7 +137,12 @@ pub(crate) struct EarlyStopping {
 
 impl Default for EarlyStopping {
     fn default() -> Self {
-        Self { best_test_loss: f32::INFINITY, since_best: 0, last_step: None, stopped: false }
+        Self {
+            best_test_loss: f32::INFINITY,
+            since_best: 0,
+            last_step: None,
+            stopped: false,
+        }
     }
 }
 
@@ -157,7 +172,9 @@ impl EarlyStopping {
 /// weights land in the first bin and the rest in the last).
 pub fn weight_histogram(weights: &[LayerWeights], bins: usize, range: f32) -> Vec<usize> {
     let mut counts = vec![0; bins];
-    let Some(last) = bins.checked_sub(1) else { return counts };
+    let Some(last) = bins.checked_sub(1) else {
+        return counts;
+    };
     for &w in weights.iter().flat_map(|layer| &layer.weight) {
         let position = (w + range) / (2.0 * range) * bins as f32;
         // `as usize` saturates: negative and NaN give 0, +∞ the largest value.
@@ -173,8 +190,17 @@ pub fn weight_histogram(weights: &[LayerWeights], bins: usize, range: f32) -> Ve
 /// then climbs, to about 3.5 times its best by step 3000 (on the CPU backends).
 pub fn overfitting_scene() -> TrainSpec {
     TrainSpec {
-        data: DataSpec { kind: DatasetKind::Circle, samples: 50, noise: 0.4, train_ratio: 0.5, seed: 7 },
-        mlp: MlpSpec { hidden: vec![24, 24, 24], activation: ActivationKind::Tanh },
+        data: DataSpec {
+            kind: DatasetKind::Circle,
+            samples: 50,
+            noise: 0.4,
+            train_ratio: 0.5,
+            seed: 7,
+        },
+        mlp: MlpSpec {
+            hidden: vec![24, 24, 24],
+            activation: ActivationKind::Tanh,
+        },
         learning_rate: 0.3,
         batch_size: 25,
         optimizer: OptimizerSpec::Sgd,

@@ -7,9 +7,9 @@ use burn::module::Module;
 use burn::nn::loss::{BinaryCrossEntropyLossConfig, MseLoss, Reduction};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 
 use crate::data::{self, DataSpec, Point, Split, Task};
@@ -39,7 +39,10 @@ impl Default for TrainSpec {
     fn default() -> Self {
         Self {
             data: DataSpec::default(),
-            mlp: MlpSpec { hidden: vec![8, 8], activation: crate::mlp::ActivationKind::Tanh },
+            mlp: MlpSpec {
+                hidden: vec![8, 8],
+                activation: crate::mlp::ActivationKind::Tanh,
+            },
             learning_rate: 0.1,
             batch_size: 16,
             optimizer: OptimizerSpec::Sgd,
@@ -56,16 +59,25 @@ impl TrainSpec {
         self.optimizer.check()?;
         self.regularization.check()?;
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(format!("learning rate must be a positive number, not {}", self.learning_rate));
+            return Err(format!(
+                "learning rate must be a positive number, not {}",
+                self.learning_rate
+            ));
         }
         if self.batch_size == 0 {
             return Err("batch size must be at least 1".into());
         }
         if !(0.0..=0.5).contains(&self.data.noise) {
-            return Err(format!("noise must be within 0..=0.5, not {}", self.data.noise));
+            return Err(format!(
+                "noise must be within 0..=0.5, not {}",
+                self.data.noise
+            ));
         }
         if !(0.05..=0.95).contains(&self.data.train_ratio) {
-            return Err(format!("train ratio must be within 5%..=95%, not {}", self.data.train_ratio));
+            return Err(format!(
+                "train ratio must be within 5%..=95%, not {}",
+                self.data.train_ratio
+            ));
         }
         if self.data.samples < 4 {
             return Err("at least 4 samples".into());
@@ -85,7 +97,10 @@ pub enum TrainError {
 impl std::fmt::Display for TrainError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TrainError::Diverged { step } => write!(f, "training diverged at step {step}: the loss is no longer a finite number"),
+            TrainError::Diverged { step } => write!(
+                f,
+                "training diverged at step {step}: the loss is no longer a finite number"
+            ),
             TrainError::Device(message) => write!(f, "the compute device failed: {message}"),
         }
     }
@@ -156,7 +171,13 @@ impl Trainer {
     /// A trainer that continues from `weights`, e.g. on a CPU after the GPU was lost. The
     /// optimizer starts afresh: its state (momentum, moment estimates) is not carried over, nor
     /// is early stopping's (the best test loss and the snapshots since).
-    pub fn resume(spec: TrainSpec, device: Device, grid_resolution: usize, weights: &[LayerWeights], steps: usize) -> Self {
+    pub fn resume(
+        spec: TrainSpec,
+        device: Device,
+        grid_resolution: usize,
+        weights: &[LayerWeights],
+        steps: usize,
+    ) -> Self {
         let model = Mlp::from_weights(&spec.mlp, weights, &device);
         let mut trainer = Self::with_model(spec, device, grid_resolution, model);
         trainer.steps = steps;
@@ -171,8 +192,13 @@ impl Trainer {
         }
         let split = spec.data.generate();
         let grid = data::grid(grid_resolution);
-        let eval_points: Vec<[f32; 2]> =
-            split.train.iter().chain(&split.test).map(|p| p.x).chain(grid).collect();
+        let eval_points: Vec<[f32; 2]> = split
+            .train
+            .iter()
+            .chain(&split.test)
+            .map(|p| p.x)
+            .chain(grid)
+            .collect();
         // Evaluation needs no gradients: keep its inputs off the autodiff graph.
         let eval_inputs = inputs_tensor(&eval_points, &device.clone().inner());
         Self {
@@ -217,7 +243,10 @@ impl Trainer {
             self.order.shuffle(&mut self.batch_rng);
             self.cursor = 0;
         }
-        let mut points: Vec<Point> = self.order[self.cursor..self.cursor + batch].iter().map(|&i| self.split.train[i]).collect();
+        let mut points: Vec<Point> = self.order[self.cursor..self.cursor + batch]
+            .iter()
+            .map(|&i| self.split.train[i])
+            .collect();
         self.cursor += batch;
         let jitter = self.spec.regularization.jitter;
         if jitter > 0.0 {
@@ -236,7 +265,11 @@ impl Trainer {
         let inputs: Vec<[f32; 2]> = batch.iter().map(|p| p.x).collect();
         let output = self.model.forward(inputs_tensor(&inputs, &self.device));
         let data_loss = loss(self.task, output, batch);
-        let weights = self.model.parameter_tensors().into_iter().map(|(weight, _)| weight);
+        let weights = self
+            .model
+            .parameter_tensors()
+            .into_iter()
+            .map(|(weight, _)| weight);
         match self.spec.regularization.penalty_tensor(weights) {
             Some(penalty) => data_loss + penalty,
             None => data_loss,
@@ -249,7 +282,9 @@ impl Trainer {
         let batch = self.next_batch();
         let loss = self.training_loss(&batch);
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-        self.model = self.optimizer.step(self.spec.learning_rate, self.model.clone(), grads);
+        self.model = self
+            .optimizer
+            .step(self.spec.learning_rate, self.model.clone(), grads);
         self.steps += 1;
     }
 
@@ -267,12 +302,25 @@ impl Trainer {
         let (output, hidden) = model.forward_with_hidden(self.eval_inputs.clone());
 
         let mut parts: Vec<Tensor<1>> = vec![
-            loss(self.task, output.clone().slice(0..train_len), &self.split.train),
-            loss(self.task, output.clone().slice(train_len..points), &self.split.test),
+            loss(
+                self.task,
+                output.clone().slice(0..train_len),
+                &self.split.train,
+            ),
+            loss(
+                self.task,
+                output.clone().slice(train_len..points),
+                &self.split.test,
+            ),
             output.clone().flatten(0, 1),
         ];
         // Each neuron's map is a row of the transposed grid activations.
-        parts.extend(hidden.iter().map(|h| h.clone().slice(points..points + cells).transpose().flatten(0, 1)));
+        parts.extend(hidden.iter().map(|h| {
+            h.clone()
+                .slice(points..points + cells)
+                .transpose()
+                .flatten(0, 1)
+        }));
         for (weight, bias) in model.parameter_tensors() {
             parts.push(weight.flatten(0, 1));
             parts.push(bias);
@@ -293,26 +341,53 @@ impl Trainer {
         let losses = take(2);
         let outputs = take(points + cells);
         let widths = self.spec.mlp.widths();
-        let neuron_grids: Vec<Vec<Vec<f32>>> = self.spec.mlp.hidden.iter()
-            .map(|&width| take(width * cells).chunks(cells).map(<[f32]>::to_vec).collect())
+        let neuron_grids: Vec<Vec<Vec<f32>>> = self
+            .spec
+            .mlp
+            .hidden
+            .iter()
+            .map(|&width| {
+                take(width * cells)
+                    .chunks(cells)
+                    .map(<[f32]>::to_vec)
+                    .collect()
+            })
             .collect();
-        let weights: Vec<LayerWeights> = widths.windows(2)
-            .map(|pair| LayerWeights { inputs: pair[0], outputs: pair[1], weight: take(pair[0] * pair[1]), bias: take(pair[1]) })
+        let weights: Vec<LayerWeights> = widths
+            .windows(2)
+            .map(|pair| LayerWeights {
+                inputs: pair[0],
+                outputs: pair[1],
+                weight: take(pair[0] * pair[1]),
+                bias: take(pair[1]),
+            })
             .collect();
 
-        let finite = losses.iter().chain(weights.iter().flat_map(|w| w.weight.iter().chain(&w.bias))).all(|v| v.is_finite());
+        let finite = losses
+            .iter()
+            .chain(weights.iter().flat_map(|w| w.weight.iter().chain(&w.bias)))
+            .all(|v| v.is_finite());
         if !finite {
             return Err(TrainError::Diverged { step: self.steps });
         }
 
         let accuracy = |logits: &[f32], points: &[Point]| match self.task {
             Task::Classification => Some(
-                logits.iter().zip(points).filter(|(z, p)| (**z > 0.0) == (p.y > 0.5)).count() as f32 / points.len() as f32,
+                logits
+                    .iter()
+                    .zip(points)
+                    .filter(|(z, p)| (**z > 0.0) == (p.y > 0.5))
+                    .count() as f32
+                    / points.len() as f32,
             ),
             Task::Regression => None,
         };
         let mut early_stopping = self.early_stopping.get();
-        early_stopping.observe(self.steps, losses[1], self.spec.regularization.early_stopping);
+        early_stopping.observe(
+            self.steps,
+            losses[1],
+            self.spec.regularization.early_stopping,
+        );
         self.early_stopping.set(early_stopping);
 
         let output_grid = outputs[points..].iter().map(|&z| match self.task {
@@ -346,7 +421,10 @@ pub fn loss(task: Task, output: Tensor<2>, points: &[Point]) -> Tensor<1> {
         Task::Classification => {
             let labels: Vec<i64> = targets.iter().map(|&y| y as i64).collect();
             let labels = Tensor::<2, Int>::from_data(TensorData::new(labels, shape), &device);
-            BinaryCrossEntropyLossConfig::new().with_logits(true).init(&device).forward(output, labels)
+            BinaryCrossEntropyLossConfig::new()
+                .with_logits(true)
+                .init(&device)
+                .forward(output, labels)
         }
         Task::Regression => {
             let targets = Tensor::<2>::from_data(TensorData::new(targets, shape), &device);

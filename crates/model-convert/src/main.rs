@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use burn::tensor::Device;
-use lab_core::vision::Arch;
 use lab_core::asset::{Labels, MANIFEST_FILE, Source, sha256_hex};
 use lab_core::text::bert::BertConfig;
+use lab_core::vision::Arch;
 use lab_core::vision::preprocess::{Preprocessing, photo_to_input};
 use model_convert::lab_bert::{self, Recipe};
-use model_convert::{AssetInfo, TextAssetInfo, import, import_bert_detecting_heads, read_calibration, read_labels, write_asset, write_text_asset};
+use model_convert::{
+    AssetInfo, TextAssetInfo, import, import_bert_detecting_heads, read_calibration, read_labels,
+    write_asset, write_text_asset,
+};
 
 const USAGE: &str = "\
 Usage:
@@ -88,7 +91,9 @@ fn options(args: &[String]) -> Result<(HashMap<String, String>, Vec<String>), St
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         if let Some(key) = arg.strip_prefix("--") {
-            let value = iter.next().ok_or_else(|| format!("--{key} needs a value"))?;
+            let value = iter
+                .next()
+                .ok_or_else(|| format!("--{key} needs a value"))?;
             named.insert(key.to_string(), value.clone());
         } else {
             positional.push(arg.clone());
@@ -113,16 +118,25 @@ fn convert(args: &[String]) -> Result<(), String> {
     let labels = match take("labels") {
         Some(path) => read_labels(Path::new(&path))?,
         None => {
-            let n: usize = take("classes").unwrap_or_else(|| "1000".into()).parse().map_err(|_| "--classes needs a number")?;
+            let n: usize = take("classes")
+                .unwrap_or_else(|| "1000".into())
+                .parse()
+                .map_err(|_| "--classes needs a number")?;
             (0..n).map(|i| format!("class {i}")).collect()
         }
     };
-    let zh = take("labels-zh").map(|path| read_labels(Path::new(&path))).transpose()?;
+    let zh = take("labels-zh")
+        .map(|path| read_labels(Path::new(&path)))
+        .transpose()?;
     if zh.as_ref().is_some_and(|zh| zh.len() != labels.len()) {
         return Err("--labels-zh must name as many classes as --labels".into());
     }
-    let input_bytes = fs::read(&input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let file_name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let input_bytes =
+        fs::read(&input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let file_name = input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let info = AssetInfo {
         name: take("name").unwrap_or_else(|| arch.id().into()),
         source: Source {
@@ -139,7 +153,10 @@ fn convert(args: &[String]) -> Result<(), String> {
             licence: take("labels-licence").unwrap_or_else(|| "n/a".into()),
         },
     };
-    let calibration = take("calibration").map(|dir| read_calibration(Path::new(&dir))).transpose()?.unwrap_or_default();
+    let calibration = take("calibration")
+        .map(|dir| read_calibration(Path::new(&dir)))
+        .transpose()?
+        .unwrap_or_default();
     if let Some(key) = opts.keys().next() {
         return Err(format!("unknown option --{key}; see --help"));
     }
@@ -159,19 +176,30 @@ fn convert_bert(mut opts: HashMap<String, String>) -> Result<(), String> {
     let mut take = |key: &str| opts.remove(key);
     let input = PathBuf::from(take("input").ok_or("--input is required")?);
     let out = PathBuf::from(take("out").ok_or("--out is required")?);
-    let config_path = take("config").ok_or("--config (the checkpoint's config.json) is required")?;
-    let config = BertConfig::from_json(&fs::read(&config_path).map_err(|e| format!("cannot read {config_path}: {e}"))?)?;
+    let config_path =
+        take("config").ok_or("--config (the checkpoint's config.json) is required")?;
+    let config = BertConfig::from_json(
+        &fs::read(&config_path).map_err(|e| format!("cannot read {config_path}: {e}"))?,
+    )?;
     let (tokenizer_path, tokenizer_file) = match (take("vocab"), take("tokenizer")) {
         (Some(path), None) => (path, "vocab.txt"),
         (None, Some(path)) => (path, "tokenizer.json"),
         _ => return Err("give one of --vocab (vocab.txt) or --tokenizer (tokenizer.json)".into()),
     };
-    let tokenizer_bytes = fs::read(&tokenizer_path).map_err(|e| format!("cannot read {tokenizer_path}: {e}"))?;
+    let tokenizer_bytes =
+        fs::read(&tokenizer_path).map_err(|e| format!("cannot read {tokenizer_path}: {e}"))?;
     let lowercase = take("cased").is_none();
-    let input_bytes = fs::read(&input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-    let file_name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let input_bytes =
+        fs::read(&input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let file_name = input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let info = TextAssetInfo {
-        name: take("name").unwrap_or_else(|| out.file_name().map_or("bert".into(), |n| n.to_string_lossy().into_owned())),
+        name: take("name").unwrap_or_else(|| {
+            out.file_name()
+                .map_or("bert".into(), |n| n.to_string_lossy().into_owned())
+        }),
         source: Source {
             description: take("description").unwrap_or_else(|| "BERT weights".into()),
             origin: take("origin").unwrap_or_else(|| "local file".into()),
@@ -223,7 +251,12 @@ fn seeded_checkpoint(args: &[String]) -> Result<(), String> {
         fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     fs::write(&out, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    println!("model-convert: {} ({}, seeded, {:.1} MB)", out.display(), arch.id(), bytes.len() as f64 / 1e6);
+    println!(
+        "model-convert: {} ({}, seeded, {:.1} MB)",
+        out.display(),
+        arch.id(),
+        bytes.len() as f64 / 1e6
+    );
     Ok(())
 }
 
@@ -236,7 +269,11 @@ fn build_lab_bert(args: &[String]) -> Result<(), String> {
             continue;
         }
         let value = iter.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || value.parse::<usize>().map_err(|_| format!("{flag} needs a whole number, not {value}"));
+        let number = || {
+            value
+                .parse::<usize>()
+                .map_err(|_| format!("{flag} needs a whole number, not {value}"))
+        };
         match flag.as_str() {
             "--seed" => recipe.seed = number()? as u64,
             "--vocab-size" => recipe.vocab_size = number()?,
@@ -247,8 +284,11 @@ fn build_lab_bert(args: &[String]) -> Result<(), String> {
             "--review-repeats" => recipe.review_repeats = number()?,
             "--finetune-epochs" => recipe.finetune_epochs = number()?,
             "--dropout" => {
-                recipe.finetune_dropout =
-                    value.parse::<f64>().ok().filter(|p| (0.0..1.0).contains(p)).ok_or_else(|| format!("{flag} needs a probability in [0, 1), not {value}"))?
+                recipe.finetune_dropout = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| (0.0..1.0).contains(p))
+                    .ok_or_else(|| format!("{flag} needs a probability in [0, 1), not {value}"))?
             }
             "--vocab" => recipe.vocab_file = Some(value.into()),
             "--corpus" => recipe.corpus_dir = value.into(),
@@ -269,8 +309,16 @@ fn build_lab_bert(args: &[String]) -> Result<(), String> {
 fn print_files(out: &Path, files: &[lab_core::asset::WeightsFile]) {
     let f32_size = files.iter().find(|f| f.precision == "f32").map(|f| f.bytes);
     for file in files {
-        let ratio = f32_size.map_or(String::new(), |f| format!(" ({:.3}x f32)", file.bytes as f64 / f as f64));
-        println!("model-convert: {}/{} {:.2} MB{ratio} sha256 {}", out.display(), file.file, file.bytes as f64 / 1e6, file.sha256);
+        let ratio = f32_size.map_or(String::new(), |f| {
+            format!(" ({:.3}x f32)", file.bytes as f64 / f as f64)
+        });
+        println!(
+            "model-convert: {}/{} {:.2} MB{ratio} sha256 {}",
+            out.display(),
+            file.file,
+            file.bytes as f64 / 1e6,
+            file.sha256
+        );
     }
 }
 
@@ -283,7 +331,10 @@ fn preprocess(args: &[String]) -> Result<(), String> {
         let path = Path::new(&image);
         let bytes = fs::read(path).map_err(|e| format!("cannot read {image}: {e}"))?;
         let input = photo_to_input(&bytes, &p).map_err(|e| format!("{image}: {e}"))?;
-        let stem = path.file_stem().ok_or("an image path needs a file name")?.to_string_lossy();
+        let stem = path
+            .file_stem()
+            .ok_or("an image path needs a file name")?
+            .to_string_lossy();
         let dest = out.join(format!("{stem}.f32"));
         let raw: Vec<u8> = input.iter().flat_map(|v| v.to_le_bytes()).collect();
         fs::write(&dest, raw).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;

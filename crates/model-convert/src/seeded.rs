@@ -11,7 +11,9 @@ use lab_core::vision::{Arch, Classifier};
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
 pub fn fnv1a64(text: &str) -> u64 {
-    text.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3))
+    text.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+    })
 }
 
 /// `v_i` in [-1, 1) for `i < n`, from the splitmix64 stream seeded by `key`.
@@ -46,13 +48,17 @@ pub fn coefficients(key: &str, shape: &[usize]) -> (f64, f64) {
 /// The values of state-dict entry `key` (a torchvision name) of this shape.
 pub fn tensor(key: &str, shape: &[usize]) -> Vec<f32> {
     let (c0, c1) = coefficients(key, shape);
-    uniform_pm1(key, shape.iter().product()).into_iter().map(|v| (c0 + c1 * v) as f32).collect()
+    uniform_pm1(key, shape.iter().product())
+        .into_iter()
+        .map(|v| (c0 + c1 * v) as f32)
+        .collect()
 }
 
 /// torchvision's name of one of [`lab_core::vision::ResNet`]'s tensors: its `downsample` is a
 /// `Sequential(conv, bn)`.
 pub fn torchvision_key(name: &str) -> String {
-    name.replace(".downsample.conv.", ".downsample.0.").replace(".downsample.bn.", ".downsample.1.")
+    name.replace(".downsample.conv.", ".downsample.0.")
+        .replace(".downsample.bn.", ".downsample.1.")
 }
 
 /// The seeded checkpoint of a ResNet (1000 classes) under torchvision's key names, every
@@ -68,7 +74,11 @@ pub fn checkpoint(arch: Arch) -> Result<Vec<HostTensor>, String> {
         .map(|t| {
             let name = torchvision_key(&t.name);
             let data = tensor(&name, &t.shape);
-            HostTensor { name, shape: t.shape, data }
+            HostTensor {
+                name,
+                shape: t.shape,
+                data,
+            }
         })
         .collect())
 }

@@ -30,11 +30,15 @@ fn model_dir() -> PathBuf {
 
 fn read(name: &str) -> Vec<u8> {
     let path = model_dir().join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask setup`", path.display()))
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask setup`", path.display()))
 }
 
 fn fixture() -> Value {
-    serde_json::from_str(include_str!("../../lab-core/tests/fixtures/bert_reference.json")).unwrap()
+    serde_json::from_str(include_str!(
+        "../../lab-core/tests/fixtures/bert_reference.json"
+    ))
+    .unwrap()
 }
 
 fn config() -> BertConfig {
@@ -42,12 +46,26 @@ fn config() -> BertConfig {
 }
 
 fn minilm(device: &Device) -> Bert {
-    let heads = Heads { pooler: true, ..Heads::default() };
-    import_bert(&model_dir().join("model.safetensors"), &config(), heads, device).expect("MiniLM imports")
+    let heads = Heads {
+        pooler: true,
+        ..Heads::default()
+    };
+    import_bert(
+        &model_dir().join("model.safetensors"),
+        &config(),
+        heads,
+        device,
+    )
+    .expect("MiniLM imports")
 }
 
 fn ints(value: &Value) -> Vec<u32> {
-    value.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect()
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u32)
+        .collect()
 }
 
 fn floats(value: &Value) -> Vec<f32> {
@@ -58,18 +76,30 @@ fn floats(value: &Value) -> Vec<f32> {
 }
 
 fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
-    tensor.into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
+    tensor
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap()
 }
 
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 fn encoded(sentence: &Value) -> Encoded {
     Encoded {
         ids: ints(&sentence["input_ids"]),
-        tokens: sentence["tokens"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect(),
+        tokens: sentence["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect(),
         type_ids: ints(&sentence["token_type_ids"]),
         truncated_from: None,
     }
@@ -84,8 +114,16 @@ fn tokenizers_give_hugging_face_ids() {
     for sentence in fixture["sentences"].as_array().unwrap() {
         let text = sentence["text"].as_str().unwrap();
         let expected = encoded(sentence);
-        assert_eq!(tokenizer::encode(&from_json, text, 512).unwrap(), expected, "tokenizer.json on {text:?}");
-        assert_eq!(tokenizer::encode(&from_vocab, text, 512).unwrap(), expected, "vocab.txt on {text:?}");
+        assert_eq!(
+            tokenizer::encode(&from_json, text, 512).unwrap(),
+            expected,
+            "tokenizer.json on {text:?}"
+        );
+        assert_eq!(
+            tokenizer::encode(&from_vocab, text, 512).unwrap(),
+            expected,
+            "vocab.txt on {text:?}"
+        );
     }
 }
 
@@ -95,10 +133,20 @@ fn long_and_empty_texts_are_truncated_or_refused() {
     let long = "the weather is nice ".repeat(2500);
     let out = tokenizer::encode(&tokenizer, &long, 128).unwrap();
     assert_eq!(out.ids.len(), 128);
-    assert_eq!((out.tokens.first().unwrap().as_str(), out.tokens.last().unwrap().as_str()), ("[CLS]", "[SEP]"));
+    assert_eq!(
+        (
+            out.tokens.first().unwrap().as_str(),
+            out.tokens.last().unwrap().as_str()
+        ),
+        ("[CLS]", "[SEP]")
+    );
     assert_eq!(out.truncated_from, Some(10_002));
     for blank in ["", "   \n\t ", "\u{0}\u{7}\u{1b}"] {
-        assert_eq!(tokenizer::encode(&tokenizer, blank, 128), Err(TextError::Empty), "{blank:?}");
+        assert_eq!(
+            tokenizer::encode(&tokenizer, blank, 128),
+            Err(TextError::Empty),
+            "{blank:?}"
+        );
     }
     // Only emoji: unknown to this vocabulary, but a valid input; adjacent emoji are one word
     // to BERT's pre-tokenizer (they are neither whitespace nor punctuation), as in transformers.
@@ -106,7 +154,10 @@ fn long_and_empty_texts_are_truncated_or_refused() {
     assert_eq!(emoji.tokens, ["[CLS]", "[UNK]", "[UNK]", "[SEP]"]);
     // `[MASK]` typed in the text stays one token.
     let masked = tokenizer::encode(&tokenizer, "the [MASK] is nice", 128).unwrap();
-    assert_eq!(masked.tokens, ["[CLS]", "the", "[MASK]", "is", "nice", "[SEP]"]);
+    assert_eq!(
+        masked.tokens,
+        ["[CLS]", "the", "[MASK]", "is", "nice", "[SEP]"]
+    );
 }
 
 /// Hidden states, pooled output and two attention heads of every sentence, on one backend.
@@ -119,18 +170,36 @@ fn check_sentences(kind: BackendKind) {
         let text = sentence["text"].as_str().unwrap();
         let input = BertInput::from_encoded(&encoded(sentence), &device);
         let out = model.forward(&input, true);
-        let hidden = max_diff(&values(out.hidden.clone()), &floats(&sentence["last_hidden_state"]));
-        let pooled = max_diff(&values(model.pooled(&out.hidden).unwrap()), &floats(&sentence["pooler_output"]));
+        let hidden = max_diff(
+            &values(out.hidden.clone()),
+            &floats(&sentence["last_hidden_state"]),
+        );
+        let pooled = max_diff(
+            &values(model.pooled(&out.hidden).unwrap()),
+            &floats(&sentence["pooler_output"]),
+        );
         let mut attention = 0.0f32;
         for (layer, head, key) in [(0, 0, "layer0_head0"), (5, 11, "layer5_head11")] {
             let [_, _, seq, _] = out.attentions[layer].dims();
-            let map = out.attentions[layer].clone().slice([0..1, head..head + 1, 0..seq, 0..seq]);
-            attention = attention.max(max_diff(&values(map), &floats(&sentence["attentions"][key])));
+            let map = out.attentions[layer]
+                .clone()
+                .slice([0..1, head..head + 1, 0..seq, 0..seq]);
+            attention = attention.max(max_diff(
+                &values(map),
+                &floats(&sentence["attentions"][key]),
+            ));
         }
-        println!("{}: {text:?}: hidden {hidden:.2e}, pooled {pooled:.2e}, attention {attention:.2e}", kind.id());
+        println!(
+            "{}: {text:?}: hidden {hidden:.2e}, pooled {pooled:.2e}, attention {attention:.2e}",
+            kind.id()
+        );
         worst = worst.max(hidden).max(pooled).max(attention);
     }
-    assert!(worst <= TOLERANCE, "{}: max |diff| against transformers {worst}", kind.id());
+    assert!(
+        worst <= TOLERANCE,
+        "{}: max |diff| against transformers {worst}",
+        kind.id()
+    );
 }
 
 #[test]
@@ -157,21 +226,40 @@ fn padding_is_masked_out() {
         .map(|i| {
             let len = batch["lengths"][i].as_u64().unwrap() as usize;
             let ids = ints(&batch["input_ids"][i])[..len].to_vec();
-            Encoded { type_ids: vec![0; len], tokens: vec![String::new(); len], ids, truncated_from: None }
+            Encoded {
+                type_ids: vec![0; len],
+                tokens: vec![String::new(); len],
+                ids,
+                truncated_from: None,
+            }
         })
         .collect();
     let input = BertInput::batch(&sentences.iter().collect::<Vec<_>>(), 0, &device);
-    assert_eq!(values(input.mask.clone().float()), floats(&batch["attention_mask"]));
+    assert_eq!(
+        values(input.mask.clone().float()),
+        floats(&batch["attention_mask"])
+    );
     let out = model.forward(&input, true);
     for (i, sentence) in sentences.iter().enumerate() {
         let len = sentence.ids.len();
         let [_, seq, hidden] = out.hidden.dims();
         let real = out.hidden.clone().slice([i..i + 1, 0..len, 0..hidden]);
         let diff = max_diff(&values(real), &floats(&batch["last_hidden_state"][i]));
-        assert!(diff <= TOLERANCE, "sentence {i} of the padded batch: {diff}");
-        let attention = out.attentions[0].clone().slice([i..i + 1, 0..1, 0..len, 0..seq]);
-        let diff = max_diff(&values(attention), &floats(&batch["attention_layer0_head0"][i]));
-        assert!(diff <= TOLERANCE, "sentence {i}: attention to padding {diff}");
+        assert!(
+            diff <= TOLERANCE,
+            "sentence {i} of the padded batch: {diff}"
+        );
+        let attention = out.attentions[0]
+            .clone()
+            .slice([i..i + 1, 0..1, 0..len, 0..seq]);
+        let diff = max_diff(
+            &values(attention),
+            &floats(&batch["attention_layer0_head0"][i]),
+        );
+        assert!(
+            diff <= TOLERANCE,
+            "sentence {i}: attention to padding {diff}"
+        );
     }
 }
 
@@ -185,8 +273,13 @@ fn a_converted_bert_asset_loads_back_as_the_page_loads_it() {
 
     let device = Device::flex();
     let config = config();
-    let model = import_bert_detecting_heads(&model_dir().join("model.safetensors"), &config, &device).unwrap();
-    assert!(model.pooler.is_some() && model.mlm.is_none(), "MiniLM (a sentence-embedding BertModel) has a pooler and no MLM head");
+    let model =
+        import_bert_detecting_heads(&model_dir().join("model.safetensors"), &config, &device)
+            .unwrap();
+    assert!(
+        model.pooler.is_some() && model.mlm.is_none(),
+        "MiniLM (a sentence-embedding BertModel) has a pooler and no MLM head"
+    );
     let out = std::env::temp_dir().join(format!("lab-text-asset-{}", std::process::id()));
     let info = TextAssetInfo {
         name: "all-minilm-l6-v2".into(),
@@ -205,14 +298,28 @@ fn a_converted_bert_asset_loads_back_as_the_page_loads_it() {
         measurements: Vec::new(),
     };
     let written = write_text_asset(&model, &config, info, &out, true, &device).unwrap();
-    let manifest = TextManifest::from_json(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest =
+        TextManifest::from_json(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest, written);
-    let tokenizer = manifest.tokenizer(&std::fs::read(out.join("tokenizer.json")).unwrap()).unwrap();
-    let encoded = tokenizer::encode(&tokenizer, "今天天气真好, the weather is nice", manifest.max_length).unwrap();
+    let tokenizer = manifest
+        .tokenizer(&std::fs::read(out.join("tokenizer.json")).unwrap())
+        .unwrap();
+    let encoded = tokenizer::encode(
+        &tokenizer,
+        "今天天气真好, the weather is nice",
+        manifest.max_length,
+    )
+    .unwrap();
     let input = BertInput::from_encoded(&encoded, &device);
     let reference = values(model.forward(&input, false).hidden);
     for entry in &manifest.files {
-        let loaded = Bert::from_asset(&manifest, &entry.file, &std::fs::read(out.join(&entry.file)).unwrap(), &device).unwrap();
+        let loaded = Bert::from_asset(
+            &manifest,
+            &entry.file,
+            &std::fs::read(out.join(&entry.file)).unwrap(),
+            &device,
+        )
+        .unwrap();
         let hidden = values(loaded.forward(&input, false).hidden);
         let diff = max_diff(&reference, &hidden);
         let bound = if entry.precision == "f32" { 0.0 } else { 0.25 };

@@ -8,8 +8,8 @@
 mod network_view;
 mod settings;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lab_core::data::{DatasetKind, Point, Task};
 use lab_core::mlp::{ActivationKind, MAX_HIDDEN_LAYERS, MAX_WIDTH};
@@ -20,11 +20,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::demos::Demo;
-use crate::i18n::{tr, use_lang, Lang, Text};
-use crate::runtime::backend::{use_backend, Backend};
+use crate::i18n::{Lang, Text, tr, use_lang};
+use crate::runtime::backend::{Backend, use_backend};
 use crate::runtime::frame::{mounted_flag, next_frame, now_ms};
 use crate::widgets::line_chart::{LineChart, Series};
-use crate::widgets::value_map::{context_2d, css, MapPainter};
+use crate::widgets::value_map::{MapPainter, context_2d, css};
 
 pub const DEMO: Demo = Demo {
     id: "playground",
@@ -49,7 +49,10 @@ enum Status {
     Ok,
     Diverged(usize),
     /// Early stopping ended the run: no new best test loss within the patience.
-    StoppedEarly { best_test_loss: f32, steps: usize },
+    StoppedEarly {
+        best_test_loss: f32,
+        steps: usize,
+    },
     Failed(String),
 }
 
@@ -88,7 +91,12 @@ fn Playground() -> impl IntoView {
     };
     Effect::new(move |_| settings::to_url(&controls.spec.get()));
 
-    spawn_local(training_loop(controls, view_state, use_backend(), mounted_flag()));
+    spawn_local(training_loop(
+        controls,
+        view_state,
+        use_backend(),
+        mounted_flag(),
+    ));
 
     let lang = use_lang();
     view! {
@@ -121,7 +129,9 @@ async fn training_loop(controls: Controls, view: View, backend: Backend, alive: 
     let mut failed_generation = None;
     while alive.load(Ordering::Relaxed) {
         next_frame().await;
-        let Some(active) = backend.active.get_untracked() else { continue };
+        let Some(active) = backend.active.get_untracked() else {
+            continue;
+        };
         if failed_generation == Some(active.generation) {
             continue;
         }
@@ -131,23 +141,33 @@ async fn training_loop(controls: Controls, view: View, backend: Backend, alive: 
 
         let mut changed = false;
         if built.as_ref() != Some(&key) {
-            let same_run = built.as_ref().is_some_and(|(s, r, _)| *s == spec && *r == resets);
+            let same_run = built
+                .as_ref()
+                .is_some_and(|(s, r, _)| *s == spec && *r == resets);
             let resumed = match (&trainer, view.snapshot.get_untracked()) {
                 // Only the device changed: carry the weights over instead of starting again.
-                (Some(_), Some(last)) if same_run => {
-                    Some(Trainer::resume(spec.clone(), active.device.clone(), GRID, &last.weights, last.steps))
-                }
+                (Some(_), Some(last)) if same_run => Some(Trainer::resume(
+                    spec.clone(),
+                    active.device.clone(),
+                    GRID,
+                    &last.weights,
+                    last.steps,
+                )),
                 _ => None,
             };
             if resumed.is_none() {
                 view.history.set(Vec::new());
                 view.status.set(Status::Ok);
             }
-            trainer = Some(resumed.unwrap_or_else(|| Trainer::new(spec.clone(), active.device.clone(), GRID)));
+            trainer = Some(
+                resumed.unwrap_or_else(|| Trainer::new(spec.clone(), active.device.clone(), GRID)),
+            );
             built = Some(key);
             changed = true;
         }
-        let Some(current) = trainer.as_mut() else { continue };
+        let Some(current) = trainer.as_mut() else {
+            continue;
+        };
 
         let started = now_ms();
         let running = controls.running.get_untracked() && view.status.get_untracked() == Status::Ok;
@@ -175,11 +195,18 @@ async fn training_loop(controls: Controls, view: View, backend: Backend, alive: 
                     if history.len() >= HISTORY_LIMIT {
                         *history = history.iter().step_by(2).copied().collect();
                     }
-                    history.push((snapshot.steps as f32, snapshot.train_loss, snapshot.test_loss));
+                    history.push((
+                        snapshot.steps as f32,
+                        snapshot.train_loss,
+                        snapshot.test_loss,
+                    ));
                 });
                 if snapshot.stop_early && view.status.get_untracked() == Status::Ok {
                     controls.running.set(false);
-                    view.status.set(Status::StoppedEarly { best_test_loss: snapshot.best_test_loss, steps: snapshot.steps });
+                    view.status.set(Status::StoppedEarly {
+                        best_test_loss: snapshot.best_test_loss,
+                        steps: snapshot.steps,
+                    });
                 }
                 view.snapshot.set(Some(snapshot));
             }
@@ -206,7 +233,8 @@ async fn training_loop(controls: Controls, view: View, backend: Backend, alive: 
         rate_window.1 += steps;
         let window_ms = now_ms() - rate_window.0;
         if window_ms > 500.0 {
-            view.steps_per_second.set((rate_window.1 as f64 * 1000.0 / window_ms) as f32);
+            view.steps_per_second
+                .set((rate_window.1 as f64 * 1000.0 / window_ms) as f32);
             rate_window = (now_ms(), 0);
         }
     }
@@ -278,10 +306,22 @@ fn StatusLine(controls: Controls, status: RwSignal<Status>) -> impl IntoView {
         (Status::Diverged(step), Lang::En) => Some(format!(
             "Training diverged at step {step}: the loss became NaN or infinite, usually from too large a learning rate. Paused; lower the learning rate and reset."
         )),
-        (Status::StoppedEarly { best_test_loss, steps }, Lang::Zh) => Some(format!(
+        (
+            Status::StoppedEarly {
+                best_test_loss,
+                steps,
+            },
+            Lang::Zh,
+        ) => Some(format!(
             "提前停止：到第 {steps} 步，测试损失已连续多次没有刷新最好成绩（最好 {best_test_loss:.4}）。重置后可再训练，或关闭提前停止。"
         )),
-        (Status::StoppedEarly { best_test_loss, steps }, Lang::En) => Some(format!(
+        (
+            Status::StoppedEarly {
+                best_test_loss,
+                steps,
+            },
+            Lang::En,
+        ) => Some(format!(
             "Early stopping: by step {steps} the test loss had not beaten its best ({best_test_loss:.4}) within the patience. Reset to train again, or turn early stopping off."
         )),
         (Status::Failed(why), Lang::Zh) => Some(format!("计算出错：{why}")),
@@ -346,14 +386,19 @@ fn DataPanel(controls: Controls) -> impl IntoView {
 fn RegularizationPanel(controls: Controls) -> impl IntoView {
     let spec = controls.spec;
     // A select over fixed choices of one f32 setting.
-    let choice_select = move |testid: &'static str, choices: &'static [f32], get: fn(&TrainSpec) -> f32, set: fn(&mut TrainSpec, f32)| view! {
-        <select data-testid=testid on:change=move |ev| {
-            if let Ok(v) = event_target_value(&ev).parse::<f32>() { spec.update(|s| set(s, v)) }
-        }>
-            {choices.iter().map(|&v| view! {
-                <option value=v.to_string() selected=move || spec.with(|s| get(s)) == v>{v.to_string()}</option>
-            }).collect_view()}
-        </select>
+    let choice_select = move |testid: &'static str,
+                              choices: &'static [f32],
+                              get: fn(&TrainSpec) -> f32,
+                              set: fn(&mut TrainSpec, f32)| {
+        view! {
+            <select data-testid=testid on:change=move |ev| {
+                if let Ok(v) = event_target_value(&ev).parse::<f32>() { spec.update(|s| set(s, v)) }
+            }>
+                {choices.iter().map(|&v| view! {
+                    <option value=v.to_string() selected=move || spec.with(|s| get(s)) == v>{v.to_string()}</option>
+                }).collect_view()}
+            </select>
+        }
     };
     view! {
         <section class="panel regularization-panel">
@@ -391,11 +436,15 @@ fn NetworkPanel(controls: Controls, snapshot: RwSignal<Option<Snapshot>>) -> imp
     let painter = StoredValue::new_local(MapPainter::new(GRID));
     let inputs = StoredValue::new(network_view::input_maps(GRID));
     Effect::new(move |_| {
-        let (Some(canvas), Some(snapshot)) = (canvas.get(), snapshot.get()) else { return };
+        let (Some(canvas), Some(snapshot)) = (canvas.get(), snapshot.get()) else {
+            return;
+        };
         let classification = spec.with_untracked(|s| s.data.kind.task() == Task::Classification);
         painter.with_value(|painter| {
             if let Some(painter) = painter {
-                inputs.with_value(|inputs| network_view::draw(&canvas, painter, &snapshot, inputs, classification));
+                inputs.with_value(|inputs| {
+                    network_view::draw(&canvas, painter, &snapshot, inputs, classification)
+                });
             }
         });
     });
@@ -440,17 +489,27 @@ fn OutputPanel(controls: Controls, view_state: View) -> impl IntoView {
     // The trainer generates the same points from the same spec; the page keeps its own copy.
     let split = Memo::new(move |_| spec.with(|s| s.data.generate()));
     Effect::new(move |_| {
-        let (Some(canvas), Some(snapshot)) = (canvas.get(), view_state.snapshot.get()) else { return };
+        let (Some(canvas), Some(snapshot)) = (canvas.get(), view_state.snapshot.get()) else {
+            return;
+        };
         let task = spec.with_untracked(|s| s.data.kind.task());
         let split = split.get();
         let test = show_test.get();
         painter.with_value(|painter| {
             if let Some(painter) = painter {
-                draw_boundary(&canvas, painter, &snapshot, task, &split.train, test.then_some(&split.test[..]));
+                draw_boundary(
+                    &canvas,
+                    painter,
+                    &snapshot,
+                    task,
+                    &split.train,
+                    test.then_some(&split.test[..]),
+                );
             }
         });
     });
-    let metric = |value: Option<f32>| value.map_or("–".to_string(), |v| format!("{:.1}%", v * 100.0));
+    let metric =
+        |value: Option<f32>| value.map_or("–".to_string(), |v| format!("{:.1}%", v * 100.0));
     let lang = use_lang();
     let step_label = tr("步", "step");
     let series = Signal::derive(move || {
@@ -506,7 +565,13 @@ const HISTOGRAM_RANGE: f32 = 2.0;
 /// How the weights are spread: L1 piles them at zero, L2 pulls them in.
 #[component]
 fn WeightHistogram(snapshot: RwSignal<Option<Snapshot>>) -> impl IntoView {
-    let counts = move || snapshot.with(|s| s.as_ref().map(|s| weight_histogram(&s.weights, HISTOGRAM_BINS, HISTOGRAM_RANGE)).unwrap_or_default());
+    let counts = move || {
+        snapshot.with(|s| {
+            s.as_ref()
+                .map(|s| weight_histogram(&s.weights, HISTOGRAM_BINS, HISTOGRAM_RANGE))
+                .unwrap_or_default()
+        })
+    };
     let width = 300.0 / HISTOGRAM_BINS as f64;
     view! {
         <div class="histogram">
@@ -527,13 +592,26 @@ fn WeightHistogram(snapshot: RwSignal<Option<Snapshot>>) -> impl IntoView {
 
 /// A range input's percentage as a fraction.
 fn percent_value(ev: &leptos::ev::Event) -> Option<f32> {
-    event_target_value(ev).parse::<f32>().ok().filter(|v| v.is_finite()).map(|v| v / 100.0)
+    event_target_value(ev)
+        .parse::<f32>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .map(|v| v / 100.0)
 }
 
 /// The network's prediction over the input square, with the data points on top: filled by
 /// label, outlined white for training points and black for test points.
-fn draw_boundary(canvas: &web_sys::HtmlCanvasElement, painter: &MapPainter, snapshot: &Snapshot, task: Task, train: &[Point], test: Option<&[Point]>) {
-    let Some(context) = context_2d(canvas) else { return };
+fn draw_boundary(
+    canvas: &web_sys::HtmlCanvasElement,
+    painter: &MapPainter,
+    snapshot: &Snapshot,
+    task: Task,
+    train: &[Point],
+    test: Option<&[Point]>,
+) {
+    let Some(context) = context_2d(canvas) else {
+        return;
+    };
     let size = canvas.width() as f64;
     let map: Vec<f32> = match task {
         Task::Classification => snapshot.output_grid.iter().map(|p| 2.0 * p - 1.0).collect(),

@@ -5,7 +5,7 @@ use lab_core::data;
 use lab_core::train::Snapshot;
 use web_sys::HtmlCanvasElement;
 
-use crate::widgets::value_map::{context_2d, css, normalized, MapPainter};
+use crate::widgets::value_map::{MapPainter, context_2d, css, normalized};
 
 pub const WIDTH: f64 = 560.0;
 const GAP: f64 = 6.0;
@@ -28,12 +28,25 @@ pub fn height(widths: &[usize]) -> f64 {
 /// The two input features' maps: x₁ grows to the right, x₂ upwards.
 pub fn input_maps(resolution: usize) -> [Vec<f32>; 2] {
     let cells = data::grid(resolution);
-    [cells.iter().map(|c| c[0]).collect(), cells.iter().map(|c| c[1]).collect()]
+    [
+        cells.iter().map(|c| c[0]).collect(),
+        cells.iter().map(|c| c[1]).collect(),
+    ]
 }
 
-pub fn draw(canvas: &HtmlCanvasElement, painter: &MapPainter, snapshot: &Snapshot, inputs: &[Vec<f32>; 2], classification: bool) {
-    let Some(context) = context_2d(canvas) else { return };
-    let widths: Vec<usize> = std::iter::once(2).chain(snapshot.weights.iter().map(|w| w.outputs)).collect();
+pub fn draw(
+    canvas: &HtmlCanvasElement,
+    painter: &MapPainter,
+    snapshot: &Snapshot,
+    inputs: &[Vec<f32>; 2],
+    classification: bool,
+) {
+    let Some(context) = context_2d(canvas) else {
+        return;
+    };
+    let widths: Vec<usize> = std::iter::once(2)
+        .chain(snapshot.weights.iter().map(|w| w.outputs))
+        .collect();
     let widest = widths.iter().copied().max().unwrap_or(1);
     let size = node_size(widest);
     let height = height(&widths);
@@ -41,13 +54,18 @@ pub fn draw(canvas: &HtmlCanvasElement, painter: &MapPainter, snapshot: &Snapsho
     canvas.set_height(height as u32);
     context.clear_rect(0.0, 0.0, WIDTH, height);
 
-    let column_x = |layer: usize| GAP + layer as f64 * (WIDTH - size - 2.0 * GAP) / (widths.len() - 1) as f64;
+    let column_x =
+        |layer: usize| GAP + layer as f64 * (WIDTH - size - 2.0 * GAP) / (widths.len() - 1) as f64;
     let node_y = |layer: usize, index: usize| {
         let column = widths[layer] as f64 * (size + GAP) - GAP;
         (height - column) / 2.0 + index as f64 * (size + GAP)
     };
 
-    let peak = snapshot.weights.iter().flat_map(|w| w.weight.iter()).fold(1e-6f32, |m, w| m.max(w.abs()));
+    let peak = snapshot
+        .weights
+        .iter()
+        .flat_map(|w| w.weight.iter())
+        .fold(1e-6f32, |m, w| m.max(w.abs()));
     for (layer, weights) in snapshot.weights.iter().enumerate() {
         for from in 0..weights.inputs {
             for to in 0..weights.outputs {
@@ -67,10 +85,21 @@ pub fn draw(canvas: &HtmlCanvasElement, painter: &MapPainter, snapshot: &Snapsho
     } else {
         snapshot.output_grid.clone()
     };
-    let maps = inputs.iter().cloned()
-        .chain(snapshot.neuron_grids.iter().flatten().map(|m| normalized(m)))
+    let maps = inputs
+        .iter()
+        .cloned()
+        .chain(
+            snapshot
+                .neuron_grids
+                .iter()
+                .flatten()
+                .map(|m| normalized(m)),
+        )
         .chain(std::iter::once(output));
-    let positions = widths.iter().enumerate().flat_map(|(layer, &width)| (0..width).map(move |i| (layer, i)));
+    let positions = widths
+        .iter()
+        .enumerate()
+        .flat_map(|(layer, &width)| (0..width).map(move |i| (layer, i)));
     for ((layer, index), map) in positions.zip(maps) {
         let (x, y) = (column_x(layer), node_y(layer, index));
         painter.paint(&context, &map, x, y, size, size);

@@ -10,7 +10,9 @@ use tokenizers::Tokenizer;
 
 use super::bert::{Bert, BertConfig, Heads};
 use super::tokenizer;
-use crate::asset::{self, AssetError, Labels, Source, WeightsFile, check_applied, decode_weights, sha256_hex};
+use crate::asset::{
+    self, AssetError, Labels, Source, WeightsFile, check_applied, decode_weights, sha256_hex,
+};
 
 /// The manifest format this code reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -59,16 +61,21 @@ pub struct TextManifest {
 
 impl TextManifest {
     pub fn from_json(bytes: &[u8]) -> Result<Self, AssetError> {
-        let manifest: Self = serde_json::from_slice(bytes).map_err(|e| AssetError::Manifest(e.to_string()))?;
+        let manifest: Self =
+            serde_json::from_slice(bytes).map_err(|e| AssetError::Manifest(e.to_string()))?;
         let fail = |msg: String| Err(AssetError::Manifest(msg));
         if manifest.format_version != FORMAT_VERSION {
-            return fail(format!("format version {} (this build reads {FORMAT_VERSION})", manifest.format_version));
+            return fail(format!(
+                "format version {} (this build reads {FORMAT_VERSION})",
+                manifest.format_version
+            ));
         }
         if manifest.arch != ARCH {
             return fail(format!("architecture {} is not {ARCH}", manifest.arch));
         }
         manifest.config.check().map_err(AssetError::Manifest)?;
-        if manifest.max_length < 3 || manifest.max_length > manifest.config.max_position_embeddings {
+        if manifest.max_length < 3 || manifest.max_length > manifest.config.max_position_embeddings
+        {
             return fail(format!(
                 "max_length {} must be within 3..={}",
                 manifest.max_length, manifest.config.max_position_embeddings
@@ -76,10 +83,16 @@ impl TextManifest {
         }
         let classes = manifest.labels.as_ref().map(|labels| labels.en.len());
         if classes != manifest.heads.classes {
-            return fail(format!("{classes:?} labels for {:?} classifier classes", manifest.heads.classes));
+            return fail(format!(
+                "{classes:?} labels for {:?} classifier classes",
+                manifest.heads.classes
+            ));
         }
         if let Some(labels) = &manifest.labels
-            && labels.zh.as_ref().is_some_and(|zh| zh.len() != labels.en.len())
+            && labels
+                .zh
+                .as_ref()
+                .is_some_and(|zh| zh.len() != labels.en.len())
         {
             return fail("the Chinese labels do not cover every class".into());
         }
@@ -105,46 +118,72 @@ impl TextManifest {
         let entry = &self.tokenizer;
         let file = entry.file.clone();
         if entry.bytes != bytes.len() as u64 {
-            return Err(AssetError::Size { file, expected: entry.bytes, actual: bytes.len() as u64 });
+            return Err(AssetError::Size {
+                file,
+                expected: entry.bytes,
+                actual: bytes.len() as u64,
+            });
         }
         let actual = sha256_hex(bytes);
         if actual != entry.sha256 {
-            return Err(AssetError::Checksum { file, expected: entry.sha256.clone(), actual });
+            return Err(AssetError::Checksum {
+                file,
+                expected: entry.sha256.clone(),
+                actual,
+            });
         }
         let built = if entry.file.ends_with(".json") {
             tokenizer::from_json(bytes)
         } else {
-            let text = std::str::from_utf8(bytes).map_err(|e| AssetError::Weights(format!("{file}: {e}")))?;
+            let text = std::str::from_utf8(bytes)
+                .map_err(|e| AssetError::Weights(format!("{file}: {e}")))?;
             tokenizer::from_vocab(text, entry.lowercase)
         };
         let tokenizer = built.map_err(|e| AssetError::Weights(format!("{file}: {e}")))?;
         let size = tokenizer.get_vocab_size(true);
         if size > self.config.vocab_size {
-            return Err(AssetError::Manifest(format!("the tokenizer has {size} tokens, the model {}", self.config.vocab_size)));
+            return Err(AssetError::Manifest(format!(
+                "the tokenizer has {size} tokens, the model {}",
+                self.config.vocab_size
+            )));
         }
         Ok(tokenizer)
     }
 
     /// The English label of a class, or its number.
     pub fn label(&self, class: usize) -> String {
-        self.labels.as_ref().and_then(|l| l.en.get(class).cloned()).unwrap_or_else(|| format!("class {class}"))
+        self.labels
+            .as_ref()
+            .and_then(|l| l.en.get(class).cloned())
+            .unwrap_or_else(|| format!("class {class}"))
     }
 }
 
 impl TokenizerFile {
     pub fn describe(file: &str, bytes: &[u8], lowercase: bool) -> Self {
-        Self { file: file.into(), bytes: bytes.len() as u64, sha256: sha256_hex(bytes), lowercase }
+        Self {
+            file: file.into(),
+            bytes: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+            lowercase,
+        }
     }
 }
 
 impl Bert {
     /// Verifies weights file `name` against the manifest and builds the network from it; every
     /// tensor of the network must be in the file and nothing else.
-    pub fn from_asset(manifest: &TextManifest, name: &str, bytes: &[u8], device: &Device) -> Result<Self, AssetError> {
+    pub fn from_asset(
+        manifest: &TextManifest,
+        name: &str,
+        bytes: &[u8],
+        device: &Device,
+    ) -> Result<Self, AssetError> {
         manifest.verify(name, bytes)?;
         let tensors = decode_weights(bytes)?;
         let mut model = Bert::new(&manifest.config, manifest.heads, device);
-        check_applied(&asset::apply_host_tensors(&mut model, tensors)).map_err(AssetError::Weights)?;
+        check_applied(&asset::apply_host_tensors(&mut model, tensors))
+            .map_err(AssetError::Weights)?;
         Ok(model)
     }
 }

@@ -6,7 +6,10 @@
 //! onto them, so `BertModel`, `BertForMaskedLM` and `BertForPreTraining` state dicts load.
 
 use burn::module::{Module, Param};
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
+    Linear, LinearConfig,
+};
 use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -42,7 +45,8 @@ fn default_hidden_act() -> String {
 
 impl BertConfig {
     pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
-        let config: Self = serde_json::from_slice(bytes).map_err(|e| format!("invalid BERT config.json: {e}"))?;
+        let config: Self =
+            serde_json::from_slice(bytes).map_err(|e| format!("invalid BERT config.json: {e}"))?;
         config.check()?;
         Ok(config)
     }
@@ -50,9 +54,17 @@ impl BertConfig {
     /// Refuses sizes the encoder cannot run (rather than panicking inside a reshape).
     pub fn check(&self) -> Result<(), String> {
         if self.hidden_act != "gelu" {
-            return Err(format!("hidden_act {:?} is not supported (only the exact \"gelu\")", self.hidden_act));
+            return Err(format!(
+                "hidden_act {:?} is not supported (only the exact \"gelu\")",
+                self.hidden_act
+            ));
         }
-        let sizes = [self.vocab_size, self.hidden_size, self.num_attention_heads, self.intermediate_size];
+        let sizes = [
+            self.vocab_size,
+            self.hidden_size,
+            self.num_attention_heads,
+            self.intermediate_size,
+        ];
         if sizes.contains(&0) || self.max_position_embeddings == 0 || self.type_vocab_size == 0 {
             return Err("BERT sizes must be positive".into());
         }
@@ -76,15 +88,39 @@ impl BertConfig {
 pub const HF_KEY_REMAPPING: &[(&str, &str)] = &[
     (r"^bert\.", ""),
     (r"^embeddings\.word_embeddings\.", "embeddings.word."),
-    (r"^embeddings\.position_embeddings\.", "embeddings.position."),
-    (r"^embeddings\.token_type_embeddings\.", "embeddings.token_type."),
+    (
+        r"^embeddings\.position_embeddings\.",
+        "embeddings.position.",
+    ),
+    (
+        r"^embeddings\.token_type_embeddings\.",
+        "embeddings.token_type.",
+    ),
     (r"^embeddings\.LayerNorm\.", "embeddings.norm."),
-    (r"^encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.", "layers.$1.$2."),
-    (r"^encoder\.layer\.(\d+)\.attention\.output\.dense\.", "layers.$1.attention_output."),
-    (r"^encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\.", "layers.$1.attention_norm."),
-    (r"^encoder\.layer\.(\d+)\.intermediate\.dense\.", "layers.$1.intermediate."),
-    (r"^encoder\.layer\.(\d+)\.output\.dense\.", "layers.$1.output."),
-    (r"^encoder\.layer\.(\d+)\.output\.LayerNorm\.", "layers.$1.output_norm."),
+    (
+        r"^encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.",
+        "layers.$1.$2.",
+    ),
+    (
+        r"^encoder\.layer\.(\d+)\.attention\.output\.dense\.",
+        "layers.$1.attention_output.",
+    ),
+    (
+        r"^encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\.",
+        "layers.$1.attention_norm.",
+    ),
+    (
+        r"^encoder\.layer\.(\d+)\.intermediate\.dense\.",
+        "layers.$1.intermediate.",
+    ),
+    (
+        r"^encoder\.layer\.(\d+)\.output\.dense\.",
+        "layers.$1.output.",
+    ),
+    (
+        r"^encoder\.layer\.(\d+)\.output\.LayerNorm\.",
+        "layers.$1.output_norm.",
+    ),
     (r"^pooler\.dense\.", "pooler."),
     (r"^cls\.predictions\.transform\.dense\.", "mlm.transform."),
     (r"^cls\.predictions\.transform\.LayerNorm\.", "mlm.norm."),
@@ -165,16 +201,26 @@ pub struct BertOutput {
 }
 
 fn linear(d_in: usize, d_out: usize, device: &Device) -> Linear {
-    LinearConfig::new(d_in, d_out).with_initializer(Initializer::Normal { mean: 0.0, std: 0.02 }).init(device)
+    LinearConfig::new(d_in, d_out)
+        .with_initializer(Initializer::Normal {
+            mean: 0.0,
+            std: 0.02,
+        })
+        .init(device)
 }
 
 fn norm(config: &BertConfig, device: &Device) -> LayerNorm {
-    LayerNormConfig::new(config.hidden_size).with_epsilon(config.layer_norm_eps).init(device)
+    LayerNormConfig::new(config.hidden_size)
+        .with_epsilon(config.layer_norm_eps)
+        .init(device)
 }
 
 fn embedding(n: usize, config: &BertConfig, device: &Device) -> Embedding {
     EmbeddingConfig::new(n, config.hidden_size)
-        .with_initializer(Initializer::Normal { mean: 0.0, std: 0.02 })
+        .with_initializer(Initializer::Normal {
+            mean: 0.0,
+            std: 0.02,
+        })
         .init(device)
 }
 
@@ -228,10 +274,14 @@ impl Bert {
     pub fn forward(&self, input: &BertInput, with_attentions: bool) -> BertOutput {
         let [batch, seq] = input.ids.dims();
         let device = input.ids.device();
-        let positions = Tensor::<1, Int>::arange(0..seq as i64, &device).unsqueeze::<2>().repeat_dim(0, batch);
+        let positions = Tensor::<1, Int>::arange(0..seq as i64, &device)
+            .unsqueeze::<2>()
+            .repeat_dim(0, batch);
         let e = &self.embeddings;
         let mut hidden = self.dropout.forward(e.norm.forward(
-            e.word.forward(input.ids.clone()) + e.position.forward(positions) + e.token_type.forward(input.type_ids.clone()),
+            e.word.forward(input.ids.clone())
+                + e.position.forward(positions)
+                + e.token_type.forward(input.type_ids.clone()),
         ));
         // Padding gets -inf-like scores before the softmax: `[batch, 1, 1, seq]`.
         let padding: Tensor<4, Bool> = input.mask.clone().equal_elem(0).unsqueeze_dims(&[1, 2]);
@@ -281,23 +331,43 @@ impl Bert {
 /// The `[CLS]` position's hidden state, `[batch, hidden]`.
 fn cls(hidden: &Tensor<3>) -> Tensor<2> {
     let [batch, _, size] = hidden.dims();
-    hidden.clone().slice([0..batch, 0..1, 0..size]).reshape([batch, size])
+    hidden
+        .clone()
+        .slice([0..batch, 0..1, 0..size])
+        .reshape([batch, size])
 }
 
 impl Layer {
-    fn forward(&self, x: Tensor<3>, padding: Tensor<4, Bool>, dropout: &Dropout) -> (Tensor<3>, Tensor<4>) {
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        padding: Tensor<4, Bool>,
+        dropout: &Dropout,
+    ) -> (Tensor<3>, Tensor<4>) {
         let [batch, seq, hidden] = x.dims();
         let head_dim = hidden / self.heads;
-        let split = |t: Tensor<3>| t.reshape([batch, seq, self.heads, head_dim]).swap_dims(1, 2);
+        let split = |t: Tensor<3>| {
+            t.reshape([batch, seq, self.heads, head_dim])
+                .swap_dims(1, 2)
+        };
         let q = split(self.query.forward(x.clone()));
         let k = split(self.key.forward(x.clone()));
         let v = split(self.value.forward(x.clone()));
         let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt();
         let scores = scores.mask_fill(padding.expand([batch, self.heads, seq, seq]), f32::MIN);
         let attention = softmax(scores, 3);
-        let context = dropout.forward(attention.clone()).matmul(v).swap_dims(1, 2).reshape([batch, seq, hidden]);
-        let x = self.attention_norm.forward(dropout.forward(self.attention_output.forward(context)) + x);
-        let y = dropout.forward(self.output.forward(gelu(self.intermediate.forward(x.clone()))));
+        let context = dropout
+            .forward(attention.clone())
+            .matmul(v)
+            .swap_dims(1, 2)
+            .reshape([batch, seq, hidden]);
+        let x = self
+            .attention_norm
+            .forward(dropout.forward(self.attention_output.forward(context)) + x);
+        let y = dropout.forward(
+            self.output
+                .forward(gelu(self.intermediate.forward(x.clone()))),
+        );
         (self.output_norm.forward(y + x), attention)
     }
 }
@@ -310,30 +380,55 @@ impl BertInput {
 
     /// Sentences padded with `pad_id` to the longest one; padding is masked out.
     pub fn batch(sentences: &[&Encoded], pad_id: u32, device: &Device) -> Self {
-        let rows: Vec<(&[u32], &[u32])> = sentences.iter().map(|s| (s.ids.as_slice(), s.type_ids.as_slice())).collect();
+        let rows: Vec<(&[u32], &[u32])> = sentences
+            .iter()
+            .map(|s| (s.ids.as_slice(), s.type_ids.as_slice()))
+            .collect();
         Self::padded(&rows, pad_id, device)
     }
 
     /// Single-segment sentences of token ids, padded with `pad_id` to the longest one.
     pub fn from_ids(sentences: &[&[u32]], pad_id: u32, device: &Device) -> Self {
         let zeros = vec![0u32; sentences.iter().map(|s| s.len()).max().unwrap_or(0)];
-        let rows: Vec<(&[u32], &[u32])> = sentences.iter().map(|s| (*s, &zeros[..s.len()])).collect();
+        let rows: Vec<(&[u32], &[u32])> =
+            sentences.iter().map(|s| (*s, &zeros[..s.len()])).collect();
         Self::padded(&rows, pad_id, device)
     }
 
     fn padded(sentences: &[(&[u32], &[u32])], pad_id: u32, device: &Device) -> Self {
-        let seq = sentences.iter().map(|(ids, _)| ids.len()).max().unwrap_or(0);
+        let seq = sentences
+            .iter()
+            .map(|(ids, _)| ids.len())
+            .max()
+            .unwrap_or(0);
         let mut ids = Vec::with_capacity(sentences.len() * seq);
         let mut type_ids = Vec::with_capacity(ids.capacity());
         let mut mask = Vec::with_capacity(ids.capacity());
         for (sentence, types) in sentences {
             let pad = seq - sentence.len();
-            ids.extend(sentence.iter().map(|&id| id as i64).chain(std::iter::repeat_n(pad_id as i64, pad)));
-            type_ids.extend(types.iter().map(|&id| id as i64).chain(std::iter::repeat_n(0, pad)));
-            mask.extend(std::iter::repeat_n(1i64, sentence.len()).chain(std::iter::repeat_n(0, pad)));
+            ids.extend(
+                sentence
+                    .iter()
+                    .map(|&id| id as i64)
+                    .chain(std::iter::repeat_n(pad_id as i64, pad)),
+            );
+            type_ids.extend(
+                types
+                    .iter()
+                    .map(|&id| id as i64)
+                    .chain(std::iter::repeat_n(0, pad)),
+            );
+            mask.extend(
+                std::iter::repeat_n(1i64, sentence.len()).chain(std::iter::repeat_n(0, pad)),
+            );
         }
         let shape = [sentences.len(), seq];
-        let tensor = |data: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(data, shape), device);
-        Self { ids: tensor(ids), type_ids: tensor(type_ids), mask: tensor(mask) }
+        let tensor =
+            |data: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(data, shape), device);
+        Self {
+            ids: tensor(ids),
+            type_ids: tensor(type_ids),
+            mask: tensor(mask),
+        }
     }
 }

@@ -46,10 +46,23 @@ pub fn sentiment_split(positive: &str, negative: &str) -> SentimentSplit {
             }
         }
     }
-    let mut split = SentimentSplit { train: Vec::new(), test: Vec::new() };
-    let labeled = order.into_iter().filter_map(|text| seen[text].map(|label| Labeled { text: text.to_string(), label }));
+    let mut split = SentimentSplit {
+        train: Vec::new(),
+        test: Vec::new(),
+    };
+    let labeled = order.into_iter().filter_map(|text| {
+        seen[text].map(|label| Labeled {
+            text: text.to_string(),
+            label,
+        })
+    });
     for (i, review) in labeled.enumerate() {
-        if i % TEST_EVERY == 0 { &mut split.test } else { &mut split.train }.push(review);
+        if i % TEST_EVERY == 0 {
+            &mut split.test
+        } else {
+            &mut split.train
+        }
+        .push(review);
     }
     split
 }

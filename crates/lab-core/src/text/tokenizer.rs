@@ -6,15 +6,15 @@
 //! Works from bytes, natively and in wasm (tokenizers' `unstable_wasm` feature).
 
 use ahash::AHashMap;
+use tokenizers::AddedToken;
+/// Re-exported so that callers name the tokenizer type without depending on the crate.
+pub use tokenizers::Tokenizer;
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
 use tokenizers::models::TrainerWrapper;
 use tokenizers::models::wordpiece::{WordPiece, WordPieceTrainer};
 use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::bert::BertProcessing;
-use tokenizers::AddedToken;
-/// Re-exported so that callers name the tokenizer type without depending on the crate.
-pub use tokenizers::Tokenizer;
 
 pub const CLS: &str = "[CLS]";
 pub const SEP: &str = "[SEP]";
@@ -34,7 +34,10 @@ pub enum TextError {
 impl std::fmt::Display for TextError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TextError::Empty => write!(f, "the text is empty (only whitespace or control characters)"),
+            TextError::Empty => write!(
+                f,
+                "the text is empty (only whitespace or control characters)"
+            ),
             TextError::Tokenizer(msg) => write!(f, "tokenizer error: {msg}"),
         }
     }
@@ -52,11 +55,14 @@ pub struct Encoded {
 
 /// A tokenizer from a `tokenizer.json` (Hugging Face's serialisation).
 pub fn from_json(bytes: &[u8]) -> Result<Tokenizer, TextError> {
-    let mut tokenizer = Tokenizer::from_bytes(bytes).map_err(|e| TextError::Tokenizer(e.to_string()))?;
+    let mut tokenizer =
+        Tokenizer::from_bytes(bytes).map_err(|e| TextError::Tokenizer(e.to_string()))?;
     // Checkpoints often ship fixed padding and truncation; [`encode`] does its own truncation
     // (with a notice) and batches pad to their longest sentence.
     tokenizer.with_padding(None);
-    tokenizer.with_truncation(None).map_err(|e| TextError::Tokenizer(e.to_string()))?;
+    tokenizer
+        .with_truncation(None)
+        .map_err(|e| TextError::Tokenizer(e.to_string()))?;
     special_ids(&tokenizer)?;
     Ok(tokenizer)
 }
@@ -64,14 +70,25 @@ pub fn from_json(bytes: &[u8]) -> Result<Tokenizer, TextError> {
 /// BERT's tokenizer for a `vocab.txt` (one token per line, the line number its id).
 /// `lowercase` is true for uncased vocabularies (it also strips accents, as BERT does).
 pub fn from_vocab(vocab_txt: &str, lowercase: bool) -> Result<Tokenizer, TextError> {
-    let vocab: AHashMap<String, u32> =
-        vocab_txt.lines().enumerate().map(|(id, token)| (token.trim_end().to_string(), id as u32)).collect();
+    let vocab: AHashMap<String, u32> = vocab_txt
+        .lines()
+        .enumerate()
+        .map(|(id, token)| (token.trim_end().to_string(), id as u32))
+        .collect();
     bert_tokenizer(vocab, lowercase)
 }
 
 /// BERT's tokenizer around a WordPiece vocabulary that holds the special tokens.
-pub fn bert_tokenizer(vocab: AHashMap<String, u32>, lowercase: bool) -> Result<Tokenizer, TextError> {
-    let id = |token: &str| vocab.get(token).copied().ok_or_else(|| TextError::Tokenizer(format!("vocabulary lacks {token}")));
+pub fn bert_tokenizer(
+    vocab: AHashMap<String, u32>,
+    lowercase: bool,
+) -> Result<Tokenizer, TextError> {
+    let id = |token: &str| {
+        vocab
+            .get(token)
+            .copied()
+            .ok_or_else(|| TextError::Tokenizer(format!("vocabulary lacks {token}")))
+    };
     let (cls, sep) = (id(CLS)?, id(SEP)?);
     for token in SPECIAL_TOKENS {
         id(token)?;
@@ -89,7 +106,10 @@ pub fn bert_tokenizer(vocab: AHashMap<String, u32>, lowercase: bool) -> Result<T
         .map_err(|e| TextError::Tokenizer(e.to_string()))?;
     tokenizer
         .with_pre_tokenizer(Some(BertPreTokenizer))
-        .with_post_processor(Some(BertProcessing::new((SEP.into(), sep), (CLS.into(), cls))))
+        .with_post_processor(Some(BertProcessing::new(
+            (SEP.into(), sep),
+            (CLS.into(), cls),
+        )))
         .with_decoder(Some(WordPieceDecoder::default()));
     // Special tokens typed in the text (`[MASK]` for fill-mask) are kept whole.
     tokenizer
@@ -110,7 +130,9 @@ pub fn train_vocab<'a>(
 ) -> Result<String, TextError> {
     let err = |e: tokenizers::Error| TextError::Tokenizer(e.to_string());
     let mut tokenizer = Tokenizer::new(WordPiece::default());
-    tokenizer.with_normalizer(Some(BertNormalizer::new(true, true, None, lowercase))).map_err(err)?;
+    tokenizer
+        .with_normalizer(Some(BertNormalizer::new(true, true, None, lowercase)))
+        .map_err(err)?;
     tokenizer.with_pre_tokenizer(Some(BertPreTokenizer));
     let mut trainer: TrainerWrapper = WordPieceTrainer::builder()
         .vocab_size(vocab_size)
@@ -124,7 +146,9 @@ pub fn train_vocab<'a>(
     let mut vocab: Vec<(String, u32)> = tokenizer.get_vocab(true).into_iter().collect();
     vocab.sort_by_key(|&(_, id)| id);
     if vocab.iter().enumerate().any(|(i, &(_, id))| i as u32 != id) {
-        return Err(TextError::Tokenizer("the trained vocabulary's ids are not contiguous".into()));
+        return Err(TextError::Tokenizer(
+            "the trained vocabulary's ids are not contiguous".into(),
+        ));
     }
     Ok(vocab.into_iter().map(|(token, _)| token + "\n").collect())
 }
@@ -132,7 +156,9 @@ pub fn train_vocab<'a>(
 /// The ids of `[CLS]`, `[SEP]`, `[PAD]` and `[MASK]`.
 pub fn special_ids(tokenizer: &Tokenizer) -> Result<[u32; 4], TextError> {
     let id = |token: &str| {
-        tokenizer.token_to_id(token).ok_or_else(|| TextError::Tokenizer(format!("the vocabulary lacks {token}")))
+        tokenizer
+            .token_to_id(token)
+            .ok_or_else(|| TextError::Tokenizer(format!("the vocabulary lacks {token}")))
     };
     Ok([id(CLS)?, id(SEP)?, id(PAD)?, id(MASK)?])
 }
@@ -140,7 +166,9 @@ pub fn special_ids(tokenizer: &Tokenizer) -> Result<[u32; 4], TextError> {
 /// Tokenizes one text with `[CLS]`/`[SEP]`, keeping at most `max_len` tokens (the first
 /// `max_len - 1`, then `[SEP]`) and saying so.
 pub fn encode(tokenizer: &Tokenizer, text: &str, max_len: usize) -> Result<Encoded, TextError> {
-    let encoding = tokenizer.encode(text, true).map_err(|e| TextError::Tokenizer(e.to_string()))?;
+    let encoding = tokenizer
+        .encode(text, true)
+        .map_err(|e| TextError::Tokenizer(e.to_string()))?;
     let [_, sep, _, _] = special_ids(tokenizer)?;
     let mut ids = encoding.get_ids().to_vec();
     let mut tokens = encoding.get_tokens().to_vec();
@@ -159,5 +187,10 @@ pub fn encode(tokenizer: &Tokenizer, text: &str, max_len: usize) -> Result<Encod
         type_ids.push(0);
         tokens.push(SEP.into());
     }
-    Ok(Encoded { ids, tokens, type_ids, truncated_from: (total > max_len).then_some(total) })
+    Ok(Encoded {
+        ids,
+        tokens,
+        type_ids,
+        truncated_from: (total > max_len).then_some(total),
+    })
 }

@@ -44,15 +44,27 @@ pub struct MaskedBatch {
 
 /// BERT's masking: [`MASK_RATE`] of each sentence's real tokens (at least one) are chosen; of
 /// those, 80% become `[MASK]`, 10% a random token and 10% stay as they are; all are predicted.
-pub fn mask_tokens(sentences: &[&[u32]], vocabulary: &Vocabulary, rng: &mut impl Rng) -> MaskedBatch {
+pub fn mask_tokens(
+    sentences: &[&[u32]],
+    vocabulary: &Vocabulary,
+    rng: &mut impl Rng,
+) -> MaskedBatch {
     let longest = sentences.iter().map(|s| s.len()).max().unwrap_or(0);
-    let mut batch = MaskedBatch { ids: Vec::with_capacity(sentences.len()), positions: Vec::new(), targets: Vec::new() };
+    let mut batch = MaskedBatch {
+        ids: Vec::with_capacity(sentences.len()),
+        positions: Vec::new(),
+        targets: Vec::new(),
+    };
     for (row, sentence) in sentences.iter().enumerate() {
         let mut ids = sentence.to_vec();
         let candidates: Vec<usize> = (0..ids.len())
             .filter(|&i| ![vocabulary.cls, vocabulary.sep, vocabulary.pad].contains(&ids[i]))
             .collect();
-        let mut chosen: Vec<usize> = candidates.iter().copied().filter(|_| rng.random_bool(MASK_RATE)).collect();
+        let mut chosen: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|_| rng.random_bool(MASK_RATE))
+            .collect();
         if chosen.is_empty() && !candidates.is_empty() {
             chosen.push(candidates[rng.random_range(0..candidates.len())]);
         }
@@ -73,8 +85,15 @@ pub fn mask_tokens(sentences: &[&[u32]], vocabulary: &Vocabulary, rng: &mut impl
 
 /// The masked-language-model loss (mean cross-entropy over the chosen tokens) and the
 /// predicted id at each of them.
-pub fn mlm_loss(model: &Bert, batch: &MaskedBatch, vocabulary: &Vocabulary, device: &Device) -> (Tensor<1>, Tensor<1, Int>) {
-    let hidden = model.forward(&masked_input(batch, vocabulary, device), false).hidden;
+pub fn mlm_loss(
+    model: &Bert,
+    batch: &MaskedBatch,
+    vocabulary: &Vocabulary,
+    device: &Device,
+) -> (Tensor<1>, Tensor<1, Int>) {
+    let hidden = model
+        .forward(&masked_input(batch, vocabulary, device), false)
+        .hidden;
     mlm_loss_of(model, hidden, batch, device)
 }
 
@@ -89,10 +108,16 @@ pub fn finetune_loss(
     vocabulary: &Vocabulary,
     device: &Device,
 ) -> (Tensor<1>, Tensor<1>) {
-    let hidden = model.forward(&masked_input(batch, vocabulary, device), false).hidden;
-    let logits = model.classify(&hidden).expect("fine-tuning needs a model with a classifier");
+    let hidden = model
+        .forward(&masked_input(batch, vocabulary, device), false)
+        .hidden;
+    let logits = model
+        .classify(&hidden)
+        .expect("fine-tuning needs a model with a classifier");
     let targets = int_tensor(labels.iter().map(|&l| l as i64).collect(), device);
-    let classification = CrossEntropyLossConfig::new().init(device).forward(logits, targets);
+    let classification = CrossEntropyLossConfig::new()
+        .init(device)
+        .forward(logits, targets);
     let (mlm, _) = mlm_loss_of(model, hidden, batch, device);
     (classification.clone() + mlm, classification)
 }
@@ -102,14 +127,28 @@ fn masked_input(batch: &MaskedBatch, vocabulary: &Vocabulary, device: &Device) -
     BertInput::from_ids(&rows, vocabulary.pad, device)
 }
 
-fn mlm_loss_of(model: &Bert, hidden: Tensor<3>, batch: &MaskedBatch, device: &Device) -> (Tensor<1>, Tensor<1, Int>) {
+fn mlm_loss_of(
+    model: &Bert,
+    hidden: Tensor<3>,
+    batch: &MaskedBatch,
+    device: &Device,
+) -> (Tensor<1>, Tensor<1, Int>) {
     let [sentences, longest, size] = hidden.dims();
     let positions = int_tensor(batch.positions.iter().map(|&p| p as i64).collect(), device);
-    let chosen = hidden.reshape([sentences * longest, size]).select(0, positions);
-    let scores = model.mlm_scores(chosen).expect("pretraining needs a model with an MLM head");
-    let targets = int_tensor(batch.targets.iter().map(|&t| i64::from(t)).collect(), device);
+    let chosen = hidden
+        .reshape([sentences * longest, size])
+        .select(0, positions);
+    let scores = model
+        .mlm_scores(chosen)
+        .expect("pretraining needs a model with an MLM head");
+    let targets = int_tensor(
+        batch.targets.iter().map(|&t| i64::from(t)).collect(),
+        device,
+    );
     let predicted = scores.clone().argmax(1).flatten::<1>(0, 1);
-    let loss = CrossEntropyLossConfig::new().init(device).forward(scores, targets);
+    let loss = CrossEntropyLossConfig::new()
+        .init(device)
+        .forward(scores, targets);
     (loss, predicted)
 }
 
@@ -133,11 +172,21 @@ pub struct HeadTrainer {
 impl HeadTrainer {
     /// `features` `[sentences, hidden]` and their `labels`, on `device` (autodiff enabled).
     /// The head's initial weights come from `seed`.
-    pub fn new(features: Tensor<2>, labels: &[usize], classes: usize, learning_rate: f64, seed: u64, device: &Device) -> Self {
+    pub fn new(
+        features: Tensor<2>,
+        labels: &[usize],
+        classes: usize,
+        learning_rate: f64,
+        seed: u64,
+        device: &Device,
+    ) -> Self {
         device.seed(seed);
         let hidden = features.dims()[1];
         let head = LinearConfig::new(hidden, classes)
-            .with_initializer(Initializer::Normal { mean: 0.0, std: 0.02 })
+            .with_initializer(Initializer::Normal {
+                mean: 0.0,
+                std: 0.02,
+            })
             .init(device);
         Self {
             head,
@@ -152,9 +201,13 @@ impl HeadTrainer {
     /// One full-batch Adam step; returns the loss before it (`[1]`, not read back).
     pub fn step(&mut self) -> Tensor<1> {
         let logits = self.head.forward(self.features.clone());
-        let loss = CrossEntropyLossConfig::new().init(&self.features.device()).forward(logits, self.labels.clone());
+        let loss = CrossEntropyLossConfig::new()
+            .init(&self.features.device())
+            .forward(logits, self.labels.clone());
         let grads = GradientsParams::from_grads(loss.backward(), &self.head);
-        self.head = self.optimizer.step(self.learning_rate, self.head.clone(), grads);
+        self.head = self
+            .optimizer
+            .step(self.learning_rate, self.head.clone(), grads);
         self.steps += 1;
         loss.detach()
     }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::preprocess::Preprocessing;
 use super::{Arch, Classifier};
-use crate::asset::{self, AssetError, HostTensor, Labels, Source, WeightsFile, check_applied, decode_weights};
+use crate::asset::{
+    self, AssetError, HostTensor, Labels, Source, WeightsFile, check_applied, decode_weights,
+};
 
 /// The manifest format this code reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -33,7 +35,8 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn from_json(bytes: &[u8]) -> Result<Self, AssetError> {
-        let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| AssetError::Manifest(e.to_string()))?;
+        let manifest: Manifest =
+            serde_json::from_slice(bytes).map_err(|e| AssetError::Manifest(e.to_string()))?;
         if manifest.format_version != FORMAT_VERSION {
             return Err(AssetError::Manifest(format!(
                 "format version {} (this build reads {FORMAT_VERSION})",
@@ -48,8 +51,15 @@ impl Manifest {
                 manifest.num_classes
             )));
         }
-        if manifest.labels.zh.as_ref().is_some_and(|zh| zh.len() != manifest.num_classes) {
-            return Err(AssetError::Manifest("the Chinese labels do not cover every class".into()));
+        if manifest
+            .labels
+            .zh
+            .as_ref()
+            .is_some_and(|zh| zh.len() != manifest.num_classes)
+        {
+            return Err(AssetError::Manifest(
+                "the Chinese labels do not cover every class".into(),
+            ));
         }
         manifest.file(&manifest.default_file)?;
         Ok(manifest)
@@ -60,7 +70,8 @@ impl Manifest {
     }
 
     pub fn arch(&self) -> Result<Arch, AssetError> {
-        Arch::from_id(&self.arch).ok_or_else(|| AssetError::Manifest(format!("unknown architecture {}", self.arch)))
+        Arch::from_id(&self.arch)
+            .ok_or_else(|| AssetError::Manifest(format!("unknown architecture {}", self.arch)))
     }
 
     pub fn file(&self, name: &str) -> Result<&WeightsFile, AssetError> {
@@ -74,17 +85,28 @@ impl Manifest {
 
     /// The English label of a class, or its number.
     pub fn label(&self, class: usize) -> String {
-        self.labels.en.get(class).cloned().unwrap_or_else(|| format!("class {class}"))
+        self.labels
+            .en
+            .get(class)
+            .cloned()
+            .unwrap_or_else(|| format!("class {class}"))
     }
 }
 
 impl Classifier {
     /// Verifies weights file `name` against the manifest and builds the network from it.
-    pub fn from_asset(manifest: &Manifest, name: &str, bytes: &[u8], device: &Device) -> Result<Self, AssetError> {
+    pub fn from_asset(
+        manifest: &Manifest,
+        name: &str,
+        bytes: &[u8],
+        device: &Device,
+    ) -> Result<Self, AssetError> {
         manifest.verify(name, bytes)?;
         let tensors = decode_weights(bytes)?;
         let mut model = Classifier::init(manifest.arch()?, manifest.num_classes, device);
-        model.load_host_tensors(tensors).map_err(AssetError::Weights)?;
+        model
+            .load_host_tensors(tensors)
+            .map_err(AssetError::Weights)?;
         Ok(model)
     }
 

@@ -36,14 +36,18 @@ pub fn correct_biases(
         return Ok(corrected);
     }
     // What the page loads from the int8 file, biases included, kept in step with `corrected`.
-    let mut loaded = decode_weights(&encode_weights(&corrected, true)?).map_err(|e| e.to_string())?;
+    let mut loaded =
+        decode_weights(&encode_weights(&corrected, true)?).map_err(|e| e.to_string())?;
     let int8_network = |tensors: &[HostTensor]| -> Result<Classifier, String> {
         let mut net = Classifier::init(model.arch(), model.num_classes(), device);
         net.load_host_tensors(tensors.to_vec())?;
         Ok(net)
     };
     let side = (calibration.first().map_or(0, Vec::len) / 3).isqrt();
-    let batches: Vec<Tensor<4>> = calibration.chunks(BATCH).map(|c| to_input(c, side, device)).collect();
+    let batches: Vec<Tensor<4>> = calibration
+        .chunks(BATCH)
+        .map(|c| to_input(c, side, device))
+        .collect();
     let (mut exact, mut rounded) = (batches.clone(), batches);
     let mut net = int8_network(&loaded)?;
     for stage in 0..model.stage_count() {
@@ -52,11 +56,24 @@ pub fn correct_biases(
             rounded = rounded.into_iter().map(|x| net.stage(stage, x)).collect();
             continue;
         };
-        let shift = mean_channel_shift(&rounded.iter().map(|x| net.stage(stage, x.clone())).collect::<Vec<_>>(), &exact);
+        let shift = mean_channel_shift(
+            &rounded
+                .iter()
+                .map(|x| net.stage(stage, x.clone()))
+                .collect::<Vec<_>>(),
+            &exact,
+        );
         for tensors in [&mut corrected, &mut loaded] {
-            let t = tensors.iter_mut().find(|t| t.name == bias).ok_or_else(|| format!("no tensor {bias}"))?;
+            let t = tensors
+                .iter_mut()
+                .find(|t| t.name == bias)
+                .ok_or_else(|| format!("no tensor {bias}"))?;
             if t.data.len() != shift.len() {
-                return Err(format!("{bias} has {} values for {} channels", t.data.len(), shift.len()));
+                return Err(format!(
+                    "{bias} has {} values for {} channels",
+                    t.data.len(),
+                    shift.len()
+                ));
             }
             for (b, s) in t.data.iter_mut().zip(&shift) {
                 *b = round_to_f16(round_to_f16(*b) - s);
@@ -74,8 +91,18 @@ fn mean_channel_shift(got: &[Tensor<4>], want: &[Tensor<4>]) -> Vec<f32> {
     let sum = got
         .iter()
         .zip(want)
-        .map(|(g, w)| (g.clone() - w.clone()).mean_dim(3).mean_dim(2).sum_dim(0).flatten::<1>(0, 3))
+        .map(|(g, w)| {
+            (g.clone() - w.clone())
+                .mean_dim(3)
+                .mean_dim(2)
+                .sum_dim(0)
+                .flatten::<1>(0, 3)
+        })
         .reduce(|a, b| a + b)
         .expect("at least one calibration image");
-    sum.div_scalar(images as f32).into_data().convert::<f32>().try_into_vec().expect("f32 data")
+    sum.div_scalar(images as f32)
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .expect("f32 data")
 }

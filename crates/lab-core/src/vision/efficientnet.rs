@@ -34,7 +34,14 @@ const LITE0_STAGES: [(usize, usize, usize, usize, usize, usize); 7] = [
 const STEM: usize = 32;
 const HEAD: usize = 1280;
 
-fn conv(cin: usize, cout: usize, kernel: usize, stride: usize, groups: usize, device: &Device) -> Conv2d {
+fn conv(
+    cin: usize,
+    cout: usize,
+    kernel: usize,
+    stride: usize,
+    groups: usize,
+    device: &Device,
+) -> Conv2d {
     Conv2dConfig::new([cin, cout], [kernel, kernel])
         .with_stride([stride, stride])
         .with_groups(groups)
@@ -45,7 +52,9 @@ fn conv(cin: usize, cout: usize, kernel: usize, stride: usize, groups: usize, de
 }
 
 fn bn(channels: usize, device: &Device) -> BatchNorm {
-    BatchNormConfig::new(channels).with_epsilon(BN_EPS).init(device)
+    BatchNormConfig::new(channels)
+        .with_epsilon(BN_EPS)
+        .init(device)
 }
 
 fn relu6(x: Tensor<4>) -> Tensor<4> {
@@ -66,7 +75,14 @@ pub struct MbConv {
 }
 
 impl MbConv {
-    fn new(cin: usize, cout: usize, kernel: usize, stride: usize, expand: usize, device: &Device) -> Self {
+    fn new(
+        cin: usize,
+        cout: usize,
+        kernel: usize,
+        stride: usize,
+        expand: usize,
+        device: &Device,
+    ) -> Self {
         let mid = cin * expand;
         Self {
             expand_conv: (expand != 1).then(|| conv(cin, mid, 1, 1, 1, device)),
@@ -116,7 +132,9 @@ impl EfficientNetLite {
             blocks,
             conv_head: conv(last, HEAD, 1, 1, 1, device),
             bn1: bn(HEAD, device),
-            fc: LinearConfig::new(HEAD, num_classes).with_initializer(Initializer::Zeros).init(device),
+            fc: LinearConfig::new(HEAD, num_classes)
+                .with_initializer(Initializer::Zeros)
+                .init(device),
         }
     }
 
@@ -137,7 +155,8 @@ impl EfficientNetLite {
         let x = relu6(self.bn1.forward(self.conv_head.forward(features)));
         let [batch, channels, _, _] = x.dims();
         // Dropout before the classifier is inactive at inference.
-        self.fc.forward(x.mean_dim(3).mean_dim(2).reshape([batch, channels]))
+        self.fc
+            .forward(x.mean_dim(3).mean_dim(2).reshape([batch, channels]))
     }
 
     /// Multiply-accumulates of a forward pass on a `size × size` image.

@@ -64,7 +64,9 @@ impl Classifier {
     /// be filled by [`Classifier::load_host_tensors`].
     pub fn init(arch: Arch, num_classes: usize, device: &Device) -> Self {
         match arch {
-            Arch::EfficientNetLite0 => Classifier::EfficientNet(EfficientNetLite::lite0(num_classes, device)),
+            Arch::EfficientNetLite0 => {
+                Classifier::EfficientNet(EfficientNetLite::lite0(num_classes, device))
+            }
             Arch::ResNet18 => Classifier::ResNet(ResNet::resnet18(num_classes, device)),
             Arch::ResNet50 => Classifier::ResNet(ResNet::resnet50(num_classes, device)),
         }
@@ -167,7 +169,11 @@ pub fn top_k(logits: &[f32], k: usize) -> Vec<Prediction> {
     order
         .into_iter()
         .take(k)
-        .map(|class| Prediction { class, logit: logits[class], probability: (logits[class] - max).exp() / sum })
+        .map(|class| Prediction {
+            class,
+            logit: logits[class],
+            probability: (logits[class] - max).exp() / sum,
+        })
         .collect()
 }
 

@@ -5,8 +5,8 @@
 //! [`crate::photo`].
 
 use burn::tensor::{Device, Tensor, TensorData};
-use image::imageops::FilterType;
 use image::RgbImage;
+use image::imageops::FilterType;
 use serde::{Deserialize, Serialize};
 
 use crate::photo::{self, PhotoError, Shrink};
@@ -55,7 +55,11 @@ pub fn crop_offset(size: u32, crop: u32) -> u32 {
     let twice = size.saturating_sub(crop);
     let half = twice / 2;
     // (size - crop) / 2 is either whole or ends in .5; Python's round() takes the even one.
-    if twice % 2 == 1 && half % 2 == 1 { half + 1 } else { half }
+    if twice % 2 == 1 && half % 2 == 1 {
+        half + 1
+    } else {
+        half
+    }
 }
 
 /// The normalised model input, `3 × crop × crop` floats, channel-major (R plane, G, B).
@@ -74,8 +78,16 @@ pub fn preprocess(image: &RgbImage, p: &Preprocessing) -> Result<Vec<f32>, Photo
     let crop = p.crop as usize;
     let (left, top) = (crop_offset(w, p.crop) as i64, crop_offset(h, p.crop) as i64);
     let (left, top) = (
-        if w < p.crop { -(i64::from(p.crop - w) / 2) } else { left },
-        if h < p.crop { -(i64::from(p.crop - h) / 2) } else { top },
+        if w < p.crop {
+            -(i64::from(p.crop - w) / 2)
+        } else {
+            left
+        },
+        if h < p.crop {
+            -(i64::from(p.crop - h) / 2)
+        } else {
+            top
+        },
     );
     let plane = crop * crop;
     let mut out = vec![0.0f32; 3 * plane];
@@ -88,7 +100,8 @@ pub fn preprocess(image: &RgbImage, p: &Preprocessing) -> Result<Vec<f32>, Photo
                 [0, 0, 0]
             };
             for c in 0..3 {
-                out[c * plane + y * crop + x] = (f32::from(pixel[c]) / 255.0 - p.mean[c]) / p.std[c];
+                out[c * plane + y * crop + x] =
+                    (f32::from(pixel[c]) / 255.0 - p.mean[c]) / p.std[c];
             }
         }
     }
@@ -97,7 +110,10 @@ pub fn preprocess(image: &RgbImage, p: &Preprocessing) -> Result<Vec<f32>, Photo
 
 /// Decodes ([`photo::decode`]) and preprocesses a photo in one step.
 pub fn photo_to_input(bytes: &[u8], p: &Preprocessing) -> Result<Vec<f32>, PhotoError> {
-    preprocess(&photo::decode(bytes, Shrink::ShorterSideNear(p.resize_shorter))?, p)
+    preprocess(
+        &photo::decode(bytes, Shrink::ShorterSideNear(p.resize_shorter))?,
+        p,
+    )
 }
 
 /// A batch tensor `[n, 3, crop, crop]` from `n` preprocessed images.
@@ -111,7 +127,9 @@ pub fn to_input(images: &[Vec<f32>], crop: usize, device: &Device) -> Tensor<4> 
 /// is needed (int8 calibration, the int8 agreement test).
 pub fn views(image: &RgbImage) -> Vec<(&'static str, RgbImage)> {
     let (w, h) = image.dimensions();
-    let crop = |x: u32, y: u32, percent: u32| image::imageops::crop_imm(image, x, y, w * percent / 100, h * percent / 100).to_image();
+    let crop = |x: u32, y: u32, percent: u32| {
+        image::imageops::crop_imm(image, x, y, w * percent / 100, h * percent / 100).to_image()
+    };
     vec![
         ("whole", image.clone()),
         ("mirrored", image::imageops::flip_horizontal(image)),

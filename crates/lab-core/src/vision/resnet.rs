@@ -17,14 +17,21 @@ const BN_EPS: f64 = 1e-5;
 fn conv(cin: usize, cout: usize, kernel: usize, stride: usize, device: &Device) -> Conv2d {
     Conv2dConfig::new([cin, cout], [kernel, kernel])
         .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(kernel / 2, kernel / 2, kernel / 2, kernel / 2))
+        .with_padding(PaddingConfig2d::Explicit(
+            kernel / 2,
+            kernel / 2,
+            kernel / 2,
+            kernel / 2,
+        ))
         .with_bias(false)
         .with_initializer(Initializer::Zeros)
         .init(device)
 }
 
 fn bn(channels: usize, device: &Device) -> BatchNorm {
-    BatchNormConfig::new(channels).with_epsilon(BN_EPS).init(device)
+    BatchNormConfig::new(channels)
+        .with_epsilon(BN_EPS)
+        .init(device)
 }
 
 /// The 1×1 strided projection of a block's input when its shape changes.
@@ -88,7 +95,8 @@ impl Block {
 
     fn macs(&self, size: usize) -> (u64, usize) {
         let out = size / self.conv1.stride[0].max(self.conv2.stride[0]);
-        let mut macs = conv_macs(&self.conv1, size / self.conv1.stride[0]) + conv_macs(&self.conv2, out);
+        let mut macs =
+            conv_macs(&self.conv1, size / self.conv1.stride[0]) + conv_macs(&self.conv2, out);
         if let Some(conv3) = &self.conv3 {
             macs += conv_macs(conv3, out);
         }
@@ -163,16 +171,26 @@ impl ResNet {
             layer2: layers.next().unwrap(),
             layer3: layers.next().unwrap(),
             layer4: layers.next().unwrap(),
-            fc: LinearConfig::new(512 * expansion, num_classes).with_initializer(Initializer::Zeros).init(device),
+            fc: LinearConfig::new(512 * expansion, num_classes)
+                .with_initializer(Initializer::Zeros)
+                .init(device),
         }
     }
 
     pub fn arch(&self) -> Arch {
-        if self.layer1[0].conv3.is_some() { Arch::ResNet50 } else { Arch::ResNet18 }
+        if self.layer1[0].conv3.is_some() {
+            Arch::ResNet50
+        } else {
+            Arch::ResNet18
+        }
     }
 
     fn blocks(&self) -> impl Iterator<Item = &Block> {
-        self.layer1.iter().chain(&self.layer2).chain(&self.layer3).chain(&self.layer4)
+        self.layer1
+            .iter()
+            .chain(&self.layer2)
+            .chain(&self.layer3)
+            .chain(&self.layer4)
     }
 
     /// The stem, then one stage per block (see [`super::Classifier::stage`]).
@@ -182,15 +200,22 @@ impl ResNet {
 
     pub fn stage(&self, index: usize, x: Tensor<4>) -> Tensor<4> {
         match index {
-            0 => self.maxpool.forward(relu(self.bn1.forward(self.conv1.forward(x)))),
-            i => self.blocks().nth(i - 1).expect("a stage index below stage_count").forward(x),
+            0 => self
+                .maxpool
+                .forward(relu(self.bn1.forward(self.conv1.forward(x)))),
+            i => self
+                .blocks()
+                .nth(i - 1)
+                .expect("a stage index below stage_count")
+                .forward(x),
         }
     }
 
     /// Global average pooling and the classifier.
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
         let [batch, channels, _, _] = features.dims();
-        self.fc.forward(features.mean_dim(3).mean_dim(2).reshape([batch, channels]))
+        self.fc
+            .forward(features.mean_dim(3).mean_dim(2).reshape([batch, channels]))
     }
 
     /// Multiply-accumulates of a forward pass on a `size × size` image.

@@ -5,13 +5,16 @@ use crate::common;
 
 use burn::tensor::{Tensor, TensorData};
 use lab_core::backend::BackendKind;
-use lab_core::landscape::{trace, Surface};
+use lab_core::landscape::{Surface, trace};
 use lab_core::optim::{OptimizerKind, OptimizerSpec};
 
 /// The analytic gradients, written out here only as the reference.
 fn analytic_gradient(surface: Surface, [x, y]: [f64; 2]) -> [f64; 2] {
     match surface {
-        Surface::Rosenbrock => [-2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)],
+        Surface::Rosenbrock => [
+            -2.0 * (1.0 - x) - 400.0 * x * (y - x * x),
+            200.0 * (y - x * x),
+        ],
         Surface::Beale => {
             let terms = [(1.5, 1), (2.25, 2), (2.625, 3)];
             let mut g = [0.0, 0.0];
@@ -32,13 +35,17 @@ fn autodiff_gradients_equal_the_analytic_ones() {
     let device = common::device(BackendKind::Flex);
     for surface in Surface::ALL {
         for point in [[0.3f32, -0.7], [-1.2, 0.9], [0.8, 1.1]] {
-            let xy = Tensor::<1>::from_data(TensorData::new(point.to_vec(), [2]), &device).require_grad();
+            let xy = Tensor::<1>::from_data(TensorData::new(point.to_vec(), [2]), &device)
+                .require_grad();
             let grads = surface.value(xy.clone().reshape([1, 2])).sum().backward();
             let g: Vec<f32> = xy.grad(&grads).unwrap().into_data().try_into_vec().unwrap();
             let expected = analytic_gradient(surface, [point[0] as f64, point[1] as f64]);
             for i in 0..2 {
                 let tolerance = 1e-4 * expected[i].abs().max(1.0);
-                assert!((g[i] as f64 - expected[i]).abs() < tolerance, "{surface:?} at {point:?}: {g:?} vs {expected:?}");
+                assert!(
+                    (g[i] as f64 - expected[i]).abs() < tolerance,
+                    "{surface:?} at {point:?}: {g:?} vs {expected:?}"
+                );
             }
         }
     }
@@ -51,12 +58,23 @@ fn grid_values_follow_the_function() {
     // Cell centres of a 2×2 grid over [-3, 3]²: (±1.5, ±1.5), top row first.
     let expected = 0.5 * (1.5f32 * 1.5 + 25.0 * 1.5 * 1.5);
     assert_eq!(values.len(), 4);
-    assert!(values.iter().all(|v| (v - expected).abs() < 1e-4), "{values:?}");
+    assert!(
+        values.iter().all(|v| (v - expected).abs() < 1e-4),
+        "{values:?}"
+    );
 }
 
 fn path(surface: Surface, kind: OptimizerKind, lr: f64, steps: usize) -> Vec<[f32; 2]> {
     let device = common::device(BackendKind::Flex);
-    pollster::block_on(trace(surface, &OptimizerSpec::defaults(kind), lr, surface.default_start(), steps, &device)).unwrap()
+    pollster::block_on(trace(
+        surface,
+        &OptimizerSpec::defaults(kind),
+        lr,
+        surface.default_start(),
+        steps,
+        &device,
+    ))
+    .unwrap()
 }
 
 fn distance(a: [f32; 2], b: [f32; 2]) -> f32 {
@@ -68,7 +86,11 @@ fn sgd_descends_the_bowl_to_its_minimum() {
     let visited = path(Surface::IllConditioned, OptimizerKind::Sgd, 0.03, 400);
     assert_eq!(visited.len(), 401);
     assert_eq!(visited[0], Surface::IllConditioned.default_start());
-    assert!(distance(*visited.last().unwrap(), [0.0, 0.0]) < 1e-2, "ended at {:?}", visited.last());
+    assert!(
+        distance(*visited.last().unwrap(), [0.0, 0.0]) < 1e-2,
+        "ended at {:?}",
+        visited.last()
+    );
 }
 
 #[test]
@@ -76,7 +98,10 @@ fn adam_makes_headway_along_the_rosenbrock_valley() {
     let visited = path(Surface::Rosenbrock, OptimizerKind::Adam, 0.05, 1500);
     let start = distance(visited[0], [1.0, 1.0]);
     let end = distance(*visited.last().unwrap(), [1.0, 1.0]);
-    assert!(end < start / 4.0, "Adam went from {start} to {end} away from the minimum");
+    assert!(
+        end < start / 4.0,
+        "Adam went from {start} to {end} away from the minimum"
+    );
 }
 
 #[test]
@@ -84,14 +109,24 @@ fn sgd_slides_off_the_saddle() {
     let visited = path(Surface::Saddle, OptimizerKind::Sgd, 0.05, 60);
     let last = visited.last().unwrap();
     assert!(last[0].abs() < 0.1, "x is pulled to 0: {last:?}");
-    assert!(last[1].abs() > 1.0, "y escapes along the unbounded direction: {last:?}");
+    assert!(
+        last[1].abs() > 1.0,
+        "y escapes along the unbounded direction: {last:?}"
+    );
 }
 
 #[test]
 fn a_bad_learning_rate_is_refused() {
     let device = common::device(BackendKind::Flex);
     for lr in [0.0, -1.0, f64::NAN] {
-        let outcome = pollster::block_on(trace(Surface::Beale, &OptimizerSpec::Sgd, lr, [0.0, 0.0], 5, &device));
+        let outcome = pollster::block_on(trace(
+            Surface::Beale,
+            &OptimizerSpec::Sgd,
+            lr,
+            [0.0, 0.0],
+            5,
+            &device,
+        ));
         assert!(outcome.is_err(), "learning rate {lr} was accepted");
     }
 }

@@ -24,8 +24,8 @@
 use crate::common;
 
 use burn::module::Param;
-use burn::nn::loss::{MseLoss, Reduction};
 use burn::nn::Linear;
+use burn::nn::loss::{MseLoss, Reduction};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use lab_core::backend::BackendKind;
@@ -71,7 +71,13 @@ struct Reference {
 
 impl Reference {
     fn new(spec: &OptimizerSpec) -> Self {
-        Self { spec: spec.clone(), t: 0, buf: [0.0; 3], m: [0.0; 3], v: [0.0; 3] }
+        Self {
+            spec: spec.clone(),
+            t: 0,
+            buf: [0.0; 3],
+            m: [0.0; 3],
+            v: [0.0; 3],
+        }
     }
 
     fn step(&mut self, theta: &mut [f64; 3], lr: f64) {
@@ -84,16 +90,37 @@ impl Reference {
                 OptimizerSpec::Sgd => theta[i] -= lr * g[i],
                 // b ← g at t = 1, else b ← μ·b + (1−τ)·g;  step = g + μ·b (Nesterov) or b;
                 // θ ← θ − lr·step
-                OptimizerSpec::Momentum { momentum, dampening, nesterov } => {
+                OptimizerSpec::Momentum {
+                    momentum,
+                    dampening,
+                    nesterov,
+                } => {
                     let (mu, tau) = (f64::from(momentum), f64::from(dampening));
-                    self.buf[i] = if t == 1 { g[i] } else { mu * self.buf[i] + (1.0 - tau) * g[i] };
-                    let step = if nesterov { g[i] + mu * self.buf[i] } else { self.buf[i] };
+                    self.buf[i] = if t == 1 {
+                        g[i]
+                    } else {
+                        mu * self.buf[i] + (1.0 - tau) * g[i]
+                    };
+                    let step = if nesterov {
+                        g[i] + mu * self.buf[i]
+                    } else {
+                        self.buf[i]
+                    };
                     theta[i] -= lr * step;
                 }
                 // m ← β₁·m + (1−β₁)·g;  v ← β₂·v + (1−β₂)·g²;  m̂ = m/(1−β₁ᵗ);  v̂ = v/(1−β₂ᵗ);
                 // θ ← θ − lr·m̂/(√v̂ + ε).  AdamW first decays θ ← θ − lr·λ·θ.
-                OptimizerSpec::Adam { beta_1, beta_2, epsilon }
-                | OptimizerSpec::AdamW { beta_1, beta_2, epsilon, .. } => {
+                OptimizerSpec::Adam {
+                    beta_1,
+                    beta_2,
+                    epsilon,
+                }
+                | OptimizerSpec::AdamW {
+                    beta_1,
+                    beta_2,
+                    epsilon,
+                    ..
+                } => {
                     if let OptimizerSpec::AdamW { weight_decay, .. } = self.spec {
                         theta[i] -= lr * f64::from(weight_decay) * theta[i];
                     }
@@ -107,7 +134,12 @@ impl Reference {
                 // v ← α·v + (1−α)·g²;  ṽ = v, or centered: ḡ ← α·ḡ + (1−α)·g, ṽ = v − ḡ²;
                 // with momentum μ > 0: b ← μ·b + g/(√ṽ + ε), θ ← θ − lr·b;
                 // without: θ ← θ − lr·g/(√ṽ + ε)
-                OptimizerSpec::RmsProp { alpha, epsilon, momentum, centered } => {
+                OptimizerSpec::RmsProp {
+                    alpha,
+                    epsilon,
+                    momentum,
+                    centered,
+                } => {
                     let (a, eps, mu) = (f64::from(alpha), f64::from(epsilon), f64::from(momentum));
                     self.v[i] = a * self.v[i] + (1.0 - a) * g[i] * g[i];
                     let mut v_tilde = self.v[i];
@@ -134,7 +166,14 @@ fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) 
 
 fn read(layer: &Linear) -> [f64; 3] {
     let weight: Vec<f32> = layer.weight.val().into_data().try_into_vec().unwrap();
-    let bias: Vec<f32> = layer.bias.as_ref().unwrap().val().into_data().try_into_vec().unwrap();
+    let bias: Vec<f32> = layer
+        .bias
+        .as_ref()
+        .unwrap()
+        .val()
+        .into_data()
+        .try_into_vec()
+        .unwrap();
     [weight[0], weight[1], bias[0]].map(f64::from)
 }
 
@@ -149,7 +188,11 @@ fn burn_trajectory(spec: &OptimizerSpec, lr: f64, device: &Device) -> Vec<[f64; 
     let mut optimizer = spec.build();
     (0..STEPS)
         .map(|_| {
-            let loss = MseLoss::new().forward(layer.forward(inputs.clone()), targets.clone(), Reduction::Mean);
+            let loss = MseLoss::new().forward(
+                layer.forward(inputs.clone()),
+                targets.clone(),
+                Reduction::Mean,
+            );
             let grads = GradientsParams::from_grads(loss.backward(), &layer);
             layer = optimizer.step(lr, layer.clone(), grads);
             read(&layer)
@@ -173,28 +216,75 @@ fn reference_trajectory(spec: &OptimizerSpec, lr: f64) -> Vec<[f64; 3]> {
 fn cases() -> Vec<(&'static str, OptimizerSpec, f64)> {
     vec![
         ("SGD", OptimizerSpec::Sgd, 0.1),
-        ("momentum", OptimizerSpec::defaults(OptimizerKind::Momentum), 0.05),
-        ("dampened momentum", OptimizerSpec::Momentum { momentum: 0.8, dampening: 0.25, nesterov: false }, 0.05),
-        ("Nesterov", OptimizerSpec::defaults(OptimizerKind::Nesterov), 0.05),
+        (
+            "momentum",
+            OptimizerSpec::defaults(OptimizerKind::Momentum),
+            0.05,
+        ),
+        (
+            "dampened momentum",
+            OptimizerSpec::Momentum {
+                momentum: 0.8,
+                dampening: 0.25,
+                nesterov: false,
+            },
+            0.05,
+        ),
+        (
+            "Nesterov",
+            OptimizerSpec::defaults(OptimizerKind::Nesterov),
+            0.05,
+        ),
         // burn computes the bias corrections in f32, where 1 − 0.999ᵗ keeps only about 5 digits
         // (β₂ᵗ rounds at 6e-8 against a difference of 2e-3 at t = 2): Adam's step is off by some
         // 3e-6 of itself. A smaller learning rate keeps that well inside the tolerance.
         ("Adam", OptimizerSpec::defaults(OptimizerKind::Adam), 0.02),
         // A large ε, so that where it is added shows in the result.
-        ("Adam, large epsilon", OptimizerSpec::Adam { beta_1: 0.8, beta_2: 0.95, epsilon: 0.05 }, 0.05),
+        (
+            "Adam, large epsilon",
+            OptimizerSpec::Adam {
+                beta_1: 0.8,
+                beta_2: 0.95,
+                epsilon: 0.05,
+            },
+            0.05,
+        ),
         ("AdamW", OptimizerSpec::defaults(OptimizerKind::AdamW), 0.02),
         (
             "AdamW, strong decay",
-            OptimizerSpec::AdamW { beta_1: 0.85, beta_2: 0.99, epsilon: 1e-3, weight_decay: 0.5 },
+            OptimizerSpec::AdamW {
+                beta_1: 0.85,
+                beta_2: 0.99,
+                epsilon: 1e-3,
+                weight_decay: 0.5,
+            },
             0.05,
         ),
-        ("RMSprop", OptimizerSpec::defaults(OptimizerKind::RmsProp), 0.01),
         (
-            "centered RMSprop with momentum",
-            OptimizerSpec::RmsProp { alpha: 0.9, epsilon: 1e-4, momentum: 0.9, centered: true },
+            "RMSprop",
+            OptimizerSpec::defaults(OptimizerKind::RmsProp),
             0.01,
         ),
-        ("RMSprop with momentum", OptimizerSpec::RmsProp { alpha: 0.9, epsilon: 1e-6, momentum: 0.5, centered: false }, 0.01),
+        (
+            "centered RMSprop with momentum",
+            OptimizerSpec::RmsProp {
+                alpha: 0.9,
+                epsilon: 1e-4,
+                momentum: 0.9,
+                centered: true,
+            },
+            0.01,
+        ),
+        (
+            "RMSprop with momentum",
+            OptimizerSpec::RmsProp {
+                alpha: 0.9,
+                epsilon: 1e-6,
+                momentum: 0.5,
+                centered: false,
+            },
+            0.01,
+        ),
     ]
 }
 
@@ -202,14 +292,24 @@ fn cases() -> Vec<(&'static str, OptimizerSpec, f64)> {
 fn every_optimizer_follows_its_published_update_rule() {
     // The gradients stay well away from 0 over the run, so the normalising optimizers (Adam,
     // RMSprop) do not amplify f32 rounding beyond the tolerance.
-    assert!(gradient(&START.map(f64::from)).iter().all(|g| g.abs() > 0.3), "{:?}", gradient(&START.map(f64::from)));
+    assert!(
+        gradient(&START.map(f64::from))
+            .iter()
+            .all(|g| g.abs() > 0.3),
+        "{:?}",
+        gradient(&START.map(f64::from))
+    );
     let kinds: Vec<OptimizerKind> = cases().iter().map(|(_, spec, _)| spec.kind()).collect();
-    assert!(OptimizerKind::ALL.iter().all(|kind| kinds.contains(kind)), "a kind is left untested");
+    assert!(
+        OptimizerKind::ALL.iter().all(|kind| kinds.contains(kind)),
+        "a kind is left untested"
+    );
 
     for backend in BackendKind::CPU {
         let device = common::device(backend);
         for (name, spec, lr) in cases() {
-            spec.check().unwrap_or_else(|error| panic!("{name}: {error}"));
+            spec.check()
+                .unwrap_or_else(|error| panic!("{name}: {error}"));
             let expected = reference_trajectory(&spec, lr);
             let actual = burn_trajectory(&spec, lr, &device);
             let mut previous = START.map(f64::from);
@@ -226,7 +326,11 @@ fn every_optimizer_follows_its_published_update_rule() {
                     );
                     // Every parameter moves by far more than the tolerance at every step, so
                     // the comparison is meaningful.
-                    assert!((expected[i] - previous[i]).abs() > 100.0 * TOLERANCE, "{name}: step {} barely moves", step + 1);
+                    assert!(
+                        (expected[i] - previous[i]).abs() > 100.0 * TOLERANCE,
+                        "{name}: step {} barely moves",
+                        step + 1
+                    );
                 }
                 previous = *expected;
             }
@@ -240,7 +344,11 @@ fn every_optimizer_follows_its_published_update_rule() {
 #[test]
 fn adam_adds_epsilon_after_the_bias_correction() {
     let (beta_1, beta_2, epsilon, lr) = (0.8f32, 0.95f32, 0.05f32, 0.05);
-    let spec = OptimizerSpec::Adam { beta_1, beta_2, epsilon };
+    let spec = OptimizerSpec::Adam {
+        beta_1,
+        beta_2,
+        epsilon,
+    };
     let (b1, b2, eps) = (f64::from(beta_1), f64::from(beta_2), f64::from(epsilon));
     let g = gradient(&START.map(f64::from));
     let efficient_form: Vec<f64> = (0..3)
@@ -252,7 +360,12 @@ fn adam_adds_epsilon_after_the_bias_correction() {
     let actual = burn_trajectory(&spec, lr, &common::device(BackendKind::Flex))[0];
     let expected = reference_trajectory(&spec, lr)[0];
     for i in 0..3 {
-        assert!((actual[i] - expected[i]).abs() < TOLERANCE, "parameter {i}: burn {} vs PyTorch's rule {}", actual[i], expected[i]);
+        assert!(
+            (actual[i] - expected[i]).abs() < TOLERANCE,
+            "parameter {i}: burn {} vs PyTorch's rule {}",
+            actual[i],
+            expected[i]
+        );
         assert!(
             (actual[i] - efficient_form[i]).abs() > 1e3 * TOLERANCE,
             "parameter {i}: the two epsilon placements agree, so the rule test cannot tell them apart"
@@ -264,25 +377,98 @@ fn adam_adds_epsilon_after_the_bias_correction() {
 fn each_field_set_to(spec: &OptimizerSpec, value: f32) -> Vec<OptimizerSpec> {
     match spec.clone() {
         OptimizerSpec::Sgd => vec![],
-        OptimizerSpec::Momentum { momentum, dampening, nesterov } => vec![
-            OptimizerSpec::Momentum { momentum: value, dampening, nesterov },
-            OptimizerSpec::Momentum { momentum, dampening: value, nesterov },
+        OptimizerSpec::Momentum {
+            momentum,
+            dampening,
+            nesterov,
+        } => vec![
+            OptimizerSpec::Momentum {
+                momentum: value,
+                dampening,
+                nesterov,
+            },
+            OptimizerSpec::Momentum {
+                momentum,
+                dampening: value,
+                nesterov,
+            },
         ],
-        OptimizerSpec::Adam { beta_1, beta_2, epsilon } => vec![
-            OptimizerSpec::Adam { beta_1: value, beta_2, epsilon },
-            OptimizerSpec::Adam { beta_1, beta_2: value, epsilon },
-            OptimizerSpec::Adam { beta_1, beta_2, epsilon: value },
+        OptimizerSpec::Adam {
+            beta_1,
+            beta_2,
+            epsilon,
+        } => vec![
+            OptimizerSpec::Adam {
+                beta_1: value,
+                beta_2,
+                epsilon,
+            },
+            OptimizerSpec::Adam {
+                beta_1,
+                beta_2: value,
+                epsilon,
+            },
+            OptimizerSpec::Adam {
+                beta_1,
+                beta_2,
+                epsilon: value,
+            },
         ],
-        OptimizerSpec::AdamW { beta_1, beta_2, epsilon, weight_decay } => vec![
-            OptimizerSpec::AdamW { beta_1: value, beta_2, epsilon, weight_decay },
-            OptimizerSpec::AdamW { beta_1, beta_2: value, epsilon, weight_decay },
-            OptimizerSpec::AdamW { beta_1, beta_2, epsilon: value, weight_decay },
-            OptimizerSpec::AdamW { beta_1, beta_2, epsilon, weight_decay: value },
+        OptimizerSpec::AdamW {
+            beta_1,
+            beta_2,
+            epsilon,
+            weight_decay,
+        } => vec![
+            OptimizerSpec::AdamW {
+                beta_1: value,
+                beta_2,
+                epsilon,
+                weight_decay,
+            },
+            OptimizerSpec::AdamW {
+                beta_1,
+                beta_2: value,
+                epsilon,
+                weight_decay,
+            },
+            OptimizerSpec::AdamW {
+                beta_1,
+                beta_2,
+                epsilon: value,
+                weight_decay,
+            },
+            OptimizerSpec::AdamW {
+                beta_1,
+                beta_2,
+                epsilon,
+                weight_decay: value,
+            },
         ],
-        OptimizerSpec::RmsProp { alpha, epsilon, momentum, centered } => vec![
-            OptimizerSpec::RmsProp { alpha: value, epsilon, momentum, centered },
-            OptimizerSpec::RmsProp { alpha, epsilon: value, momentum, centered },
-            OptimizerSpec::RmsProp { alpha, epsilon, momentum: value, centered },
+        OptimizerSpec::RmsProp {
+            alpha,
+            epsilon,
+            momentum,
+            centered,
+        } => vec![
+            OptimizerSpec::RmsProp {
+                alpha: value,
+                epsilon,
+                momentum,
+                centered,
+            },
+            OptimizerSpec::RmsProp {
+                alpha,
+                epsilon: value,
+                momentum,
+                centered,
+            },
+            OptimizerSpec::RmsProp {
+                alpha,
+                epsilon,
+                momentum: value,
+                centered,
+            },
         ],
     }
 }
@@ -295,41 +481,119 @@ fn absurd_hyper_parameters_are_refused() {
         for value in [f32::NAN, -0.1, -1e-9, f32::INFINITY, f32::NEG_INFINITY] {
             for spec in each_field_set_to(&defaults, value) {
                 let error = spec.check().expect_err(&format!("{spec:?} was accepted"));
-                assert!(error.starts_with(kind.label()), "the message names the optimizer: {error}");
-                let train = TrainSpec { optimizer: spec.clone(), ..Default::default() };
-                assert_eq!(train.check(), Err(error), "TrainSpec::check passes the optimizer's refusal on");
+                assert!(
+                    error.starts_with(kind.label()),
+                    "the message names the optimizer: {error}"
+                );
+                let train = TrainSpec {
+                    optimizer: spec.clone(),
+                    ..Default::default()
+                };
+                assert_eq!(
+                    train.check(),
+                    Err(error),
+                    "TrainSpec::check passes the optimizer's refusal on"
+                );
             }
         }
         // SGD's only setting is the learning rate, which TrainSpec::check refuses for every kind.
         for learning_rate in [f64::NAN, -0.1, 0.0, f64::INFINITY] {
-            let train = TrainSpec { optimizer: defaults.clone(), learning_rate, ..Default::default() };
-            assert!(train.check().is_err(), "{kind:?} accepted learning rate {learning_rate}");
+            let train = TrainSpec {
+                optimizer: defaults.clone(),
+                learning_rate,
+                ..Default::default()
+            };
+            assert!(
+                train.check().is_err(),
+                "{kind:?} accepted learning rate {learning_rate}"
+            );
         }
     }
 
     // Out of range though positive: decay rates and momenta of 1 or more, ε of 0.
     for spec in [
-        OptimizerSpec::Momentum { momentum: 1.0, dampening: 0.0, nesterov: false },
-        OptimizerSpec::Momentum { momentum: 0.9, dampening: 1.0, nesterov: false },
-        OptimizerSpec::Adam { beta_1: 1.0, beta_2: 0.999, epsilon: 1e-8 },
-        OptimizerSpec::Adam { beta_1: 0.9, beta_2: 1.5, epsilon: 1e-8 },
-        OptimizerSpec::Adam { beta_1: 0.9, beta_2: 0.999, epsilon: 0.0 },
-        OptimizerSpec::AdamW { beta_1: 0.9, beta_2: 0.999, epsilon: 0.0, weight_decay: 0.01 },
-        OptimizerSpec::RmsProp { alpha: 1.0, epsilon: 1e-8, momentum: 0.0, centered: false },
-        OptimizerSpec::RmsProp { alpha: 0.99, epsilon: 1e-8, momentum: 1.0, centered: true },
+        OptimizerSpec::Momentum {
+            momentum: 1.0,
+            dampening: 0.0,
+            nesterov: false,
+        },
+        OptimizerSpec::Momentum {
+            momentum: 0.9,
+            dampening: 1.0,
+            nesterov: false,
+        },
+        OptimizerSpec::Adam {
+            beta_1: 1.0,
+            beta_2: 0.999,
+            epsilon: 1e-8,
+        },
+        OptimizerSpec::Adam {
+            beta_1: 0.9,
+            beta_2: 1.5,
+            epsilon: 1e-8,
+        },
+        OptimizerSpec::Adam {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 0.0,
+        },
+        OptimizerSpec::AdamW {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 0.0,
+            weight_decay: 0.01,
+        },
+        OptimizerSpec::RmsProp {
+            alpha: 1.0,
+            epsilon: 1e-8,
+            momentum: 0.0,
+            centered: false,
+        },
+        OptimizerSpec::RmsProp {
+            alpha: 0.99,
+            epsilon: 1e-8,
+            momentum: 1.0,
+            centered: true,
+        },
         // Nesterov needs momentum and no dampening, as PyTorch requires.
-        OptimizerSpec::Momentum { momentum: 0.9, dampening: 0.1, nesterov: true },
-        OptimizerSpec::Momentum { momentum: 0.0, dampening: 0.0, nesterov: true },
+        OptimizerSpec::Momentum {
+            momentum: 0.9,
+            dampening: 0.1,
+            nesterov: true,
+        },
+        OptimizerSpec::Momentum {
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: true,
+        },
     ] {
         assert!(spec.check().is_err(), "{spec:?} was accepted");
     }
 
     // The edges that are fine: no momentum, no decay, zero betas.
     for spec in [
-        OptimizerSpec::Momentum { momentum: 0.0, dampening: 0.0, nesterov: false },
-        OptimizerSpec::Adam { beta_1: 0.0, beta_2: 0.0, epsilon: 1e-8 },
-        OptimizerSpec::AdamW { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-8, weight_decay: 0.0 },
-        OptimizerSpec::RmsProp { alpha: 0.0, epsilon: 1e-8, momentum: 0.0, centered: true },
+        OptimizerSpec::Momentum {
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+        },
+        OptimizerSpec::Adam {
+            beta_1: 0.0,
+            beta_2: 0.0,
+            epsilon: 1e-8,
+        },
+        OptimizerSpec::AdamW {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-8,
+            weight_decay: 0.0,
+        },
+        OptimizerSpec::RmsProp {
+            alpha: 0.0,
+            epsilon: 1e-8,
+            momentum: 0.0,
+            centered: true,
+        },
     ] {
         assert_eq!(spec.check(), Ok(()), "{spec:?}");
     }
@@ -344,7 +608,11 @@ fn ids_round_trip() {
         assert_eq!((spec.kind(), spec.id()), (kind, kind.id()));
     }
     assert_eq!(OptimizerSpec::from_id("lbfgs"), None);
-    let nesterov = OptimizerSpec::Momentum { momentum: 0.5, dampening: 0.0, nesterov: true };
+    let nesterov = OptimizerSpec::Momentum {
+        momentum: 0.5,
+        dampening: 0.0,
+        nesterov: true,
+    };
     assert_eq!(nesterov.id(), "nesterov");
     // The trainer's default is plain SGD, as before optimizers could be chosen.
     assert_eq!(TrainSpec::default().optimizer, OptimizerSpec::Sgd);
@@ -357,7 +625,13 @@ fn ids_round_trip() {
 #[test]
 fn racers_share_their_start_and_their_batches() {
     let base = TrainSpec {
-        data: DataSpec { kind: DatasetKind::Spiral, samples: 60, noise: 0.1, train_ratio: 0.5, seed: 9 },
+        data: DataSpec {
+            kind: DatasetKind::Spiral,
+            samples: 60,
+            noise: 0.1,
+            train_ratio: 0.5,
+            seed: 9,
+        },
         batch_size: 8,
         seed: 9,
         ..Default::default()
@@ -365,16 +639,40 @@ fn racers_share_their_start_and_their_batches() {
     let device = common::device(BackendKind::Flex);
     let mut racers: Vec<Trainer> = OptimizerKind::ALL
         .into_iter()
-        .map(|kind| Trainer::new(TrainSpec { optimizer: OptimizerSpec::defaults(kind), ..base.clone() }, device.clone(), 4))
+        .map(|kind| {
+            Trainer::new(
+                TrainSpec {
+                    optimizer: OptimizerSpec::defaults(kind),
+                    ..base.clone()
+                },
+                device.clone(),
+                4,
+            )
+        })
         .collect();
 
     let bits = |trainer: &Trainer| -> Vec<u32> {
-        common::snapshot(trainer).weights.iter().flat_map(|l| l.weight.iter().chain(&l.bias)).map(|v| v.to_bits()).collect()
+        common::snapshot(trainer)
+            .weights
+            .iter()
+            .flat_map(|l| l.weight.iter().chain(&l.bias))
+            .map(|v| v.to_bits())
+            .collect()
     };
     let start = bits(&racers[0]);
     for racer in &racers[1..] {
-        assert_eq!(bits(racer), start, "{}: different initial weights", racer.spec().optimizer.id());
-        assert_eq!(racer.split(), racers[0].split(), "{}: different data", racer.spec().optimizer.id());
+        assert_eq!(
+            bits(racer),
+            start,
+            "{}: different initial weights",
+            racer.spec().optimizer.id()
+        );
+        assert_eq!(
+            racer.split(),
+            racers[0].split(),
+            "{}: different data",
+            racer.spec().optimizer.id()
+        );
     }
 
     // Three epochs and a bit, through the reshuffles.
@@ -382,7 +680,12 @@ fn racers_share_their_start_and_their_batches() {
     for batch in 0..3 * batches_per_epoch + 2 {
         let first = racers[0].next_batch();
         for racer in &mut racers[1..] {
-            assert_eq!(racer.next_batch(), first, "{}: batch {batch} differs", racer.spec().optimizer.id());
+            assert_eq!(
+                racer.next_batch(),
+                first,
+                "{}: batch {batch} differs",
+                racer.spec().optimizer.id()
+            );
         }
     }
 
@@ -394,9 +697,20 @@ fn racers_share_their_start_and_their_batches() {
     }
     let after: Vec<Vec<u32>> = racers.iter().map(bits).collect();
     for (i, racer) in racers.iter().enumerate() {
-        assert_ne!(after[i], start, "{}: two steps left the weights unchanged", racer.spec().optimizer.id());
+        assert_ne!(
+            after[i],
+            start,
+            "{}: two steps left the weights unchanged",
+            racer.spec().optimizer.id()
+        );
         for j in 0..i {
-            assert_ne!(after[i], after[j], "{} and {} took the same step", racer.spec().optimizer.id(), racers[j].spec().optimizer.id());
+            assert_ne!(
+                after[i],
+                after[j],
+                "{} and {} took the same step",
+                racer.spec().optimizer.id(),
+                racers[j].spec().optimizer.id()
+            );
         }
     }
 }

@@ -13,13 +13,28 @@ fn the_parity_lines_cover_what_the_issue_names() {
     let lines = parity::lines();
     assert!(lines.len() > parity::LINES);
     let count = |what: &dyn Fn(char) -> bool| lines.iter().filter(|l| l.chars().any(what)).count();
-    let has_latin_word = |l: &String| l.as_bytes().windows(3).any(|w| w.iter().all(u8::is_ascii_alphabetic));
-    assert!(lines.iter().filter(|l| has_latin_word(l)).count() >= 50, "mixed Chinese/English lines");
+    let has_latin_word = |l: &String| {
+        l.as_bytes()
+            .windows(3)
+            .any(|w| w.iter().all(u8::is_ascii_alphabetic))
+    };
+    assert!(
+        lines.iter().filter(|l| has_latin_word(l)).count() >= 50,
+        "mixed Chinese/English lines"
+    );
     assert!(count(&|c| c.is_ascii_digit()) >= 100, "lines with digits");
-    assert!(count(&|c| ('\u{ff01}'..='\u{ff5e}').contains(&c)) >= 500, "lines with full-width punctuation");
-    let emoji = |c: char| ('\u{1f300}'..='\u{1faff}').contains(&c) || ('\u{2600}'..='\u{27bf}').contains(&c);
+    assert!(
+        count(&|c| ('\u{ff01}'..='\u{ff5e}').contains(&c)) >= 500,
+        "lines with full-width punctuation"
+    );
+    let emoji = |c: char| {
+        ('\u{1f300}'..='\u{1faff}').contains(&c) || ('\u{2600}'..='\u{27bf}').contains(&c)
+    };
     assert!(count(&emoji) >= 1, "lines with emoji");
-    assert!(count(&|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) >= 990, "Chinese lines");
+    assert!(
+        count(&|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) >= 990,
+        "Chinese lines"
+    );
 }
 
 #[test]
@@ -31,14 +46,17 @@ use burn::tensor::{Device, Tensor, TensorData};
 use lab_core::asset::{self, AssetError, Labels, Source};
 use lab_core::text::asset::{TextManifest, TokenizerFile};
 use lab_core::text::bert::{Bert, BertConfig, BertInput, Heads};
-use lab_core::text::corpus::{self, POSITIVE, NEGATIVE};
+use lab_core::text::corpus::{self, NEGATIVE, POSITIVE};
 use lab_core::text::tokenizer::{self, TextError};
 use lab_core::text::training::{self, HeadTrainer, Vocabulary, mask_tokens, mlm_loss};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 /// The lab's own Chinese BERT, committed (`www/text-models/lab-bert-zh/`).
-const LAB_BERT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/text-models/lab-bert-zh");
+const LAB_BERT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../www/text-models/lab-bert-zh"
+);
 
 fn lab_bert_file(name: &str) -> Vec<u8> {
     let path = format!("{LAB_BERT}/{name}");
@@ -48,22 +66,42 @@ fn lab_bert_file(name: &str) -> Vec<u8> {
 #[test]
 fn the_sentiment_split_is_fixed_disjoint_and_holds_both_classes() {
     let split = corpus::sentiment_split(parity::POSITIVE, parity::NEGATIVE);
-    assert_eq!(split, corpus::sentiment_split(parity::POSITIVE, parity::NEGATIVE), "deterministic");
-    let train: std::collections::HashSet<&str> = split.train.iter().map(|r| r.text.as_str()).collect();
-    assert!(split.test.iter().all(|r| !train.contains(r.text.as_str())), "no held-out review is trained on");
+    assert_eq!(
+        split,
+        corpus::sentiment_split(parity::POSITIVE, parity::NEGATIVE),
+        "deterministic"
+    );
+    let train: std::collections::HashSet<&str> =
+        split.train.iter().map(|r| r.text.as_str()).collect();
+    assert!(
+        split.test.iter().all(|r| !train.contains(r.text.as_str())),
+        "no held-out review is trained on"
+    );
     let total = split.train.len() + split.test.len();
     assert_eq!(split.test.len(), total.div_ceil(corpus::TEST_EVERY));
     for label in [POSITIVE, NEGATIVE] {
-        let share = split.test.iter().filter(|r| r.label == label).count() as f64 / split.test.len() as f64;
-        assert!((0.3..0.7).contains(&share), "class {label} is {share:.2} of the test split");
+        let share =
+            split.test.iter().filter(|r| r.label == label).count() as f64 / split.test.len() as f64;
+        assert!(
+            (0.3..0.7).contains(&share),
+            "class {label} is {share:.2} of the test split"
+        );
     }
-    println!("sentiment split: {} train, {} test (of {} unique reviews)", split.train.len(), split.test.len(), total);
+    println!(
+        "sentiment split: {} train, {} test (of {} unique reviews)",
+        split.train.len(),
+        split.test.len(),
+        total
+    );
 }
 
 #[test]
 fn peoples_daily_loses_its_tags_and_brackets() {
     let tagged = "19980101-01-001-001/m  迈向/v  充满/v  希望/n  的/u  新/a  世纪/n\n\n[中国/ns  政府/n]nt  发言人/n  ，/w  ２/m  日/q\n";
-    assert_eq!(corpus::peoples_daily_paragraphs(tagged), ["迈向充满希望的新世纪", "中国政府发言人，２日"]);
+    assert_eq!(
+        corpus::peoples_daily_paragraphs(tagged),
+        ["迈向充满希望的新世纪", "中国政府发言人，２日"]
+    );
 }
 
 fn tiny_config(vocab_size: usize) -> BertConfig {
@@ -80,29 +118,53 @@ fn tiny_config(vocab_size: usize) -> BertConfig {
     }
 }
 
-const TINY_VOCABULARY: Vocabulary = Vocabulary { cls: 2, sep: 3, pad: 0, mask: 4, first_regular: 5, vocab_size: 40 };
+const TINY_VOCABULARY: Vocabulary = Vocabulary {
+    cls: 2,
+    sep: 3,
+    pad: 0,
+    mask: 4,
+    first_regular: 5,
+    vocab_size: 40,
+};
 
 #[test]
 fn masking_follows_bert() {
     let v = TINY_VOCABULARY;
     let mut rng = StdRng::seed_from_u64(1);
-    let sentences: Vec<Vec<u32>> =
-        (0..400u32).map(|i| [v.cls].into_iter().chain((0..12).map(|j| v.first_regular + (i * 7 + j) % 35)).chain([v.sep]).collect()).collect();
+    let sentences: Vec<Vec<u32>> = (0..400u32)
+        .map(|i| {
+            [v.cls]
+                .into_iter()
+                .chain((0..12).map(|j| v.first_regular + (i * 7 + j) % 35))
+                .chain([v.sep])
+                .collect()
+        })
+        .collect();
     let rows: Vec<&[u32]> = sentences.iter().map(Vec::as_slice).collect();
     let batch = mask_tokens(&rows, &v, &mut rng);
     let longest = 14;
     let real_tokens = 400 * 12;
     let rate = batch.positions.len() as f64 / real_tokens as f64;
-    assert!((0.13..0.17).contains(&rate), "{rate:.3} of the tokens chosen, BERT chooses {}", training::MASK_RATE);
+    assert!(
+        (0.13..0.17).contains(&rate),
+        "{rate:.3} of the tokens chosen, BERT chooses {}",
+        training::MASK_RATE
+    );
     let mut masked = 0;
     for (&position, &target) in batch.positions.iter().zip(&batch.targets) {
         let (row, i) = (position / longest, position % longest);
-        assert_eq!(sentences[row][i], target, "the target is the original token");
+        assert_eq!(
+            sentences[row][i], target,
+            "the target is the original token"
+        );
         assert!(i != 0 && i != 13, "[CLS] and [SEP] are never chosen");
         masked += usize::from(batch.ids[row][i] == v.mask);
     }
     let mask_share = masked as f64 / batch.positions.len() as f64;
-    assert!((0.75..0.85).contains(&mask_share), "{mask_share:.3} of the chosen became [MASK], BERT: 80%");
+    assert!(
+        (0.75..0.85).contains(&mask_share),
+        "{mask_share:.3} of the chosen became [MASK], BERT: 80%"
+    );
     // Unchosen tokens are untouched.
     let chosen: std::collections::HashSet<usize> = batch.positions.iter().copied().collect();
     for (row, ids) in batch.ids.iter().enumerate() {
@@ -120,13 +182,29 @@ fn pretraining_steps_lower_the_masked_language_model_loss() {
     device.seed(3);
     let v = TINY_VOCABULARY;
     let config = tiny_config(v.vocab_size as usize);
-    let mut model = Bert::new(&config, Heads { pooler: false, mlm: true, classes: None }, &device);
+    let mut model = Bert::new(
+        &config,
+        Heads {
+            pooler: false,
+            mlm: true,
+            classes: None,
+        },
+        &device,
+    );
     // A language with structure to learn: each sentence counts up from a random start.
     let mut rng = StdRng::seed_from_u64(5);
-    let sentences: Vec<Vec<u32>> =
-        (0..16u32).map(|i| [v.cls].into_iter().chain((0..10).map(|j| v.first_regular + (i * 3 + j) % 35)).chain([v.sep]).collect()).collect();
+    let sentences: Vec<Vec<u32>> = (0..16u32)
+        .map(|i| {
+            [v.cls]
+                .into_iter()
+                .chain((0..10).map(|j| v.first_regular + (i * 3 + j) % 35))
+                .chain([v.sep])
+                .collect()
+        })
+        .collect();
     let rows: Vec<&[u32]> = sentences.iter().map(Vec::as_slice).collect();
-    let mut optimizer = lab_core::optim::OptimizerSpec::defaults(lab_core::optim::OptimizerKind::Adam).build();
+    let mut optimizer =
+        lab_core::optim::OptimizerSpec::defaults(lab_core::optim::OptimizerKind::Adam).build();
     let mut losses = Vec::new();
     for _ in 0..120 {
         let batch = mask_tokens(&rows, &v, &mut rng);
@@ -144,12 +222,21 @@ fn pretraining_steps_lower_the_masked_language_model_loss() {
 #[test]
 fn the_head_trainer_separates_labelled_sentence_vectors() {
     let device = Device::flex().autodiff();
-    let features: Vec<f32> = (0..8).flat_map(|i| {
-        let sign = if i < 4 { 1.0 } else { -1.0 };
-        (0..16).map(move |j| sign * (0.5 + 0.05 * ((i * 16 + j) % 7) as f32))
-    }).collect();
+    let features: Vec<f32> = (0..8)
+        .flat_map(|i| {
+            let sign = if i < 4 { 1.0 } else { -1.0 };
+            (0..16).map(move |j| sign * (0.5 + 0.05 * ((i * 16 + j) % 7) as f32))
+        })
+        .collect();
     let labels = [1, 1, 1, 1, 0, 0, 0, 0];
-    let mut trainer = HeadTrainer::new(Tensor::<2>::from_data(TensorData::new(features.clone(), [8, 16]), &device), &labels, 2, 0.05, 7, &device);
+    let mut trainer = HeadTrainer::new(
+        Tensor::<2>::from_data(TensorData::new(features.clone(), [8, 16]), &device),
+        &labels,
+        2,
+        0.05,
+        7,
+        &device,
+    );
     let first = trainer.step().into_scalar::<f32>();
     let mut last = first;
     for _ in 0..99 {
@@ -157,17 +244,34 @@ fn the_head_trainer_separates_labelled_sentence_vectors() {
     }
     assert_eq!(trainer.steps(), 100);
     assert!(first > 0.6 && last < 0.05, "loss {first:.3} -> {last:.3}");
-    let logits = trainer.head().forward(Tensor::<2>::from_data(TensorData::new(features, [8, 16]), &device.clone().inner()));
-    let predicted: Vec<i64> = logits.argmax(1).into_data().convert::<i64>().try_into_vec().unwrap();
+    let logits = trainer.head().forward(Tensor::<2>::from_data(
+        TensorData::new(features, [8, 16]),
+        &device.clone().inner(),
+    ));
+    let predicted: Vec<i64> = logits
+        .argmax(1)
+        .into_data()
+        .convert::<i64>()
+        .try_into_vec()
+        .unwrap();
     assert_eq!(predicted, [1, 1, 1, 1, 0, 0, 0, 0]);
 }
 
 #[test]
 fn a_text_asset_refuses_a_flipped_byte_a_truncated_file_and_a_changed_vocabulary() {
     let device = Device::flex();
-    let vocab: String = tokenizer::SPECIAL_TOKENS.iter().map(|t| t.to_string()).chain(["今", "天", "好"].map(String::from)).map(|t| t + "\n").collect();
+    let vocab: String = tokenizer::SPECIAL_TOKENS
+        .iter()
+        .map(|t| t.to_string())
+        .chain(["今", "天", "好"].map(String::from))
+        .map(|t| t + "\n")
+        .collect();
     let config = tiny_config(8);
-    let heads = Heads { pooler: true, mlm: true, classes: Some(2) };
+    let heads = Heads {
+        pooler: true,
+        mlm: true,
+        classes: Some(2),
+    };
     let model = Bert::new(&config, heads, &device);
     let tensors = asset::host_tensors(&model).unwrap();
     let files = [false, true].map(|int8| asset::encode_file(&tensors, int8).unwrap());
@@ -178,35 +282,70 @@ fn a_text_asset_refuses_a_flipped_byte_a_truncated_file_and_a_changed_vocabulary
         config: config.clone(),
         heads,
         max_length: 16,
-        labels: Some(Labels { en: vec!["negative".into(), "positive".into()], zh: None, source: "test".into(), licence: "n/a".into() }),
+        labels: Some(Labels {
+            en: vec!["negative".into(), "positive".into()],
+            zh: None,
+            source: "test".into(),
+            licence: "n/a".into(),
+        }),
         tokenizer: TokenizerFile::describe("vocab.txt", vocab.as_bytes(), true),
         parameters: 0,
-        source: Source { description: "test".into(), origin: "test".into(), file: "-".into(), sha256: "-".into(), licence: "n/a".into() },
+        source: Source {
+            description: "test".into(),
+            origin: "test".into(),
+            file: "-".into(),
+            sha256: "-".into(),
+            licence: "n/a".into(),
+        },
         files: files.iter().map(|(entry, _)| entry.clone()).collect(),
         default_file: asset::INT8_FILE.into(),
         measurements: Vec::new(),
     };
-    let manifest = TextManifest::from_json(manifest.to_json().as_bytes()).expect("the manifest round-trips");
+    let manifest =
+        TextManifest::from_json(manifest.to_json().as_bytes()).expect("the manifest round-trips");
     for (entry, bytes) in &files {
         Bert::from_asset(&manifest, &entry.file, bytes, &device).expect("a good file loads");
         let mut flipped = bytes.clone();
         flipped[bytes.len() / 2] ^= 1;
-        assert!(matches!(Bert::from_asset(&manifest, &entry.file, &flipped, &device), Err(AssetError::Checksum { .. })));
-        assert!(matches!(Bert::from_asset(&manifest, &entry.file, &bytes[..bytes.len() - 1], &device), Err(AssetError::Size { .. })));
+        assert!(matches!(
+            Bert::from_asset(&manifest, &entry.file, &flipped, &device),
+            Err(AssetError::Checksum { .. })
+        ));
+        assert!(matches!(
+            Bert::from_asset(&manifest, &entry.file, &bytes[..bytes.len() - 1], &device),
+            Err(AssetError::Size { .. })
+        ));
     }
-    manifest.tokenizer(vocab.as_bytes()).expect("the vocabulary loads");
+    manifest
+        .tokenizer(vocab.as_bytes())
+        .expect("the vocabulary loads");
     let changed = vocab.replace('好', "坏");
-    assert!(matches!(manifest.tokenizer(changed.as_bytes()), Err(AssetError::Checksum { .. })));
+    assert!(matches!(
+        manifest.tokenizer(changed.as_bytes()),
+        Err(AssetError::Checksum { .. })
+    ));
     let mut wrong = manifest.clone();
     wrong.heads.classes = Some(3);
-    assert!(TextManifest::from_json(wrong.to_json().as_bytes()).is_err(), "labels must match the classifier");
+    assert!(
+        TextManifest::from_json(wrong.to_json().as_bytes()).is_err(),
+        "labels must match the classifier"
+    );
 }
 
 /// The committed model, loaded as the page loads it.
 fn lab_bert(device: &Device) -> (TextManifest, Bert, tokenizer::Tokenizer) {
-    let manifest = TextManifest::from_json(&lab_bert_file("manifest.json")).expect("the committed manifest parses");
-    let tokenizer = manifest.tokenizer(&lab_bert_file(&manifest.tokenizer.file)).expect("its vocabulary loads");
-    let bert = Bert::from_asset(&manifest, &manifest.default_file, &lab_bert_file(&manifest.default_file), device).expect("its weights load");
+    let manifest = TextManifest::from_json(&lab_bert_file("manifest.json"))
+        .expect("the committed manifest parses");
+    let tokenizer = manifest
+        .tokenizer(&lab_bert_file(&manifest.tokenizer.file))
+        .expect("its vocabulary loads");
+    let bert = Bert::from_asset(
+        &manifest,
+        &manifest.default_file,
+        &lab_bert_file(&manifest.default_file),
+        device,
+    )
+    .expect("its weights load");
     (manifest, bert, tokenizer)
 }
 
@@ -215,20 +354,46 @@ fn lab_bert(device: &Device) -> (TextManifest, Bert, tokenizer::Tokenizer) {
 fn the_committed_lab_bert_classifies_held_out_reviews() {
     let device = Device::flex();
     let (manifest, bert, tokenizer) = lab_bert(&device);
-    assert!(lab_bert_file(&manifest.default_file).len() <= 8_000_000, "the committed int8 file is at most 8 MB");
+    assert!(
+        lab_bert_file(&manifest.default_file).len() <= 8_000_000,
+        "the committed int8 file is at most 8 MB"
+    );
     let [_, _, pad, _] = tokenizer::special_ids(&tokenizer).unwrap();
     let split = corpus::sentiment_split(parity::POSITIVE, parity::NEGATIVE);
     let (mut right, mut total) = (0, 0);
     for batch in split.test.chunks(64) {
-        let encoded: Vec<_> = batch.iter().filter_map(|r| tokenizer::encode(&tokenizer, &r.text, manifest.max_length).ok().map(|e| (e, r.label))).collect();
+        let encoded: Vec<_> = batch
+            .iter()
+            .filter_map(|r| {
+                tokenizer::encode(&tokenizer, &r.text, manifest.max_length)
+                    .ok()
+                    .map(|e| (e, r.label))
+            })
+            .collect();
         let refs: Vec<_> = encoded.iter().map(|(e, _)| e).collect();
-        let hidden = bert.forward(&BertInput::batch(&refs, pad, &device), false).hidden;
-        let predicted: Vec<i64> = bert.classify(&hidden).unwrap().argmax(1).into_data().convert::<i64>().try_into_vec().unwrap();
-        right += predicted.iter().zip(&encoded).filter(|(p, (_, label))| **p as usize == *label).count();
+        let hidden = bert
+            .forward(&BertInput::batch(&refs, pad, &device), false)
+            .hidden;
+        let predicted: Vec<i64> = bert
+            .classify(&hidden)
+            .unwrap()
+            .argmax(1)
+            .into_data()
+            .convert::<i64>()
+            .try_into_vec()
+            .unwrap();
+        right += predicted
+            .iter()
+            .zip(&encoded)
+            .filter(|(p, (_, label))| **p as usize == *label)
+            .count();
         total += encoded.len();
     }
     let accuracy = right as f64 / total as f64;
-    println!("lab-bert-zh int8: held-out sentiment accuracy {:.2}% ({right}/{total})", accuracy * 100.0);
+    println!(
+        "lab-bert-zh int8: held-out sentiment accuracy {:.2}% ({right}/{total})",
+        accuracy * 100.0
+    );
     assert!(total >= 1500 && accuracy >= 0.85, "{accuracy:.4}");
 }
 
@@ -238,14 +403,25 @@ fn the_committed_lab_bert_reads_the_articles_examples_and_bad_input() {
     let (manifest, bert, tokenizer) = lab_bert(&device);
     let positive = |text: &str| {
         let encoded = tokenizer::encode(&tokenizer, text, manifest.max_length).unwrap();
-        let hidden = bert.forward(&BertInput::from_encoded(&encoded, &device), false).hidden;
-        let p: Vec<f32> = burn::tensor::activation::softmax(bert.classify(&hidden).unwrap(), 1).into_data().try_into_vec().unwrap();
+        let hidden = bert
+            .forward(&BertInput::from_encoded(&encoded, &device), false)
+            .hidden;
+        let p: Vec<f32> = burn::tensor::activation::softmax(bert.classify(&hidden).unwrap(), 1)
+            .into_data()
+            .try_into_vec()
+            .unwrap();
         (p[corpus::POSITIVE], encoded)
     };
     let (p, encoded) = positive("今天天气真好");
     assert!(p > 0.5, "今天天气真好 is positive, P = {p}");
-    assert_eq!(encoded.tokens.first().map(String::as_str), Some(tokenizer::CLS));
-    assert_eq!(encoded.tokens.last().map(String::as_str), Some(tokenizer::SEP));
+    assert_eq!(
+        encoded.tokens.first().map(String::as_str),
+        Some(tokenizer::CLS)
+    );
+    assert_eq!(
+        encoded.tokens.last().map(String::as_str),
+        Some(tokenizer::SEP)
+    );
     let (p, _) = positive("质量太差了，用了两天就坏，再也不买了。");
     assert!(p < 0.5, "a clearly negative review, P(positive) = {p}");
     // 10,000 characters: truncated to the model's limit, with the original count.
@@ -256,6 +432,10 @@ fn the_committed_lab_bert_reads_the_articles_examples_and_bad_input() {
     positive("😀😀🎉");
     positive("这本书 so boring，Привет 123 ！");
     for empty in ["", "   \n\t", "\u{0}\u{7}"] {
-        assert_eq!(tokenizer::encode(&tokenizer, empty, manifest.max_length).unwrap_err(), TextError::Empty, "{empty:?}");
+        assert_eq!(
+            tokenizer::encode(&tokenizer, empty, manifest.max_length).unwrap_err(),
+            TextError::Empty,
+            "{empty:?}"
+        );
     }
 }

@@ -9,8 +9,17 @@ use lab_core::train::{TrainError, TrainSpec, Trainer};
 
 fn trained(kind: DatasetKind, steps: usize) -> lab_core::train::Snapshot {
     let spec = TrainSpec {
-        data: DataSpec { kind, samples: 400, noise: 0.05, train_ratio: 0.5, seed: 3 },
-        mlp: MlpSpec { hidden: vec![8, 8], activation: ActivationKind::Tanh },
+        data: DataSpec {
+            kind,
+            samples: 400,
+            noise: 0.05,
+            train_ratio: 0.5,
+            seed: 3,
+        },
+        mlp: MlpSpec {
+            hidden: vec![8, 8],
+            activation: ActivationKind::Tanh,
+        },
         learning_rate: 0.3,
         batch_size: 16,
         seed: 3,
@@ -23,7 +32,12 @@ fn trained(kind: DatasetKind, steps: usize) -> lab_core::train::Snapshot {
         trainer.step();
     }
     let after = common::snapshot(&trainer);
-    assert!(after.train_loss < before.train_loss / 2.0, "{kind:?}: loss {} -> {}", before.train_loss, after.train_loss);
+    assert!(
+        after.train_loss < before.train_loss / 2.0,
+        "{kind:?}: loss {} -> {}",
+        before.train_loss,
+        after.train_loss
+    );
     after
 }
 
@@ -43,14 +57,24 @@ fn circle_reaches_95_percent_test_accuracy() {
 fn regression_fits_its_target() {
     let snapshot = trained(DatasetKind::Regression, 3000);
     assert!(snapshot.test_accuracy.is_none());
-    assert!(snapshot.test_loss < 0.02, "regression test MSE {}", snapshot.test_loss);
+    assert!(
+        snapshot.test_loss < 0.02,
+        "regression test MSE {}",
+        snapshot.test_loss
+    );
 }
 
 #[test]
 fn a_huge_learning_rate_is_reported_as_divergence() {
     let spec = TrainSpec {
-        mlp: MlpSpec { hidden: vec![8, 8], activation: ActivationKind::Relu },
-        data: DataSpec { kind: DatasetKind::Regression, ..Default::default() },
+        mlp: MlpSpec {
+            hidden: vec![8, 8],
+            activation: ActivationKind::Relu,
+        },
+        data: DataSpec {
+            kind: DatasetKind::Regression,
+            ..Default::default()
+        },
         learning_rate: 30.0,
         ..Default::default()
     };
@@ -59,17 +83,41 @@ fn a_huge_learning_rate_is_reported_as_divergence() {
         trainer.step();
         pollster::block_on(trainer.snapshot()).err()
     });
-    assert!(matches!(outcome, Some(TrainError::Diverged { .. })), "got {outcome:?}");
+    assert!(
+        matches!(outcome, Some(TrainError::Diverged { .. })),
+        "got {outcome:?}"
+    );
 }
 
 #[test]
 fn absurd_settings_are_refused() {
     for spec in [
-        TrainSpec { learning_rate: f64::NAN, ..Default::default() },
-        TrainSpec { learning_rate: -0.1, ..Default::default() },
-        TrainSpec { batch_size: 0, ..Default::default() },
-        TrainSpec { mlp: MlpSpec { hidden: vec![8; 7], activation: ActivationKind::Relu }, ..Default::default() },
-        TrainSpec { mlp: MlpSpec { hidden: vec![33], activation: ActivationKind::Relu }, ..Default::default() },
+        TrainSpec {
+            learning_rate: f64::NAN,
+            ..Default::default()
+        },
+        TrainSpec {
+            learning_rate: -0.1,
+            ..Default::default()
+        },
+        TrainSpec {
+            batch_size: 0,
+            ..Default::default()
+        },
+        TrainSpec {
+            mlp: MlpSpec {
+                hidden: vec![8; 7],
+                activation: ActivationKind::Relu,
+            },
+            ..Default::default()
+        },
+        TrainSpec {
+            mlp: MlpSpec {
+                hidden: vec![33],
+                activation: ActivationKind::Relu,
+            },
+            ..Default::default()
+        },
     ] {
         assert!(spec.check().is_err(), "{spec:?} was accepted");
     }

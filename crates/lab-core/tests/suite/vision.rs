@@ -11,9 +11,11 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 use image::{Rgb, RgbImage};
 use lab_core::asset::{self, AssetError, HostTensor, WeightsFile};
-use lab_core::vision::asset::Manifest;
 use lab_core::photo::{self, Shrink};
-use lab_core::vision::preprocess::{Preprocessing, crop_offset, photo_to_input, preprocess, resized_size, to_input, views};
+use lab_core::vision::asset::Manifest;
+use lab_core::vision::preprocess::{
+    Preprocessing, crop_offset, photo_to_input, preprocess, resized_size, to_input, views,
+};
 use lab_core::vision::{Classifier, top_k};
 
 fn root() -> PathBuf {
@@ -25,7 +27,8 @@ fn model_dir() -> PathBuf {
 }
 
 fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask setup`", path.display()))
+    std::fs::read(path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask setup`", path.display()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -53,7 +56,10 @@ fn normalises_with_imagenet_statistics() {
     for (c, value) in [255.0f32, 128.0, 0.0].into_iter().enumerate() {
         let expected = (value / 255.0 - p.mean[c]) / p.std[c];
         for &v in &input[c * plane..(c + 1) * plane] {
-            assert!((v - expected).abs() < 1e-5, "channel {c}: {v} vs {expected}");
+            assert!(
+                (v - expected).abs() < 1e-5,
+                "channel {c}: {v} vs {expected}"
+            );
         }
     }
 }
@@ -65,18 +71,29 @@ fn normalises_with_imagenet_statistics() {
 fn int8_round_trip_error_is_within_half_a_step() {
     let channels = 64;
     let per = 300;
-    assert!(channels * per >= asset::MIN_QUANTIZED_VALUES, "big enough to be quantized in the file");
-    let data: Vec<f32> =
-        (0..channels * per).map(|i| ((i as f32 * 0.618).sin() * (1.0 + (i / per) as f32)).powi(3)).collect();
+    assert!(
+        channels * per >= asset::MIN_QUANTIZED_VALUES,
+        "big enough to be quantized in the file"
+    );
+    let data: Vec<f32> = (0..channels * per)
+        .map(|i| ((i as f32 * 0.618).sin() * (1.0 + (i / per) as f32)).powi(3))
+        .collect();
     let (q, scales) = asset::quantize_per_channel(&data, channels);
     let back = asset::dequantize_per_channel(&q, &scales);
     for (c, scale) in scales.iter().enumerate() {
         let row = &data[c * per..(c + 1) * per];
         let max = row.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        assert_eq!(*scale, max / 127.0, "channel {c}: the scale maps the largest weight to ±127");
+        assert_eq!(
+            *scale,
+            max / 127.0,
+            "channel {c}: the scale maps the largest weight to ±127"
+        );
         let decoded = &back[c * per..(c + 1) * per];
         for (i, (&w, &d)) in row.iter().zip(decoded).enumerate() {
-            assert!((w - d).abs() <= scale * 0.5 * (1.0 + 1e-5), "channel {c} value {i}: {w} -> {d}");
+            assert!(
+                (w - d).abs() <= scale * 0.5 * (1.0 + 1e-5),
+                "channel {c} value {i}: {w} -> {d}"
+            );
         }
     }
     // An all-zero channel stays zero (no division by a zero scale).
@@ -85,8 +102,16 @@ fn int8_round_trip_error_is_within_half_a_step() {
 
     // Through the weights file: quantized weights within half a step, small tensors in f16.
     let tensors = vec![
-        HostTensor { name: "conv.weight".into(), shape: vec![channels, 12, 5, 5], data: data.clone() },
-        HostTensor { name: "bn.running_var".into(), shape: vec![4], data: vec![1e-3, 0.5, 2.0, 123.0] },
+        HostTensor {
+            name: "conv.weight".into(),
+            shape: vec![channels, 12, 5, 5],
+            data: data.clone(),
+        },
+        HostTensor {
+            name: "bn.running_var".into(),
+            shape: vec![4],
+            data: vec![1e-3, 0.5, 2.0, 123.0],
+        },
     ];
     let decoded = asset::decode_weights(&asset::encode_weights(&tensors, true).unwrap()).unwrap();
     let weight = decoded.iter().find(|t| t.name == "conv.weight").unwrap();
@@ -96,13 +121,21 @@ fn int8_round_trip_error_is_within_half_a_step() {
         assert!((a - b).abs() <= b * 1e-3, "{a} vs {b}");
     }
     // A small weight tensor (an early layer's) stays in f16.
-    let small = HostTensor { name: "stem.weight".into(), shape: vec![4, 3, 3, 3], data: data[..108].to_vec() };
-    let decoded = asset::decode_weights(&asset::encode_weights(&[small.clone()], true).unwrap()).unwrap();
+    let small = HostTensor {
+        name: "stem.weight".into(),
+        shape: vec![4, 3, 3, 3],
+        data: data[..108].to_vec(),
+    };
+    let decoded =
+        asset::decode_weights(&asset::encode_weights(&[small.clone()], true).unwrap()).unwrap();
     for (a, b) in decoded[0].data.iter().zip(&small.data) {
         assert!((a - b).abs() <= b.abs() * 1e-3 + 1e-6, "{a} vs {b}");
     }
     let exact = asset::decode_weights(&asset::encode_weights(&tensors, false).unwrap()).unwrap();
-    assert_eq!(exact.iter().find(|t| t.name == "conv.weight").unwrap().data, data);
+    assert_eq!(
+        exact.iter().find(|t| t.name == "conv.weight").unwrap().data,
+        data
+    );
 }
 
 fn manifest_for(bytes: &[u8]) -> Manifest {
@@ -125,9 +158,18 @@ fn verification_rejects_a_flipped_byte_and_a_truncated_file() {
     manifest.verify(asset::INT8_FILE, &bytes).unwrap();
     let mut flipped = bytes.clone();
     flipped[5_000] ^= 0x01;
-    assert!(matches!(manifest.verify(asset::INT8_FILE, &flipped), Err(AssetError::Checksum { .. })));
-    assert!(matches!(manifest.verify(asset::INT8_FILE, &bytes[..9_999]), Err(AssetError::Size { .. })));
-    assert!(matches!(manifest.verify("other.safetensors", &bytes), Err(AssetError::UnknownFile(_))));
+    assert!(matches!(
+        manifest.verify(asset::INT8_FILE, &flipped),
+        Err(AssetError::Checksum { .. })
+    ));
+    assert!(matches!(
+        manifest.verify(asset::INT8_FILE, &bytes[..9_999]),
+        Err(AssetError::Size { .. })
+    ));
+    assert!(matches!(
+        manifest.verify("other.safetensors", &bytes),
+        Err(AssetError::UnknownFile(_))
+    ));
     // A manifest that does not parse, or lies about its labels, is refused.
     assert!(Manifest::from_json(b"{").is_err());
     let mut bad = manifest.clone();
@@ -147,11 +189,22 @@ fn the_real_asset_is_verified_before_loading() {
     flipped[middle] ^= 0x80;
     match Classifier::from_asset(&manifest, &manifest.default_file, &flipped, &device) {
         Err(AssetError::Checksum { .. }) => {}
-        other => panic!("a flipped byte must fail the checksum, got {:?}", other.map(|_| ())),
+        other => panic!(
+            "a flipped byte must fail the checksum, got {:?}",
+            other.map(|_| ())
+        ),
     }
-    match Classifier::from_asset(&manifest, &manifest.default_file, &bytes[..bytes.len() - 1], &device) {
+    match Classifier::from_asset(
+        &manifest,
+        &manifest.default_file,
+        &bytes[..bytes.len() - 1],
+        &device,
+    ) {
         Err(AssetError::Size { .. }) => {}
-        other => panic!("a truncated file must fail the size check, got {:?}", other.map(|_| ())),
+        other => panic!(
+            "a truncated file must fail the size check, got {:?}",
+            other.map(|_| ())
+        ),
     }
 }
 
@@ -163,18 +216,29 @@ fn fixture() -> serde_json::Value {
 }
 
 fn sample_inputs(fixture: &serde_json::Value) -> (Vec<String>, Vec<Vec<f32>>) {
-    let names: Vec<String> =
-        fixture["images"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
+    let names: Vec<String> = fixture["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
     let dir = root().join("www/assets/samples");
     let inputs = names
         .iter()
         .map(|name| {
-            let path = ["png", "jpg"].iter().map(|e| dir.join(format!("{name}.{e}"))).find(|p| p.exists());
-            let path = path.unwrap_or_else(|| panic!("sample {name} missing: run `cargo xtask setup`"));
+            let path = ["png", "jpg"]
+                .iter()
+                .map(|e| dir.join(format!("{name}.{e}")))
+                .find(|p| p.exists());
+            let path =
+                path.unwrap_or_else(|| panic!("sample {name} missing: run `cargo xtask setup`"));
             let input = photo_to_input(&read(&path), &Preprocessing::default()).unwrap();
             let sum: f64 = input.iter().map(|&v| f64::from(v)).sum();
             let expected = fixture["inputs"][name.as_str()]["sum"].as_f64().unwrap();
-            assert!((sum - expected).abs() < 1e-3 * expected.abs().max(1.0), "{name}: not the fixture's input");
+            assert!(
+                (sum - expected).abs() < 1e-3 * expected.abs().max(1.0),
+                "{name}: not the fixture's input"
+            );
             input
         })
         .collect();
@@ -209,9 +273,17 @@ fn pretrained_efficientnet_lite0_matches_pytorch() {
         let got = logits(&model, &inputs, &device);
         for (name, row) in names.iter().zip(&got) {
             let reference = &fixture["models"]["efficientnet-lite0"];
-            let expected: Vec<f32> =
-                reference["logits"][name.as_str()].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
-            let diff = expected.iter().zip(row).map(|(e, g)| (e - g).abs()).fold(0.0, f32::max);
+            let expected: Vec<f32> = reference["logits"][name.as_str()]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+                .collect();
+            let diff = expected
+                .iter()
+                .zip(row)
+                .map(|(e, g)| (e - g).abs())
+                .fold(0.0, f32::max);
             let best = top_k(row, 5);
             let torch_top5: Vec<usize> = reference["top5"][name.as_str()]
                 .as_array()
@@ -225,13 +297,23 @@ fn pretrained_efficientnet_lite0_matches_pytorch() {
                 best[0].probability,
                 manifest.label(torch_top5[0])
             );
-            assert!(diff < 1e-3, "{backend} {name}: logits differ from PyTorch by {diff}");
-            assert_eq!(best[0].class, torch_top5[0], "{backend} {name}: top-1 differs from PyTorch");
+            assert!(
+                diff < 1e-3,
+                "{backend} {name}: logits differ from PyTorch by {diff}"
+            );
+            assert_eq!(
+                best[0].class, torch_top5[0],
+                "{backend} {name}: top-1 differs from PyTorch"
+            );
         }
         // Chelsea is a cat: ImageNet's domestic cats are classes 281..=285.
         let chelsea = names.iter().position(|n| n == "chelsea").unwrap();
         let class = top_k(&got[chelsea], 1)[0].class;
-        assert!((281..=285).contains(&class), "chelsea classified as {}", manifest.label(class));
+        assert!(
+            (281..=285).contains(&class),
+            "chelsea classified as {}",
+            manifest.label(class)
+        );
     }
 }
 
@@ -282,7 +364,12 @@ fn int8_weights_agree_with_f32_on_real_photos() {
     let mut worst = 0.0f32;
     for ((name, _), (x, y)) in set.iter().zip(a.iter().zip(&b)) {
         let (cx, cy) = (top_k(x, 1)[0].class, top_k(y, 1)[0].class);
-        worst = worst.max(x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0.0, f32::max));
+        worst = worst.max(
+            x.iter()
+                .zip(y)
+                .map(|(p, q)| (p - q).abs())
+                .fold(0.0, f32::max),
+        );
         if cx == cy {
             agree += 1;
         } else {
@@ -296,7 +383,14 @@ fn int8_weights_agree_with_f32_on_real_photos() {
         }
     }
     let rate = agree as f64 / set.len() as f64;
-    let size = |precision: &str| manifest.files.iter().find(|f| f.precision == precision).unwrap().bytes;
+    let size = |precision: &str| {
+        manifest
+            .files
+            .iter()
+            .find(|f| f.precision == precision)
+            .unwrap()
+            .bytes
+    };
     let ratio = size("int8") as f64 / size("f32") as f64;
     println!(
         "int8 vs f32 top-1 agreement: {agree}/{} ({:.1}%), max |logit diff| {worst:.3}; sizes f32 {:.2} MB, int8 {:.2} MB ({ratio:.3}x)",
@@ -308,8 +402,15 @@ fn int8_weights_agree_with_f32_on_real_photos() {
     assert!(set.len() >= 76);
     // The bar. Bias correction on the calibration photos (disjoint from these) is what
     // reaches it: without it this scheme measured 73-74/76, the flips near-ties of f32's top two.
-    assert!(rate >= 0.99, "int8 top-1 agrees with f32 on only {:.1}% of the photos", 100.0 * rate);
-    assert!(ratio <= 0.27, "the int8 weights are {ratio:.3}x the f32 ones");
+    assert!(
+        rate >= 0.99,
+        "int8 top-1 agrees with f32 on only {:.1}% of the photos",
+        100.0 * rate
+    );
+    assert!(
+        ratio <= 0.27,
+        "the int8 weights are {ratio:.3}x the f32 ones"
+    );
 }
 
 #[test]
@@ -320,15 +421,27 @@ fn bias_correction_lowers_the_int8_logit_error() {
     // The same int8 weights without the correction: the f32 file, quantized as it is.
     let plain_bytes = asset::encode_weights(&f32_model.host_tensors().unwrap(), true).unwrap();
     let mut plain = Classifier::init(manifest.arch().unwrap(), manifest.num_classes, &device);
-    plain.load_host_tensors(asset::decode_weights(&plain_bytes).unwrap()).unwrap();
+    plain
+        .load_host_tensors(asset::decode_weights(&plain_bytes).unwrap())
+        .unwrap();
     let inputs: Vec<Vec<f32>> = photo_set().into_iter().map(|(_, input)| input).collect();
     let reference = logits(&f32_model, &inputs, &device);
     let mean_worst = |model: &Classifier| {
         let got = logits(model, &inputs, &device);
-        let per_photo = reference.iter().zip(&got).map(|(x, y)| x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0.0, f32::max));
+        let per_photo = reference.iter().zip(&got).map(|(x, y)| {
+            x.iter()
+                .zip(y)
+                .map(|(p, q)| (p - q).abs())
+                .fold(0.0, f32::max)
+        });
         per_photo.sum::<f32>() / inputs.len() as f32
     };
     let (before, after) = (mean_worst(&plain), mean_worst(&corrected));
-    println!("mean over the photos of the largest |logit diff| to f32: int8 {before:.3}, bias-corrected int8 {after:.3}");
-    assert!(after < 0.75 * before, "bias correction took the error from {before:.3} to {after:.3} only");
+    println!(
+        "mean over the photos of the largest |logit diff| to f32: int8 {before:.3}, bias-corrected int8 {after:.3}"
+    );
+    assert!(
+        after < 0.75 * before,
+        "bias correction took the error from {before:.3} to {after:.3} only"
+    );
 }

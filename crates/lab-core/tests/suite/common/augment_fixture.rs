@@ -21,7 +21,11 @@ pub const DIGEST: &str = include_str!("../../fixtures/augment-grid.sha256");
 pub fn spec() -> AugmentSpec {
     let mut spec = AugmentSpec::default();
     for op in Op::ALL {
-        let strength = if op == Op::FlipVertical { 0.3 } else { spec.get(op).strength };
+        let strength = if op == Op::FlipVertical {
+            0.3
+        } else {
+            spec.get(op).strength
+        };
         spec.set(op, Setting { on: true, strength });
     }
     spec
@@ -39,5 +43,9 @@ pub fn grid_digest() -> String {
     for variant in augment::augment_grid(&photo, &spec(), SEED, VARIANTS) {
         hasher.update(variant.as_raw());
     }
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }

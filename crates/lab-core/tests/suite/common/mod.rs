@@ -9,7 +9,8 @@ use lab_core::train::{Snapshot, Trainer};
 
 /// Opens a backend's autodiff device natively (the wgpu one on Mesa's lavapipe in CI).
 pub fn device(kind: BackendKind) -> Device {
-    pollster::block_on(kind.open()).unwrap_or_else(|error| panic!("{} backend unavailable: {error}", kind.id()))
+    pollster::block_on(kind.open())
+        .unwrap_or_else(|error| panic!("{} backend unavailable: {error}", kind.id()))
 }
 
 pub fn snapshot(trainer: &Trainer) -> Snapshot {
@@ -18,7 +19,10 @@ pub fn snapshot(trainer: &Trainer) -> Snapshot {
 
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 /// Compares a digest with the committed fixture `tests/fixtures/<file>`, or rewrites the fixture
@@ -30,5 +34,9 @@ pub fn check_digest(digest: &str, file: &str, committed: &str) {
         eprintln!("wrote {path}: {digest}");
         return;
     }
-    assert_eq!(digest, committed.trim(), "{file} changed; if intended, regenerate with UPDATE_FIXTURES=1");
+    assert_eq!(
+        digest,
+        committed.trim(),
+        "{file} changed; if intended, regenerate with UPDATE_FIXTURES=1"
+    );
 }

@@ -23,10 +23,21 @@ pub const MAX_LEN: usize = 128;
 
 /// Every 35th review (positive, then negative) up to [`LINES`], then the fixture's sentences.
 pub fn lines() -> Vec<String> {
-    let reviews = POSITIVE.lines().chain(NEGATIVE.lines()).step_by(35).take(LINES).map(str::to_string);
-    let fixture: serde_json::Value = serde_json::from_str(BERT_FIXTURE).expect("the BERT fixture parses");
-    let sentences = fixture["sentences"].as_array().expect("fixture sentences").iter();
-    reviews.chain(sentences.map(|s| s["text"].as_str().expect("a sentence text").to_string())).collect()
+    let reviews = POSITIVE
+        .lines()
+        .chain(NEGATIVE.lines())
+        .step_by(35)
+        .take(LINES)
+        .map(str::to_string);
+    let fixture: serde_json::Value =
+        serde_json::from_str(BERT_FIXTURE).expect("the BERT fixture parses");
+    let sentences = fixture["sentences"]
+        .as_array()
+        .expect("fixture sentences")
+        .iter();
+    reviews
+        .chain(sentences.map(|s| s["text"].as_str().expect("a sentence text").to_string()))
+        .collect()
 }
 
 /// The digest of every line's ids (an empty line hashes as a marker), lowercase hex.
@@ -35,11 +46,18 @@ pub fn digest() -> String {
     let mut hasher = Sha256::new();
     for line in lines() {
         match tokenizer::encode(&tokenizer, &line, MAX_LEN) {
-            Ok(encoded) => encoded.ids.iter().for_each(|id| hasher.update(id.to_le_bytes())),
+            Ok(encoded) => encoded
+                .ids
+                .iter()
+                .for_each(|id| hasher.update(id.to_le_bytes())),
             Err(TextError::Empty) => hasher.update(b"empty"),
             Err(e) => panic!("{line:?}: {e}"),
         }
         hasher.update(b"\n");
     }
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
