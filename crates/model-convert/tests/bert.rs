@@ -301,9 +301,10 @@ fn a_converted_bert_asset_loads_back_as_the_page_loads_it() {
     let manifest =
         TextManifest::from_json(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest, written);
-    let tokenizer = manifest
-        .tokenizer(&std::fs::read(out.join("tokenizer.json")).unwrap())
+    let tokenizer_file = manifest
+        .verify_tokenizer(std::fs::read(out.join("tokenizer.json")).unwrap())
         .unwrap();
+    let tokenizer = manifest.tokenizer(&tokenizer_file).unwrap();
     let encoded = tokenizer::encode(
         &tokenizer,
         "今天天气真好, the weather is nice",
@@ -313,13 +314,10 @@ fn a_converted_bert_asset_loads_back_as_the_page_loads_it() {
     let input = BertInput::from_encoded(&encoded, &device);
     let reference = values(model.forward(&input, false).hidden);
     for entry in &manifest.files {
-        let loaded = Bert::from_asset(
-            &manifest,
-            &entry.file,
-            &std::fs::read(out.join(&entry.file)).unwrap(),
-            &device,
-        )
-        .unwrap();
+        let weights = manifest
+            .verify(&entry.file, std::fs::read(out.join(&entry.file)).unwrap())
+            .unwrap();
+        let loaded = Bert::from_asset(&manifest, &weights, &device).unwrap();
         let hidden = values(loaded.forward(&input, false).hidden);
         let diff = max_diff(&reference, &hidden);
         let bound = if entry.precision == "f32" { 0.0 } else { 0.25 };

@@ -11,7 +11,8 @@ use tokenizers::Tokenizer;
 use super::bert::{Bert, BertConfig, Heads};
 use super::tokenizer;
 use crate::asset::{
-    self, AssetError, Labels, Source, WeightsFile, check_applied, decode_weights, sha256_hex,
+    self, AssetError, Labels, Source, Verified, WeightsFile, check_applied, decode_weights,
+    sha256_hex,
 };
 
 /// The manifest format this code reads and writes.
@@ -109,29 +110,24 @@ impl TextManifest {
     }
 
     /// Checks that `bytes` are exactly the weights file `name` the manifest lists.
-    pub fn verify(&self, name: &str, bytes: &[u8]) -> Result<(), AssetError> {
+    pub fn verify(&self, name: &str, bytes: Vec<u8>) -> Result<Verified, AssetError> {
         asset::verify_file(&self.files, name, bytes)
     }
 
-    /// Checks the tokenizer file's bytes, then builds the tokenizer from them.
-    pub fn tokenizer(&self, bytes: &[u8]) -> Result<Tokenizer, AssetError> {
+    /// Checks the tokenizer file's bytes against the manifest (size, then sha256).
+    pub fn verify_tokenizer(&self, bytes: Vec<u8>) -> Result<Verified, AssetError> {
+        let entry = &self.tokenizer;
+        Verified::check(&entry.file, entry.bytes, &entry.sha256, bytes)
+    }
+
+    /// Builds the tokenizer from its verified file ([`TextManifest::verify_tokenizer`]).
+    pub fn tokenizer(&self, verified: &Verified) -> Result<Tokenizer, AssetError> {
         let entry = &self.tokenizer;
         let file = entry.file.clone();
-        if entry.bytes != bytes.len() as u64 {
-            return Err(AssetError::Size {
-                file,
-                expected: entry.bytes,
-                actual: bytes.len() as u64,
-            });
+        if verified.file() != file {
+            return Err(AssetError::UnknownFile(verified.file().into()));
         }
-        let actual = sha256_hex(bytes);
-        if actual != entry.sha256 {
-            return Err(AssetError::Checksum {
-                file,
-                expected: entry.sha256.clone(),
-                actual,
-            });
-        }
+        let bytes = verified.bytes();
         let built = if entry.file.ends_with(".json") {
             tokenizer::from_json(bytes)
         } else {
@@ -171,16 +167,15 @@ impl TokenizerFile {
 }
 
 impl Bert {
-    /// Verifies weights file `name` against the manifest and builds the network from it; every
+    /// Builds the network from weights verified against this manifest ([`TextManifest::verify`]); every
     /// tensor of the network must be in the file and nothing else.
     pub fn from_asset(
         manifest: &TextManifest,
-        name: &str,
-        bytes: &[u8],
+        weights: &Verified,
         device: &Device,
     ) -> Result<Self, AssetError> {
-        manifest.verify(name, bytes)?;
-        let tensors = decode_weights(bytes)?;
+        asset::verified_entry(&manifest.files, weights)?;
+        let tensors = decode_weights(weights.bytes())?;
         let mut model = Bert::new(&manifest.config, manifest.heads, device);
         check_applied(&asset::apply_host_tensors(&mut model, tensors))
             .map_err(AssetError::Weights)?;

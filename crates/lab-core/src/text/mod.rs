@@ -15,5 +15,6 @@
 pub mod asset;
 pub mod bert;
 pub mod corpus;
+pub mod pipeline;
 pub mod tokenizer;
 pub mod training;

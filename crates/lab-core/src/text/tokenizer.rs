@@ -29,6 +29,10 @@ pub enum TextError {
     /// Nothing but whitespace or characters BERT's normalizer removes.
     Empty,
     Tokenizer(String),
+    /// Fill-mask was asked of a sentence without `[MASK]`.
+    NoMask,
+    /// Fill-mask was asked of a model without a masked-language-model head.
+    NoMlmHead,
 }
 
 impl std::fmt::Display for TextError {
@@ -39,6 +43,8 @@ impl std::fmt::Display for TextError {
                 "the text is empty (only whitespace or control characters)"
             ),
             TextError::Tokenizer(msg) => write!(f, "tokenizer error: {msg}"),
+            TextError::NoMask => write!(f, "the sentence has no [MASK]"),
+            TextError::NoMlmHead => write!(f, "the model has no masked-language-model head"),
         }
     }
 }

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::preprocess::Preprocessing;
 use super::{Arch, Classifier};
 use crate::asset::{
-    self, AssetError, HostTensor, Labels, Source, WeightsFile, check_applied, decode_weights,
+    self, AssetError, HostTensor, Labels, Source, Verified, WeightsFile, check_applied,
+    decode_weights,
 };
 
 /// The manifest format this code reads and writes.
@@ -79,7 +80,7 @@ impl Manifest {
     }
 
     /// Checks that `bytes` are exactly the file `name` the manifest lists (size, then sha256).
-    pub fn verify(&self, name: &str, bytes: &[u8]) -> Result<(), AssetError> {
+    pub fn verify(&self, name: &str, bytes: Vec<u8>) -> Result<Verified, AssetError> {
         asset::verify_file(&self.files, name, bytes)
     }
 
@@ -94,15 +95,14 @@ impl Manifest {
 }
 
 impl Classifier {
-    /// Verifies weights file `name` against the manifest and builds the network from it.
+    /// Builds the network from weights verified against this manifest ([`Manifest::verify`]).
     pub fn from_asset(
         manifest: &Manifest,
-        name: &str,
-        bytes: &[u8],
+        weights: &Verified,
         device: &Device,
     ) -> Result<Self, AssetError> {
-        manifest.verify(name, bytes)?;
-        let tensors = decode_weights(bytes)?;
+        asset::verified_entry(&manifest.files, weights)?;
+        let tensors = decode_weights(weights.bytes())?;
         let mut model = Classifier::init(manifest.arch()?, manifest.num_classes, device);
         model
             .load_host_tensors(tensors)

@@ -12,13 +12,14 @@
 //!    [`preprocess::to_input`];
 //! 4. [`Classifier::forward`] (or its stages one by one, [`Classifier::stage`], yielding in
 //!    between), read the logits back (`into_data_async` on WebGPU) and rank them with
-//!    [`top_k`].
+//!    [`crate::rank::top_k`] (or run it all through [`pipeline`]).
 //!
 //! The native converter (`crates/model-convert`) writes the assets from PyTorch checkpoints.
 
 pub mod asset;
 pub mod bias_correction;
 pub mod efficientnet;
+pub mod pipeline;
 pub mod preprocess;
 pub mod resnet;
 
@@ -149,32 +150,6 @@ impl Classifier {
             Classifier::ResNet(net) => burn::module::Module::num_params(net),
         }
     }
-}
-
-/// One ranked class.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Prediction {
-    pub class: usize,
-    pub logit: f32,
-    /// Softmax probability over all classes.
-    pub probability: f32,
-}
-
-/// The `k` most likely classes of one image's logits, best first.
-pub fn top_k(logits: &[f32], k: usize) -> Vec<Prediction> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f32 = logits.iter().map(|l| (l - max).exp()).sum();
-    let mut order: Vec<usize> = (0..logits.len()).collect();
-    order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
-    order
-        .into_iter()
-        .take(k)
-        .map(|class| Prediction {
-            class,
-            logit: logits[class],
-            probability: (logits[class] - max).exp() / sum,
-        })
-        .collect()
 }
 
 /// MACs of a convolution producing `out × out` pixels.

@@ -11,7 +11,8 @@ use burn::tensor::Tensor;
 use lab_core::backend::BackendKind;
 use lab_core::data::Task;
 use lab_core::mlp::{LayerWeights, Mlp};
-use lab_core::regularize::{Regularization, overfitting_scene, weight_histogram};
+use lab_core::regularize::{Regularization, weight_histogram};
+use lab_core::train::overfitting_scene;
 use lab_core::train::{self, Snapshot, TrainSpec, Trainer};
 
 /// Steps of every comparison on the over-fitting scene, and steps between snapshots.

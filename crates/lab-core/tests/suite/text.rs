@@ -304,24 +304,28 @@ fn a_text_asset_refuses_a_flipped_byte_a_truncated_file_and_a_changed_vocabulary
     let manifest =
         TextManifest::from_json(manifest.to_json().as_bytes()).expect("the manifest round-trips");
     for (entry, bytes) in &files {
-        Bert::from_asset(&manifest, &entry.file, bytes, &device).expect("a good file loads");
+        let verified = manifest
+            .verify(&entry.file, bytes.clone())
+            .expect("a good file passes");
+        Bert::from_asset(&manifest, &verified, &device).expect("a good file loads");
         let mut flipped = bytes.clone();
         flipped[bytes.len() / 2] ^= 1;
         assert!(matches!(
-            Bert::from_asset(&manifest, &entry.file, &flipped, &device),
+            manifest.verify(&entry.file, flipped),
             Err(AssetError::Checksum { .. })
         ));
         assert!(matches!(
-            Bert::from_asset(&manifest, &entry.file, &bytes[..bytes.len() - 1], &device),
+            manifest.verify(&entry.file, bytes[..bytes.len() - 1].to_vec()),
             Err(AssetError::Size { .. })
         ));
     }
-    manifest
-        .tokenizer(vocab.as_bytes())
-        .expect("the vocabulary loads");
+    let verified = manifest
+        .verify_tokenizer(vocab.as_bytes().to_vec())
+        .expect("the vocabulary passes its check");
+    manifest.tokenizer(&verified).expect("the vocabulary loads");
     let changed = vocab.replace('好', "坏");
     assert!(matches!(
-        manifest.tokenizer(changed.as_bytes()),
+        manifest.verify_tokenizer(changed.into_bytes()),
         Err(AssetError::Checksum { .. })
     ));
     let mut wrong = manifest.clone();
@@ -336,16 +340,19 @@ fn a_text_asset_refuses_a_flipped_byte_a_truncated_file_and_a_changed_vocabulary
 fn lab_bert(device: &Device) -> (TextManifest, Bert, tokenizer::Tokenizer) {
     let manifest = TextManifest::from_json(&lab_bert_file("manifest.json"))
         .expect("the committed manifest parses");
+    let vocabulary = manifest
+        .verify_tokenizer(lab_bert_file(&manifest.tokenizer.file))
+        .expect("its vocabulary passes its check");
     let tokenizer = manifest
-        .tokenizer(&lab_bert_file(&manifest.tokenizer.file))
+        .tokenizer(&vocabulary)
         .expect("its vocabulary loads");
-    let bert = Bert::from_asset(
-        &manifest,
-        &manifest.default_file,
-        &lab_bert_file(&manifest.default_file),
-        device,
-    )
-    .expect("its weights load");
+    let weights = manifest
+        .verify(
+            &manifest.default_file,
+            lab_bert_file(&manifest.default_file),
+        )
+        .expect("its weights pass their check");
+    let bert = Bert::from_asset(&manifest, &weights, device).expect("its weights load");
     (manifest, bert, tokenizer)
 }
 
@@ -438,4 +445,79 @@ fn the_committed_lab_bert_reads_the_articles_examples_and_bad_input() {
             "{empty:?}"
         );
     }
+}
+
+/// The page's text pipeline on the committed model: one analysis (tokens, probabilities, every
+/// attention map), the fillers of a `[MASK]`, sentence vectors, and the errors it names.
+#[test]
+fn the_text_pipeline_analyses_fills_and_embeds() {
+    use lab_core::text::pipeline::{FILLERS, TextModel};
+    let device = Device::flex();
+    let manifest = TextManifest::from_json(&lab_bert_file("manifest.json")).unwrap();
+    let vocabulary = manifest
+        .verify_tokenizer(lab_bert_file(&manifest.tokenizer.file))
+        .unwrap();
+    let weights = manifest
+        .verify(
+            &manifest.default_file,
+            lab_bert_file(&manifest.default_file),
+        )
+        .unwrap();
+    let model = TextModel::load(manifest.clone(), &vocabulary, &weights, &device).unwrap();
+    let read =
+        |t: Tensor<2>| -> Vec<f32> { t.into_data().convert::<f32>().try_into_vec().unwrap() };
+
+    let pending = model.analyse("今天天气真好", &device).unwrap();
+    let probabilities = pending.probabilities.clone().map(read);
+    let attentions: Vec<f32> = pending
+        .attentions
+        .clone()
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .unwrap();
+    let analysis = pending.finish(probabilities, attentions);
+    let seq = analysis.encoded.ids.len();
+    assert_eq!(
+        analysis.encoded.tokens.first().map(String::as_str),
+        Some(tokenizer::CLS)
+    );
+    assert_eq!(analysis.layers, manifest.config.num_hidden_layers);
+    assert_eq!(analysis.heads, manifest.config.num_attention_heads);
+    assert_eq!(
+        analysis.attentions.len(),
+        analysis.layers * analysis.heads * seq * seq
+    );
+    // Every attention row is a distribution over the keys.
+    for row in analysis.attentions.chunks(seq) {
+        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    }
+    let p = analysis
+        .probabilities
+        .expect("the committed model has a classifier");
+    assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    assert!(p[POSITIVE] > 0.5, "今天天气真好 is positive: {p:?}");
+
+    let scores = read(
+        model
+            .fill_mask("今天天气真[MASK]。", &device)
+            .unwrap()
+            .scores,
+    );
+    let fillers = model.fillers(&scores);
+    assert_eq!(fillers.len(), 1);
+    assert_eq!(fillers[0].len(), FILLERS);
+    assert!(fillers[0].windows(2).all(|w| w[0].1 >= w[1].1));
+
+    let vectors = model.sentence_vectors(&["好", "坏极了"], &device).unwrap();
+    assert_eq!(vectors.dims(), [2, manifest.config.hidden_size]);
+
+    assert!(matches!(
+        model.fill_mask("没有面具", &device),
+        Err(TextError::NoMask)
+    ));
+    assert!(matches!(
+        model.analyse("  \u{7}  ", &device),
+        Err(TextError::Empty)
+    ));
 }

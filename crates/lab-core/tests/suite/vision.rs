@@ -12,11 +12,12 @@ use burn::tensor::Device;
 use image::{Rgb, RgbImage};
 use lab_core::asset::{self, AssetError, HostTensor, WeightsFile};
 use lab_core::photo::{self, Shrink};
+use lab_core::rank::top_k;
+use lab_core::vision::Classifier;
 use lab_core::vision::asset::Manifest;
 use lab_core::vision::preprocess::{
     Preprocessing, crop_offset, photo_to_input, preprocess, resized_size, to_input, views,
 };
-use lab_core::vision::{Classifier, top_k};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -155,19 +156,19 @@ fn manifest_for(bytes: &[u8]) -> Manifest {
 fn verification_rejects_a_flipped_byte_and_a_truncated_file() {
     let bytes: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let manifest = manifest_for(&bytes);
-    manifest.verify(asset::INT8_FILE, &bytes).unwrap();
+    manifest.verify(asset::INT8_FILE, bytes.clone()).unwrap();
     let mut flipped = bytes.clone();
     flipped[5_000] ^= 0x01;
     assert!(matches!(
-        manifest.verify(asset::INT8_FILE, &flipped),
+        manifest.verify(asset::INT8_FILE, flipped),
         Err(AssetError::Checksum { .. })
     ));
     assert!(matches!(
-        manifest.verify(asset::INT8_FILE, &bytes[..9_999]),
+        manifest.verify(asset::INT8_FILE, bytes[..9_999].to_vec()),
         Err(AssetError::Size { .. })
     ));
     assert!(matches!(
-        manifest.verify("other.safetensors", &bytes),
+        manifest.verify("other.safetensors", bytes),
         Err(AssetError::UnknownFile(_))
     ));
     // A manifest that does not parse, or lies about its labels, is refused.
@@ -187,25 +188,31 @@ fn the_real_asset_is_verified_before_loading() {
     let mut flipped = bytes.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x80;
-    match Classifier::from_asset(&manifest, &manifest.default_file, &flipped, &device) {
+    match manifest.verify(&manifest.default_file, flipped) {
         Err(AssetError::Checksum { .. }) => {}
         other => panic!(
             "a flipped byte must fail the checksum, got {:?}",
             other.map(|_| ())
         ),
     }
-    match Classifier::from_asset(
-        &manifest,
-        &manifest.default_file,
-        &bytes[..bytes.len() - 1],
-        &device,
-    ) {
+    match manifest.verify(&manifest.default_file, bytes[..bytes.len() - 1].to_vec()) {
         Err(AssetError::Size { .. }) => {}
         other => panic!(
             "a truncated file must fail the size check, got {:?}",
             other.map(|_| ())
         ),
     }
+    // Bytes verified against one manifest are not taken for another's file.
+    let verified = manifest.verify(&manifest.default_file, bytes).unwrap();
+    let mut other = manifest.clone();
+    for entry in &mut other.files {
+        entry.sha256 = "0".repeat(64);
+    }
+    assert!(matches!(
+        Classifier::from_asset(&other, &verified, &device),
+        Err(AssetError::Manifest(_))
+    ));
+    assert!(Classifier::from_asset(&manifest, &verified, &device).is_ok());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,7 +255,8 @@ fn sample_inputs(fixture: &serde_json::Value) -> (Vec<String>, Vec<Vec<f32>>) {
 fn load(file: &str, device: &Device) -> (Manifest, Classifier) {
     let dir = model_dir();
     let manifest = Manifest::from_json(&read(&dir.join(asset::MANIFEST_FILE))).unwrap();
-    let model = Classifier::from_asset(&manifest, file, &read(&dir.join(file)), device).unwrap();
+    let weights = manifest.verify(file, read(&dir.join(file))).unwrap();
+    let model = Classifier::from_asset(&manifest, &weights, device).unwrap();
     (manifest, model)
 }
 
@@ -443,5 +451,40 @@ fn bias_correction_lowers_the_int8_logit_error() {
     assert!(
         after < 0.75 * before,
         "bias correction took the error from {before:.3} to {after:.3} only"
+    );
+}
+
+/// The page's pipeline: a photo decoded as the page decodes it, run stage by stage, gives the
+/// logits of one whole forward pass, and its ranking names chelsea a cat.
+#[test]
+fn the_pipeline_stage_by_stage_equals_one_forward_pass() {
+    use lab_core::vision::pipeline::{Classification, DECODE_SHRINK, Pass, TOP};
+    let device = Device::flex();
+    let (manifest, model) = load(asset::F32_FILE, &device);
+    let bytes = read(&root().join("www/assets/samples/chelsea.png"));
+    let image = photo::decode(&bytes, DECODE_SHRINK).unwrap();
+    let mut pass = Pass::photo(&model, &manifest, &image, &device).unwrap();
+    let stages = pass.stages();
+    assert!(stages > 1);
+    while pass.run_stage() {}
+    assert_eq!(pass.done(), stages);
+    let staged: Vec<f32> = pass
+        .logits()
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec()
+        .unwrap();
+    let normalised = preprocess(&image, &manifest.preprocessing).unwrap();
+    let whole = &logits(&model, &[normalised], &device)[0];
+    let classes = staged.len() / 2;
+    assert!(crate::common::max_abs_diff(&staged[..classes], whole) < 1e-4);
+    let ranked = Classification::from_logits(&staged);
+    assert_eq!(ranked.normalised.len(), TOP);
+    assert_eq!(ranked.normalised[0].class, top_k(whole, 1)[0].class);
+    // ImageNet's cats are classes 281-285 (tabby, tiger cat, Persian, Siamese, Egyptian cat).
+    assert!(
+        (281..=285).contains(&ranked.normalised[0].class),
+        "{:?}",
+        ranked.normalised[0]
     );
 }

@@ -1,0 +1,178 @@
+//! What the page asks of a text model, as one pipeline per question: a sentence's analysis
+//! (tokens, sentiment, every attention map), the fillers of its `[MASK]`s, and the sentence
+//! vectors a fresh head is fine-tuned on.
+//!
+//! Each step queues the network's work and returns the tensors to read back; reading them is the
+//! caller's (on WebGPU it is asynchronous), and the `finish` methods turn the host values into
+//! the result the page shows. Natively, read them with `into_data`.
+
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::asset::TextManifest;
+use super::bert::{Bert, BertInput};
+use super::tokenizer::{self, Encoded, TextError, Tokenizer};
+use crate::asset::{AssetError, Verified};
+use crate::rank::top_k;
+
+/// Fillers shown per `[MASK]`.
+pub const FILLERS: usize = 5;
+
+/// A BERT with its tokenizer and manifest.
+pub struct TextModel {
+    pub manifest: TextManifest,
+    pub bert: Bert,
+    pub tokenizer: Tokenizer,
+}
+
+/// A sentence's analysis, on the host.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Analysis {
+    pub encoded: Encoded,
+    /// Class probabilities, when the model has a classifier.
+    pub probabilities: Option<Vec<f32>>,
+    /// `[layer][head][query][key]`, flattened.
+    pub attentions: Vec<f32>,
+    pub layers: usize,
+    pub heads: usize,
+}
+
+/// The tensors of an [`Analysis`], queued on the device.
+pub struct PendingAnalysis {
+    pub encoded: Encoded,
+    /// Softmax probabilities `[1, classes]`, when the model has a classifier.
+    pub probabilities: Option<Tensor<2>>,
+    /// `[layers, heads, seq, seq]`.
+    pub attentions: Tensor<4>,
+}
+
+impl PendingAnalysis {
+    pub fn finish(self, probabilities: Option<Vec<f32>>, attentions: Vec<f32>) -> Analysis {
+        let [layers, heads, _, _] = self.attentions.dims();
+        Analysis {
+            encoded: self.encoded,
+            probabilities,
+            attentions,
+            layers,
+            heads,
+        }
+    }
+}
+
+/// The masked-language-model scores of each `[MASK]`, queued on the device.
+pub struct PendingFill {
+    /// `[masks, vocabulary]` logits.
+    pub scores: Tensor<2>,
+}
+
+/// The likeliest tokens for one `[MASK]`, with their probabilities.
+pub type Fillers = Vec<(String, f32)>;
+
+impl TextModel {
+    /// The model from its manifest and verified files.
+    pub fn load(
+        manifest: TextManifest,
+        tokenizer: &Verified,
+        weights: &Verified,
+        device: &Device,
+    ) -> Result<Self, AssetError> {
+        let tokenizer = manifest.tokenizer(tokenizer)?;
+        let bert = Bert::from_asset(&manifest, weights, device)?;
+        Ok(Self {
+            manifest,
+            bert,
+            tokenizer,
+        })
+    }
+
+    /// `[CLS] … [SEP]`, truncated to the model's length (and saying so).
+    pub fn encode(&self, text: &str) -> Result<Encoded, TextError> {
+        tokenizer::encode(&self.tokenizer, text, self.manifest.max_length)
+    }
+
+    /// Tokens, sentiment and every attention map of one sentence.
+    pub fn analyse(&self, text: &str, device: &Device) -> Result<PendingAnalysis, TextError> {
+        let encoded = self.encode(text)?;
+        let output = self
+            .bert
+            .forward(&BertInput::from_encoded(&encoded, device), true);
+        let probabilities = self
+            .bert
+            .classify(&output.hidden)
+            .map(|logits| softmax(logits, 1));
+        Ok(PendingAnalysis {
+            encoded,
+            probabilities,
+            attentions: Tensor::cat(output.attentions, 0),
+        })
+    }
+
+    /// The scores of every `[MASK]` of the sentence; an error when it has none or the model has
+    /// no masked-language-model head.
+    pub fn fill_mask(&self, text: &str, device: &Device) -> Result<PendingFill, TextError> {
+        let encoded = self.encode(text)?;
+        let [_, _, _, mask] = tokenizer::special_ids(&self.tokenizer)?;
+        let positions: Vec<i64> = encoded
+            .ids
+            .iter()
+            .enumerate()
+            .filter(|&(_, &id)| id == mask)
+            .map(|(i, _)| i as i64)
+            .collect();
+        if positions.is_empty() {
+            return Err(TextError::NoMask);
+        }
+        let hidden = self
+            .bert
+            .forward(&BertInput::from_encoded(&encoded, device), false)
+            .hidden;
+        let [_, seq, size] = hidden.dims();
+        let index = Tensor::from_data(
+            TensorData::new(positions.clone(), [positions.len()]),
+            device,
+        );
+        let rows = hidden.reshape([seq, size]).select(0, index);
+        let scores = self.bert.mlm_scores(rows).ok_or(TextError::NoMlmHead)?;
+        Ok(PendingFill { scores })
+    }
+
+    /// The [`FILLERS`] likeliest tokens of each `[MASK]`, from [`PendingFill::scores`] read back.
+    pub fn fillers(&self, scores: &[f32]) -> Vec<Fillers> {
+        let vocabulary = self.manifest.config.vocab_size;
+        scores
+            .chunks(vocabulary)
+            .map(|row| {
+                top_k(row, FILLERS)
+                    .into_iter()
+                    .map(|p| {
+                        let token = self.tokenizer.id_to_token(p.class as u32);
+                        (token.unwrap_or_default(), p.probability)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Sentence vectors `[texts, hidden]` of the frozen encoder: the pooler's output, or the
+    /// `[CLS]` vector when the model has no pooler.
+    pub fn sentence_vectors(
+        &self,
+        texts: &[&str],
+        device: &Device,
+    ) -> Result<Tensor<2>, TextError> {
+        let encoded = texts
+            .iter()
+            .map(|text| self.encode(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        let [_, _, pad, _] = tokenizer::special_ids(&self.tokenizer)?;
+        let refs: Vec<&Encoded> = encoded.iter().collect();
+        let hidden = self
+            .bert
+            .forward(&BertInput::batch(&refs, pad, device), false)
+            .hidden;
+        Ok(self.bert.pooled(&hidden).unwrap_or_else(|| {
+            let [n, _, size] = hidden.dims();
+            hidden.slice([0..n, 0..1, 0..size]).reshape([n, size])
+        }))
+    }
+}

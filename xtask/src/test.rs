@@ -1,0 +1,347 @@
+//! `test`: the setup and test prerequisites, then the stages in order, stopping at the first
+//! failure.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::ctx::{Ctx, header, run};
+use crate::setup::{TEST_STEPS, run_steps, setup};
+use crate::{Result, WASM_TARGET, assets};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const WASM_TEST_TIMEOUT_S: &str = "300";
+
+/// The lint stage's cargo commands, cheapest first so that a formatting slip fails in seconds.
+/// The whole workspace natively (the web crate builds natively too), then the web crate again
+/// for the target it ships on, where its dependencies take their browser code paths.
+pub const LINT_STEPS: &[(&str, &[&str])] = &[
+    ("formatting", &["fmt", "--all", "--check"]),
+    (
+        "clippy, native",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ),
+    (
+        "clippy, the web crate on wasm",
+        &[
+            "clippy",
+            "-p",
+            "open-model-lab",
+            "--target",
+            WASM_TARGET,
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ),
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Stage {
+    Lint,
+    Native,
+    Wasm,
+    E2e,
+}
+
+impl Stage {
+    const ALL: [Stage; 4] = [Stage::Lint, Stage::Native, Stage::Wasm, Stage::E2e];
+
+    fn name(self) -> &'static str {
+        match self {
+            Stage::Lint => "lint",
+            Stage::Native => "native",
+            Stage::Wasm => "wasm",
+            Stage::E2e => "e2e",
+        }
+    }
+}
+
+pub struct TestOptions {
+    stages: Vec<Stage>,
+    prereqs_only: bool,
+}
+
+impl TestOptions {
+    pub fn parse(args: &[String]) -> Result<Self> {
+        let mut quick = false;
+        let mut only = Vec::new();
+        let mut prereqs_only = false;
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--quick" => quick = true,
+                "--prereqs-only" => prereqs_only = true,
+                "--only" => {
+                    let names = Stage::ALL.map(Stage::name).join(", ");
+                    let name = args
+                        .next()
+                        .ok_or_else(|| format!("--only needs a stage: {names}"))?;
+                    let stage = Stage::ALL
+                        .into_iter()
+                        .find(|s| s.name() == name)
+                        .ok_or_else(|| format!("unknown stage `{name}`; stages are {names}"))?;
+                    only.push(stage);
+                }
+                other => {
+                    return Err(format!(
+                        "unexpected argument `{other}` for test; see `cargo xtask test --help`"
+                    ));
+                }
+            }
+        }
+        let stages = Stage::ALL
+            .into_iter()
+            .filter(|s| only.is_empty() || only.contains(s))
+            .filter(|s| !(quick && *s == Stage::E2e))
+            .collect();
+        Ok(Self {
+            stages,
+            prereqs_only,
+        })
+    }
+}
+
+pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
+    setup(ctx)?;
+    run_steps(ctx, TEST_STEPS)?;
+    if opts.prereqs_only {
+        println!("xtask: test prerequisites are in place");
+        return Ok(());
+    }
+    let started = Instant::now();
+    let total = opts.stages.len();
+    for (i, stage) in opts.stages.iter().enumerate() {
+        let stage_start = Instant::now();
+        let n = i + 1;
+        let result = match stage {
+            Stage::Lint => lint(ctx, &format!("test {n}/{total}: lint")),
+            Stage::Native => {
+                header(&format!(
+                    "test {n}/{total}: native (cargo test -p lab-core -p model-convert -p xtask)"
+                ));
+                run(ctx.cargo().args([
+                    "test",
+                    "-p",
+                    "lab-core",
+                    "-p",
+                    "model-convert",
+                    "-p",
+                    "xtask",
+                ]))
+            }
+            Stage::Wasm => {
+                header(&format!(
+                    "test {n}/{total}: wasm in headless Chromium (cargo test --target {WASM_TARGET} --test browser)"
+                ));
+                run(ctx
+                    .cargo()
+                    .args(["test", "--target", WASM_TARGET, "--test", "browser"])
+                    .env("CHROMEDRIVER", CHROMEDRIVER)
+                    .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
+                    // The runner reads ./webdriver.json (cwd = the crate root,
+                    // here the repository root); name it explicitly anyway.
+                    .env(
+                        "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+                        ctx.root.join("webdriver.json"),
+                    ))
+            }
+            Stage::E2e => {
+                header(&format!(
+                    "test {n}/{total}: end to end (trunk build --release, node --test tests/e2e/)"
+                ));
+                e2e(ctx)
+            }
+        };
+        result.map_err(|e| format!("test stage `{}` failed: {e}", stage.name()))?;
+        println!(
+            "==> test stage `{}` passed in {:.0?}",
+            stage.name(),
+            stage_start.elapsed()
+        );
+    }
+    let names: Vec<&str> = opts.stages.iter().map(|s| s.name()).collect();
+    println!(
+        "\n==> all test stages passed ({}) in {:.0?}",
+        names.join(", "),
+        started.elapsed()
+    );
+    Ok(())
+}
+
+/// Formatting, then clippy with every warning an error; one header per command.
+fn lint(ctx: &Ctx, stage_header: &str) -> Result {
+    for (i, (what, args)) in LINT_STEPS.iter().enumerate() {
+        header(&format!(
+            "{stage_header} {}/{}: {what} (cargo {})",
+            i + 1,
+            LINT_STEPS.len(),
+            args.join(" ")
+        ));
+        run(ctx.cargo().args(*args))?;
+    }
+    Ok(())
+}
+
+pub fn trunk_build(ctx: &Ctx) -> Result {
+    run(ctx.trunk().args(["build", "--release"]))
+}
+
+fn e2e(ctx: &Ctx) -> Result {
+    trunk_build(ctx)?;
+    convert_own_resnet(ctx)?;
+    let dir = ctx.root.join("tests/e2e");
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(OsStr::to_str)
+                .is_some_and(|n| n.ends_with(".test.mjs"))
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        println!("xtask: warning: no tests/e2e/*.test.mjs files, nothing to run");
+        return Ok(());
+    }
+    // Explicit file list: `node --test DIR` means different things across
+    // node versions (a folder to search in 20, a glob pattern from 21 on).
+    let rel: Vec<PathBuf> = files
+        .iter()
+        .map(|p| p.strip_prefix(&ctx.root).unwrap_or(p).to_path_buf())
+        .collect();
+    run(ctx.cmd("node").arg("--test").args(rel))
+}
+
+/// What the README tells a visitor to do with their own torchvision ResNet-50, done into the
+/// built site for the end-to-end tests and the benchmark (the served app keeps only its default
+/// models): the seeded checkpoint that `scripts/vision_reference.py` builds with torchvision,
+/// written by `model-convert seeded-checkpoint`, converted with the README's command.
+pub fn convert_own_resnet(ctx: &Ctx) -> Result {
+    header(
+        "converting a ResNet-50 checkpoint into dist/assets/models/my-resnet50 (the README's command)",
+    );
+    let checkpoint = ctx.root.join(".cache/e2e/resnet50-seeded.safetensors");
+    if !checkpoint.is_file() {
+        run(ctx
+            .cargo()
+            .args([
+                "run",
+                "-p",
+                "model-convert",
+                "--",
+                "seeded-checkpoint",
+                "--arch",
+                "resnet50",
+                "--out",
+            ])
+            .arg(&checkpoint))?;
+    }
+    run(ctx
+        .cargo()
+        .args([
+            "run",
+            "-p",
+            "model-convert",
+            "--",
+            "--arch",
+            "resnet50",
+            "--input",
+        ])
+        .arg(&checkpoint)
+        .args([
+            "--out",
+            "dist/assets/models/my-resnet50",
+            "--labels",
+            assets::CONVERTER_INPUTS[1].dest,
+            "--labels-zh",
+            assets::ZH_LABELS,
+            "--name",
+            "my-resnet50",
+        ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_test_options() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            TestOptions::parse(&args(&[])).unwrap().stages,
+            Stage::ALL.to_vec()
+        );
+        assert_eq!(
+            TestOptions::parse(&args(&["--quick"])).unwrap().stages,
+            vec![Stage::Lint, Stage::Native, Stage::Wasm]
+        );
+        assert_eq!(
+            TestOptions::parse(&args(&["--only", "e2e"]))
+                .unwrap()
+                .stages,
+            vec![Stage::E2e]
+        );
+        assert_eq!(
+            TestOptions::parse(&args(&["--only", "lint"]))
+                .unwrap()
+                .stages,
+            vec![Stage::Lint]
+        );
+        // Stages run in their fixed order whatever the order of `--only`.
+        assert_eq!(
+            TestOptions::parse(&args(&["--only", "native", "--only", "lint"]))
+                .unwrap()
+                .stages,
+            vec![Stage::Lint, Stage::Native]
+        );
+        assert!(TestOptions::parse(&args(&["--only", "x"])).is_err());
+        assert!(TestOptions::parse(&args(&["--only"])).is_err());
+        assert!(
+            TestOptions::parse(&args(&["--prereqs-only"]))
+                .unwrap()
+                .prereqs_only
+        );
+    }
+
+    #[test]
+    fn help_shows_the_lint_commands() {
+        let help = crate::TEST_USAGE
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for (_, args) in LINT_STEPS {
+            let command = format!("cargo {}", args.join(" "));
+            assert!(
+                help.contains(&command),
+                "`test --help` does not show `{command}`"
+            );
+        }
+    }
+
+    #[test]
+    fn lint_denies_warnings_on_both_targets() {
+        let clippy: Vec<&[&str]> = LINT_STEPS
+            .iter()
+            .map(|(_, args)| *args)
+            .filter(|args| args[0] == "clippy")
+            .collect();
+        assert_eq!(clippy.len(), 2);
+        for args in &clippy {
+            assert!(args.ends_with(&["--", "-D", "warnings"]), "{args:?}");
+            assert!(args.contains(&"--all-targets"), "{args:?}");
+        }
+        assert!(clippy.iter().any(|args| args.contains(&WASM_TARGET)));
+        assert_eq!(LINT_STEPS[0].1, ["fmt", "--all", "--check"]);
+    }
+}
