@@ -7,11 +7,10 @@
 //! Controls only write signals; values outside an op's range are refused at the control.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use image::RgbImage;
 use lab_core::augment::{self, AugmentSpec, MAX_SIDE, Op, Setting};
-use lab_core::photo::{self, Shrink};
+use lab_core::photo::Shrink;
 use leptos::html::{Canvas, Div};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -19,9 +18,10 @@ use wasm_bindgen::JsCast;
 
 use crate::demos::Demo;
 use crate::i18n::{Message, Text, tr, use_lang};
-use crate::runtime::download;
-use crate::runtime::frame::{mounted_flag, next_frame, now_ms};
-use crate::widgets::photo_input::{Photo, PhotoInput, photo_problem, sample_url};
+use crate::runtime::frame::now_ms;
+use crate::runtime::job::Job;
+use crate::widgets::photo_input::{Photo, PhotoInput};
+use crate::widgets::problem::Problem;
 use crate::widgets::value_map::draw_rgb;
 
 pub const DEMO: Demo = Demo {
@@ -37,6 +37,8 @@ pub const DEMO: Demo = Demo {
 
 /// Grid sizes offered.
 const COUNTS: [usize; 4] = [4, 8, 12, 16];
+/// One variant a frame whatever its cost (the page says so); the budget is not consulted.
+const FRAME_BUDGET_MS: f64 = 10.0;
 /// The photo shown before the visitor picks one.
 const FIRST_SAMPLE: &str = "chelsea.png";
 
@@ -59,8 +61,6 @@ struct State {
     /// `version:seed:count` of the grid once every variant is drawn; empty while drawing.
     done: RwSignal<String>,
     ms_per_variant: RwSignal<f64>,
-    /// Why the last photo was refused (the previous one is kept).
-    photo_problem: RwSignal<Option<Message>>,
     /// Why the last value typed into a control was refused (the previous one is kept).
     control_problem: RwSignal<Option<Message>>,
 }
@@ -75,46 +75,18 @@ fn Augmentation() -> impl IntoView {
         drawn: RwSignal::new(0),
         done: RwSignal::new(String::new()),
         ms_per_variant: RwSignal::new(0.0),
-        photo_problem: RwSignal::new(None),
         control_problem: RwSignal::new(None),
     };
     let original = NodeRef::<Canvas>::new();
     let grid = NodeRef::<Div>::new();
-    spawn_local(draw_loop(state, original, grid, mounted_flag()));
+    spawn_local(draw_loop(Job::new(FRAME_BUDGET_MS), state, original, grid));
 
-    let on_photo = move |photo: Photo| use_photo(state, photo);
-    // The first sample, unless the visitor was quicker.
-    spawn_local(async move {
-        match download::fetch_bytes(&sample_url(FIRST_SAMPLE)).await {
-            Ok(bytes) if state.source.get_untracked().is_none() => use_photo(
-                state,
-                Photo {
-                    name: FIRST_SAMPLE.into(),
-                    bytes,
-                },
-            ),
-            Ok(_) => {}
-            Err(why) => state.photo_problem.set(Some(Message::new(
-                format!("示例照片加载失败：{why}"),
-                format!("The sample photo did not load: {why}"),
-            ))),
-        }
-    });
-
-    let lang = use_lang();
-    let problem = move |signal: RwSignal<Option<Message>>, testid: &'static str| {
-        move || {
-            signal.get().map(|message| view! {
-            <p class="notice" role="alert" data-testid=testid>{message.get(lang.get()).to_string()}</p>
-        })
-        }
-    };
     view! {
         <div class="augment">
-            <PhotoInput on_photo=on_photo on_error=move |message| state.photo_problem.set(Some(message)) camera=false />
-            {problem(state.photo_problem, "photo-problem")}
+            <PhotoInput on_photo=move |photo| use_photo(state, photo) shrink=Shrink::LongerSideTo(MAX_SIDE)
+                first=FIRST_SAMPLE camera=false />
             <Controls state=state />
-            {problem(state.control_problem, "control-problem")}
+            <Problem problem=state.control_problem testid="control-problem" />
             <div class="augment-view">
                 <figure>
                     <canvas node_ref=original data-testid="original"></canvas>
@@ -146,44 +118,26 @@ fn Augmentation() -> impl IntoView {
     }
 }
 
-/// Decodes the visitor's photo after a frame (so that the page paints first); a file that is
-/// no usable image leaves the previous photo in place and says why.
+/// A new photo starts a new grid.
 fn use_photo(state: State, photo: Photo) {
-    spawn_local(async move {
-        next_frame().await;
-        match photo::decode(&photo.bytes, Shrink::LongerSideTo(MAX_SIDE)) {
-            Ok(image) => {
-                let version = state
-                    .source
-                    .with_untracked(|s| s.as_ref().map_or(0, |s| s.version))
-                    + 1;
-                state.source.set(Some(Source {
-                    name: photo.name,
-                    image: Arc::new(image),
-                    version,
-                }));
-                state.photo_problem.set(None);
-            }
-            Err(why) => state
-                .photo_problem
-                .set(Some(photo_problem(&photo.name, &why))),
-        }
-    });
+    let version = state
+        .source
+        .with_untracked(|s| s.as_ref().map_or(0, |s| s.version))
+        + 1;
+    state.source.set(Some(Source {
+        name: photo.name,
+        image: photo.image,
+        version,
+    }));
 }
 
 /// Draws the original when it changes, then the grid one variant per frame; starts over when
 /// the photo, the ops, the seed or the count change.
-async fn draw_loop(
-    state: State,
-    original: NodeRef<Canvas>,
-    grid: NodeRef<Div>,
-    alive: Arc<AtomicBool>,
-) {
+async fn draw_loop(mut job: Job, state: State, original: NodeRef<Canvas>, grid: NodeRef<Div>) {
     let mut current: Option<(u32, AugmentSpec, u64, usize)> = None;
     let mut next = 0;
     let mut spent_ms = 0.0;
-    while alive.load(Ordering::Relaxed) {
-        next_frame().await;
+    while job.frame().await {
         let Some(source) = state.source.get_untracked() else {
             continue;
         };
@@ -197,10 +151,9 @@ async fn draw_loop(
             if current
                 .as_ref()
                 .is_none_or(|(version, ..)| *version != source.version)
+                && let Some(canvas) = original.get_untracked()
             {
-                if let Some(canvas) = original.get_untracked() {
-                    draw_rgb(&canvas, &source.image);
-                }
+                draw_rgb(&canvas, &source.image);
             }
             current = Some(key);
             (next, spent_ms) = (0, 0.0);

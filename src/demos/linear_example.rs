@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::demos::Demo;
-use crate::i18n::{Text, tr};
-use crate::runtime::backend::use_backend;
+use crate::i18n::{Lang, Text, tr, use_lang};
+use crate::runtime::backend::{Backend, Failure, use_backend};
+use crate::runtime::job::{Job, Place, Placement};
 
 pub const DEMO: Demo = Demo {
     id: "linear",
@@ -23,33 +24,103 @@ pub const DEMO: Demo = Demo {
     view: || view! { <LinearExampleDemo /> }.into_any(),
 };
 
+/// The steps' budget per frame; the table appears once every step is done.
+const FRAME_BUDGET_MS: f64 = 8.0;
+
 const BUGGY_SNIPPET: &str = "import numpy as np\nx = np.array([[1], [2]])     # 2×1 column\nw = np.random.rand(2, 1)     # 2×1 weights\ny = 1\nout = np.dot(x, w)           # ValueError!";
 const FIXED_SNIPPET: &str = "x = np.array([[1, 2]])       # 1×2 row: one sample, two features\nw = np.array([[0.5], [-0.3]])  # 2×1\nfor step in range(steps):\n    out = np.dot(x, w)         # (1×2)·(2×1) = 1×1\n    error = out - y\n    grad = x.T * error         # ∂L/∂w for L = ½·error²\n    w = w - lr * grad";
 
 #[component]
 fn LinearExampleDemo() -> impl IntoView {
-    let backend = use_backend();
     let example = RwSignal::new(LinearExample::default());
     let steps = RwSignal::new(5usize);
     let history = RwSignal::new(Vec::<ExampleStep>::new());
     let failure = RwSignal::new(None::<String>);
+    let job = Job::new(FRAME_BUDGET_MS);
+    spawn_local(step_loop(
+        job,
+        (example, steps, history, failure),
+        use_backend(),
+        use_lang(),
+    ));
+    view! {
+        <section class="panel formulas">
+            <h2>{tr("公式", "The formulas")}</h2>
+            <p class="math">"ŷ = x₁w₁ + x₂w₂ · e = ŷ − y · L = ½e² · ∂L/∂wᵢ = e·xᵢ · wᵢ ← wᵢ − η·∂L/∂wᵢ"</p>
+            <Inputs example=example steps=steps failure=failure />
+            {move || failure.get().map(|message| view! { <p class="notice" role="alert">{message}</p> })}
+            <StepTable history=history />
+        </section>
+        <ShapeBug />
+    }
+}
 
-    Effect::new(move |_| {
-        let (example, steps) = (example.get(), steps.get());
-        let Some(active) = backend.active.get() else {
-            return;
+/// The signals the step loop reads and writes: the inputs, the step count, the rows, a problem.
+type Signals = (
+    RwSignal<LinearExample>,
+    RwSignal<usize>,
+    RwSignal<Vec<ExampleStep>>,
+    RwSignal<Option<String>>,
+);
+
+/// Runs the steps one at a time, yielding to the page when the frame's budget is spent, and
+/// shows the rows once all are done. When the GPU is lost the steps done so far are kept and the
+/// rest run on the CPU from the last row's weights.
+async fn step_loop(mut job: Job, signals: Signals, backend: Backend, lang: RwSignal<Lang>) {
+    let (example, steps, history, failure) = signals;
+    let mut placement = Placement::new();
+    let mut rows: Vec<ExampleStep> = Vec::new();
+    let mut shown = false;
+    while job.frame().await {
+        let Some(active) = backend.active.get_untracked() else {
+            continue;
         };
-        spawn_local(async move {
-            match example.run(steps, &active.device).await {
-                Ok(rows) => history.set(rows),
-                Err(error) => failure.set(Some(error)),
+        let key = (example.get_untracked(), steps.get_untracked());
+        let Some(place) = placement.place(key.clone(), active.generation) else {
+            continue;
+        };
+        if place == Place::Fresh {
+            (rows, shown) = (Vec::new(), false);
+        }
+        while rows.len() < key.1 && (example.get_untracked(), steps.get_untracked()) == key {
+            let from = rows
+                .last()
+                .map_or(key.0.initial_weights, |r| r.next_weights);
+            let next = LinearExample {
+                initial_weights: from,
+                ..key.0.clone()
+            };
+            match next.run(1, &active.device).await {
+                Ok(row) => rows.extend(row),
+                Err(why) => {
+                    let what = Text::new("计算出错", "Computation failed");
+                    placement.fail(backend, &active, Failure::device(&active, what, why), |m| {
+                        failure.set(Some(m.get(lang.get_untracked()).to_string()))
+                    });
+                    break;
+                }
             }
-        });
-    });
+            if !job.checkpoint().await {
+                return;
+            }
+        }
+        if rows.len() == key.1 && !shown {
+            history.set(rows.clone());
+            shown = true;
+        }
+    }
+}
 
+/// The example's inputs and the step count; a value that is no finite number is refused at
+/// the control and never reaches the computation.
+#[component]
+fn Inputs(
+    example: RwSignal<LinearExample>,
+    steps: RwSignal<usize>,
+    failure: RwSignal<Option<String>>,
+) -> impl IntoView {
     let not_a_number = tr("不是有限的数字，已忽略", "not a finite number, ignored");
     let steps_range = tr("步数须在 1 到 50 之间", "steps must be 1 to 50");
-    // Refused at the control: a value that is no finite number never reaches the computation.
     let on_number = move |ev: &leptos::ev::Event, label: &str, set: fn(&mut LinearExample, f32)| {
         match event_target_value(ev).parse::<f32>() {
             Ok(value) if value.is_finite() => {
@@ -74,55 +145,62 @@ fn LinearExampleDemo() -> impl IntoView {
             <label class="number">
                 {label}
                 <input type="number" step="0.1" data-testid=id
-                    prop:value=move || example.with(|e| get(e)).to_string()
+                    prop:value=move || example.with(get).to_string()
                     on:change=move |ev| on_number(&ev, label, set) />
             </label>
         }
     };
+    view! {
+        <div class="controls">
+            {number_input("x₁", "example-x1", |e| e.x[0], |e, v| e.x[0] = v)}
+            {number_input("x₂", "example-x2", |e| e.x[1], |e, v| e.x[1] = v)}
+            {number_input("y", "example-y", |e| e.y, |e, v| e.y = v)}
+            {number_input("w₁⁽⁰⁾", "example-w1", |e| e.initial_weights[0], |e, v| e.initial_weights[0] = v)}
+            {number_input("w₂⁽⁰⁾", "example-w2", |e| e.initial_weights[1], |e, v| e.initial_weights[1] = v)}
+            {number_input("η", "example-lr", |e| e.learning_rate, |e, v| e.learning_rate = v)}
+            <label class="number">{tr("步数", "Steps")}
+                <input type="number" min="1" max="50" data-testid="example-steps" prop:value=move || steps.get().to_string()
+                    on:change=move |ev| on_steps(&ev) />
+            </label>
+        </div>
+    }
+}
 
+/// A row per step, every value beside its formula's column.
+#[component]
+fn StepTable(history: RwSignal<Vec<ExampleStep>>) -> impl IntoView {
+    view! {
+        <table class="steps" data-testid="example-table">
+            <thead><tr>
+                <th>"t"</th><th>"w₁, w₂"</th><th>"ŷ = x·w"</th><th>"e = ŷ − y"</th><th>"L = ½e²"</th>
+                <th>"∂L/∂w = e·x"</th><th>"w − η·∂L/∂w"</th>
+            </tr></thead>
+            <tbody>
+                {move || history.get().into_iter().enumerate().map(|(t, s)| view! {
+                    <tr data-testid="example-row"
+                        data-w1=s.weights[0] data-w2=s.weights[1] data-output=s.output data-error=s.error
+                        data-loss=s.loss data-g1=s.gradient[0] data-g2=s.gradient[1]
+                        data-next1=s.next_weights[0] data-next2=s.next_weights[1]>
+                        <td>{t}</td>
+                        <td>{format!("{:.4}, {:.4}", s.weights[0], s.weights[1])}</td>
+                        <td>{format!("{:.4}", s.output)}</td>
+                        <td>{format!("{:.4}", s.error)}</td>
+                        <td>{format!("{:.5}", s.loss)}</td>
+                        <td>{format!("{:.4}, {:.4}", s.gradient[0], s.gradient[1])}</td>
+                        <td>{format!("{:.4}, {:.4}", s.next_weights[0], s.next_weights[1])}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// The article's snippet, the shape error it raises, and the corrected shapes.
+#[component]
+fn ShapeBug() -> impl IntoView {
     let bug = matmul_shape([2, 1], [2, 1]).expect_err("the article's shapes do not multiply");
     let fixed = matmul_shape([1, 2], [2, 1]).expect("the corrected shapes multiply");
-
     view! {
-        <section class="panel formulas">
-            <h2>{tr("公式", "The formulas")}</h2>
-            <p class="math">"ŷ = x₁w₁ + x₂w₂ · e = ŷ − y · L = ½e² · ∂L/∂wᵢ = e·xᵢ · wᵢ ← wᵢ − η·∂L/∂wᵢ"</p>
-            <div class="controls">
-                {number_input("x₁", "example-x1", |e| e.x[0], |e, v| e.x[0] = v)}
-                {number_input("x₂", "example-x2", |e| e.x[1], |e, v| e.x[1] = v)}
-                {number_input("y", "example-y", |e| e.y, |e, v| e.y = v)}
-                {number_input("w₁⁽⁰⁾", "example-w1", |e| e.initial_weights[0], |e, v| e.initial_weights[0] = v)}
-                {number_input("w₂⁽⁰⁾", "example-w2", |e| e.initial_weights[1], |e, v| e.initial_weights[1] = v)}
-                {number_input("η", "example-lr", |e| e.learning_rate, |e, v| e.learning_rate = v)}
-                <label class="number">{tr("步数", "Steps")}
-                    <input type="number" min="1" max="50" data-testid="example-steps" prop:value=move || steps.get().to_string()
-                        on:change=move |ev| on_steps(&ev) />
-                </label>
-            </div>
-            {move || failure.get().map(|message| view! { <p class="notice" role="alert">{message}</p> })}
-            <table class="steps" data-testid="example-table">
-                <thead><tr>
-                    <th>"t"</th><th>"w₁, w₂"</th><th>"ŷ = x·w"</th><th>"e = ŷ − y"</th><th>"L = ½e²"</th>
-                    <th>"∂L/∂w = e·x"</th><th>"w − η·∂L/∂w"</th>
-                </tr></thead>
-                <tbody>
-                    {move || history.get().into_iter().enumerate().map(|(t, s)| view! {
-                        <tr data-testid="example-row"
-                            data-w1=s.weights[0] data-w2=s.weights[1] data-output=s.output data-error=s.error
-                            data-loss=s.loss data-g1=s.gradient[0] data-g2=s.gradient[1]
-                            data-next1=s.next_weights[0] data-next2=s.next_weights[1]>
-                            <td>{t}</td>
-                            <td>{format!("{:.4}, {:.4}", s.weights[0], s.weights[1])}</td>
-                            <td>{format!("{:.4}", s.output)}</td>
-                            <td>{format!("{:.4}", s.error)}</td>
-                            <td>{format!("{:.5}", s.loss)}</td>
-                            <td>{format!("{:.4}, {:.4}", s.gradient[0], s.gradient[1])}</td>
-                            <td>{format!("{:.4}, {:.4}", s.next_weights[0], s.next_weights[1])}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </section>
         <section class="panel snippet">
             <h2>{tr("文章代码里的形状错误", "The shape bug in the article's snippet")}</h2>
             <pre class="code bad">{BUGGY_SNIPPET}</pre>

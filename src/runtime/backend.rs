@@ -1,12 +1,12 @@
 //! Which backend runs the demos: the visitor's choice, what "auto" resolves to, and the fallback
 //! to the CPU when WebGPU is missing or its device is lost.
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use lab_core::backend::BackendKind;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Message, Text};
 use crate::runtime::{frame, url};
 
 /// The CPU backend "auto" falls back to. Chosen by measurement: `cargo xtask bench` prints
@@ -111,6 +111,9 @@ pub struct Backend {
     pub choice: RwSignal<BackendChoice>,
     /// `None` while a device is being opened.
     pub active: RwSignal<Option<ActiveBackend>>,
+    /// The generation whose lost GPU is being replaced by the CPU, so that several demos (or
+    /// several pieces of one) failing on the same device move everyone once.
+    replacing: StoredValue<Option<u32>>,
 }
 
 impl Backend {
@@ -122,6 +125,7 @@ impl Backend {
         let backend = Backend {
             choice: RwSignal::new(initial),
             active: RwSignal::new(None),
+            replacing: StoredValue::new(None),
         };
         Effect::new(move |_| {
             let choice = backend.choice.get();
@@ -145,13 +149,77 @@ impl Backend {
         }));
     }
 
-    /// A demo reports that the GPU failed under it: move everyone to the CPU and say why.
-    pub fn report_gpu_lost(self, why: String) {
+    /// The GPU of `generation` failed under a demo: move everyone to the CPU and say why. A
+    /// report about a device already replaced, or being replaced, changes nothing.
+    fn report_gpu_lost(self, generation: u32, why: String) {
+        let current = self.active.get_untracked().map(|a| a.generation);
+        if current != Some(generation) || self.replacing.get_value() == Some(generation) {
+            return;
+        }
+        self.replacing.set_value(Some(generation));
         spawn_local(async move {
             let (kind, device, _) = open(BackendChoice::Fixed(PREFERRED_CPU)).await;
             self.switch_to(kind, device, Reason::GpuLost(why));
         });
     }
+}
+
+/// Why a demo's work stopped: the one failure path every demo hands to [`Backend::handle`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    /// The WebGPU device of backend `generation` failed: every demo moves to the CPU and carries
+    /// on there.
+    GpuLost { generation: u32, why: String },
+    /// The component that asked for the work is gone: there is nobody to tell.
+    Cancelled,
+    /// Anything else: said to the visitor in both languages.
+    Shown(Message),
+}
+
+impl Failure {
+    /// An error of the device `active`: a lost GPU on WebGPU, else a failure of `what`.
+    pub fn device(active: &ActiveBackend, what: Text, why: impl std::fmt::Display) -> Self {
+        if active.kind.is_gpu() {
+            Failure::GpuLost {
+                generation: active.generation,
+                why: why.to_string(),
+            }
+        } else {
+            Failure::Shown(Message::new(
+                format!("{}：{why}", what.zh),
+                format!("{}: {why}", what.en),
+            ))
+        }
+    }
+}
+
+impl Backend {
+    /// The one way a failure ends: a lost GPU moves everyone to the CPU (each demo resumes
+    /// there with its state), anything else goes to `show`.
+    pub fn handle(self, failure: Failure, show: impl FnOnce(Message)) {
+        match failure {
+            Failure::GpuLost { generation, why } => self.report_gpu_lost(generation, why),
+            Failure::Shown(message) => show(message),
+            Failure::Cancelled => {}
+        }
+    }
+}
+
+/// Reads a result back from `active`'s device; a failure on WebGPU is a lost GPU.
+pub async fn read_back<const D: usize>(
+    tensor: Tensor<D>,
+    active: &ActiveBackend,
+) -> Result<Vec<f32>, Failure> {
+    let data = tensor
+        .into_data_async()
+        .await
+        .map_err(|e| Failure::device(active, Text::new("推理失败", "Inference failed"), e))?;
+    data.convert::<f32>().try_into_vec::<f32>().map_err(|e| {
+        Failure::Shown(Message::new(
+            format!("推理结果无法读取：{e:?}"),
+            format!("Could not read the result: {e:?}"),
+        ))
+    })
 }
 
 pub fn use_backend() -> Backend {

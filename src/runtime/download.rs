@@ -68,38 +68,40 @@ impl std::fmt::Display for DownloadError {
     }
 }
 
-/// The bytes of `url`, from the cache when a copy there passes `check`, else from the network
-/// (streamed, reporting progress), checked, then cached. `expected_size` drives the progress bar
-/// when known.
-pub async fn fetch_checked(
+/// The checked bytes of `url`, from the cache when a copy there passes `check`, else from the
+/// network (streamed, reporting progress), checked, then cached. `check` takes the bytes and
+/// returns them checked (a model asset's [`lab_core::asset::Verified`]), so they are checked once
+/// per load. `expected_size` drives the progress bar when known.
+pub async fn fetch_checked<T: AsRef<[u8]>>(
     url: &str,
     expected_size: Option<u64>,
-    check: impl Fn(&[u8]) -> Result<(), String>,
+    check: impl Fn(Vec<u8>) -> Result<T, String>,
     mut on_progress: impl FnMut(Progress),
-) -> Result<(Vec<u8>, Origin), DownloadError> {
+) -> Result<(T, Origin), DownloadError> {
     let cache = open_cache().await;
     if let Some(cache) = &cache
         && let Some(bytes) = cached_bytes(cache, url).await
     {
-        if check(&bytes).is_ok() {
+        let size = bytes.len() as u64;
+        if let Ok(checked) = check(bytes) {
             on_progress(Progress {
-                loaded: bytes.len() as u64,
-                total: Some(bytes.len() as u64),
+                loaded: size,
+                total: Some(size),
                 elapsed_ms: 0.0,
             });
-            return Ok((bytes, Origin::Cache));
+            return Ok((checked, Origin::Cache));
         }
         // A damaged cached copy must not shadow a good download.
         let _ = JsFuture::from(cache.delete_with_str(url)).await;
     }
     let response = fetch_response(url).await?;
     let bytes = read_body(&response, expected_size, &mut on_progress).await?;
-    check(&bytes).map_err(DownloadError::Check)?;
+    let checked = check(bytes).map_err(DownloadError::Check)?;
     if let Some(cache) = &cache {
         // Caching is a bonus: a full disk or a private window must not fail the load.
-        let _ = put(cache, url, &bytes).await;
+        let _ = put(cache, url, checked.as_ref()).await;
     }
-    Ok((bytes, Origin::Network))
+    Ok((checked, Origin::Network))
 }
 
 /// A small text file (a manifest) that must be current when online: the network first, the cache

@@ -1,4 +1,5 @@
-//! Pacing work by animation frames, so heavy loops yield to the page between chunks.
+//! The page's clock and frames, which [`super::job::Job`] paces work by, and whether WebGPU
+//! exists.
 
 use wasm_bindgen::prelude::*;
 
@@ -27,38 +28,4 @@ pub fn has_webgpu() -> bool {
     web_sys::window()
         .map(|w| js_sys::Reflect::has(&w.navigator(), &JsValue::from_str("gpu")).unwrap_or(false))
         .unwrap_or(false)
-}
-
-/// A flag that turns false when the calling component is unmounted, so that a frame loop it
-/// spawned can end instead of running on for a view nobody sees.
-pub fn mounted_flag() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
-    let mounted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let flag = mounted.clone();
-    leptos::prelude::on_cleanup(move || flag.store(false, std::sync::atomic::Ordering::Relaxed));
-    mounted
-}
-
-/// Hands the thread back to the page once the work since the last hand-back has outlasted a
-/// budget. Long synchronous work cut into pieces (a CPU forward pass, stage by stage) then keeps
-/// the page drawing and answering input, without paying a whole frame for every piece.
-pub struct FrameBudget {
-    budget_ms: f64,
-    since: f64,
-}
-
-impl FrameBudget {
-    pub fn new(budget_ms: f64) -> Self {
-        Self {
-            budget_ms,
-            since: now_ms(),
-        }
-    }
-
-    /// Waits for the next frame if the budget is spent.
-    pub async fn checkpoint(&mut self) {
-        if now_ms() - self.since >= self.budget_ms {
-            next_frame().await;
-            self.since = now_ms();
-        }
-    }
 }

@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod download;
 pub mod frame;
+pub mod job;
 pub mod model_asset;
 pub mod url;
 

@@ -3,4 +3,5 @@
 pub mod line_chart;
 pub mod load_status;
 pub mod photo_input;
+pub mod problem;
 pub mod value_map;

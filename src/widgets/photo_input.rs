@@ -1,7 +1,11 @@
 //! Every way a visitor can hand the page a photo: the sample photos, a file picker, drag and
-//! drop, paste from the clipboard, and a camera snapshot. All of them end in the same place, the
-//! photo's encoded bytes given to `on_photo`; nothing is uploaded anywhere.
+//! drop, paste from the clipboard, and a camera snapshot. All of them end in the same place: the
+//! photo decoded (shrunk as the demo asks) and given to `on_photo`, or the reason it cannot be
+//! used shown under the picker while the demo keeps the photo it had. Nothing is uploaded.
 
+use std::sync::Arc;
+
+use image::RgbImage;
 use js_sys::Uint8Array;
 use leptos::ev;
 use leptos::html::{Canvas, Video};
@@ -11,16 +15,18 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, DragEvent, File, HtmlInputElement, MediaStream, MediaStreamConstraints};
 
+use lab_core::photo::{self, MAX_DIMENSION, MAX_PIXELS, PhotoError, Shrink};
+
+use crate::i18n::{Message, Text, tr, use_lang};
+use crate::runtime::frame::next_frame;
 use crate::runtime::{download, js_error_text as js_text};
+use crate::widgets::problem::Problem;
 
-use crate::i18n::{Message, Text, tr};
-use lab_core::photo::{MAX_DIMENSION, MAX_PIXELS, PhotoError};
-
-/// A photo as the visitor gave it: a name to show and the file's bytes.
+/// A photo the visitor gave, decoded: a name to show and its upright RGB pixels.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Photo {
     pub name: String,
-    pub bytes: Vec<u8>,
+    pub image: Arc<RgbImage>,
 }
 
 /// Real photos served from `assets/samples/` (unpacked from scikit-image's wheel by
@@ -32,9 +38,8 @@ pub const SAMPLE_PHOTOS: &[(&str, Text)] = &[
     ("rocket.jpg", Text::new("火箭", "rocket")),
 ];
 
-/// What the page says when the photo `name` cannot be used; whoever shows it keeps the photo it
-/// had.
-pub fn photo_problem(name: &str, why: &PhotoError) -> Message {
+/// What the page says when the photo `name` cannot be used; the demo keeps the photo it had.
+fn photo_problem(name: &str, why: &PhotoError) -> Message {
     let megapixels = MAX_PIXELS / 1_000_000;
     match why {
         PhotoError::NotAnImage => Message::new(
@@ -74,21 +79,55 @@ pub fn sample_url(file: &str) -> String {
     format!("assets/samples/{file}")
 }
 
-/// The picker. `on_photo` receives each photo; `on_error` a message when one could not be read
-/// (the caller keeps what it had).
+async fn sample_bytes(file: &str) -> Result<Vec<u8>, Message> {
+    download::fetch_bytes(&sample_url(file))
+        .await
+        .map_err(|why| {
+            Message::new(
+                format!("示例照片加载失败：{why}"),
+                format!("The sample photo did not load: {why}"),
+            )
+        })
+}
+
+/// The picker. `on_photo` receives each photo, decoded and shrunk by `shrink`; a photo that
+/// cannot be read or decoded is refused here, with the reason shown under the picker.
 #[component]
 pub fn PhotoInput(
     #[prop(into)] on_photo: Callback<Photo>,
-    #[prop(into)] on_error: Callback<Message>,
+    shrink: Shrink,
+    /// A sample photo to show first, unless the visitor is quicker.
+    #[prop(optional)]
+    first: Option<&'static str>,
     /// Offer the camera (off where a demo has no use for live snapshots).
     #[prop(default = true)]
     camera: bool,
 ) -> impl IntoView {
     let dragging = RwSignal::new(false);
-    let deliver = move |result: Result<Photo, Message>| match result {
-        Ok(photo) => on_photo.run(photo),
-        Err(why) => on_error.run(why),
+    let problem = RwSignal::new(None::<Message>);
+    let given = RwSignal::new(0u32);
+    let on_error = Callback::new(move |message| problem.set(Some(message)));
+    let deliver = move |name: String, bytes: Result<Vec<u8>, Message>| {
+        given.update(|n| *n += 1);
+        spawn_local(async move {
+            // Let the page paint before a large photo takes the thread to decode.
+            next_frame().await;
+            match bytes.and_then(|bytes| {
+                photo::decode(&bytes, shrink).map_err(|why| photo_problem(&name, &why))
+            }) {
+                Ok(image) => {
+                    problem.set(None);
+                    on_photo.run(Photo {
+                        name,
+                        image: Arc::new(image),
+                    });
+                }
+                Err(message) => problem.set(Some(message)),
+            }
+        });
     };
+    let deliver_bytes =
+        Callback::new(move |(name, bytes): (String, Vec<u8>)| deliver(name, Ok(bytes)));
 
     let from_file = move |file: File| {
         spawn_local(async move {
@@ -99,7 +138,7 @@ pub fn PhotoInput(
                     format!("Could not read {name}: {why}"),
                 )
             });
-            deliver(read.map(|bytes| Photo { name, bytes }));
+            deliver(name, read);
         })
     };
     let on_pick = move |event: ev::Event| {
@@ -137,22 +176,18 @@ pub fn PhotoInput(
     on_cleanup(move || paste.remove());
 
     let load_sample = move |file: &'static str| {
-        spawn_local(async move {
-            let fetched = download::fetch_bytes(&sample_url(file))
-                .await
-                .map_err(|why| {
-                    Message::new(
-                        format!("示例照片加载失败：{why}"),
-                        format!("The sample photo did not load: {why}"),
-                    )
-                });
-            deliver(fetched.map(|bytes| Photo {
-                name: file.to_string(),
-                bytes,
-            }));
-        })
+        spawn_local(async move { deliver(file.to_string(), sample_bytes(file).await) })
     };
+    if let Some(file) = first {
+        spawn_local(async move {
+            let fetched = sample_bytes(file).await;
+            if given.get_untracked() == 0 {
+                deliver(file.to_string(), fetched);
+            }
+        });
+    }
 
+    let lang = use_lang();
     view! {
         <div
             class="photo-input"
@@ -169,7 +204,6 @@ pub fn PhotoInput(
                 {SAMPLE_PHOTOS
                     .iter()
                     .map(|&(file, label)| {
-                        let lang = crate::i18n::use_lang();
                         view! {
                             <button data-testid=format!("sample-{file}") on:click=move |_| load_sample(file)>
                                 <img src=sample_url(file) alt="" loading="lazy" />
@@ -184,14 +218,18 @@ pub fn PhotoInput(
                 <input type="file" accept="image/*" data-testid="photo-file" on:change=on_pick />
             </label>
             <span class="hint">{tr("或拖放、粘贴图片到这里。图片只在本页处理，不会上传。", "or drop or paste one here. The photo is processed in this page and never uploaded.")}</span>
-            {camera.then(|| view! { <CameraSnapshot on_photo=on_photo on_error=on_error /> })}
+            {camera.then(|| view! { <CameraSnapshot on_photo=deliver_bytes on_error=on_error /> })}
         </div>
+        <Problem problem=problem testid="photo-problem" />
     }
 }
 
 /// Live camera preview and a button that freezes one frame into a PNG.
 #[component]
-fn CameraSnapshot(on_photo: Callback<Photo>, on_error: Callback<Message>) -> impl IntoView {
+fn CameraSnapshot(
+    on_photo: Callback<(String, Vec<u8>)>,
+    on_error: Callback<Message>,
+) -> impl IntoView {
     let video = NodeRef::<Video>::new();
     let canvas = NodeRef::<Canvas>::new();
     let stream = StoredValue::new_local(None::<MediaStream>);
@@ -244,10 +282,7 @@ fn CameraSnapshot(on_photo: Callback<Photo>, on_error: Callback<Message>) -> imp
         let _ = context.draw_image_with_html_video_element(&video, 0.0, 0.0);
         stop();
         match canvas_png(&canvas) {
-            Ok(bytes) => on_photo.run(Photo {
-                name: "camera.png".into(),
-                bytes,
-            }),
+            Ok(bytes) => on_photo.run(("camera.png".into(), bytes)),
             Err(why) => on_error.run(Message::new(
                 format!("拍照失败：{why}"),
                 format!("The snapshot failed: {why}"),

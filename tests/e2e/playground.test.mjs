@@ -215,7 +215,7 @@ describe("the article's example", () => {
   });
 });
 
-describe('playground on WebGPU', () => {
+describe('on WebGPU, and after losing it', () => {
   test('auto picks WebGPU when an adapter exists, and training lowers the loss', async () => {
     const page = await openPage(gpuBrowser, `${server.url}/?demo=playground&data=gauss&layers=4&act=tanh&lr=0.3&batch=8&n=40&backend=auto&lang=en`);
     await waitForBackend(page, 'webgpu');
@@ -233,11 +233,11 @@ describe('playground on WebGPU', () => {
     await page.close();
   });
 
-  test('a lost GPU device moves training to the CPU with its weights, and says so', async () => {
+  // Keep a handle on every GPUDevice the page creates, so a test can destroy it: a real loss.
+  async function pageWithDevices(url) {
     const page = await gpuBrowser.newPage();
     page.consoleErrors = [];
     page.on('pageerror', (error) => page.consoleErrors.push(String(error)));
-    // Keep a handle on every GPUDevice the page creates, so the test can destroy it: a real loss.
     await page.addInitScript(() => {
       window.__devices = [];
       const request = GPUAdapter.prototype.requestDevice;
@@ -247,15 +247,79 @@ describe('playground on WebGPU', () => {
         return device;
       };
     });
-    await page.goto(`${server.url}/?demo=playground&data=gauss&layers=4&act=tanh&lr=0.3&batch=8&n=40&backend=webgpu&lang=en`);
+    await page.goto(url);
     await waitForBackend(page, 'webgpu');
-    await page.click(byId('play'));
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 10, null, { timeout: 120_000 });
-    const before = await stepCount(page);
+    return page;
+  }
+
+  // Destroys the GPU device, then waits for the move to the CPU and its message.
+  async function loseGpu(page) {
     await page.evaluate(() => window.__devices.forEach((device) => device.destroy()));
     await waitForBackend(page, 'flex');
     assert.match(await page.textContent(byId('backend-status')), /GPU device was lost/);
+  }
+
+  test('a lost GPU device moves training to the CPU with its weights, and says so', async () => {
+    const page = await pageWithDevices(`${server.url}/?demo=playground&data=gauss&layers=4&act=tanh&lr=0.3&batch=8&n=40&backend=webgpu&lang=en`);
+    await page.click(byId('play'));
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 10, null, { timeout: 120_000 });
+    const before = await stepCount(page);
+    await loseGpu(page);
     await page.waitForFunction((n) => Number(document.querySelector('[data-testid="step-count"]').textContent) > n + 50, before, { timeout: 60_000 });
+    assert.deepEqual(page.consoleErrors, [], `page errors: ${page.consoleErrors.join('\n')}`);
+    await page.close();
+  });
+
+  test('a lost GPU device moves the optimizer race to the CPU: every runner carries on from its step', async () => {
+    const page = await pageWithDevices(`${server.url}/?demo=optimizers&runs=sgd:0.1,adam:0.01&finish=20000&backend=webgpu&lang=en`);
+    const steps = () => page.$$eval(byId('race-run'), (rows) => rows.map((row) => Number(row.dataset.steps)));
+    await page.click(byId('race-play'));
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="race-run"]')].every((row) => Number(row.dataset.steps) >= 20), null, { timeout: 120_000 });
+    await loseGpu(page);
+    const before = await steps();
+    // Still running, never back to zero, and the runners stay in lockstep.
+    await page.waitForFunction((n) => [...document.querySelectorAll('[data-testid="race-run"]')].every((row) => Number(row.dataset.steps) > n + 50), Math.max(...before), { timeout: 60_000 });
+    const after = await steps();
+    assert.equal(after[0], after[1], `runners out of step: ${after}`);
+    assert.equal(await page.getAttribute(byId('race-play'), 'aria-label'), 'pause', 'the race kept running');
+    assert.deepEqual(page.consoleErrors, [], `page errors: ${page.consoleErrors.join('\n')}`);
+    await page.close();
+  });
+
+  test('a lost GPU device moves the landscape\'s walks to the CPU, keeping the paths walked', async () => {
+    const page = await pageWithDevices(`${server.url}/?demo=landscape&surface=bowl&backend=webgpu&lang=en`);
+    const points = () => page.$eval(byId('landscape-paths'), (list) => Number(list.dataset.points));
+    // Five paths of one start point each, then more as the walks go on.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="landscape-paths"]').dataset.points) > 5, null, { timeout: 120_000 });
+    const before = await points();
+    assert.ok(before < 5 * 301, `the walks ended before the GPU could be lost (${before} points)`);
+    await loseGpu(page);
+    assert.ok(await points() >= before, 'the paths walked on the GPU were kept');
+    // Every walk finishes its 300 steps, drawn to the end.
+    await page.waitForFunction(() => document.querySelector('[data-testid="landscape-paths"]').dataset.points === String(5 * 301), null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="landscape-paths"]').dataset.shown === '301', null, { timeout: 60_000 });
+    assert.deepEqual(page.consoleErrors, [], `page errors: ${page.consoleErrors.join('\n')}`);
+    await page.close();
+  });
+
+  test('a lost GPU device moves the article\'s example to the CPU with its inputs and steps', async () => {
+    const page = await pageWithDevices(`${server.url}/?demo=linear&backend=webgpu&lang=en`);
+    const rows = () => page.$$eval(byId('example-row'), (trs) => trs.length);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="example-row"]').length === 5, null, { timeout: 120_000 });
+    await page.fill(byId('example-x1'), '3');
+    await page.dispatchEvent(byId('example-x1'), 'change');
+    // The device dies under the example: the next steps fail on it and run on the CPU instead.
+    await page.evaluate(() => window.__devices.forEach((device) => device.destroy()));
+    await page.fill(byId('example-steps'), '12');
+    await page.dispatchEvent(byId('example-steps'), 'change');
+    await waitForBackend(page, 'flex');
+    assert.match(await page.textContent(byId('backend-status')), /GPU device was lost/);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="example-row"]').length === 12, null, { timeout: 60_000 });
+    assert.equal(await rows(), 12);
+    assert.equal(await page.inputValue(byId('example-x1')), '3', 'the inputs were kept');
+    const table = await page.$$eval(byId('example-row'), (trs) => trs.map((tr) => [Number(tr.dataset.w1), Number(tr.dataset.g1), Number(tr.dataset.next1)]));
+    // Row t starts from row t-1's update, with x₁ = 3: ∂L/∂w₁ = 3e, so the chain is unbroken.
+    for (let t = 1; t < table.length; t += 1) assert.ok(Math.abs(table[t][0] - table[t - 1][2]) < 1e-5, `row ${t}: ${table[t]} after ${table[t - 1]}`);
     assert.deepEqual(page.consoleErrors, [], `page errors: ${page.consoleErrors.join('\n')}`);
     await page.close();
   });

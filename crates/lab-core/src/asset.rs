@@ -288,11 +288,7 @@ pub fn is_quantized(tensor: &HostTensor) -> bool {
 /// measured too: it lowered the weights' error but not the logits', which bias correction
 /// (`vision::bias_correction`) then roughly halved either way.
 pub fn quantize_per_channel(data: &[f32], channels: usize) -> (Vec<i8>, Vec<f32>) {
-    let per = if channels == 0 {
-        0
-    } else {
-        data.len() / channels
-    };
+    let per = data.len().checked_div(channels).unwrap_or(0);
     let mut q = Vec::with_capacity(data.len());
     let mut scales = Vec::with_capacity(channels);
     for row in data.chunks(per.max(1)).take(channels) {

@@ -3,7 +3,7 @@
 //! derivative is written by hand.
 
 use burn::module::{Module, Param};
-use burn::optim::GradientsParams;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::optim::OptimizerSpec;
@@ -128,32 +128,77 @@ pub async fn trace(
     steps: usize,
     device: &Device,
 ) -> Result<Vec<[f32; 2]>, String> {
-    optimizer.check()?;
-    if !(learning_rate.is_finite() && learning_rate > 0.0) {
-        return Err(format!(
-            "learning rate must be a positive number, not {learning_rate}"
-        ));
+    let mut tracer = Tracer::new(surface, optimizer, learning_rate, start, device)?;
+    let mut points = vec![start];
+    points.extend(tracer.advance(steps).await?);
+    Ok(points.into_iter().take_while(|p| finite(*p)).collect())
+}
+
+/// An optimizer's walk across a surface, a few steps at a time: a page shows the path as it
+/// grows, and when the device fails it starts a new tracer elsewhere at the last point read
+/// back. Like [`crate::train::Trainer::resume`], that new tracer's optimizer starts afresh.
+pub struct Tracer {
+    surface: Surface,
+    learning_rate: f64,
+    optim: ModuleOptimizer,
+    position: Position,
+}
+
+impl Tracer {
+    /// A walk from `start` (not itself returned by [`Tracer::advance`]). `device` must have
+    /// autodiff enabled.
+    pub fn new(
+        surface: Surface,
+        optimizer: &OptimizerSpec,
+        learning_rate: f64,
+        start: [f32; 2],
+        device: &Device,
+    ) -> Result<Self, String> {
+        optimizer.check()?;
+        if !(learning_rate.is_finite() && learning_rate > 0.0) {
+            return Err(format!(
+                "learning rate must be a positive number, not {learning_rate}"
+            ));
+        }
+        let xy = Tensor::from_data(TensorData::new(start.to_vec(), [2]), device);
+        Ok(Self {
+            surface,
+            learning_rate,
+            optim: optimizer.build(),
+            position: Position {
+                xy: Param::from_tensor(xy),
+            },
+        })
     }
-    let mut optim = optimizer.build();
-    let mut position = Position {
-        xy: Param::from_tensor(Tensor::from_data(
-            TensorData::new(start.to_vec(), [2]),
-            device,
-        )),
-    };
-    let mut visited = vec![position.xy.val().detach()];
-    for _ in 0..steps {
-        let value = surface.value(position.xy.val().reshape([1, 2])).sum();
-        let grads = GradientsParams::from_grads(value.backward(), &position);
-        position = optim.step(learning_rate, position, grads);
-        visited.push(position.xy.val().detach());
+
+    /// Takes `steps` more steps and reads back the points they reach, in order, up to the first
+    /// whose coordinates are not finite (fewer than `steps` means the walk is over).
+    pub async fn advance(&mut self, steps: usize) -> Result<Vec<[f32; 2]>, String> {
+        let mut visited = Vec::with_capacity(steps);
+        for _ in 0..steps {
+            let value = self
+                .surface
+                .value(self.position.xy.val().reshape([1, 2]))
+                .sum();
+            let grads = GradientsParams::from_grads(value.backward(), &self.position);
+            let position = self.position.clone();
+            self.position = self.optim.step(self.learning_rate, position, grads);
+            visited.push(self.position.xy.val().detach());
+        }
+        if visited.is_empty() {
+            return Ok(Vec::new());
+        }
+        let flat = read(Tensor::cat(visited, 0)).await?;
+        Ok(flat
+            .chunks(2)
+            .map(|p| [p[0], p[1]])
+            .take_while(|p| finite(*p))
+            .collect())
     }
-    let flat = read(Tensor::cat(visited, 0)).await?;
-    Ok(flat
-        .chunks(2)
-        .map(|p| [p[0], p[1]])
-        .take_while(|p| p.iter().all(|v| v.is_finite()))
-        .collect())
+}
+
+fn finite(point: [f32; 2]) -> bool {
+    point.iter().all(|v| v.is_finite())
 }
 
 async fn read(tensor: Tensor<1>) -> Result<Vec<f32>, String> {

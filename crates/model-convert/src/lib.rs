@@ -221,7 +221,9 @@ pub fn write_asset(
     let reread = Manifest::from_json(json.as_bytes()).map_err(|e| e.to_string())?;
     for entry in &reread.files {
         let bytes = fs::read(out_dir.join(&entry.file)).map_err(|e| e.to_string())?;
-        let weights = reread.verify(&entry.file, bytes).map_err(|e| e.to_string())?;
+        let weights = reread
+            .verify(&entry.file, bytes)
+            .map_err(|e| e.to_string())?;
         Classifier::from_asset(&reread, &weights, device).map_err(|e| e.to_string())?;
     }
     write_file(&out_dir.join(MANIFEST_FILE), json.as_bytes())?;
@@ -336,7 +338,9 @@ pub fn write_text_asset(
     reread.tokenizer(&tokenizer).map_err(|e| e.to_string())?;
     for entry in &reread.files {
         let bytes = fs::read(out_dir.join(&entry.file)).map_err(|e| e.to_string())?;
-        let weights = reread.verify(&entry.file, bytes).map_err(|e| e.to_string())?;
+        let weights = reread
+            .verify(&entry.file, bytes)
+            .map_err(|e| e.to_string())?;
         Bert::from_asset(&reread, &weights, device).map_err(|e| e.to_string())?;
     }
     write_file(&out_dir.join(MANIFEST_FILE), json.as_bytes())?;

@@ -184,9 +184,12 @@ fn check(arch: Arch, asset_round_trip: bool) {
         let out = dir.join("asset");
         let manifest = model_convert::write_asset(&model, info, &out, &[], &device).unwrap();
         let f32_bytes = std::fs::read(out.join(asset::F32_FILE)).unwrap();
-        let loaded =
-            Classifier::from_asset(&manifest, &manifest.verify(asset::F32_FILE, f32_bytes.clone()).unwrap(), &device)
-                .unwrap();
+        let loaded = Classifier::from_asset(
+            &manifest,
+            &manifest.verify(asset::F32_FILE, f32_bytes.clone()).unwrap(),
+            &device,
+        )
+        .unwrap();
         let again = logits(&loaded, &inputs, &device);
         assert_eq!(
             again, got,

@@ -21,13 +21,19 @@ pub const PATIENCES: [usize; 4] = [10, 30, 100, 300];
 
 /// The spec the URL describes, and a message per key that had to be ignored.
 pub fn from_url() -> (TrainSpec, Vec<String>) {
+    parse(url::query)
+}
+
+/// The spec that `lookup` (a query key's value) describes, and a message per key that had to be
+/// ignored; a key without a value keeps its default.
+pub fn parse(lookup: impl Fn(&str) -> Option<String>) -> (TrainSpec, Vec<String>) {
     let mut spec = TrainSpec::default();
     let mut problems = Vec::new();
     let mut read = |key: &str, apply: &mut dyn FnMut(&str) -> bool| {
-        if let Some(value) = url::query(key) {
-            if !apply(&value) {
-                problems.push(format!("{key}={value}"));
-            }
+        if let Some(value) = lookup(key)
+            && !apply(&value)
+        {
+            problems.push(format!("{key}={value}"));
         }
     };
     read("data", &mut |v| {
@@ -112,7 +118,12 @@ pub fn from_url() -> (TrainSpec, Vec<String>) {
 }
 
 pub fn to_url(spec: &TrainSpec) {
-    url::set_query(&[
+    url::set_query(&query(spec));
+}
+
+/// The query keys and values that [`parse`] reads back into `spec`.
+pub fn query(spec: &TrainSpec) -> [(&'static str, String); 14] {
+    [
         ("data", spec.data.kind.id().to_string()),
         ("noise", spec.data.noise.to_string()),
         ("ratio", spec.data.train_ratio.to_string()),
@@ -140,7 +151,7 @@ pub fn to_url(spec: &TrainSpec) {
                 .early_stopping
                 .map_or("off".to_string(), |p| p.to_string()),
         ),
-    ]);
+    ]
 }
 
 fn parse_in(value: &str, low: f64, high: f64) -> Option<f64> {
@@ -165,4 +176,70 @@ fn parse_layers(value: &str) -> Option<Vec<usize>> {
     .check()
     .ok()
     .map(|_| hidden)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lab_core::train::overfitting_scene;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn no_keys_give_the_default_spec() {
+        assert_eq!(parse(|_| None), (TrainSpec::default(), Vec::new()));
+    }
+
+    #[test]
+    fn a_link_reproduces_the_spec_it_was_made_from() {
+        let mut spec = overfitting_scene();
+        spec.seed = 42;
+        spec.data.seed = 42;
+        spec.regularization.early_stopping = Some(30);
+        let pairs = query(&spec);
+        let (parsed, problems) = parse(|key| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        });
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(parsed, spec);
+    }
+
+    #[test]
+    fn each_bad_value_is_named_and_keeps_its_default() {
+        let (spec, problems) = parse(lookup(&[
+            ("data", "spiral"),
+            ("noise", "0.9"),
+            ("lr", "NaN"),
+            ("layers", "8,x"),
+            ("batch", "16"),
+            ("patience", "off"),
+        ]));
+        assert_eq!(problems, ["noise=0.9", "lr=NaN", "layers=8,x"]);
+        assert_eq!(spec.data.kind, DatasetKind::Spiral);
+        assert_eq!(spec.batch_size, 16);
+        let default = TrainSpec::default();
+        assert_eq!(spec.data.noise, default.data.noise);
+        assert_eq!(spec.learning_rate, default.learning_rate);
+        assert_eq!(spec.mlp.hidden, default.mlp.hidden);
+        assert_eq!(spec.regularization.early_stopping, None);
+    }
+
+    #[test]
+    fn layers_parse_within_the_limits() {
+        assert_eq!(parse_layers("8,8"), Some(vec![8, 8]));
+        assert_eq!(parse_layers(""), Some(vec![]));
+        assert_eq!(parse_layers(" 3 ,5"), Some(vec![3, 5]));
+        assert_eq!(parse_layers("0"), None);
+        assert_eq!(parse_layers("1000"), None);
+        assert_eq!(parse_layers("1,1,1,1,1,1,1,1,1,1,1"), None);
+    }
 }

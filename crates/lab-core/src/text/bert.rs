@@ -68,7 +68,7 @@ impl BertConfig {
         if sizes.contains(&0) || self.max_position_embeddings == 0 || self.type_vocab_size == 0 {
             return Err("BERT sizes must be positive".into());
         }
-        if self.hidden_size % self.num_attention_heads != 0 {
+        if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err(format!(
                 "hidden_size {} is not divisible by num_attention_heads {}",
                 self.hidden_size, self.num_attention_heads

@@ -53,8 +53,10 @@ impl Arch {
     }
 }
 
-/// A classifier network of any [`Arch`], with its weights.
+/// A classifier network of any [`Arch`], with its weights. The variants' sizes differ, but a
+/// page holds one or two classifiers, so boxing would buy nothing.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Classifier {
     EfficientNet(EfficientNetLite),
     ResNet(ResNet),

@@ -111,7 +111,7 @@ fn ops_do_what_they_say() {
     let cut = variant(Op::Cutout, 0.5);
     let black = cut.pixels().filter(|p| p.0 == [0, 0, 0]).count();
     assert!(
-        black >= 75 * 75 / 4 && black <= 150 * 150 + 200,
+        (75 * 75 / 4..=150 * 150 + 200).contains(&black),
         "{black} black pixels for a 150-pixel square"
     );
     // Noise of σ = 20 moves the mean channel by about 20·√(2/π) ≈ 16 where nothing clamps.

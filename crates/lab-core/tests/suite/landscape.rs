@@ -5,7 +5,7 @@ use crate::common;
 
 use burn::tensor::{Tensor, TensorData};
 use lab_core::backend::BackendKind;
-use lab_core::landscape::{Surface, trace};
+use lab_core::landscape::{Surface, Tracer, trace};
 use lab_core::optim::{OptimizerKind, OptimizerSpec};
 
 /// The analytic gradients, written out here only as the reference.
@@ -129,4 +129,20 @@ fn a_bad_learning_rate_is_refused() {
         ));
         assert!(outcome.is_err(), "learning rate {lr} was accepted");
     }
+}
+
+#[test]
+fn a_walk_taken_in_pieces_is_the_walk_taken_at_once() {
+    let device = common::device(BackendKind::Flex);
+    // Adam carries state from step to step: the pieces must share it.
+    let spec = OptimizerSpec::defaults(OptimizerKind::Adam);
+    let start = [-1.0, 1.5];
+    let whole =
+        pollster::block_on(trace(Surface::Rosenbrock, &spec, 0.05, start, 30, &device)).unwrap();
+    let mut tracer = Tracer::new(Surface::Rosenbrock, &spec, 0.05, start, &device).unwrap();
+    let mut pieces = vec![start];
+    for steps in [7, 0, 13, 10] {
+        pieces.extend(pollster::block_on(tracer.advance(steps)).unwrap());
+    }
+    assert_eq!(pieces, whole);
 }

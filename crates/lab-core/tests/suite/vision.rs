@@ -128,7 +128,7 @@ fn int8_round_trip_error_is_within_half_a_step() {
         data: data[..108].to_vec(),
     };
     let decoded =
-        asset::decode_weights(&asset::encode_weights(&[small.clone()], true).unwrap()).unwrap();
+        asset::decode_weights(&asset::encode_weights(std::slice::from_ref(&small), true).unwrap()).unwrap();
     for (a, b) in decoded[0].data.iter().zip(&small.data) {
         assert!((a - b).abs() <= b.abs() * 1e-3 + 1e-6, "{a} vs {b}");
     }

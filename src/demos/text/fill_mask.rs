@@ -1,0 +1,68 @@
+//! The masked-language-model head's guesses for each `[MASK]` of a sentence.
+
+use lab_core::text::pipeline::Fillers;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::{TextModels, text_failure};
+use crate::i18n::{Message, tr};
+use crate::runtime::backend::{Failure, read_back, use_backend};
+use crate::runtime::model_asset::{Loaded, ModelAsset};
+use crate::widgets::problem::Problem;
+
+const MASK_EXAMPLE: &str = "今天天气真[MASK]。";
+
+/// The likeliest tokens for each `[MASK]` of the sentence.
+async fn fill_mask(loaded: &Loaded<TextModels>, text: &str) -> Result<Vec<Fillers>, Failure> {
+    let pending = loaded
+        .model
+        .fill_mask(text, &loaded.device())
+        .map_err(text_failure)?;
+    let scores = read_back(pending.scores, &loaded.active).await?;
+    Ok(loaded.model.fillers(&scores))
+}
+
+#[component]
+pub(super) fn FillMask(asset: ModelAsset<TextModels>) -> impl IntoView {
+    let backend = use_backend();
+    let sentence = RwSignal::new(MASK_EXAMPLE.to_string());
+    let fillers = RwSignal::new(Vec::<Fillers>::new());
+    let problem = RwSignal::new(None::<Message>);
+    Effect::new(move |_| {
+        let text = sentence.get();
+        let Some(loaded) = asset.model() else {
+            fillers.set(Vec::new());
+            return;
+        };
+        spawn_local(async move {
+            match fill_mask(&loaded, &text).await {
+                Ok(found) => {
+                    problem.set(None);
+                    fillers.set(found);
+                }
+                Err(failure) => backend.handle(failure, |m| {
+                    problem.set(Some(m));
+                    fillers.set(Vec::new());
+                }),
+            }
+        });
+    });
+    view! {
+        <h3>{tr("完形填空（[MASK]）", "Fill the mask ([MASK])")}</h3>
+        <input class="text-input" data-testid="mask-input" prop:value=move || sentence.get() on:input=move |ev| sentence.set(event_target_value(&ev)) />
+        <Problem problem=problem testid="mask-problem" />
+        <div data-testid="fillers">
+            {move || fillers.get().into_iter().enumerate().map(|(i, top)| view! {
+                <ol class="top-classes" data-mask=i>
+                    {top.into_iter().map(|(token, p)| view! {
+                        <li data-token=token.clone()>
+                            <span class="label">{token.clone()}</span>
+                            <span class="bar"><span style=format!("width: {:.1}%", p * 100.0)></span></span>
+                            <span class="value">{format!("{:.1}%", p * 100.0)}</span>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            }).collect_view()}
+        </div>
+    }
+}

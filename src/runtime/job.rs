@@ -1,0 +1,224 @@
+//! The one frame-paced job runner. Every training loop and every long computation in a demo runs
+//! as a [`Job`]: it hands the thread back to the page at animation frames so the page keeps
+//! drawing and answering input, it spends at most a time budget per frame, and it ends when the
+//! component that started it is unmounted.
+//!
+//! Two shapes of work use it:
+//!
+//! - a loop that does some work every frame (training): `while job.frame().await { … }`, with
+//!   [`StepsPerFrame`] steering how many steps fit in the budget;
+//! - long synchronous work cut into pieces (a forward pass stage by stage): call
+//!   `job.checkpoint().await` between pieces; it yields only once the budget is spent.
+//!
+//! [`Placement`] follows the backend for work that lives on a device, so that after a lost GPU
+//! the work moves to the CPU with its state instead of starting over.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::i18n::Message;
+use crate::runtime::backend::{ActiveBackend, Backend, Failure};
+use crate::runtime::frame::{next_frame, now_ms};
+
+/// Work paced by animation frames and cancelled when its component goes away. A clone shares
+/// the cancellation, so a component makes one and hands a clone to each piece of work it starts.
+#[derive(Clone)]
+pub struct Job {
+    live: Arc<AtomicBool>,
+    budget_ms: f64,
+    /// When the current frame's share of work began.
+    since: f64,
+}
+
+impl Job {
+    /// A job owned by the calling component, spending at most `budget_ms` per frame. Call it in
+    /// the component's body: it registers the cleanup that cancels the job on unmount.
+    pub fn new(budget_ms: f64) -> Self {
+        let live = Arc::new(AtomicBool::new(true));
+        let flag = live.clone();
+        leptos::prelude::on_cleanup(move || flag.store(false, Ordering::Relaxed));
+        Self {
+            live,
+            budget_ms,
+            since: now_ms(),
+        }
+    }
+
+    /// Whether the component that owns the job is still mounted.
+    pub fn live(&self) -> bool {
+        self.live.load(Ordering::Relaxed)
+    }
+
+    /// Waits for the next animation frame and starts its budget; false once the job is
+    /// cancelled, so `while job.frame().await { … }` is the whole loop.
+    pub async fn frame(&mut self) -> bool {
+        if self.live() {
+            next_frame().await;
+            self.since = now_ms();
+        }
+        self.live()
+    }
+
+    /// Between pieces of long work: waits for the next frame only if this frame's budget is
+    /// spent, so short pieces share a frame. False once the job is cancelled.
+    pub async fn checkpoint(&mut self) -> bool {
+        if self.spent_ms() >= self.budget_ms {
+            return self.frame().await;
+        }
+        self.live()
+    }
+
+    /// Milliseconds of work since this frame's share began.
+    pub fn spent_ms(&self) -> f64 {
+        now_ms() - self.since
+    }
+
+    pub fn budget_ms(&self) -> f64 {
+        self.budget_ms
+    }
+}
+
+/// How many training steps a frame takes, steered so that the steps and their read-back fill the
+/// frame's budget. On WebGPU a step is only queued; the time shows up in the read-back, so the
+/// time to pass to [`StepsPerFrame::adapt`] is measured through it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepsPerFrame {
+    steps: f64,
+    max: f64,
+}
+
+impl StepsPerFrame {
+    /// Starts at one step a frame and never goes above `max`.
+    pub fn new(max: usize) -> Self {
+        Self {
+            steps: 1.0,
+            max: max.max(1) as f64,
+        }
+    }
+
+    /// The steps to take this frame.
+    pub fn get(&self) -> usize {
+        self.steps.round().max(1.0) as usize
+    }
+
+    /// After a frame that took [`StepsPerFrame::get`] steps in `spent_ms`: moves towards the
+    /// count that fits `budget_ms`, by at most half or one and a half times per frame so that
+    /// one slow frame (a garbage collection, a tab switch) does not swing it.
+    pub fn adapt(&mut self, spent_ms: f64, budget_ms: f64) {
+        let scale = (budget_ms / spent_ms.max(0.5)).clamp(0.5, 1.5);
+        self.steps = (self.steps * scale).clamp(1.0, self.max);
+    }
+}
+
+/// Where a job's device work stands on the active backend: built from settings `K`, it moves to
+/// a new device with its state when the GPU is lost, and starts afresh when the settings change.
+pub struct Placement<K> {
+    built: Option<(K, u32)>,
+    /// A device that failed is not used again while the switch to the CPU is under way.
+    failed: Option<u32>,
+}
+
+/// What the work must do this frame, from [`Placement::place`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Carry on where it is.
+    Stay,
+    /// The settings changed (or nothing is built yet): build afresh on the device.
+    Fresh,
+    /// Only the device changed: rebuild there from the state last read back.
+    Move,
+}
+
+impl<K: PartialEq> Placement<K> {
+    pub fn new() -> Self {
+        Self {
+            built: None,
+            failed: None,
+        }
+    }
+
+    /// What to do for settings `key` on the backend of `generation` ([`ActiveBackend`]'s);
+    /// `None` while a failed device is being replaced.
+    pub fn place(&mut self, key: K, generation: u32) -> Option<Place> {
+        if self.failed == Some(generation) {
+            return None;
+        }
+        let place = match &self.built {
+            Some((built, built_on)) if *built == key => {
+                if *built_on == generation {
+                    Place::Stay
+                } else {
+                    Place::Move
+                }
+            }
+            _ => Place::Fresh,
+        };
+        self.built = Some((key, generation));
+        Some(place)
+    }
+
+    /// The one way the work's failures end ([`Backend::handle`]): a lost GPU also parks the
+    /// work until the CPU device arrives, when [`Placement::place`] says [`Place::Move`].
+    pub fn fail(
+        &mut self,
+        backend: Backend,
+        active: &ActiveBackend,
+        failure: Failure,
+        show: impl FnOnce(Message),
+    ) {
+        if matches!(failure, Failure::GpuLost { .. }) {
+            self.failed = Some(active.generation);
+        }
+        backend.handle(failure, show);
+    }
+}
+
+impl<K: PartialEq> Default for Placement<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_per_frame_grow_into_the_budget_and_shrink_out_of_it() {
+        let mut steps = StepsPerFrame::new(500);
+        assert_eq!(steps.get(), 1);
+        // Fast steps: one and a half times more per frame, up to the cap.
+        for _ in 0..40 {
+            steps.adapt(1.0, 10.0);
+        }
+        assert_eq!(steps.get(), 500);
+        // A frame twice over budget halves the count at most once.
+        steps.adapt(20.0, 10.0);
+        assert_eq!(steps.get(), 250);
+        steps.adapt(1000.0, 10.0);
+        assert_eq!(steps.get(), 125);
+        for _ in 0..40 {
+            steps.adapt(1000.0, 10.0);
+        }
+        assert_eq!(steps.get(), 1);
+    }
+
+    #[test]
+    fn work_moves_when_only_the_device_changes_and_rebuilds_when_the_settings_do() {
+        let mut placement = Placement::new();
+        assert_eq!(placement.place("a", 0), Some(Place::Fresh));
+        assert_eq!(placement.place("a", 0), Some(Place::Stay));
+        assert_eq!(placement.place("a", 1), Some(Place::Move));
+        assert_eq!(placement.place("b", 1), Some(Place::Fresh));
+        assert_eq!(placement.place("c", 2), Some(Place::Fresh));
+    }
+
+    #[test]
+    fn a_lost_device_parks_the_work_until_the_next_one() {
+        let mut placement = Placement::new();
+        placement.place("a", 0);
+        placement.failed = Some(0);
+        assert_eq!(placement.place("a", 0), None);
+        assert_eq!(placement.place("a", 1), Some(Place::Move));
+    }
+}
