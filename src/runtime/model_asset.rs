@@ -1,9 +1,8 @@
-//! Loading a model asset in the page, whatever the model: one hook ([`use_model_asset`]) and one
-//! picker ([`ModelPicker`]) that every model demo shares. A demo names its kind of model
-//! ([`ModelKind`]: folder, manifest, how the verified files become a model, a warm-up) and gets
-//! the listing of the models the site holds, the visitor's selection (kept in the URL), the load
+//! Loading a model asset in the page, whatever the model: one hook ([`use_model_asset`]) that
+//! every model demo shares. A demo names its kind of model ([`ModelKind`]: folder, manifest, how
+//! the verified files become a model, a warm-up) and gets the listing of the models the site holds, the visitor's selection (kept in the URL), the load
 //! with progress, checks, retry and timings, the move to the CPU when the GPU is lost, and the
-//! loaded model.
+//! loaded model. The picker that goes with it is [`crate::widgets::model_picker::ModelPicker`].
 
 use std::future::Future;
 use std::rc::Rc;
@@ -20,8 +19,7 @@ use super::download::{self, DownloadError, Origin, Progress};
 use super::frame::{next_frame, now_ms};
 use super::job::Job;
 use super::url;
-use crate::i18n::{Message, Text, tr};
-use crate::widgets::load_status::LoadStatus;
+use crate::i18n::{Message, Text};
 
 /// A kind of model a demo loads: where the site keeps them and how a manifest and its verified
 /// files become a model on a device.
@@ -233,43 +231,6 @@ pub fn use_model_asset<K: ModelKind>(job: Job) -> ModelAsset<K> {
         });
     });
     asset
-}
-
-/// The model and weights pickers with the load's status and retry.
-#[component]
-pub fn ModelPicker<K: ModelKind>(asset: ModelAsset<K>) -> impl IntoView {
-    let ModelAsset {
-        models,
-        selected,
-        weights_file,
-        entry,
-        ..
-    } = asset;
-    view! {
-        <div class="controls">
-            <label>
-                {tr("模型", "Model")}
-                <select data-testid="model" on:change=move |ev| selected.set(event_target_value(&ev))
-                    prop:value=move || selected.get()>
-                    {move || models.get().into_iter().map(|m| {
-                        view! { <option value=m.id.clone()>{K::label(&m.manifest)}</option> }
-                    }).collect_view()}
-                </select>
-            </label>
-            <label>
-                {tr("权重", "Weights")}
-                <select data-testid="weights"
-                    on:change=move |ev| weights_file.set(event_target_value(&ev))
-                    prop:value=move || weights_file.get()>
-                    {move || entry.get().map(|m| K::weights(&m.manifest).0.iter().map(|f| {
-                        let label = format!("{} · {:.1} MB", f.precision, f.bytes as f64 / 1e6);
-                        view! { <option value=f.file.clone()>{label}</option> }
-                    }).collect_view())}
-                </select>
-            </label>
-        </div>
-        <LoadStatus state=asset.state on_retry=move || asset.retry.update(|r| *r += 1) />
-    }
 }
 
 /// `index.json` beside the model folders (written by the converter and by setup): the folders

@@ -2,6 +2,7 @@
 
 pub mod line_chart;
 pub mod load_status;
+pub mod model_picker;
 pub mod photo_input;
 pub mod problem;
 pub mod value_map;

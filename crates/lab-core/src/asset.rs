@@ -1,4 +1,5 @@
 //! What every static model asset shares, whatever the network: the weights files (f32, or int8
+//! long file: the weights format (f32, int8 with scales, f16 small tensors), its listing and its check are one contract that the converter and both manifests share.
 //! with per-channel scales), their listing in a manifest (size, sha256, precision) and the
 //! check of downloaded bytes against it, the weights' origin and licence, and class labels.
 //! Each kind of model has its own manifest around these: [`crate::vision::asset::Manifest`] for

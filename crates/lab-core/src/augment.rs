@@ -1,4 +1,5 @@
 //! Image augmentation as article 1.3 shows it: random flips, resized crops, rotations, colour
+//! long file: the six operations share one seeded grid and one set of limits; apart they would each need all of it.
 //! jitter, gaussian noise and cutout applied to a real photo, a grid of variants at a time.
 //!
 //! # Contracts

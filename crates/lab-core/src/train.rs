@@ -1,4 +1,5 @@
 //! The playground's trainer: minibatch training of a dense network by one of burn's optimizers,
+//! long file: the trainer, its snapshot and the scenes it is set up for change together.
 //! with a snapshot of everything the page draws read back from the device in one transfer.
 
 use std::cell::Cell;

@@ -21,9 +21,8 @@ use crate::demos::Demo;
 use crate::i18n::{Message, Text, tr};
 use crate::runtime::backend::{Failure, use_backend};
 use crate::runtime::job::Job;
-use crate::runtime::model_asset::{
-    Listed, Loaded, ModelAsset, ModelKind, ModelPicker, use_model_asset,
-};
+use crate::runtime::model_asset::{Listed, Loaded, ModelAsset, ModelKind, use_model_asset};
+use crate::widgets::model_picker::ModelPicker;
 use crate::widgets::problem::Problem;
 
 mod analysis;

@@ -1,4 +1,5 @@
 //! A BERT encoder as Hugging Face's `BertModel` computes it (post-norm layers, exact erf GELU,
+//! long file: the encoder and its three optional heads share the config and the key names the converter maps; one module keeps that mapping in one place.
 //! absolute position embeddings), with the optional heads the lab uses: the pooler, the
 //! masked-language-model head (tied to the word embeddings) and a sentence classifier.
 //!

@@ -1,4 +1,5 @@
 //! The optimizers of the race, as `OptimizerSpec::build` configures burn's, against the published
+//! long file: each optimizer's test beside its published update rule, written out in f64.
 //! update rules written out here in plain f64; the settings they refuse; and the fairness of the
 //! race itself (same start, same batches, only the optimizer differs).
 //!

@@ -1,4 +1,5 @@
 //! Regularization on the over-fitting scene: L2 and L1 shrink the generalisation gap and the
+//! long file: one over-fitting scene shared by every regularizer's test.
 //! weights, dropout is random in training steps only, early stopping fires when the test loss
 //! stops improving; and the helpers (penalty, histogram, checks) do what they say.
 

@@ -1,4 +1,5 @@
 //! Tokenization on real Chinese text: the parity digest that the browser test checks too.
+//! long file: tokenizer, masking, head training and asset tests share the committed model's fixtures.
 //! (The encoder against transformers is in `crates/model-convert/tests/bert.rs`, next to the
 //! converter it loads through.)
 //!

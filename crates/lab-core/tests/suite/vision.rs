@@ -1,4 +1,5 @@
 //! Image classification: preprocessing, int8 weights, asset verification, and the default
+//! long file: the vision tests share the PyTorch fixtures and the converted default model.
 //! pretrained EfficientNet-Lite0 against PyTorch.
 //!
 //! The model tests read the asset that `cargo xtask setup` converts into
@@ -128,7 +129,8 @@ fn int8_round_trip_error_is_within_half_a_step() {
         data: data[..108].to_vec(),
     };
     let decoded =
-        asset::decode_weights(&asset::encode_weights(std::slice::from_ref(&small), true).unwrap()).unwrap();
+        asset::decode_weights(&asset::encode_weights(std::slice::from_ref(&small), true).unwrap())
+            .unwrap();
     for (a, b) in decoded[0].data.iter().zip(&small.data) {
         assert!((a - b).abs() <= b.abs() * 1e-3 + 1e-6, "{a} vs {b}");
     }

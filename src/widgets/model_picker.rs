@@ -1,0 +1,45 @@
+//! The model and weights pickers of a model demo, with its load's status and retry: the view of
+//! [`crate::runtime::model_asset::use_model_asset`].
+
+use leptos::prelude::*;
+
+use crate::i18n::tr;
+use crate::runtime::model_asset::{ModelAsset, ModelKind};
+use crate::widgets::load_status::LoadStatus;
+
+/// The model and weights pickers with the load's status and retry.
+#[component]
+pub fn ModelPicker<K: ModelKind>(asset: ModelAsset<K>) -> impl IntoView {
+    let ModelAsset {
+        models,
+        selected,
+        weights_file,
+        entry,
+        ..
+    } = asset;
+    view! {
+        <div class="controls">
+            <label>
+                {tr("模型", "Model")}
+                <select data-testid="model" on:change=move |ev| selected.set(event_target_value(&ev))
+                    prop:value=move || selected.get()>
+                    {move || models.get().into_iter().map(|m| {
+                        view! { <option value=m.id.clone()>{K::label(&m.manifest)}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                {tr("权重", "Weights")}
+                <select data-testid="weights"
+                    on:change=move |ev| weights_file.set(event_target_value(&ev))
+                    prop:value=move || weights_file.get()>
+                    {move || entry.get().map(|m| K::weights(&m.manifest).0.iter().map(|f| {
+                        let label = format!("{} · {:.1} MB", f.precision, f.bytes as f64 / 1e6);
+                        view! { <option value=f.file.clone()>{label}</option> }
+                    }).collect_view())}
+                </select>
+            </label>
+        </div>
+        <LoadStatus state=asset.state on_retry=move || asset.retry.update(|r| *r += 1) />
+    }
+}
