@@ -175,9 +175,9 @@ pub fn PhotoInput(
     });
     on_cleanup(move || paste.remove());
 
-    let load_sample = move |file: &'static str| {
+    let load_sample = Callback::new(move |file: &'static str| {
         spawn_local(async move { deliver(file.to_string(), sample_bytes(file).await) })
-    };
+    });
     if let Some(file) = first {
         spawn_local(async move {
             let fetched = sample_bytes(file).await;
@@ -187,7 +187,6 @@ pub fn PhotoInput(
         });
     }
 
-    let lang = use_lang();
     view! {
         <div
             class="photo-input"
@@ -199,20 +198,7 @@ pub fn PhotoInput(
             on:dragleave=move |_| dragging.set(false)
             on:drop=on_drop
         >
-            <div class="samples">
-                <span>{tr("示例照片：", "Sample photos: ")}</span>
-                {SAMPLE_PHOTOS
-                    .iter()
-                    .map(|&(file, label)| {
-                        view! {
-                            <button data-testid=format!("sample-{file}") on:click=move |_| load_sample(file)>
-                                <img src=sample_url(file) alt="" loading="lazy" />
-                                {move || label.get(lang.get())}
-                            </button>
-                        }
-                    })
-                    .collect_view()}
-            </div>
+            <SamplePhotos on_pick=load_sample />
             <label class="file-button">
                 {tr("选择图片…", "Choose a photo…")}
                 <input type="file" accept="image/*" data-testid="photo-file" on:change=on_pick />
@@ -221,6 +207,28 @@ pub fn PhotoInput(
             {camera.then(|| view! { <CameraSnapshot on_photo=deliver_bytes on_error=on_error /> })}
         </div>
         <Problem problem=problem testid="photo-problem" />
+    }
+}
+
+/// A button per sample photo, with its thumbnail.
+#[component]
+fn SamplePhotos(on_pick: Callback<&'static str>) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <div class="samples">
+            <span>{tr("示例照片：", "Sample photos: ")}</span>
+            {SAMPLE_PHOTOS
+                .iter()
+                .map(|&(file, label)| {
+                    view! {
+                        <button data-testid=format!("sample-{file}") on:click=move |_| on_pick.run(file)>
+                            <img src=sample_url(file) alt="" loading="lazy" />
+                            {move || label.get(lang.get())}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
     }
 }
 

@@ -127,7 +127,8 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
             Stage::Lint => lint(ctx, &format!("test {n}/{total}: lint")),
             Stage::Native => {
                 header(&format!(
-                    "test {n}/{total}: native (cargo test -p lab-core -p model-convert -p xtask)"
+                    "test {n}/{total}: native (cargo test -p lab-core -p model-convert -p xtask; \
+                     the web crate's pure helpers: cargo test -p open-model-lab --lib)"
                 ));
                 run(ctx.cargo().args([
                     "test",
@@ -138,6 +139,7 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
                     "-p",
                     "xtask",
                 ]))
+                .and_then(|()| run(ctx.cargo().args(["test", "-p", "open-model-lab", "--lib"])))
             }
             Stage::Wasm => {
                 header(&format!(

@@ -107,6 +107,32 @@ pub(super) fn FineTune(
             "文章里的 labels=[1] 这一步：BERT 本身不动，只在它的句向量上训练一个全新的分类头。改写句子、切换标签，再训练，看预测怎么变。",
             "The article's labels=[1] step: BERT itself stays frozen and a brand-new classifier head is trained on its sentence vectors. Edit the sentences, flip the labels, train again and watch the predictions change.",
         )}</p>
+        <LabelledSentences examples=examples predictions=predictions />
+        <button on:click=move |_| examples.update(|e| e.push((String::new(), 1)))>{tr("加一句", "Add a sentence")}</button>
+        <button data-testid="finetune-start" disabled=move || running.get() on:click=start>
+            {move || if running.get() { tr("训练中…", "Training…")() } else { tr("训练分类头", "Train the head")() }}
+        </button>
+        <Problem problem=problem testid="finetune-problem" />
+        <div data-testid="finetune-loss" data-losses=move || serde_json::to_string(&curve.get().iter().map(|p| p.1).collect::<Vec<_>>()).unwrap_or_default()>
+            <LineChart series=series x_label=Signal::derive(move || tr("步", "step")().to_string()) />
+        </div>
+        {move || {
+            let all = predictions.get();
+            let n = examples.get().len();
+            all.get(n).map(|p| view! {
+                <p data-testid="finetune-sentence">{tr("上面那句话在新分类头下：", "The sentence above, under the new head: ")}{format!("P(+) {:.1}%", p * 100.0)}</p>
+            })
+        }}
+    }
+}
+
+/// The visitor's sentences, each with its label and, once trained, the head's P(positive).
+#[component]
+fn LabelledSentences(
+    examples: RwSignal<Vec<(String, usize)>>,
+    predictions: RwSignal<Vec<f32>>,
+) -> impl IntoView {
+    view! {
         <ul class="finetune-examples" data-testid="finetune-examples">
             {move || examples.get().into_iter().enumerate().map(|(i, (sentence, label))| {
                 let p = predictions.get().get(i).copied();
@@ -124,21 +150,6 @@ pub(super) fn FineTune(
                 }
             }).collect_view()}
         </ul>
-        <button on:click=move |_| examples.update(|e| e.push((String::new(), 1)))>{tr("加一句", "Add a sentence")}</button>
-        <button data-testid="finetune-start" disabled=move || running.get() on:click=start>
-            {move || if running.get() { tr("训练中…", "Training…")() } else { tr("训练分类头", "Train the head")() }}
-        </button>
-        <Problem problem=problem testid="finetune-problem" />
-        <div data-testid="finetune-loss" data-losses=move || serde_json::to_string(&curve.get().iter().map(|p| p.1).collect::<Vec<_>>()).unwrap_or_default()>
-            <LineChart series=series x_label=Signal::derive(move || tr("步", "step")().to_string()) />
-        </div>
-        {move || {
-            let all = predictions.get();
-            let n = examples.get().len();
-            all.get(n).map(|p| view! {
-                <p data-testid="finetune-sentence">{tr("上面那句话在新分类头下：", "The sentence above, under the new head: ")}{format!("P(+) {:.1}%", p * 100.0)}</p>
-            })
-        }}
     }
 }
 
