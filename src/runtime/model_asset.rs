@@ -24,7 +24,7 @@ use crate::i18n::{Message, Text};
 /// A kind of model a demo loads: where the site keeps them and how a manifest and its verified
 /// files become a model on a device.
 pub trait ModelKind: Sized + 'static {
-    type Manifest: Send + Sync + 'static;
+    type Manifest: PartialEq + Send + Sync + 'static;
     type Model: 'static;
     /// The site folder holding `index.json` and one folder per model.
     const DIR: &'static str;
@@ -66,9 +66,12 @@ impl<K: ModelKind> Clone for Entry<K> {
     }
 }
 
+/// By content: a retry lists the models again, and an unchanged manifest must not start a second
+/// load beside the retry's own.
 impl<K: ModelKind> PartialEq for Entry<K> {
     fn eq(&self, other: &Self) -> bool {
-        self.id == other.id && Arc::ptr_eq(&self.manifest, &other.manifest)
+        self.id == other.id
+            && (Arc::ptr_eq(&self.manifest, &other.manifest) || self.manifest == other.manifest)
     }
 }
 
