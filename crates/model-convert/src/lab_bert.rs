@@ -35,7 +35,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use tokenizers::Tokenizer;
 
-use crate::{TextAssetInfo, write_text_asset};
+use crate::{TextAssetInfo, TextWeights, write_text_asset};
 
 /// Everything that determines the model; the defaults are the committed asset's.
 #[derive(Clone, Debug)]
@@ -263,6 +263,7 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
         pooler: true,
         mlm: true,
         classes: Some(2),
+        ..Heads::default()
     };
     let mut model = Bert::new(&config, heads, &device);
     println!(
@@ -387,6 +388,10 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
         tokenizer_file: "vocab.txt".into(),
         tokenizer_bytes: vocab_txt.into_bytes(),
         lowercase: true,
+        special: Default::default(),
+        prefix: String::new(),
+        source_ids: None,
+        neighbours: None,
         max_length: recipe.max_length,
         measurements: vec![
             Measurement {
@@ -411,7 +416,14 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
             },
         ],
     };
-    let manifest = write_text_asset(&inference, &config, info, &recipe.out_dir, false, &cpu)?;
+    let manifest = write_text_asset(
+        &inference,
+        &config,
+        info,
+        &recipe.out_dir,
+        TextWeights::Int8 { with_f32: false },
+        &cpu,
+    )?;
     println!(
         "lab-bert: wrote {} in {:.1} min",
         recipe.out_dir.display(),
@@ -661,7 +673,7 @@ fn positive_probability(model: &Bert, ids: &[u32]) -> f32 {
     let model = model.clone().to_device(&device);
     let input = BertInput::from_ids(&[ids], 0, &device);
     let logits = model
-        .classify(&model.forward(&input, false).hidden)
+        .classify(&model.forward(&input, false).hidden, &input.mask)
         .expect("a classifier");
     let p: Vec<f32> = burn::tensor::activation::softmax(logits, 1)
         .into_data()
@@ -685,7 +697,7 @@ pub fn predict(
         let input = BertInput::from_ids(&rows, vocabulary.pad, device);
         let hidden = model.forward(&input, false).hidden;
         let classes: Tensor<1, Int> = model
-            .classify(&hidden)
+            .classify(&hidden, &input.mask)
             .expect("a classifier")
             .argmax(1)
             .flatten(0, 1);

@@ -4,6 +4,8 @@
 //! (`lab_core::vision::asset`, `lab_core::text::asset`). Native only: the PyTorch pickle reader
 //! never reaches the wasm app. [`lab_bert`] builds the lab's own Chinese BERT.
 
+pub mod e5;
+pub mod e5_asset;
 pub mod lab_bert;
 pub mod seeded;
 
@@ -14,9 +16,12 @@ use burn::store::{
     ApplyResult, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
 };
 use burn::tensor::Device;
+use lab_core::asset::PackedTensor;
 use lab_core::asset::{self, INT8_FILE, Labels, MANIFEST_FILE, Source, check_applied};
 use lab_core::photo::{self, Shrink};
-use lab_core::text::asset::{self as text_asset, Measurement, TextManifest, TokenizerFile};
+use lab_core::text::asset::{
+    self as text_asset, Measurement, NeighboursFile, SpecialTokens, TextManifest, TokenizerFile,
+};
 use lab_core::text::bert::{Bert, BertConfig, HF_KEY_REMAPPING, Heads};
 use lab_core::vision::asset::{FORMAT_VERSION, Manifest};
 use lab_core::vision::preprocess::{Preprocessing, preprocess, views};
@@ -124,6 +129,7 @@ pub fn import_bert_detecting_heads(
                 pooler,
                 mlm,
                 classes: None,
+                ..Heads::default()
             },
             device,
         ) {
@@ -289,23 +295,50 @@ pub struct TextAssetInfo {
     pub tokenizer_file: String,
     pub tokenizer_bytes: Vec<u8>,
     pub lowercase: bool,
+    pub special: SpecialTokens,
+    pub prefix: String,
+    pub source_ids: Option<Vec<u32>>,
+    pub neighbours: Option<NeighboursFile>,
     pub max_length: usize,
     pub measurements: Vec<Measurement>,
 }
 
-/// Writes a BERT asset folder: the int8 weights (and f32 ones when `with_f32`), the tokenizer
-/// file and `manifest.json`, the manifest last, then loads every file back through the app's
-/// loader.
+/// How a text asset stores its weights.
+pub enum TextWeights<'a> {
+    /// Quantized to int8 here, with an f32 file too when `with_f32`.
+    Int8 { with_f32: bool },
+    /// Kept as the checkpoint quantized them ([`asset::Q4_FILE`]).
+    Q4(&'a [PackedTensor]),
+}
+
+/// Writes a BERT asset folder: the weights, the tokenizer file and `manifest.json`, the
+/// manifest last, then loads every file back through the app's loader.
 pub fn write_text_asset(
     model: &Bert,
     config: &BertConfig,
     info: TextAssetInfo,
     out_dir: &Path,
-    with_f32: bool,
+    weights: TextWeights,
     device: &Device,
 ) -> Result<TextManifest, String> {
-    let tensors = asset::host_tensors(model)?;
-    let files = write_weights(&tensors, with_f32.then_some(tensors.as_slice()), out_dir)?;
+    let files = match weights {
+        TextWeights::Int8 { with_f32 } => {
+            let tensors = asset::host_tensors(model)?;
+            write_weights(&tensors, with_f32.then_some(tensors.as_slice()), out_dir)?
+        }
+        TextWeights::Q4(packed) => {
+            fs::create_dir_all(out_dir)
+                .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+            let (entry, bytes) = asset::encode_q4_file(packed)?;
+            write_file(&out_dir.join(&entry.file), &bytes)?;
+            vec![entry]
+        }
+    };
+    let default_file = files
+        .last()
+        .expect("one weights file at least")
+        .file
+        .clone();
     write_file(&out_dir.join(&info.tokenizer_file), &info.tokenizer_bytes)?;
     let manifest = TextManifest {
         format_version: text_asset::FORMAT_VERSION,
@@ -316,6 +349,7 @@ pub fn write_text_asset(
             pooler: model.pooler.is_some(),
             mlm: model.mlm.is_some(),
             classes: model.classifier.as_ref().map(|c| c.weight.dims()[1]),
+            sentence: model.sentence(),
         },
         max_length: info.max_length,
         labels: info.labels,
@@ -324,10 +358,14 @@ pub fn write_text_asset(
             &info.tokenizer_bytes,
             info.lowercase,
         ),
+        special: info.special,
+        prefix: info.prefix,
+        source_ids: info.source_ids,
+        neighbours: info.neighbours,
         parameters: burn::module::Module::num_params(model) as u64,
         source: info.source,
         files,
-        default_file: INT8_FILE.into(),
+        default_file,
         measurements: info.measurements,
     };
     let json = manifest.to_json();

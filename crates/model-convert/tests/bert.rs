@@ -269,7 +269,9 @@ fn padding_is_masked_out() {
 #[test]
 fn a_converted_bert_asset_loads_back_as_the_page_loads_it() {
     use lab_core::text::asset::TextManifest;
-    use model_convert::{TextAssetInfo, import_bert_detecting_heads, write_text_asset};
+    use model_convert::{
+        TextAssetInfo, TextWeights, import_bert_detecting_heads, write_text_asset,
+    };
 
     let device = Device::flex();
     let config = config();
@@ -294,10 +296,22 @@ fn a_converted_bert_asset_loads_back_as_the_page_loads_it() {
         tokenizer_file: "tokenizer.json".into(),
         tokenizer_bytes: read("tokenizer.json"),
         lowercase: true,
+        special: Default::default(),
+        prefix: String::new(),
+        source_ids: None,
+        neighbours: None,
         max_length: 128,
         measurements: Vec::new(),
     };
-    let written = write_text_asset(&model, &config, info, &out, true, &device).unwrap();
+    let written = write_text_asset(
+        &model,
+        &config,
+        info,
+        &out,
+        TextWeights::Int8 { with_f32: true },
+        &device,
+    )
+    .unwrap();
     let manifest =
         TextManifest::from_json(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest, written);

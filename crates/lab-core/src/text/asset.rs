@@ -30,6 +30,48 @@ pub struct TokenizerFile {
     pub lowercase: bool,
 }
 
+/// The tokens the encoder adds or the page looks for, by name in the tokenizer's vocabulary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpecialTokens {
+    pub start: String,
+    pub end: String,
+    pub pad: String,
+    /// What fill-mask looks for, when the model has a masked-language-model head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask: Option<String>,
+}
+
+impl Default for SpecialTokens {
+    /// BERT's.
+    fn default() -> Self {
+        Self {
+            start: tokenizer::CLS.into(),
+            end: tokenizer::SEP.into(),
+            pad: tokenizer::PAD.into(),
+            mask: Some(tokenizer::MASK.into()),
+        }
+    }
+}
+
+/// The ids of a model's [`SpecialTokens`] in its tokenizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpecialIds {
+    pub pad: u32,
+    pub mask: Option<u32>,
+}
+
+/// Sentences with their precomputed sentence vectors, for "similar sentences"
+/// ([`super::neighbours`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NeighboursFile {
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub count: usize,
+    /// What the sentences are.
+    pub about: String,
+}
+
 /// A figure measured when the asset was built, shown beside the model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
@@ -51,6 +93,17 @@ pub struct TextManifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Labels>,
     pub tokenizer: TokenizerFile,
+    #[serde(default)]
+    pub special: SpecialTokens,
+    /// What the encoder puts before every text (multilingual-e5 was trained with `query: `).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub prefix: String,
+    /// When the vocabulary was cut out of a larger one: each token's id in the original
+    /// (index = this model's id), so that ids can be compared with the original's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ids: Option<Vec<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neighbours: Option<NeighboursFile>,
     pub parameters: u64,
     pub source: Source,
     pub files: Vec<WeightsFile>,
@@ -114,6 +167,15 @@ impl TextManifest {
         asset::verify_file(&self.files, name, bytes)
     }
 
+    /// Checks the neighbours file's bytes against the manifest (size, then sha256).
+    pub fn verify_neighbours(&self, bytes: Vec<u8>) -> Result<Verified, AssetError> {
+        let entry = self
+            .neighbours
+            .as_ref()
+            .ok_or_else(|| AssetError::UnknownFile("neighbours".into()))?;
+        Verified::check(&entry.file, entry.bytes, &entry.sha256, bytes)
+    }
+
     /// Checks the tokenizer file's bytes against the manifest (size, then sha256).
     pub fn verify_tokenizer(&self, bytes: Vec<u8>) -> Result<Verified, AssetError> {
         let entry = &self.tokenizer;
@@ -143,7 +205,32 @@ impl TextManifest {
                 self.config.vocab_size
             )));
         }
+        if let Some(ids) = &self.source_ids
+            && ids.len() != size
+        {
+            return Err(AssetError::Manifest(format!(
+                "{} source ids for {size} tokens",
+                ids.len()
+            )));
+        }
+        self.special_ids(&tokenizer)?;
         Ok(tokenizer)
+    }
+
+    /// The ids of the special tokens in `tokenizer`; an error names a missing one.
+    pub fn special_ids(&self, tokenizer: &Tokenizer) -> Result<SpecialIds, AssetError> {
+        let id = |token: &str| {
+            tokenizer.token_to_id(token).ok_or_else(|| {
+                AssetError::Manifest(format!("the tokenizer lacks the special token {token}"))
+            })
+        };
+        let special = &self.special;
+        id(&special.start)?;
+        id(&special.end)?;
+        Ok(SpecialIds {
+            pad: id(&special.pad)?,
+            mask: special.mask.as_deref().map(id).transpose()?,
+        })
     }
 
     /// The English label of a class, or its number.

@@ -136,8 +136,23 @@ pub const HF_KEY_REMAPPING: &[(&str, &str)] = &[
 pub struct Heads {
     pub pooler: bool,
     pub mlm: bool,
-    /// Number of classes of the sentence classifier on the pooled `[CLS]`, if any.
+    /// Number of classes of the sentence classifier on the sentence vector, if any.
     pub classes: Option<usize>,
+    /// How the sentence vector is made.
+    #[serde(default)]
+    pub sentence: SentenceVector,
+}
+
+/// How a [`Bert`] turns its last hidden states into one vector per sentence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SentenceVector {
+    /// BERT's: the pooler's output on `[CLS]`, or `[CLS]` itself without a pooler.
+    #[default]
+    Cls,
+    /// multilingual-e5's: the mean of every attended token's state (the start and end tokens
+    /// included), scaled to unit length.
+    NormalizedMean,
 }
 
 #[derive(Module, Debug)]
@@ -177,6 +192,8 @@ pub struct Bert {
     pub pooler: Option<Linear>,
     pub mlm: Option<MlmHead>,
     pub classifier: Option<Linear>,
+    #[module(skip)]
+    sentence: SentenceVector,
     /// BERT's dropout (embeddings, attention probabilities, each sublayer's output, the pooled
     /// sentence), active only while training on an autodiff device; 0 unless
     /// [`Bert::set_dropout`] says otherwise, so loading and inference never depend on it.
@@ -258,6 +275,7 @@ impl Bert {
                 bias: Initializer::Zeros.init([config.vocab_size], device),
             }),
             classifier: heads.classes.map(|classes| linear(h, classes, device)),
+            sentence: heads.sentence,
             dropout: DropoutConfig::new(0.0).init(),
         }
     }
@@ -265,6 +283,10 @@ impl Bert {
     /// Sets the dropout probability used while training (BERT's recipe uses 0.1).
     pub fn set_dropout(&mut self, prob: f64) {
         self.dropout = DropoutConfig::new(prob).init();
+    }
+
+    pub fn sentence(&self) -> SentenceVector {
+        self.sentence
     }
 
     pub fn max_positions(&self) -> usize {
@@ -303,11 +325,33 @@ impl Bert {
         Some(pooler.forward(cls(hidden)).tanh())
     }
 
-    /// Sentence-classifier logits `[batch, classes]` on the pooled `[CLS]` (or on `[CLS]` itself
-    /// when there is no pooler).
-    pub fn classify(&self, hidden: &Tensor<3>) -> Option<Tensor<2>> {
+    /// One vector per sentence, `[batch, hidden]`, as [`Heads::sentence`] says; `mask` is the
+    /// input's (1 for a real token).
+    pub fn sentence_vectors(&self, hidden: &Tensor<3>, mask: &Tensor<2, Int>) -> Tensor<2> {
+        match self.sentence {
+            SentenceVector::Cls => self.pooled(hidden).unwrap_or_else(|| cls(hidden)),
+            SentenceVector::NormalizedMean => {
+                let [batch, seq, size] = hidden.dims();
+                let weights = mask.clone().float().reshape([batch, seq, 1]);
+                let sums = (hidden.clone() * weights.clone())
+                    .sum_dim(1)
+                    .reshape([batch, size]);
+                let mean = sums / weights.sum_dim(1).reshape([batch, 1]);
+                let norm = mean
+                    .clone()
+                    .powi_scalar(2)
+                    .sum_dim(1)
+                    .sqrt()
+                    .clamp_min(1e-12);
+                mean / norm
+            }
+        }
+    }
+
+    /// Sentence-classifier logits `[batch, classes]` on the sentence vectors.
+    pub fn classify(&self, hidden: &Tensor<3>, mask: &Tensor<2, Int>) -> Option<Tensor<2>> {
         let classifier = self.classifier.as_ref()?;
-        let features = self.pooled(hidden).unwrap_or_else(|| cls(hidden));
+        let features = self.sentence_vectors(hidden, mask);
         Some(classifier.forward(self.dropout.forward(features)))
     }
 

