@@ -34,6 +34,7 @@ from sklearn.pipeline import make_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT_DIR = ROOT / ".cache/text"
+EVERYDAY = ROOT / "crates/lab-core/tests/fixtures/everyday-sentences.json"
 NEGATIVE, POSITIVE = 0, 1  # corpus.rs's class ids
 TEST_EVERY = 10
 TEST_REVIEWS = 1737
@@ -101,6 +102,11 @@ def main():
     print(f"train {len(train)}, test {len(test)}; C={search.best_params_['logisticregression__C']:g}")
     print(f"held-out accuracy {accuracy:.4f} ({round(accuracy * len(test))}/{len(test)})")
     print(f"P(positive | {PROBE}) = {probe:.4f}")
+    everyday = json.loads(EVERYDAY.read_text(encoding="utf-8"))["sentences"]
+    everyday_right = sum(
+        int(model.predict([s["text"]])[0] == s["label"]) for s in everyday
+    )
+    print(f"everyday sentences (not reviews): {everyday_right}/{len(everyday)} right")
     summary = {
         "recipe": "char 1-3-gram tf-idf (sublinear) + logistic regression",
         "sklearn": sklearn.__version__,
@@ -111,6 +117,8 @@ def main():
         "test_accuracy": round(accuracy, 4),
         "p_positive_probe": round(float(probe), 4),
         "probe": PROBE,
+        "everyday_right": everyday_right,
+        "everyday": len(everyday),
     }
     print(json.dumps(summary, ensure_ascii=False))
 

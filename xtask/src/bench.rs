@@ -27,7 +27,7 @@ pub fn bench(ctx: &Ctx) -> Result {
         "vision_bench",
         "resnet50",
     ]))?;
-    header("bench 4/5: native BERT (cargo run -p lab-core --example text_bench)");
+    header("bench 4/5: native text models (cargo run -p lab-core --example text_bench)");
     run(ctx
         .cargo()
         .args(["run", "-p", "lab-core", "--example", "text_bench"]))?;

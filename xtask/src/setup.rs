@@ -68,6 +68,10 @@ const SETUP_STEPS: &[Step] = &[
         run: models::step_models,
     },
     Step {
+        name: "multilingual-e5-small page asset (model-convert e5 into www/text-models)",
+        run: models::step_e5,
+    },
+    Step {
         name: "text model index (www/text-models/index.json)",
         run: models::step_text_index,
     },

@@ -23,7 +23,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor};
 use lab_core::asset::{self, Labels, Source, check_applied, decode_weights};
 use lab_core::optim::OptimizerSpec;
-use lab_core::text::asset::{Measurement, TextManifest};
+use lab_core::text::asset::{About, Measurement, TextManifest};
 use lab_core::text::bert::{Bert, BertConfig, BertInput, Heads};
 use lab_core::text::corpus::{
     self, Labeled, SENTIMENT_LABELS_EN, SENTIMENT_LABELS_ZH, SentimentSplit,
@@ -36,6 +36,14 @@ use rand::seq::SliceRandom;
 use tokenizers::Tokenizer;
 
 use crate::{TextAssetInfo, TextWeights, write_text_asset};
+
+/// What the page says this model is.
+pub fn about() -> About {
+    About {
+        zh: "本实验室自己的小型中文 BERT：4 层、约 180 万参数，在人民日报（1998 年 1 月）和购物评论上用掩码语言模型从零预训练，再在评论的训练部分上微调情感分类。它有完形填空（[MASK]）头，预训练的全过程可在仓库里复现；但它太小，情感判断并不比字符 n-gram 基线好。".into(),
+        en: "The lab's own small Chinese BERT: 4 layers, about 1.8 M parameters, pretrained from scratch as a masked language model on People's Daily (January 1998) and shopping reviews, then fine-tuned for sentiment on the reviews' training part. It has the fill-mask ([MASK]) head and its whole pretraining is reproducible from the repository; but it is small, and its sentiment is no better than a character n-gram baseline.".into(),
+    }
+}
 
 /// Everything that determines the model; the defaults are the committed asset's.
 #[derive(Clone, Debug)]
@@ -367,6 +375,7 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
     );
     let info = TextAssetInfo {
         name: "lab-bert-zh".into(),
+        about: Some(about()),
         source: Source {
             description: format!(
                 "The lab's own small Chinese BERT, pretrained (masked language model) and fine-tuned on sentiment by this project's burn code. Rebuild: `{}`",

@@ -20,7 +20,8 @@ use lab_core::asset::PackedTensor;
 use lab_core::asset::{self, INT8_FILE, Labels, MANIFEST_FILE, Source, check_applied};
 use lab_core::photo::{self, Shrink};
 use lab_core::text::asset::{
-    self as text_asset, Measurement, NeighboursFile, SpecialTokens, TextManifest, TokenizerFile,
+    self as text_asset, About, Measurement, NeighboursFile, SpecialTokens, TextManifest,
+    TokenizerFile,
 };
 use lab_core::text::bert::{Bert, BertConfig, HF_KEY_REMAPPING, Heads};
 use lab_core::vision::asset::{FORMAT_VERSION, Manifest};
@@ -289,6 +290,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 /// What a BERT asset's manifest says besides the network itself.
 pub struct TextAssetInfo {
     pub name: String,
+    pub about: Option<About>,
     pub source: Source,
     pub labels: Option<Labels>,
     /// `vocab.txt` or `tokenizer.json`, and its bytes (copied into the asset).
@@ -343,12 +345,14 @@ pub fn write_text_asset(
     let manifest = TextManifest {
         format_version: text_asset::FORMAT_VERSION,
         name: info.name,
+        about: info.about,
         arch: text_asset::ARCH.into(),
         config: config.clone(),
         heads: Heads {
             pooler: model.pooler.is_some(),
             mlm: model.mlm.is_some(),
             classes: model.classifier.as_ref().map(|c| c.weight.dims()[1]),
+            classifier_hidden: model.classifier_hidden.as_ref().map(|c| c.weight.dims()[1]),
             sentence: model.sentence(),
         },
         max_length: info.max_length,

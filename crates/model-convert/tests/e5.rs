@@ -204,7 +204,7 @@ fn the_full_vocabulary_tokenizes_as_the_package() {
     check_parity(&parity_encodings(&tokenizer, |id| id), &file);
 }
 
-fn asset() -> (TextManifest, Verified, Verified) {
+fn asset() -> (TextManifest, Verified, Verified, Verified) {
     let dir = "www/text-models/e5-small";
     let manifest = TextManifest::from_json(&read(&format!("{dir}/manifest.json"))).unwrap();
     let tokenizer = manifest
@@ -216,12 +216,21 @@ fn asset() -> (TextManifest, Verified, Verified) {
             read(&format!("{dir}/{}", manifest.default_file)),
         )
         .unwrap();
-    (manifest, tokenizer, weights)
+    let listed = manifest.neighbours.clone().expect("a neighbours file");
+    let neighbours = manifest
+        .verify_neighbours(read(&format!("{dir}/{}", listed.file)))
+        .unwrap();
+    (manifest, tokenizer, weights, neighbours)
+}
+
+fn page_model(device: &Device) -> TextModel {
+    let (manifest, tokenizer, weights, neighbours) = asset();
+    TextModel::load(manifest, &tokenizer, &weights, Some(&neighbours), device).unwrap()
 }
 
 #[test]
 fn the_pages_cut_vocabulary_tokenizes_as_the_package() {
-    let (manifest, tokenizer, _) = asset();
+    let (manifest, tokenizer, _, _) = asset();
     let source = manifest.source_ids.clone().expect("the cut's source ids");
     let tokenizer = manifest.tokenizer(&tokenizer).unwrap();
     check_parity(
@@ -300,9 +309,8 @@ fn the_encoder_matches_the_f32_reference_on_wgpu() {
 #[test]
 fn the_pages_asset_gives_the_reference_vectors() {
     let device = Device::flex();
-    let (manifest, tokenizer, weights) = asset();
-    let source = manifest.source_ids.clone().unwrap();
-    let model = TextModel::load(manifest, &tokenizer, &weights, &device).unwrap();
+    let model = page_model(&device);
+    let source = model.manifest.source_ids.clone().unwrap();
     let fixture = fixture();
     let mut covered = Vec::new();
     for sentence in fixture["sentences"].as_array().unwrap() {
@@ -329,14 +337,14 @@ fn the_pages_asset_gives_the_reference_vectors() {
 #[test]
 fn the_pages_asset_keeps_its_held_out_accuracy() {
     let device = Device::flex();
-    let (manifest, tokenizer, weights) = asset();
-    let stated = manifest
+    let model = page_model(&device);
+    let stated = model
+        .manifest
         .measurements
         .iter()
         .find(|m| m.what == "held-out sentiment accuracy")
         .expect("a measured accuracy")
         .value;
-    let model = TextModel::load(manifest, &tokenizer, &weights, &device).unwrap();
     let split = corpus::sentiment_split(
         &String::from_utf8(read(".cache/text/reviews-pos.txt")).unwrap(),
         &String::from_utf8(read(".cache/text/reviews-neg.txt")).unwrap(),
@@ -365,4 +373,22 @@ fn the_pages_asset_keeps_its_held_out_accuracy() {
         stated * 100.0
     );
     assert!(accuracy >= stated - 0.005, "{accuracy} < {stated}");
+}
+
+/// A held-out review's nearest neighbour is itself: the page's vector of a sentence agrees with
+/// the one computed when the asset was built.
+#[test]
+fn a_held_out_review_finds_itself_among_the_similar_sentences() {
+    let device = Device::flex();
+    let model = page_model(&device);
+    let neighbours = model.neighbours.as_ref().unwrap();
+    assert_eq!(neighbours.len(), 1737);
+    for index in [0, 900, 1736] {
+        let text = neighbours.texts[index].clone();
+        let vector = host(model.similar(&text, &device).unwrap().unwrap());
+        let nearest = model.nearest(&vector);
+        println!("{text:?}: {:?}", &nearest[..2]);
+        assert_eq!(nearest[0].index, index);
+        assert!(nearest[0].cosine > 0.99, "{}", nearest[0].cosine);
+    }
 }

@@ -73,8 +73,8 @@ pub(super) fn AnalysisView(
     let truncated = analysis.encoded.truncated_from.map(|total| {
         let kept = seq;
         Message::new(
-            format!("输入有 {total} 个词元，超过模型上限 {kept}：只分析了前 {} 个词元和 [SEP]。", kept - 1),
-            format!("The input has {total} tokens, more than the model's limit of {kept}: only the first {} tokens and [SEP] were used.", kept - 1),
+            format!("输入有 {total} 个词元，超过模型上限 {kept}：只分析了前 {} 个词元和结束标记。", kept - 1),
+            format!("The input has {total} tokens, more than the model's limit of {kept}: only the first {} tokens and the end token were used.", kept - 1),
         )
     });
     let labels = manifest.as_ref().and_then(|m| m.labels.clone());
@@ -109,7 +109,9 @@ pub(super) fn AnalysisView(
         <h3>{tr("词元", "Tokens")} <small>{format!(" {seq}")}</small></h3>
         <ol class="tokens" data-testid="tokens">
             {analysis.encoded.tokens.iter().zip(&analysis.encoded.ids).map(|(token, id)| {
-                let special = token.starts_with('[') && token.ends_with(']');
+                // `[CLS]`/`[SEP]` (BERT) and `<s>`/`</s>` (SentencePiece).
+                let special = (token.starts_with('[') && token.ends_with(']'))
+                    || (token.starts_with('<') && token.ends_with('>'));
                 view! {
                     <li class:special=special data-id=*id><span class="token">{token.clone()}</span><span class="id">{*id}</span></li>
                 }

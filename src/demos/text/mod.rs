@@ -1,11 +1,14 @@
-//! Article 2.1: a Chinese BERT in the page. Type a sentence and see its sentiment, its WordPiece
-//! tokens, the attention of any layer and head, and the masked-language-model head's fillers
-//! for `[MASK]`; then label a few sentences of your own and fine-tune a fresh classifier head on
-//! them live, with the loss curve, on the chosen backend. The text never leaves the page.
+//! Article 2.1: pretrained text models in the page. Type a sentence and see its sentiment, its
+//! tokens, the attention of any layer and head, the held-out reviews nearest to it, and (for the
+//! lab's own BERT) the masked-language-model head's fillers for `[MASK]`; then label a few
+//! sentences of your own and fine-tune a fresh classifier head on them live, with the loss
+//! curve, on the chosen backend. The text never leaves the page. Two models: the pretrained
+//! multilingual-e5-small (the default) and the lab's own small Chinese BERT.
 //!
-//! The model (manifest, int8 or f32 weights, `vocab.txt` or `tokenizer.json`) comes from
-//! `text-models/` through the shared model hook ([`crate::runtime::model_asset`]); every answer
-//! is lab-core's text pipeline ([`lab_core::text::pipeline`]), read back here.
+//! The model (manifest, weights, tokenizer, neighbours) comes from `text-models/` through the
+//! shared model hook ([`crate::runtime::model_asset`]); every answer is lab-core's text
+//! pipeline ([`lab_core::text::pipeline`]), read back here. The analyses run once the visitor
+//! pauses typing ([`crate::runtime::debounce`]).
 
 use std::sync::Arc;
 
@@ -18,8 +21,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::demos::Demo;
-use crate::i18n::{Message, Text, tr};
+use crate::i18n::{Message, Text, tr, use_lang};
 use crate::runtime::backend::{Failure, use_backend};
+use crate::runtime::debounce::debounced;
 use crate::runtime::job::Job;
 use crate::runtime::model_asset::{Listed, Loaded, ModelAsset, ModelKind, use_model_asset};
 use crate::widgets::model_picker::ModelPicker;
@@ -28,21 +32,23 @@ use crate::widgets::problem::Problem;
 mod analysis;
 mod fill_mask;
 mod fine_tune;
+mod similar;
 
 use analysis::{AnalysisView, Shown, analyse};
 use fill_mask::FillMask;
 use fine_tune::FineTune;
+use similar::Similar;
 
 pub const DEMO: Demo = Demo {
     id: "text",
     section: "2.1",
     title: Text::new(
-        "中文 BERT：情感分类、词元、注意力与微调",
-        "A Chinese BERT: sentiment, tokens, attention and fine-tuning",
+        "预训练文本模型：情感分类、词元、注意力、相似句与微调",
+        "Pretrained text models: sentiment, tokens, attention, similar sentences and fine-tuning",
     ),
     summary: Text::new(
-        "一个 int8 量化的中文 BERT 在本页运行：输入句子，看情感判断、WordPiece 词元、任意一层一头的注意力、[MASK] 的补全；再标注几句自己的话，现场微调分类头。文字不会离开你的设备。",
-        "An int8-quantized Chinese BERT runs in this page: type a sentence and see its sentiment, WordPiece tokens, any layer's and head's attention and the fillers for [MASK]; then label a few sentences of your own and fine-tune a classifier head live. The text never leaves your device.",
+        "真正预训练过的多语言编码器 multilingual-e5-small（12 层 BERT 架构，4 比特权重）和本实验室自己训练的小型中文 BERT 都在本页运行：输入句子，看情感判断、词元、任意一层一头的注意力、最相似的评论，以及 [MASK] 的补全（实验室 BERT）；再标注几句自己的话，现场微调分类头。文字不会离开你的设备。",
+        "A really pretrained multilingual encoder, multilingual-e5-small (12-layer BERT architecture, 4-bit weights), and the lab's own small Chinese BERT run in this page: type a sentence and see its sentiment, tokens, any layer's and head's attention, the most similar reviews, and the fillers for [MASK] (lab BERT); then label a few sentences of your own and fine-tune a classifier head live. The text never leaves your device.",
     ),
     view: || view! { <TextDemo /> }.into_any(),
 };
@@ -56,6 +62,8 @@ const EXAMPLES: [&str; 4] = [
 ];
 /// Milliseconds of work per animation frame for the demo's jobs (warm-up, fine-tuning).
 const FRAME_BUDGET_MS: f64 = 12.0;
+/// How long typing must pause before the sentence is analysed.
+const TYPING_PAUSE_MS: u64 = 400;
 
 /// The BERTs the site holds under `text-models/`.
 pub struct TextModels;
@@ -68,6 +76,8 @@ impl ModelKind for TextModels {
         "站点里没有文本模型。请先运行 cargo xtask setup。",
         "The site has no text models. Run `cargo xtask setup` first.",
     );
+    /// The pretrained encoder: better at sentiment than the lab's own BERT.
+    const PREFERRED: Option<&'static str> = Some("e5-small");
 
     fn parse(json: &[u8]) -> Result<TextManifest, AssetError> {
         TextManifest::from_json(json)
@@ -87,11 +97,17 @@ impl ModelKind for TextModels {
 
     fn companions(manifest: &TextManifest) -> Vec<Listed<'_>> {
         let t = &manifest.tokenizer;
-        vec![Listed {
+        let tokenizer = Listed {
             file: &t.file,
             bytes: t.bytes,
             sha256: &t.sha256,
-        }]
+        };
+        let neighbours = manifest.neighbours.as_ref().map(|n| Listed {
+            file: &n.file,
+            bytes: n.bytes,
+            sha256: &n.sha256,
+        });
+        std::iter::once(tokenizer).chain(neighbours).collect()
     }
 
     fn build(
@@ -103,7 +119,13 @@ impl ModelKind for TextModels {
         let tokenizer = companions
             .first()
             .ok_or_else(|| AssetError::UnknownFile(manifest.tokenizer.file.clone()))?;
-        TextModel::load(manifest.clone(), tokenizer, weights, device)
+        TextModel::load(
+            manifest.clone(),
+            tokenizer,
+            weights,
+            companions.get(1),
+            device,
+        )
     }
 
     async fn warm_up(loaded: &Loaded<Self>, _: Job) -> Result<(), Failure> {
@@ -138,12 +160,14 @@ fn TextDemo() -> impl IntoView {
     let job = Job::new(FRAME_BUDGET_MS);
     let asset = use_model_asset::<TextModels>(job.clone());
     let text = RwSignal::new(FIRST_EXAMPLE.to_string());
+    let settled = debounced(text, TYPING_PAUSE_MS);
     let has_mlm = move || asset.entry.get().is_some_and(|m| m.manifest.heads.mlm);
     view! {
         <section class="demo text-demo">
             <ModelPicker asset=asset />
             {move || asset.entry.get().map(|m| view! { <ModelCard manifest=m.manifest /> })}
-            <Sentiment asset=asset text=text />
+            <Sentiment asset=asset text=text settled=settled />
+            <Similar asset=asset text=settled />
             {move || has_mlm().then(|| view! { <FillMask asset=asset /> })}
             <FineTune asset=asset text=text job=job.clone() />
         </section>
@@ -153,27 +177,34 @@ fn TextDemo() -> impl IntoView {
 /// The typed sentence and its analysis, redone whenever either the sentence or the model
 /// changes; a newer request supersedes an older one.
 #[component]
-fn Sentiment(asset: ModelAsset<TextModels>, text: RwSignal<String>) -> impl IntoView {
+fn Sentiment(
+    asset: ModelAsset<TextModels>,
+    text: RwSignal<String>,
+    settled: ReadSignal<String>,
+) -> impl IntoView {
     let backend = use_backend();
     let shown = RwSignal::new(None::<Shown>);
     let problem = RwSignal::new(None::<Message>);
+    let busy = RwSignal::new(false);
     // The attention map's layer (None: the last) and head, kept across sentences.
     let layer = RwSignal::new(None::<usize>);
     let head = RwSignal::new(0usize);
     let token = StoredValue::new(0u32);
     Effect::new(move |_| {
-        let sentence = text.get();
+        let sentence = settled.get();
         let Some(loaded) = asset.model() else {
             shown.set(None);
             return;
         };
         let current = token.get_value() + 1;
         token.set_value(current);
+        busy.set(true);
         spawn_local(async move {
             let outcome = analyse(&loaded, &sentence).await;
             if token.get_value() != current {
                 return;
             }
+            busy.set(false);
             match outcome {
                 Ok(result) => {
                     problem.set(None);
@@ -198,41 +229,69 @@ fn Sentiment(asset: ModelAsset<TextModels>, text: RwSignal<String>) -> impl Into
             }).collect_view()}
         </div>
         <Problem problem=problem testid="text-problem" />
+        <p class="hint" data-testid="text-busy" class:hidden=move || !busy.get()>
+            {tr("正在分析…（在这台设备上运行整个编码器）", "Analysing… (the whole encoder runs on this device)")}
+        </p>
         {move || shown.get().map(|s| view! { <AnalysisView shown=s manifest=manifest() layer=layer head=head /> })}
     }
 }
 
 #[component]
 fn ModelCard(manifest: Arc<TextManifest>) -> impl IntoView {
+    let lang = use_lang();
     let c = &manifest.config;
-    let sizes = format!(
-        "{} · {:.2} M · {} × {} · {} heads · vocab {} · max {} · ",
-        manifest.name,
-        manifest.parameters as f64 / 1e6,
-        c.num_hidden_layers,
-        c.hidden_size,
-        c.num_attention_heads,
-        c.vocab_size,
-        manifest.max_length
+    let weights_mb = manifest
+        .file(&manifest.default_file)
+        .map(|f| f.bytes as f64 / 1e6)
+        .unwrap_or_default();
+    let sizes = Message::new(
+        format!(
+            "{} · {:.1} M 参数 · {} 层 × {} 维 · {} 个注意力头 · 词表 {} · 最长 {} 个词元 · 权重 {weights_mb:.1} MB",
+            manifest.name,
+            manifest.parameters as f64 / 1e6,
+            c.num_hidden_layers,
+            c.hidden_size,
+            c.num_attention_heads,
+            c.vocab_size,
+            manifest.max_length
+        ),
+        format!(
+            "{} · {:.1} M parameters · {} layers × {} · {} heads · vocabulary {} · up to {} tokens · weights {weights_mb:.1} MB",
+            manifest.name,
+            manifest.parameters as f64 / 1e6,
+            c.num_hidden_layers,
+            c.hidden_size,
+            c.num_attention_heads,
+            c.vocab_size,
+            manifest.max_length
+        ),
     );
     let measured = manifest
         .measurements
         .iter()
         .map(|m| {
             if m.value <= 1.0 {
-                format!("{}: {:.1}%", m.what, m.value * 100.0)
+                format!("{}: {:.2}%", m.what, m.value * 100.0)
             } else {
                 format!("{}: {}", m.what, m.value)
             }
         })
         .collect::<Vec<_>>()
         .join(" · ");
-    let source = format!(
-        "{} — {} ({})",
-        manifest.source.description, manifest.source.origin, manifest.source.licence
-    );
+    let source = format!("{} ({})", manifest.source.origin, manifest.source.licence);
+    let about = manifest
+        .about
+        .clone()
+        .map(|a| Message::new(a.zh, a.en))
+        .unwrap_or_else(|| {
+            let d = manifest.source.description.clone();
+            Message::new(d.clone(), d)
+        });
     view! {
-        <p class="model-card">{sizes}{tr("来源：", "source: ")}{source}</p>
-        {(!measured.is_empty()).then(|| view! { <p class="model-card" data-testid="model-measurements">{measured}</p> })}
+        <p class="model-card" data-testid="model-about">{move || about.get(lang.get()).to_string()}</p>
+        <p class="model-card">{move || sizes.get(lang.get()).to_string()}" · "{tr("来源：", "source: ")}{source}</p>
+        {(!measured.is_empty()).then(|| view! {
+            <p class="model-card" data-testid="model-measurements">{tr("构建时实测：", "Measured when built: ")}{measured}</p>
+        })}
     }
 }

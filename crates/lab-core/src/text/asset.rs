@@ -60,6 +60,13 @@ pub struct SpecialIds {
     pub mask: Option<u32>,
 }
 
+/// What a model is, in the page's two languages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct About {
+    pub zh: String,
+    pub en: String,
+}
+
 /// Sentences with their precomputed sentence vectors, for "similar sentences"
 /// ([`super::neighbours`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -83,6 +90,8 @@ pub struct Measurement {
 pub struct TextManifest {
     pub format_version: u32,
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<About>,
     /// Always [`ARCH`].
     pub arch: String,
     pub config: BertConfig,

@@ -138,6 +138,10 @@ pub struct Heads {
     pub mlm: bool,
     /// Number of classes of the sentence classifier on the sentence vector, if any.
     pub classes: Option<usize>,
+    /// The width of a hidden layer (GELU) between the sentence vector and the classifier, if
+    /// the classifier has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier_hidden: Option<usize>,
     /// How the sentence vector is made.
     #[serde(default)]
     pub sentence: SentenceVector,
@@ -192,6 +196,8 @@ pub struct Bert {
     pub pooler: Option<Linear>,
     pub mlm: Option<MlmHead>,
     pub classifier: Option<Linear>,
+    /// The classifier's hidden layer ([`Heads::classifier_hidden`]).
+    pub classifier_hidden: Option<Linear>,
     #[module(skip)]
     sentence: SentenceVector,
     /// BERT's dropout (embeddings, attention probabilities, each sublayer's output, the pooled
@@ -274,7 +280,13 @@ impl Bert {
                 norm: norm(config, device),
                 bias: Initializer::Zeros.init([config.vocab_size], device),
             }),
-            classifier: heads.classes.map(|classes| linear(h, classes, device)),
+            classifier: heads
+                .classes
+                .map(|classes| linear(heads.classifier_hidden.unwrap_or(h), classes, device)),
+            classifier_hidden: heads
+                .classes
+                .and(heads.classifier_hidden)
+                .map(|width| linear(h, width, device)),
             sentence: heads.sentence,
             dropout: DropoutConfig::new(0.0).init(),
         }
@@ -351,8 +363,11 @@ impl Bert {
     /// Sentence-classifier logits `[batch, classes]` on the sentence vectors.
     pub fn classify(&self, hidden: &Tensor<3>, mask: &Tensor<2, Int>) -> Option<Tensor<2>> {
         let classifier = self.classifier.as_ref()?;
-        let features = self.sentence_vectors(hidden, mask);
-        Some(classifier.forward(self.dropout.forward(features)))
+        let mut features = self.dropout.forward(self.sentence_vectors(hidden, mask));
+        if let Some(layer) = &self.classifier_hidden {
+            features = self.dropout.forward(gelu(layer.forward(features)));
+        }
+        Some(classifier.forward(features))
     }
 
     /// Masked-language-model scores over the vocabulary, `[batch, seq, vocab]`.

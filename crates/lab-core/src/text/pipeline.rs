@@ -1,6 +1,6 @@
 //! What the page asks of a text model, as one pipeline per question: a sentence's analysis
-//! (tokens, sentiment, every attention map), the fillers of its `[MASK]`s, and the sentence
-//! vectors a fresh head is fine-tuned on.
+//! (tokens, sentiment, every attention map), the fillers of its `[MASK]`s, the sentence
+//! vectors a fresh head is fine-tuned on, and the asset's sentences nearest to a new one.
 //!
 //! Each step queues the network's work and returns the tensors to read back; reading them is the
 //! caller's (on WebGPU it is asynchronous), and the `finish` methods turn the host values into
@@ -11,12 +11,15 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use super::asset::{SpecialIds, TextManifest};
 use super::bert::{Bert, BertInput};
+use super::neighbours::{Neighbours, Similar};
 use super::tokenizer::{self, Encoded, TextError, Tokenizer};
 use crate::asset::{AssetError, Verified};
 use crate::rank::top_k;
 
 /// Fillers shown per `[MASK]`.
 pub const FILLERS: usize = 5;
+/// Similar sentences shown.
+pub const NEAREST: usize = 5;
 
 /// A BERT with its tokenizer and manifest.
 pub struct TextModel {
@@ -24,6 +27,8 @@ pub struct TextModel {
     pub bert: Bert,
     pub tokenizer: Tokenizer,
     pub special: SpecialIds,
+    /// The asset's sentences with precomputed vectors, when it has them.
+    pub neighbours: Option<Neighbours>,
 }
 
 /// A sentence's analysis, on the host.
@@ -70,22 +75,49 @@ pub struct PendingFill {
 pub type Fillers = Vec<(String, f32)>;
 
 impl TextModel {
-    /// The model from its manifest and verified files.
+    /// The model from its manifest and verified files (the neighbours file when the manifest
+    /// lists one).
     pub fn load(
         manifest: TextManifest,
         tokenizer: &Verified,
         weights: &Verified,
+        neighbours: Option<&Verified>,
         device: &Device,
     ) -> Result<Self, AssetError> {
         let tokenizer = manifest.tokenizer(tokenizer)?;
         let special = manifest.special_ids(&tokenizer)?;
         let bert = Bert::from_asset(&manifest, weights, device)?;
+        let neighbours = match (&manifest.neighbours, neighbours) {
+            (Some(listed), Some(file)) if file.file() == listed.file => {
+                Some(Neighbours::decode(file)?)
+            }
+            (Some(listed), _) => return Err(AssetError::UnknownFile(listed.file.clone())),
+            (None, _) => None,
+        };
         Ok(Self {
             manifest,
             bert,
             tokenizer,
             special,
+            neighbours,
         })
+    }
+
+    /// The asset's [`NEAREST`] sentences to `text`: queues its sentence vector; hand it, read
+    /// back, to [`TextModel::nearest`]. `None` when the asset has no neighbours file.
+    pub fn similar(&self, text: &str, device: &Device) -> Result<Option<Tensor<2>>, TextError> {
+        if self.neighbours.is_none() {
+            return Ok(None);
+        }
+        self.sentence_vectors(&[text], device).map(Some)
+    }
+
+    /// The sentences nearest to a sentence vector read back from [`TextModel::similar`].
+    pub fn nearest(&self, vector: &[f32]) -> Vec<Similar> {
+        self.neighbours
+            .as_ref()
+            .map(|n| n.nearest(vector, NEAREST))
+            .unwrap_or_default()
     }
 
     /// The model's prefix and the text between its start and end tokens, truncated to the

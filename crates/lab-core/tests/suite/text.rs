@@ -281,6 +281,7 @@ fn a_text_asset_refuses_a_flipped_byte_a_truncated_file_and_a_changed_vocabulary
     let manifest = TextManifest {
         format_version: lab_core::text::asset::FORMAT_VERSION,
         name: "tiny".into(),
+        about: None,
         arch: lab_core::text::asset::ARCH.into(),
         config: config.clone(),
         heads,
@@ -469,7 +470,7 @@ fn the_text_pipeline_analyses_fills_and_embeds() {
             lab_bert_file(&manifest.default_file),
         )
         .unwrap();
-    let model = TextModel::load(manifest.clone(), &vocabulary, &weights, &device).unwrap();
+    let model = TextModel::load(manifest.clone(), &vocabulary, &weights, None, &device).unwrap();
     let read =
         |t: Tensor<2>| -> Vec<f32> { t.into_data().convert::<f32>().try_into_vec().unwrap() };
 
@@ -526,4 +527,42 @@ fn the_text_pipeline_analyses_fills_and_embeds() {
         model.analyse("  \u{7}  ", &device),
         Err(TextError::Empty)
     ));
+}
+
+/// The lab's BERT on sentences that are not reviews (`everyday-sentences.json`): printed for
+/// the README, beside the e5 asset's figure and the n-gram baseline's.
+#[test]
+fn the_committed_lab_bert_on_everyday_sentences() {
+    let device = Device::flex();
+    let (manifest, bert, tokenizer) = lab_bert(&device);
+    let json: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/everyday-sentences.json")).unwrap();
+    let sentences = json["sentences"].as_array().unwrap();
+    let right = sentences
+        .iter()
+        .filter(|s| {
+            let encoded =
+                tokenizer::encode(&tokenizer, s["text"].as_str().unwrap(), manifest.max_length)
+                    .unwrap();
+            let input = BertInput::from_encoded(&encoded, &device);
+            let hidden = bert.forward(&input, false).hidden;
+            let class: Vec<i64> = bert
+                .classify(&hidden, &input.mask)
+                .unwrap()
+                .argmax(1)
+                .into_data()
+                .convert::<i64>()
+                .try_into_vec()
+                .unwrap();
+            class[0] as u64 == s["label"].as_u64().unwrap()
+        })
+        .count();
+    println!(
+        "lab-bert-zh: {right}/{} everyday sentences right",
+        sentences.len()
+    );
+    assert!(
+        right * 2 > sentences.len(),
+        "{right}: no better than chance"
+    );
 }
