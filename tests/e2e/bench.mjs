@@ -92,7 +92,7 @@ const TEXT_MODELS = ['lab-bert-zh', 'e5-small'];
  * length; e5's SentencePiece merges characters into words and adds its `query: ` prefix, so
  * its lengths are what the same prefixes give (printed), and the longest is cut at 128.
  */
-async function textLatency(browser, url, backend, model) {
+async function textLatency(browser, url, backend, model, runs = TEXT_RUNS) {
   const page = await openPage(browser, `${url}/?demo=text&model=${model}&backend=${backend}&lang=en`);
   try {
     await page.waitForSelector('[data-testid="model-status"][data-state="ready"]', { timeout: 300_000 });
@@ -100,7 +100,7 @@ async function textLatency(browser, url, backend, model) {
     for (const tokens of TEXT_LENGTHS) {
       const times = [];
       let seen = 0;
-      for (let run = 0; run <= TEXT_RUNS; run++) {
+      for (let run = 0; run <= runs; run++) {
         // The last character alternates so that every run is a new sentence.
         const last = run % 2 ? '好' : '坏';
         const text = REVIEW.slice(0, tokens === 128 ? REVIEW.length : tokens - 3) + last;
@@ -161,6 +161,12 @@ async function classifyLatency(browser, url, backend, model) {
   }
 }
 
+/** `BENCH_ONLY=text,classify` runs only those parts (train, text, classify, paint); default all. */
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const want = (part) => ONLY.length === 0 || ONLY.includes(part);
+/** WebGPU here is Chromium's software adapter (SwiftShader): correctness only, so a few runs. */
+const WEBGPU_TEXT_RUNS = 3;
+
 async function main() {
   const rows = [];
 
@@ -188,21 +194,41 @@ async function main() {
         rows.push([name(backend), figure]);
       }
     };
-    await perBackend((b) => `browser ${b}`, async (backend) => {
-      const { value, frames } = await stepsPerSecond(browser, server.url, backend);
-      return `${value} steps/s at ${frames.fps.toFixed(1)} frames/s (longest frame ${frames.longestGapMs.toFixed(0)} ms)`;
-    });
-    for (const model of TEXT_MODELS) {
-      await perBackend((b) => `browser text ${model} ${b} (median of ${TEXT_RUNS})`, (backend) => textLatency(browser, server.url, backend, model));
+    if (want('train')) {
+      await perBackend((b) => `browser ${b}`, async (backend) => {
+        const { value, frames } = await stepsPerSecond(browser, server.url, backend);
+        return `${value} steps/s at ${frames.fps.toFixed(1)} frames/s (longest frame ${frames.longestGapMs.toFixed(0)} ms)`;
+      });
+    }
+    if (want('text')) {
+      for (const model of TEXT_MODELS) {
+        await perBackend((b) => `browser text ${model} ${b} (median of ${TEXT_RUNS})`, (backend) => textLatency(browser, server.url, backend, model));
+      }
+      const gpu = await launchBrowser({ webgpu: true });
+      try {
+        for (const model of TEXT_MODELS) {
+          const name = `browser text ${model} webgpu, SwiftShader: correctness only (median of ${WEBGPU_TEXT_RUNS})`;
+          let figure;
+          try {
+            figure = await textLatency(gpu, server.url, 'webgpu', model, WEBGPU_TEXT_RUNS);
+          } catch (err) {
+            figure = `n/a (${err.message.split('\n')[0]})`;
+          }
+          console.log(`${name}: ${figure}`);
+          rows.push([name, figure]);
+        }
+      } finally {
+        await gpu.close();
+      }
     }
     // The default model, and the ResNet-50 `cargo xtask bench` converts into dist/ (the
     // article's ~8.2 GFLOP network, seeded weights: the same cost as trained ones).
     const models = JSON.parse(fs.readFileSync(path.join(distDir, 'assets/models/index.json'), 'utf8')).models;
-    for (const model of models) {
+    for (const model of want('classify') ? models : []) {
       await perBackend((b) => `browser classify ${model} ${b} (median of ${CLASSIFY_RUNS})`, (backend) => classifyLatency(browser, server.url, backend, model));
     }
 
-    const paint = await paintTimes(browser, server.url);
+    const paint = want('paint') ? await paintTimes(browser, server.url) : {};
     for (const [name, ms] of Object.entries(paint)) {
       const figure = ms === undefined ? 'n/a' : `${ms.toFixed(0)} ms`;
       console.log(`${name}: ${figure} (mean of ${PAINT_LOADS} loads)`);

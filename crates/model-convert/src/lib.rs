@@ -8,6 +8,7 @@ pub mod e5;
 pub mod e5_asset;
 pub mod lab_bert;
 pub mod seeded;
+pub mod sentiment_head;
 
 use std::fs;
 use std::path::Path;

@@ -1,3 +1,4 @@
+// long file: one CLI, its usage text and one small parser per command, read top to bottom.
 //! `model-convert`: a checkpoint to a static model asset, or photos to preprocessed inputs.
 //! Run with `--help`.
 

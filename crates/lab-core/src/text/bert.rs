@@ -362,8 +362,13 @@ impl Bert {
 
     /// Sentence-classifier logits `[batch, classes]` on the sentence vectors.
     pub fn classify(&self, hidden: &Tensor<3>, mask: &Tensor<2, Int>) -> Option<Tensor<2>> {
+        self.classify_sentences(self.sentence_vectors(hidden, mask))
+    }
+
+    /// Sentence-classifier logits `[batch, classes]` of sentence vectors `[batch, hidden]`.
+    pub fn classify_sentences(&self, vectors: Tensor<2>) -> Option<Tensor<2>> {
         let classifier = self.classifier.as_ref()?;
-        let mut features = self.dropout.forward(self.sentence_vectors(hidden, mask));
+        let mut features = self.dropout.forward(vectors);
         if let Some(layer) = &self.classifier_hidden {
             features = self.dropout.forward(gelu(layer.forward(features)));
         }

