@@ -38,11 +38,32 @@ fn token_ids_match_the_native_fixture() {
     assert_eq!(tokenizer_parity::digest(), tokenizer_parity::DIGEST.trim());
 }
 
-async fn a_training_step_changes_the_weights(kind: BackendKind) {
+thread_local! {
+    /// The page's WebGPU device, opened once: wgpu registers one runtime per device, and a
+    /// second registration in the same page fails.
+    static WEBGPU: std::cell::RefCell<Option<burn::tensor::Device>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `kind`'s device with autodiff, as the page opens it (WebGPU once per test page).
+async fn open(kind: BackendKind) -> burn::tensor::Device {
+    if let Some(device) = WEBGPU
+        .with_borrow(|d| d.clone())
+        .filter(|_| kind == BackendKind::WebGpu)
+    {
+        return device;
+    }
     let device = kind
         .open()
         .await
         .unwrap_or_else(|error| panic!("{} unavailable in the browser: {error}", kind.id()));
+    if kind == BackendKind::WebGpu {
+        WEBGPU.with_borrow_mut(|d| *d = Some(device.clone()));
+    }
+    device
+}
+
+async fn a_training_step_changes_the_weights(kind: BackendKind) {
+    let device = open(kind).await;
     let spec = TrainSpec {
         data: DataSpec {
             kind: DatasetKind::Xor,
@@ -163,7 +184,7 @@ fn e5_token_ids_match_the_native_fixture() {
 /// The page's encoder in the browser gives the f32 reference's sentence vectors (within 1e-4)
 /// for the fixture sentences its cut vocabulary tokenizes as the package does.
 async fn e5_matches_the_reference(kind: BackendKind) {
-    let device = kind.open_inference().await.unwrap();
+    let device = open(kind).await;
     let model = e5_model(&device);
     let source = model.manifest.source_ids.clone().unwrap();
     let fixture: serde_json::Value = serde_json::from_str(include_str!(

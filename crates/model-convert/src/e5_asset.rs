@@ -315,7 +315,7 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
     let head = train_head(shape, &train_vectors, &labels, recipe.head_steps, &device);
     let accuracy = head.accuracy(&test_vectors, &test_labels, &device);
     println!(
-        "e5: {shape:?} head on the frozen encoder: held-out accuracy {:.2}% ({} reviews)",
+        "e5: {shape} on the frozen encoder: held-out accuracy {:.2}% ({} reviews)",
         accuracy * 100.0,
         test.len()
     );

@@ -22,6 +22,25 @@ pub struct HeadShape {
     pub learning_rate: f64,
 }
 
+impl std::fmt::Display for HeadShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.hidden {
+            None => write!(f, "logistic regression")?,
+            Some(width) => write!(f, "MLP with a {width}-wide GELU layer")?,
+        }
+        let input = if self.standardise {
+            "standardised"
+        } else {
+            "raw"
+        };
+        write!(
+            f,
+            " on the {input} vectors (Adam, lr {})",
+            self.learning_rate
+        )
+    }
+}
+
 /// The heads compared by cross-validation on the training reviews.
 const HEAD_SHAPES: [HeadShape; 3] = [
     HeadShape {
@@ -65,7 +84,7 @@ pub fn choose_shape(
         }
         let accuracy = right / vectors.len() as f64;
         println!(
-            "e5: head {shape:?}: cross-validated accuracy {:.2}%",
+            "e5: head {shape}: cross-validated accuracy {:.2}%",
             accuracy * 100.0
         );
         if best.is_none_or(|(_, a)| accuracy > a) {
