@@ -9,6 +9,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use burn::tensor::Device;
 use burn::tensor::activation::softmax;
 use lab_core::backend::BackendKind;
 use lab_core::text::asset::TextManifest;
@@ -27,12 +28,17 @@ fn main() {
     } else {
         asked.iter().map(String::as_str).collect()
     };
+    // Each device is opened once: wgpu registers one runtime per device and process.
+    let devices: Vec<(BackendKind, Result<Device, String>)> = BackendKind::ALL
+        .into_iter()
+        .map(|kind| (kind, pollster::block_on(kind.open_inference())))
+        .collect();
     for name in models {
-        bench(name);
+        bench(name, &devices);
     }
 }
 
-fn bench(name: &str) {
+fn bench(name: &str, devices: &[(BackendKind, Result<Device, String>)]) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../www/text-models")
         .join(name);
@@ -59,8 +65,8 @@ fn bench(name: &str) {
         "{name} sentiment, batch 1 ({}), median of {RUNS} after warm-up (dev profile, deps at opt-level 2)",
         manifest.default_file
     );
-    for kind in BackendKind::ALL {
-        let device = match pollster::block_on(kind.open_inference()) {
+    for (kind, device) in devices {
+        let device = match device {
             Ok(device) => device,
             Err(error) => {
                 println!("{:8} unavailable: {error}", kind.id());
@@ -72,7 +78,7 @@ fn bench(name: &str) {
             &tokenizer,
             &weights,
             neighbours.as_ref(),
-            &device,
+            device,
         )
         .unwrap();
         let figures: Vec<String> = LENGTHS
@@ -81,7 +87,7 @@ fn bench(name: &str) {
                 let prefixed = format!("{}{text}", manifest.prefix);
                 let encoded = tokenizer::encode(&model.tokenizer, &prefixed, n).unwrap();
                 assert_eq!(encoded.ids.len(), n);
-                let input = BertInput::from_encoded(&encoded, &device);
+                let input = BertInput::from_encoded(&encoded, device);
                 format!(
                     "{n} tokens {:.2} ms",
                     median(&model.bert, &input).as_secs_f64() * 1e3
