@@ -96,22 +96,25 @@ async function textLatency(browser, url, backend, model, runs = TEXT_RUNS) {
   const page = await openPage(browser, `${url}/?demo=text&model=${model}&backend=${backend}&lang=en`);
   try {
     await page.waitForSelector('[data-testid="model-status"][data-state="ready"]', { timeout: 300_000 });
+    await page.waitForSelector('[data-testid="sentiment"]', { timeout: 120_000 });
     const figures = [];
     for (const tokens of TEXT_LENGTHS) {
       const times = [];
       let seen = 0;
       for (let run = 0; run <= runs; run++) {
-        // The last character alternates so that every run is a new sentence.
-        const last = run % 2 ? '好' : '坏';
-        const text = REVIEW.slice(0, tokens === 128 ? REVIEW.length : tokens - 3) + last;
+        // Every run is a new sentence (its last character alternates), and the page numbers
+        // its answers. 128: twice REVIEW, over 128 tokens for both models, cut at 128.
+        const base = tokens === 128 ? REVIEW.repeat(2) : REVIEW.slice(0, tokens - 3);
+        const text = `${run % 2 ? '好' : '坏'}${base}`;
+        const before = await page.$eval('[data-testid="sentiment"]', (el) => Number(el.dataset.request));
         await page.fill('[data-testid="text-input"]', text);
         seen = await page.waitForFunction(
-          ([n, last]) => {
-            const t = [...document.querySelectorAll('[data-testid="tokens"] .token')];
-            const ok = n === 128 ? t.length === 128 : t.length >= 4 && t.at(-2).textContent.endsWith(last);
-            return ok && t.length;
+          (previous) => {
+            const sentiment = document.querySelector('[data-testid="sentiment"]');
+            return sentiment && Number(sentiment.dataset.request) > previous
+              && document.querySelectorAll('[data-testid="tokens"] .token').length;
           },
-          [tokens, last],
+          before,
           { timeout: 120_000 },
         ).then((h) => h.jsonValue());
         const ms = Number((await page.textContent('[data-testid="text-ms"]')).replace(/[^0-9.]/g, ''));

@@ -53,6 +53,13 @@ struct Entry {
     bytes: usize,
 }
 
+/// What of the file a model keeps: the embedding rows of `rows` (original ids, in this order:
+/// row i is id `rows[i]`) and the first `positions` position embeddings.
+pub struct Cut<'a> {
+    pub rows: &'a [u32],
+    pub positions: usize,
+}
+
 /// An `E5S1` file, parsed; the tensors stay in the file's bytes until asked for.
 pub struct E5File {
     pub header: Header,
@@ -231,16 +238,16 @@ impl E5File {
         })
     }
 
-    /// The BERT sizes, for an embedding cut down to `vocab_rows` rows.
-    pub fn config(&self, vocab_rows: usize) -> BertConfig {
+    /// The BERT sizes, for a [`Cut`].
+    pub fn config(&self, cut: &Cut) -> BertConfig {
         let h = &self.header;
         BertConfig {
-            vocab_size: vocab_rows,
+            vocab_size: cut.rows.len(),
             hidden_size: h.hidden,
             num_hidden_layers: h.layers,
             num_attention_heads: h.heads,
             intermediate_size: h.ffn,
-            max_position_embeddings: h.positions,
+            max_position_embeddings: cut.positions.min(h.positions),
             type_vocab_size: h.token_types,
             layer_norm_eps: f64::from(h.layer_norm_eps),
             hidden_act: "gelu".into(),
@@ -279,9 +286,10 @@ impl E5File {
         &self.bytes[entry.offset..entry.offset + entry.bytes]
     }
 
-    /// Every tensor under the lab's module paths (PyTorch conventions), the word embeddings
-    /// cut down to the rows `keep` (original ids, in the order given). Matrices stay Q4_0.
-    pub fn packed(&self, keep: &[u32]) -> Result<Vec<PackedTensor>, String> {
+    /// Every tensor under the lab's module paths (PyTorch conventions), the embeddings cut as
+    /// `cut` says. Matrices stay Q4_0.
+    pub fn packed(&self, cut: &Cut) -> Result<Vec<PackedTensor>, String> {
+        let keep = cut.rows;
         let h = self.header.hidden;
         let mut out = Vec::new();
         let word = self.entry("emb.word")?;
@@ -304,7 +312,7 @@ impl E5File {
             cols: h,
             blocks,
         });
-        let f32s = |name: &str, lab: &str, shape: Vec<usize>| -> Result<PackedTensor, String> {
+        let f32s = |name: &str, lab: &str, shape: Vec<usize>| -> Result<HostTensor, String> {
             let entry = self.entry(name)?;
             if entry.q4 || entry.values != shape.iter().product::<usize>() {
                 return Err(format!("{name} is not f32 {shape:?}"));
@@ -314,11 +322,11 @@ impl E5File {
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect();
-            Ok(PackedTensor::F32(HostTensor {
+            Ok(HostTensor {
                 name: lab.into(),
                 shape,
                 data,
-            }))
+            })
         };
         let matrix = |name: &str, lab: &str, rows: usize, cols: usize| {
             let entry = self.entry(name)?;
@@ -333,15 +341,27 @@ impl E5File {
             })
         };
         let p = self.header.positions;
-        out.push(f32s("emb.pos", "embeddings.position.weight", vec![p, h])?);
+        let mut positions = f32s("emb.pos", "embeddings.position.weight", vec![p, h])?;
+        let kept = cut.positions.min(p);
+        positions.data.truncate(kept * h);
+        positions.shape = vec![kept, h];
+        out.push(PackedTensor::F32(positions));
         let t = self.header.token_types;
-        out.push(f32s(
+        out.push(PackedTensor::F32(f32s(
             "emb.type",
             "embeddings.token_type.weight",
             vec![t, h],
-        )?);
-        out.push(f32s("emb.ln.w", "embeddings.norm.weight", vec![h])?);
-        out.push(f32s("emb.ln.b", "embeddings.norm.bias", vec![h])?);
+        )?));
+        out.push(PackedTensor::F32(f32s(
+            "emb.ln.w",
+            "embeddings.norm.weight",
+            vec![h],
+        )?));
+        out.push(PackedTensor::F32(f32s(
+            "emb.ln.b",
+            "embeddings.norm.bias",
+            vec![h],
+        )?));
         let ffn = self.header.ffn;
         for l in 0..self.header.layers {
             let ours = |part: &str| format!("layers.{l}.{part}");
@@ -360,19 +380,19 @@ impl E5File {
                     rows,
                     cols,
                 )?);
-                out.push(f32s(
+                out.push(PackedTensor::F32(f32s(
                     &theirs(&format!("{short}.b")),
                     &ours(&format!("{lab}.bias")),
                     vec![rows],
-                )?);
+                )?));
             }
             for (short, lab) in [("aln", "attention_norm"), ("oln", "output_norm")] {
                 for (x, y) in [("w", "weight"), ("b", "bias")] {
-                    out.push(f32s(
+                    out.push(PackedTensor::F32(f32s(
                         &theirs(&format!("{short}.{x}")),
                         &ours(&format!("{lab}.{y}")),
                         vec![h],
-                    )?);
+                    )?));
                 }
             }
         }

@@ -27,7 +27,7 @@ use lab_core::text::corpus::{self, Labeled, SENTIMENT_LABELS_EN, SENTIMENT_LABEL
 use lab_core::text::neighbours::{self, Neighbour};
 use lab_core::text::tokenizer::{self, Encoded, Tokenizer};
 
-use crate::e5::{self, E5File};
+use crate::e5::{self, Cut, E5File};
 use crate::sentiment_head::{argmax_rows, choose_shape, train_head};
 use crate::{TextAssetInfo, TextWeights, write_text_asset};
 
@@ -242,9 +242,14 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
 
     let tokenizer = file.tokenizer(Some(&keep))?;
     let tokenizer_json = tokenizer.to_string(false).map_err(|e| e.to_string())?;
-    let config = file.config(keep.len());
+    // The page reads at most max_length tokens: position embeddings past it are never used.
+    let cut = Cut {
+        rows: &keep,
+        positions: recipe.max_length,
+    };
+    let config = file.config(&cut);
     let device = Device::flex();
-    let packed = file.packed(&keep)?;
+    let packed = file.packed(&cut)?;
     let encoder_heads = Heads {
         sentence: SentenceVector::NormalizedMean,
         ..Heads::default()

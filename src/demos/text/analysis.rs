@@ -20,6 +20,15 @@ pub(super) struct Shown {
     /// Shared: the attention maps of a long sentence are megabytes, and views clone this.
     analysis: Arc<Analysis>,
     ms: f64,
+    /// Which request of the page this answers (`data-request`), for scripts that wait for it.
+    seq: u32,
+}
+
+impl Shown {
+    /// This answer as the page's request `seq`.
+    pub(super) fn numbered(self, seq: u32) -> Self {
+        Self { seq, ..self }
+    }
 }
 
 /// Sentiment, tokens and every attention map of one sentence, read back.
@@ -38,6 +47,7 @@ pub(super) async fn analyse(loaded: &Loaded<TextModels>, text: &str) -> Result<S
     Ok(Shown {
         analysis: Arc::new(pending.finish(probabilities, attentions)),
         ms,
+        seq: 0,
     })
 }
 
@@ -49,7 +59,11 @@ pub(super) fn AnalysisView(
     head: RwSignal<usize>,
 ) -> impl IntoView {
     let lang = use_lang();
-    let Shown { analysis, ms } = shown;
+    let Shown {
+        analysis,
+        ms,
+        seq: request,
+    } = shown;
     let last_layer = analysis.layers.saturating_sub(1);
     let last_head = analysis.heads.saturating_sub(1);
     let shown_layer = move || layer.get().unwrap_or(last_layer).min(last_layer);
@@ -86,7 +100,7 @@ pub(super) fn AnalysisView(
         let positive = probabilities.get(1).copied().unwrap_or(0.0);
         let label_id = en.clone();
         view! {
-            <div class="sentiment" data-testid="sentiment" data-label=label_id data-probability=probabilities[best]>
+            <div class="sentiment" data-testid="sentiment" data-label=label_id data-probability=probabilities[best] data-request=request>
                 <span class="label">{move || match (lang.get(), &zh) {
                     (Lang::Zh, Some(zh)) => format!("{zh}（{en}）"),
                     _ => en.clone(),
@@ -100,7 +114,7 @@ pub(super) fn AnalysisView(
     });
     view! {
         {sentiment.unwrap_or_else(|| view! {
-            <div class="sentiment" data-testid="sentiment" data-label="">
+            <div class="sentiment" data-testid="sentiment" data-label="" data-request=request>
                 <span>{tr("这个模型没有分类头；可以在下面现场微调一个。", "This model has no classifier head; fine-tune one below.")}</span>
                 <span></span><span></span><small data-testid="text-ms">{format!(" {:.1} ms", ms)}</small>
             </div>

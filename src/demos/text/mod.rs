@@ -208,7 +208,7 @@ fn Sentiment(
             match outcome {
                 Ok(result) => {
                     problem.set(None);
-                    shown.set(Some(result));
+                    shown.set(Some(result.numbered(current)));
                 }
                 Err(failure) => backend.handle(failure, |m| {
                     problem.set(Some(m));

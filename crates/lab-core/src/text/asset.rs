@@ -108,8 +108,10 @@ pub struct TextManifest {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub prefix: String,
     /// When the vocabulary was cut out of a larger one: each token's id in the original
-    /// (index = this model's id), so that ids can be compared with the original's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// (index = this model's id), so that ids can be compared with the original's. Written as
+    /// one string of space-separated numbers: tens of thousands of them, one per line in the
+    /// pretty-printed manifest, would double its size.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "spaced_ids")]
     pub source_ids: Option<Vec<u32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub neighbours: Option<NeighboursFile>,
@@ -120,6 +122,24 @@ pub struct TextManifest {
     pub default_file: String,
     #[serde(default)]
     pub measurements: Vec<Measurement>,
+}
+
+mod spaced_ids {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(ids: &Option<Vec<u32>>, s: S) -> Result<S::Ok, S::Error> {
+        let ids = ids.as_ref().expect("skipped when None");
+        let text: Vec<String> = ids.iter().map(u32::to_string).collect();
+        s.serialize_str(&text.join(" "))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u32>>, D::Error> {
+        let text = String::deserialize(d)?;
+        text.split_ascii_whitespace()
+            .map(|id| id.parse().map_err(serde::de::Error::custom))
+            .collect::<Result<Vec<u32>, _>>()
+            .map(Some)
+    }
 }
 
 impl TextManifest {

