@@ -427,22 +427,26 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
         neighbours: Some(neighbours_entry),
         max_length: recipe.max_length,
         measurements: vec![
-            Measurement {
-                what: "held-out sentiment accuracy".into(),
-                value: accuracy,
-            },
-            Measurement {
-                what: "held-out tokens outside the cut vocabulary".into(),
-                value: outside_share,
-            },
-            Measurement {
-                what: format!("{} everyday sentences (not reviews) right", everyday.len()),
-                value: everyday_share,
-            },
-            Measurement {
-                what: "P(positive | 今天天气真好)".into(),
-                value: f64::from(probabilities[corpus::POSITIVE]),
-            },
+            Measurement::new(
+                "held-out sentiment accuracy",
+                "留出评论情感准确率",
+                accuracy,
+            ),
+            Measurement::new(
+                "held-out tokens outside the cut vocabulary",
+                "留出评论中落在裁剪词表之外的词元",
+                outside_share,
+            ),
+            Measurement::new(
+                format!("{} everyday sentences (not reviews) right", everyday.len()),
+                format!("{} 句日常语句（非评论）判断正确", everyday.len()),
+                everyday_share,
+            ),
+            Measurement::new(
+                "P(positive | 今天天气真好)",
+                "P(正面 | 今天天气真好)",
+                f64::from(probabilities[corpus::POSITIVE]),
+            ),
         ],
     };
     let manifest = write_text_asset(

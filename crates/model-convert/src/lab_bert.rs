@@ -403,26 +403,27 @@ pub fn run(recipe: &Recipe) -> Result<TextManifest, String> {
         neighbours: None,
         max_length: recipe.max_length,
         measurements: vec![
-            Measurement {
-                what: "held-out sentiment accuracy, int8".into(),
-                value: accuracy(&int8_predictions),
-            },
-            Measurement {
-                what: "held-out sentiment accuracy, f32".into(),
-                value: accuracy(&f32_predictions),
-            },
-            Measurement {
-                what: "int8 agrees with f32 on held-out reviews".into(),
-                value: agreement,
-            },
-            Measurement {
-                what: "int8 size / f32 size".into(),
-                value: size_ratio,
-            },
-            Measurement {
-                what: "held-out masked-token accuracy, f32".into(),
-                value: masked,
-            },
+            Measurement::new(
+                "held-out sentiment accuracy, int8",
+                "留出评论情感准确率（int8）",
+                accuracy(&int8_predictions),
+            ),
+            Measurement::new(
+                "held-out sentiment accuracy, f32",
+                "留出评论情感准确率（f32）",
+                accuracy(&f32_predictions),
+            ),
+            Measurement::new(
+                "int8 agrees with f32 on held-out reviews",
+                "int8 与 f32 在留出评论上一致的比例",
+                agreement,
+            ),
+            Measurement::new("int8 size / f32 size", "int8 大小 / f32 大小", size_ratio),
+            Measurement::new(
+                "held-out masked-token accuracy, f32",
+                "留出文本掩码词元准确率（f32）",
+                masked,
+            ),
         ],
     };
     let manifest = write_text_asset(

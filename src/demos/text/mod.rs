@@ -21,7 +21,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::demos::Demo;
-use crate::i18n::{Message, Text, tr, use_lang};
+use crate::i18n::{Lang, Message, Text, tr, use_lang};
 use crate::runtime::backend::{Failure, use_backend};
 use crate::runtime::debounce::debounced;
 use crate::runtime::job::Job;
@@ -266,18 +266,25 @@ fn ModelCard(manifest: Arc<TextManifest>) -> impl IntoView {
             manifest.max_length
         ),
     );
-    let measured = manifest
-        .measurements
-        .iter()
-        .map(|m| {
-            if m.value <= 1.0 {
-                format!("{}: {:.2}%", m.what, m.value * 100.0)
-            } else {
-                format!("{}: {}", m.what, m.value)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let measurements = manifest.measurements.clone();
+    let has_measurements = !measurements.is_empty();
+    let measured = move |lang: Lang| {
+        measurements
+            .iter()
+            .map(|m| {
+                let what = match (lang, &m.what_zh) {
+                    (Lang::Zh, Some(zh)) => zh.as_str(),
+                    _ => m.what.as_str(),
+                };
+                if m.value <= 1.0 {
+                    format!("{what}: {:.2}%", m.value * 100.0)
+                } else {
+                    format!("{what}: {}", m.value)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
     let source = format!("{} ({})", manifest.source.origin, manifest.source.licence);
     let about = manifest
         .about
@@ -290,8 +297,8 @@ fn ModelCard(manifest: Arc<TextManifest>) -> impl IntoView {
     view! {
         <p class="model-card" data-testid="model-about">{move || about.get(lang.get()).to_string()}</p>
         <p class="model-card">{move || sizes.get(lang.get()).to_string()}" · "{tr("来源：", "source: ")}{source}</p>
-        {(!measured.is_empty()).then(|| view! {
-            <p class="model-card" data-testid="model-measurements">{tr("构建时实测：", "Measured when built: ")}{measured}</p>
+        {has_measurements.then(|| view! {
+            <p class="model-card" data-testid="model-measurements">{tr("构建时实测：", "Measured when built: ")}{move || measured(lang.get())}</p>
         })}
     }
 }

@@ -83,7 +83,20 @@ pub struct NeighboursFile {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
     pub what: String,
+    /// The same in Chinese, for the page's model card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub what_zh: Option<String>,
     pub value: f64,
+}
+
+impl Measurement {
+    pub fn new(en: impl Into<String>, zh: impl Into<String>, value: f64) -> Self {
+        Self {
+            what: en.into(),
+            what_zh: Some(zh.into()),
+            value,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
