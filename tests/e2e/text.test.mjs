@@ -202,6 +202,15 @@ describe('multilingual-e5-small (2.1), the default text model', () => {
     await page.close();
   });
 
+  test('the model card says what the model is and what it measured, in Chinese too', async () => {
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=zh`);
+    await waitForModel(page);
+    assert.match(await page.textContent(byId('model-about')), /微软发布/);
+    assert.match(await page.textContent(byId('model-measurements')), /留出评论情感准确率: \d+\.\d+%/);
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+
   test('live fine-tuning of a fresh head on the pretrained encoder', async () => {
     const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=en`);
     await waitForModel(page);
