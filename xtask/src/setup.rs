@@ -150,7 +150,9 @@ fn step_trunk(ctx: &Ctx) -> Result {
     if tool_version(ctx, "trunk").as_deref() == Some(TRUNK_VERSION) {
         return Ok(());
     }
-    header(&format!("setup: installing trunk {TRUNK_VERSION}"));
+    header(&format!(
+        "setup: building trunk {TRUNK_VERSION} from source (about 25 minutes on 2 cores; cargo's progress follows)"
+    ));
     run(ctx
         .cargo()
         .args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]))
@@ -161,7 +163,9 @@ fn step_wasm_bindgen(ctx: &Ctx) -> Result {
     if tool_version(ctx, "wasm-bindgen").as_deref() == Some(version.as_str()) {
         return Ok(());
     }
-    header(&format!("setup: installing wasm-bindgen-cli {version}"));
+    header(&format!(
+        "setup: building wasm-bindgen-cli {version} from source (several minutes on 2 cores; cargo's progress follows)"
+    ));
     run(ctx
         .cargo()
         .args(["install", "wasm-bindgen-cli", "--version", &version]))
