@@ -336,7 +336,7 @@ pub fn round_to_f16(value: f32) -> f32 {
 
 /// Serializes tensors as a safetensors file, f32 or int8 (see the module docs).
 pub fn encode_weights(tensors: &[HostTensor], int8: bool) -> Result<Vec<u8>, String> {
-    let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut buffers: Vec<Buffer> = Vec::new();
     for t in tensors {
         if t.data.len() != t.shape.iter().product::<usize>() {
             return Err(format!(
@@ -376,6 +376,14 @@ pub fn encode_weights(tensors: &[HostTensor], int8: bool) -> Result<Vec<u8>, Str
             buffers.push((t.name.clone(), Dtype::F16, t.shape.clone(), bytes));
         }
     }
+    serialize(&buffers, Some(if int8 { INT8_SCHEME } else { "none" }))
+}
+
+/// One tensor of a safetensors file: name, type, shape, little-endian bytes.
+pub type Buffer = (String, Dtype, Vec<usize>, Vec<u8>);
+
+/// The safetensors file of `buffers`, with the quantization scheme in its metadata if given.
+pub fn serialize(buffers: &[Buffer], scheme: Option<&str>) -> Result<Vec<u8>, String> {
     let views = buffers
         .iter()
         .map(|(name, dtype, shape, bytes)| {
@@ -384,12 +392,8 @@ pub fn encode_weights(tensors: &[HostTensor], int8: bool) -> Result<Vec<u8>, Str
                 .map_err(|e| e.to_string())
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut metadata = HashMap::new();
-    metadata.insert(
-        SCHEME_KEY.to_string(),
-        if int8 { INT8_SCHEME } else { "none" }.to_string(),
-    );
-    safetensors::serialize(views, Some(metadata)).map_err(|e| e.to_string())
+    let metadata = scheme.map(|s| HashMap::from([(SCHEME_KEY.to_string(), s.to_string())]));
+    safetensors::serialize(views, metadata).map_err(|e| e.to_string())
 }
 
 fn f32_bytes(data: &[f32]) -> Vec<u8> {
@@ -411,7 +415,7 @@ pub enum PackedTensor {
 
 /// Serializes already-quantized tensors as the [`Q4_FILE`], with its manifest entry.
 pub fn encode_q4_file(tensors: &[PackedTensor]) -> Result<(WeightsFile, Vec<u8>), String> {
-    let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut buffers: Vec<Buffer> = Vec::new();
     for tensor in tensors {
         match tensor {
             PackedTensor::F32(t) => {
@@ -448,16 +452,7 @@ pub fn encode_q4_file(tensors: &[PackedTensor]) -> Result<(WeightsFile, Vec<u8>)
             }
         }
     }
-    let views = buffers
-        .iter()
-        .map(|(name, dtype, shape, bytes)| {
-            TensorView::new(*dtype, shape.clone(), bytes)
-                .map(|view| (name.clone(), view))
-                .map_err(|e| e.to_string())
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let metadata = HashMap::from([(SCHEME_KEY.to_string(), Q4_SCHEME.to_string())]);
-    let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| e.to_string())?;
+    let bytes = serialize(&buffers, Some(Q4_SCHEME))?;
     let entry = WeightsFile {
         file: Q4_FILE.into(),
         bytes: bytes.len() as u64,

@@ -5,11 +5,9 @@
 //! (symmetric, as the int8 weights are: a cosine ranking needs no more), `labels` u8 `[n]`,
 //! and `texts` u8: the sentences in UTF-8, one per line.
 
-use std::collections::HashMap;
+use safetensors::{Dtype, SafeTensors};
 
-use safetensors::{Dtype, SafeTensors, tensor::TensorView};
-
-use crate::asset::{AssetError, Verified, dequantize_per_channel, quantize_per_channel};
+use crate::asset::{AssetError, Verified, dequantize_per_channel, quantize_per_channel, serialize};
 
 pub const FILE: &str = "neighbours.safetensors";
 
@@ -62,20 +60,14 @@ pub fn encode(items: &[Neighbour]) -> Result<Vec<u8>, String> {
         .join("\n")
         .into_bytes();
     let n = items.len();
-    let views = [
-        ("vectors", Dtype::I8, vec![n, dim], &q),
-        ("scales", Dtype::F32, vec![n], &scales),
-        ("labels", Dtype::U8, vec![n], &labels),
-        ("texts", Dtype::U8, vec![texts.len()], &texts),
+    let buffers = [
+        ("vectors", Dtype::I8, vec![n, dim], q),
+        ("scales", Dtype::F32, vec![n], scales),
+        ("labels", Dtype::U8, vec![n], labels),
+        ("texts", Dtype::U8, vec![texts.len()], texts),
     ]
-    .into_iter()
-    .map(|(name, dtype, shape, bytes)| {
-        TensorView::new(dtype, shape, bytes)
-            .map(|view| (name.to_string(), view))
-            .map_err(|e| e.to_string())
-    })
-    .collect::<Result<Vec<_>, _>>()?;
-    safetensors::serialize(views, None::<HashMap<String, String>>).map_err(|e| e.to_string())
+    .map(|(name, dtype, shape, bytes)| (name.to_string(), dtype, shape, bytes));
+    serialize(&buffers, None)
 }
 
 impl Neighbours {
