@@ -132,34 +132,21 @@ impl E5File {
                 "E5S1 version {version}; this reader knows version 1"
             ));
         }
-        let mut sizes = [0usize; 7];
-        for s in &mut sizes {
-            *s = c.size()?;
-        }
-        let [
-            hidden,
-            layers,
-            heads,
-            ffn,
-            embedding_rows,
-            positions,
-            token_types,
-        ] = sizes;
-        let layer_norm_eps = c.f32()?;
+        // Read in the file's order: struct fields are evaluated as written.
+        let header = Header {
+            hidden: c.size()?,
+            layers: c.size()?,
+            heads: c.size()?,
+            ffn: c.size()?,
+            embedding_rows: c.size()?,
+            positions: c.size()?,
+            token_types: c.size()?,
+            layer_norm_eps: c.f32()?,
+        };
         let block = c.size()?;
         if block != Q4_BLOCK {
             return Err(format!("block size {block}; Q4_0 blocks hold {Q4_BLOCK}"));
         }
-        let header = Header {
-            hidden,
-            layers,
-            heads,
-            ffn,
-            embedding_rows,
-            positions,
-            token_types,
-            layer_norm_eps,
-        };
 
         let n = c.size()?;
         let specials = [c.size()?, c.size()?, c.size()?, c.size()?];

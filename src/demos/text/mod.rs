@@ -244,26 +244,15 @@ fn ModelCard(manifest: Arc<TextManifest>) -> impl IntoView {
         .file(&manifest.default_file)
         .map(|f| f.bytes as f64 / 1e6)
         .unwrap_or_default();
+    let (name, millions) = (&manifest.name, manifest.parameters as f64 / 1e6);
+    let (layers, hidden, heads) = (c.num_hidden_layers, c.hidden_size, c.num_attention_heads);
+    let (vocabulary, longest) = (c.vocab_size, manifest.max_length);
     let sizes = Message::new(
         format!(
-            "{} · {:.1} M 参数 · {} 层 × {} 维 · {} 个注意力头 · 词表 {} · 最长 {} 个词元 · 权重 {weights_mb:.1} MB",
-            manifest.name,
-            manifest.parameters as f64 / 1e6,
-            c.num_hidden_layers,
-            c.hidden_size,
-            c.num_attention_heads,
-            c.vocab_size,
-            manifest.max_length
+            "{name} · {millions:.1} M 参数 · {layers} 层 × {hidden} 维 · {heads} 个注意力头 · 词表 {vocabulary} · 最长 {longest} 个词元 · 权重 {weights_mb:.1} MB"
         ),
         format!(
-            "{} · {:.1} M parameters · {} layers × {} · {} heads · vocabulary {} · up to {} tokens · weights {weights_mb:.1} MB",
-            manifest.name,
-            manifest.parameters as f64 / 1e6,
-            c.num_hidden_layers,
-            c.hidden_size,
-            c.num_attention_heads,
-            c.vocab_size,
-            manifest.max_length
+            "{name} · {millions:.1} M parameters · {layers} layers × {hidden} · {heads} heads · vocabulary {vocabulary} · up to {longest} tokens · weights {weights_mb:.1} MB"
         ),
     );
     let measurements = manifest.measurements.clone();
