@@ -8,21 +8,20 @@
 //! `crates/lab-core/tests/fixtures/bert_reference.json`. The checkpoint goes through the
 //! converter's import (burn-store, key remapping), the text through the tokenizers crate.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use lab_core::backend::BackendKind;
 use lab_core::text::bert::{Bert, BertConfig, BertInput, Heads};
 use lab_core::text::tokenizer::{self, Encoded, TextError};
 use model_convert::import_bert;
 use serde_json::Value;
 
+mod common;
+use common::{floats, ints, max_diff, root, values};
+
 /// The bound on a converted model's outputs against its original framework's.
 const TOLERANCE: f32 = 1e-3;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn model_dir() -> PathBuf {
     root().join(".cache/models/all-minilm-l6-v2")
@@ -57,38 +56,6 @@ fn minilm(device: &Device) -> Bert {
         device,
     )
     .expect("MiniLM imports")
-}
-
-fn ints(value: &Value) -> Vec<u32> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as u32)
-        .collect()
-}
-
-fn floats(value: &Value) -> Vec<f32> {
-    match value {
-        Value::Array(items) => items.iter().flat_map(floats).collect(),
-        other => vec![other.as_f64().unwrap() as f32],
-    }
-}
-
-fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
-    tensor
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .unwrap()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 fn encoded(sentence: &Value) -> Encoded {

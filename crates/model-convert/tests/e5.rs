@@ -12,7 +12,6 @@
 //!   vectors where the cut vocabulary covers a sentence, and its measured held-out accuracy.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Tensor};
 use lab_core::asset::Verified;
@@ -25,6 +24,9 @@ use lab_core::text::tokenizer::{self, Encoded, Tokenizer};
 use model_convert::e5::{self, Cut, E5File};
 use model_convert::e5_asset::{self, bert_from_packed};
 use serde_json::Value;
+
+mod common;
+use common::{floats, ints, max_diff, root, values};
 
 #[path = "../../lab-core/tests/suite/common/e5_parity.rs"]
 mod e5_parity;
@@ -42,10 +44,6 @@ fn line_hash(ids: &[u32]) -> String {
 /// The bound on the lab's sentence vectors against the f32 reference.
 const TOLERANCE: f32 = 1e-4;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn read(path: &str) -> Vec<u8> {
     let path = root().join(path);
     std::fs::read(&path)
@@ -61,37 +59,6 @@ fn fixture() -> Value {
         "../../lab-core/tests/fixtures/e5_reference.json"
     ))
     .unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| match x {
-            Value::String(s) => s.parse().unwrap(),
-            x => x.as_f64().unwrap() as f32,
-        })
-        .collect()
-}
-
-fn ints(v: &Value) -> Vec<u32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as u32)
-        .collect()
-}
-
-fn host(t: Tensor<2>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_into_vec().unwrap()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -288,13 +255,13 @@ fn check_encoder(kind: BackendKind) {
         let input = BertInput::from_encoded(&encoded(ids), &device);
         let hidden = bert.forward(&input, false).hidden;
         let [_, _, size] = hidden.dims();
-        let first = host(
+        let first = values(
             hidden
                 .clone()
                 .slice([0..1, 0..1, 0..size])
                 .reshape([1, size]),
         );
-        let vector = host(bert.sentence_vectors(&hidden, &input.mask));
+        let vector = values(bert.sentence_vectors(&hidden, &input.mask));
         let diff = max_diff(&vector, &floats(&sentence["reference"]))
             .max(max_diff(&first, &floats(&sentence["hidden_first_token"])));
         println!(
@@ -340,7 +307,7 @@ fn the_pages_asset_gives_the_reference_vectors() {
             println!("{text:?}: the cut vocabulary splits it differently");
             continue;
         }
-        let vector = host(model.sentence_vectors(&[text], &device).unwrap());
+        let vector = values(model.sentence_vectors(&[text], &device).unwrap());
         let diff = max_diff(&vector, &floats(&sentence["reference"]));
         assert!(diff <= TOLERANCE, "{text:?}: max |diff| {diff}");
         covered.push(text);
@@ -412,7 +379,7 @@ fn a_held_out_review_finds_itself_among_the_similar_sentences() {
     assert_eq!(neighbours.len(), 1737);
     for index in [0, 900, 1736] {
         let text = neighbours.texts[index].clone();
-        let vector = host(model.similar(&text, &device).unwrap().unwrap());
+        let vector = values(model.similar(&text, &device).unwrap().unwrap());
         let nearest = model.nearest(&vector);
         println!("{text:?}: {:?}", &nearest[..2]);
         assert_eq!(nearest[0].index, index);
