@@ -379,8 +379,14 @@ fn a_held_out_review_finds_itself_among_the_similar_sentences() {
     assert_eq!(neighbours.len(), 1737);
     for index in [0, 900, 1736] {
         let text = neighbours.texts[index].clone();
-        let vector = values(model.similar(&text, &device).unwrap().unwrap());
-        let nearest = model.nearest(&vector);
+        // The page's pipeline: one analysis, its sentence vector read back.
+        let pending = model.analyse(&text, &device).unwrap();
+        let probabilities = pending.probabilities.clone().map(values);
+        let attentions = values(pending.attentions.clone());
+        let vector = pending.vector.clone().map(values);
+        let nearest = pending
+            .finish(&model, probabilities, attentions, vector)
+            .nearest;
         println!("{text:?}: {:?}", &nearest[..2]);
         assert_eq!(nearest[0].index, index);
         assert!(nearest[0].cosine > 0.99, "{}", nearest[0].cosine);

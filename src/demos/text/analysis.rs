@@ -25,6 +25,10 @@ pub(super) struct Shown {
 }
 
 impl Shown {
+    pub(super) fn analysis(&self) -> &Analysis {
+        &self.analysis
+    }
+
     /// This answer as the page's request `seq`.
     pub(super) fn numbered(self, seq: u32) -> Self {
         Self { seq, ..self }
@@ -44,8 +48,12 @@ pub(super) async fn analyse(loaded: &Loaded<TextModels>, text: &str) -> Result<S
     };
     let ms = now_ms() - started;
     let attentions = read_back(pending.attentions.clone(), &loaded.active).await?;
+    let vector = match pending.vector.clone() {
+        Some(v) => Some(read_back(v, &loaded.active).await?),
+        None => None,
+    };
     Ok(Shown {
-        analysis: Arc::new(pending.finish(probabilities, attentions)),
+        analysis: Arc::new(pending.finish(&loaded.model, probabilities, attentions, vector)),
         ms,
         seq: 0,
     })

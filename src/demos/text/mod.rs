@@ -161,13 +161,15 @@ fn TextDemo() -> impl IntoView {
     let asset = use_model_asset::<TextModels>(job.clone());
     let text = RwSignal::new(FIRST_EXAMPLE.to_string());
     let settled = debounced(text, TYPING_PAUSE_MS);
+    // The last analysis: the sentiment panel makes it, the similar-sentences panel reads it.
+    let shown = RwSignal::new(None::<Shown>);
     let has_mlm = move || asset.entry.get().is_some_and(|m| m.manifest.heads.mlm);
     view! {
         <section class="demo text-demo">
             <ModelPicker asset=asset />
             {move || asset.entry.get().map(|m| view! { <ModelCard manifest=m.manifest /> })}
-            <Sentiment asset=asset text=text settled=settled />
-            <Similar asset=asset text=settled />
+            <Sentiment asset=asset text=text settled=settled shown=shown />
+            <Similar asset=asset shown=shown />
             {move || has_mlm().then(|| view! { <FillMask asset=asset /> })}
             <FineTune asset=asset text=text job=job.clone() />
         </section>
@@ -181,9 +183,9 @@ fn Sentiment(
     asset: ModelAsset<TextModels>,
     text: RwSignal<String>,
     settled: ReadSignal<String>,
+    shown: RwSignal<Option<Shown>>,
 ) -> impl IntoView {
     let backend = use_backend();
-    let shown = RwSignal::new(None::<Shown>);
     let problem = RwSignal::new(None::<Message>);
     let busy = RwSignal::new(false);
     // The attention map's layer (None: the last) and head, kept across sentences.

@@ -1,6 +1,6 @@
 //! What the page asks of a text model, as one pipeline per question: a sentence's analysis
-//! (tokens, sentiment, every attention map), the fillers of its `[MASK]`s, the sentence
-//! vectors a fresh head is fine-tuned on, and the asset's sentences nearest to a new one.
+//! (tokens, sentiment, every attention map, the asset's sentences nearest to it), the fillers
+//! of its `[MASK]`s, and the sentence vectors a fresh head is fine-tuned on.
 //!
 //! Each step queues the network's work and returns the tensors to read back; reading them is the
 //! caller's (on WebGPU it is asynchronous), and the `finish` methods turn the host values into
@@ -41,6 +41,8 @@ pub struct Analysis {
     pub attentions: Vec<f32>,
     pub layers: usize,
     pub heads: usize,
+    /// The asset's sentences nearest to this one, when it has neighbours.
+    pub nearest: Vec<Similar>,
 }
 
 /// The tensors of an [`Analysis`], queued on the device.
@@ -50,17 +52,31 @@ pub struct PendingAnalysis {
     pub probabilities: Option<Tensor<2>>,
     /// `[layers, heads, seq, seq]`.
     pub attentions: Tensor<4>,
+    /// The sentence vector `[1, hidden]`, when the asset has neighbours to compare it with.
+    pub vector: Option<Tensor<2>>,
 }
 
 impl PendingAnalysis {
-    pub fn finish(self, probabilities: Option<Vec<f32>>, attentions: Vec<f32>) -> Analysis {
+    /// The analysis from the tensors read back; `vector` is [`PendingAnalysis::vector`]'s.
+    pub fn finish(
+        self,
+        model: &TextModel,
+        probabilities: Option<Vec<f32>>,
+        attentions: Vec<f32>,
+        vector: Option<Vec<f32>>,
+    ) -> Analysis {
         let [layers, heads, _, _] = self.attentions.dims();
+        let nearest = match (&model.neighbours, vector) {
+            (Some(neighbours), Some(vector)) => neighbours.nearest(&vector, NEAREST),
+            _ => Vec::new(),
+        };
         Analysis {
             encoded: self.encoded,
             probabilities,
             attentions,
             layers,
             heads,
+            nearest,
         }
     }
 }
@@ -103,23 +119,6 @@ impl TextModel {
         })
     }
 
-    /// The asset's [`NEAREST`] sentences to `text`: queues its sentence vector; hand it, read
-    /// back, to [`TextModel::nearest`]. `None` when the asset has no neighbours file.
-    pub fn similar(&self, text: &str, device: &Device) -> Result<Option<Tensor<2>>, TextError> {
-        if self.neighbours.is_none() {
-            return Ok(None);
-        }
-        self.sentence_vectors(&[text], device).map(Some)
-    }
-
-    /// The sentences nearest to a sentence vector read back from [`TextModel::similar`].
-    pub fn nearest(&self, vector: &[f32]) -> Vec<Similar> {
-        self.neighbours
-            .as_ref()
-            .map(|n| n.nearest(vector, NEAREST))
-            .unwrap_or_default()
-    }
-
     /// The model's prefix and the text between its start and end tokens, truncated to the
     /// model's length (and saying so).
     pub fn encode(&self, text: &str) -> Result<Encoded, TextError> {
@@ -130,19 +129,22 @@ impl TextModel {
         tokenizer::encode(&self.tokenizer, &prefixed, self.manifest.max_length)
     }
 
-    /// Tokens, sentiment and every attention map of one sentence.
+    /// Tokens, sentiment, every attention map and (with neighbours) the sentence vector of one
+    /// sentence, from one pass of the encoder.
     pub fn analyse(&self, text: &str, device: &Device) -> Result<PendingAnalysis, TextError> {
         let encoded = self.encode(text)?;
         let input = BertInput::from_encoded(&encoded, device);
         let output = self.bert.forward(&input, true);
+        let vector = self.bert.sentence_vectors(&output.hidden, &input.mask);
         let probabilities = self
             .bert
-            .classify(&output.hidden, &input.mask)
+            .classify_sentences(vector.clone())
             .map(|logits| softmax(logits, 1));
         Ok(PendingAnalysis {
             encoded,
             probabilities,
             attentions: Tensor::cat(output.attentions, 0),
+            vector: self.neighbours.is_some().then_some(vector),
         })
     }
 

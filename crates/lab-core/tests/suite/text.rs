@@ -483,7 +483,12 @@ fn the_text_pipeline_analyses_fills_and_embeds() {
         .convert::<f32>()
         .try_into_vec()
         .unwrap();
-    let analysis = pending.finish(probabilities, attentions);
+    assert!(
+        pending.vector.is_none(),
+        "no neighbours, no vector to read back"
+    );
+    let analysis = pending.finish(&model, probabilities, attentions, None);
+    assert!(analysis.nearest.is_empty());
     let seq = analysis.encoded.ids.len();
     assert_eq!(
         analysis.encoded.tokens.first().map(String::as_str),
