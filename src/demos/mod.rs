@@ -10,6 +10,7 @@ pub mod classify;
 pub mod landscape;
 pub mod linear_example;
 pub mod optimizer_race;
+pub mod peptides;
 pub mod playground;
 pub mod text;
 
@@ -32,6 +33,7 @@ pub static DEMOS: &[Demo] = &[
     augmentation::DEMO,
     text::DEMO,
     classify::DEMO,
+    peptides::DEMO,
 ];
 
 pub fn find(id: &str) -> Option<&'static Demo> {

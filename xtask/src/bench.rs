@@ -3,21 +3,20 @@
 
 use crate::Result;
 use crate::ctx::{Ctx, header, run};
-use crate::setup::{TEST_STEPS, run_steps, setup};
+use crate::setup::{TEST_STEPS, setup};
 use crate::test::{convert_own_resnet, trunk_build};
 
 pub fn bench(ctx: &Ctx) -> Result {
-    setup(ctx)?;
-    run_steps(ctx, TEST_STEPS)?;
-    header("bench 1/5: trunk build --release");
+    setup(ctx, TEST_STEPS)?;
+    header("bench 1/6: trunk build --release");
     trunk_build(ctx)?;
     convert_own_resnet(ctx)?;
-    header("bench 2/5: native (cargo run -p lab-core --example bench)");
+    header("bench 2/6: native (cargo run -p lab-core --example bench)");
     run(ctx
         .cargo()
         .args(["run", "-p", "lab-core", "--example", "bench"]))?;
     header(
-        "bench 3/5: native image classification (cargo run -p lab-core --example vision_bench resnet50)",
+        "bench 3/6: native image classification (cargo run -p lab-core --example vision_bench resnet50)",
     );
     run(ctx.cargo().args([
         "run",
@@ -27,10 +26,14 @@ pub fn bench(ctx: &Ctx) -> Result {
         "vision_bench",
         "resnet50",
     ]))?;
-    header("bench 4/5: native text models (cargo run -p lab-core --example text_bench)");
+    header("bench 4/6: native text models (cargo run -p lab-core --example text_bench)");
     run(ctx
         .cargo()
         .args(["run", "-p", "lab-core", "--example", "text_bench"]))?;
-    header("bench 5/5: browser (node tests/e2e/bench.mjs)");
+    header("bench 5/6: native peptide training (cargo run -p lab-core --example peptides_bench)");
+    run(ctx
+        .cargo()
+        .args(["run", "-p", "lab-core", "--example", "peptides_bench"]))?;
+    header("bench 6/6: browser (node tests/e2e/bench.mjs)");
     run(ctx.cmd("node").arg("tests/e2e/bench.mjs"))
 }

