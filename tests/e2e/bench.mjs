@@ -46,6 +46,26 @@ async function stepsPerSecond(browser, url, backend) {
   }
 }
 
+const PEPTIDE_SETS = ['tm', 'uniprot'];
+
+/** Steps/s of the peptide demo's training (network and baseline on one batch), as it shows them. */
+async function peptideStepsPerSecond(browser, url, backend, set) {
+  const page = await openPage(browser);
+  try {
+    await page.goto(`${url}/?demo=peptides&set=${set}&backend=${backend}&lang=en`);
+    const train = page.locator('[data-testid=peptides-train]:not([disabled])');
+    await train.waitFor({ state: 'visible', timeout: 60_000 });
+    await train.click();
+    await page.waitForTimeout(RUN_MS);
+    const text = (await page.locator('[data-testid=peptides-rate]').textContent({ timeout: 10_000 })) ?? '';
+    const value = Number.parseFloat(text);
+    if (!Number.isFinite(value)) throw new Error(`peptides-rate reads ${JSON.stringify(text)}`);
+    return `${value} steps/s`;
+  } finally {
+    await page.close();
+  }
+}
+
 async function paintTimes(browser, url) {
   const sums = { 'first-paint': 0, 'first-contentful-paint': 0 };
   const counts = { 'first-paint': 0, 'first-contentful-paint': 0 };
@@ -164,7 +184,7 @@ async function classifyLatency(browser, url, backend, model) {
   }
 }
 
-/** `BENCH_ONLY=text,classify` runs only those parts (train, text, classify, paint); default all. */
+/** `BENCH_ONLY=text,classify` runs only those parts (train, peptides, text, classify, paint); default all. */
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const want = (part) => ONLY.length === 0 || ONLY.includes(part);
 /** WebGPU here is Chromium's software adapter (SwiftShader): correctness only, so a few runs. */
@@ -202,6 +222,9 @@ async function main() {
         const { value, frames } = await stepsPerSecond(browser, server.url, backend);
         return `${value} steps/s at ${frames.fps.toFixed(1)} frames/s (longest frame ${frames.longestGapMs.toFixed(0)} ms)`;
       });
+    }
+    for (const set of want('peptides') ? PEPTIDE_SETS : []) {
+      await perBackend((b) => `browser peptides ${set} ${b}`, (backend) => peptideStepsPerSecond(browser, server.url, backend, set));
     }
     if (want('text')) {
       for (const model of TEXT_MODELS) {

@@ -54,17 +54,31 @@ pub fn fetch(ctx: &Ctx, package: &Package) -> Result<PathBuf> {
         "setup: downloading {}=={} from PyPI",
         package.name, package.version
     ));
+    // pip checks a pinned hash as soon as the archive arrives, before it runs an sdist's build
+    // backend to read its metadata: a changed archive never gets to execute anything.
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let requirement = dir.join(format!("{}.requirement.txt", package.name));
+    fs::write(
+        &requirement,
+        format!(
+            "{}=={} --hash=sha256:{}\n",
+            package.name, package.version, package.sha256
+        ),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", requirement.display()))?;
     let mut pip = ctx.cmd("python3");
     pip.args([
         "-m",
         "pip",
         "download",
         "--no-deps",
+        "--require-hashes",
         "--disable-pip-version-check",
         "-d",
     ])
     .arg(&dir)
-    .arg(format!("{}=={}", package.name, package.version));
+    .arg("-r")
+    .arg(&requirement);
     if package.archive.ends_with(".whl") {
         // Ask for exactly the pinned wheel whatever Python this machine has.
         pip.args([

@@ -67,6 +67,8 @@ struct State {
     settings: RwSignal<Settings>,
     data: RwSignal<Option<Rc<Split>>, LocalStorage>,
     running: RwSignal<bool>,
+    /// Training steps (of both models) per second of wall time, over the last half second.
+    steps_per_second: RwSignal<f32>,
     history: RwSignal<Vec<Evaluation>>,
     /// The visitor's sequence and the network's current reading of it.
     sequence: RwSignal<String>,
@@ -90,6 +92,7 @@ fn Peptides() -> impl IntoView {
         }),
         data: RwSignal::new_local(None),
         running: RwSignal::new(false),
+        steps_per_second: RwSignal::new(0.0),
         history: RwSignal::new(Vec::new()),
         sequence: RwSignal::new(
             url::query("seq").unwrap_or_else(|| sequence::EXAMPLES[0].1.into()),
@@ -231,6 +234,10 @@ fn Controls(state: State) -> impl IntoView {
             <span class="value" data-testid="peptides-epochs">{move || state.history.with(|h| h.last().map(|e| {
                 format!("{} {:.1} / {EPOCHS:.0}", tr("轮次", "epoch")(), e.epochs)
             }))}</span>
+            <span class="value" data-testid="peptides-rate">{move || {
+                let rate = state.steps_per_second.get();
+                (rate > 0.0).then(|| format!("{rate:.0} {}", tr("步/秒", "steps/s")()))
+            }}</span>
         </div>
         {move || state.data.with(|d| d.as_ref().map(|d| (d.train.len(), d.test.len(), d.too_long))).map(|(train, test, too_long)| {
             let left_out = move |zh: bool| match (too_long, zh) {

@@ -25,11 +25,12 @@ pub(super) fn SequencePanel(state: State) -> impl IntoView {
     let set = move |text: String| {
         if text.chars().count() > MAX_INPUT_CHARS {
             refused_paste.set(Some(text.chars().count()));
-            return;
+            return false;
         }
         refused_paste.set(None);
         url::set_query(&[("seq", text.clone())]);
         state.sequence.set(text);
+        true
     };
     let checked = move || state.sequence.with(|s| data::read_sequence(s));
     view! {
@@ -40,12 +41,20 @@ pub(super) fn SequencePanel(state: State) -> impl IntoView {
         )}</p>
         <div class="controls">
             {EXAMPLES.iter().map(|&(name, sequence)| view! {
-                <button on:click=move |_| set(sequence.to_string())>{name}</button>
+                <button on:click=move |_| { set(sequence.to_string()); }>{name}</button>
             }).collect_view()}
         </div>
         <textarea class="text-input" rows=2 data-testid="peptides-input" aria-label=tr("氨基酸序列", "amino-acid sequence")
             prop:value=move || state.sequence.get()
-            on:input=move |ev| set(event_target_value(&ev))></textarea>
+            on:input=move |ev| {
+                if !set(event_target_value(&ev)) {
+                    // The box shows the refused paste until it is given the kept sequence back.
+                    if let Some(target) = ev.target() {
+                        let kept = state.sequence.get_untracked();
+                        let _ = js_sys::Reflect::set(&target, &"value".into(), &kept.into());
+                    }
+                }
+            }></textarea>
         {move || refused_paste.get().map(|n| view! {
             <p class="notice" role="alert" data-testid="peptides-input-problem">{match lang.get() {
                 Lang::Zh => format!("粘贴的内容有 {n} 个字符，超过了 {MAX_INPUT_CHARS} 个字符的上限，没有替换原来的序列。"),

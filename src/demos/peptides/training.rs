@@ -11,12 +11,15 @@ use leptos::prelude::*;
 use super::{Settings, Split, State};
 use crate::i18n::Text;
 use crate::runtime::backend::{Backend, Failure};
+use crate::runtime::frame::now_ms;
 use crate::runtime::job::{Job, Place, Placement, StepsPerFrame};
 
 /// More steps a frame would make the curves jump.
 const MAX_STEPS_PER_FRAME: usize = 50;
 /// Epochs between two evaluations.
 const EVALUATE_EVERY: f32 = 0.5;
+/// Steps per second are averaged over windows this long, so the figure does not flicker.
+const RATE_WINDOW_MS: f64 = 500.0;
 
 pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) {
     let mut trainer: Option<PeptideTrainer> = None;
@@ -24,6 +27,7 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
     let mut steps = StepsPerFrame::new(MAX_STEPS_PER_FRAME);
     let mut evaluated_at = f32::NEG_INFINITY;
     let mut read_text: Option<String> = None;
+    let mut rate_window = (now_ms(), 0usize);
     while job.frame().await {
         let (Some(active), Some(split)) =
             (backend.active.get_untracked(), state.data.get_untracked())
@@ -48,11 +52,24 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
         };
         let running = state.running.get_untracked();
         if running {
-            let started = crate::runtime::frame::now_ms();
-            for _ in 0..steps.get() {
+            // On WebGPU the steps are only queued here; the evaluation's read-back waits for them,
+            // so the rate over a window counts them all.
+            let started = now_ms();
+            let count = steps.get();
+            for _ in 0..count {
                 current.step();
             }
-            steps.adapt(crate::runtime::frame::now_ms() - started, job.budget_ms());
+            steps.adapt(now_ms() - started, job.budget_ms());
+            rate_window.1 += count;
+            let window_ms = now_ms() - rate_window.0;
+            if window_ms > RATE_WINDOW_MS {
+                state
+                    .steps_per_second
+                    .set((rate_window.1 as f64 * 1000.0 / window_ms) as f32);
+                rate_window = (now_ms(), 0);
+            }
+        } else {
+            rate_window = (now_ms(), 0);
         }
         let due = current.epochs() - evaluated_at >= EVALUATE_EVERY;
         if due {
