@@ -13,6 +13,7 @@ mod ctx;
 mod models;
 mod pins;
 mod pypi;
+mod serve;
 mod setup;
 mod test;
 #[cfg(test)]
@@ -31,7 +32,7 @@ Usage: cargo xtask <TASK> [OPTIONS]
 
 Tasks:
   setup   Install the build tools that are missing (idempotent)
-  serve   Set up, then `trunk serve --release` on http://127.0.0.1:8080
+  serve   Set up, build the release site if needed, serve it on http://127.0.0.1:8080
   test    Set up, install test prerequisites, run all test stages
   bench   Set up, build the release site, run the native and browser benchmarks
   help    Print this help, or `help <TASK>` for a task's help
@@ -69,10 +70,16 @@ download:
 ";
 
 const SERVE_USAGE: &str = "\
-Usage: cargo xtask serve [-- TRUNK_ARGS...]
+Usage: cargo xtask serve [--port N] [--watch [-- TRUNK_ARGS...]]
 
-Runs `setup`, then `trunk serve --release` (address and port from Trunk.toml:
-http://127.0.0.1:8080). Arguments after `--` are passed to trunk.
+Runs `setup`, builds the release site into dist/ (`trunk build --release`)
+unless nothing it is built from changed since the last `serve`, then serves
+dist/ on http://127.0.0.1:8080 (python3 -m http.server).
+
+Options:
+  --port N     Serve on port N instead of 8080
+  --watch      Run `trunk serve --release` instead, which rebuilds on every
+               edit; arguments after `--` are passed to trunk
 ";
 
 const TEST_USAGE: &str = "\
@@ -150,17 +157,9 @@ fn dispatch(args: &[String]) -> Result {
             setup::setup(&ctx, &[])
         }
         "serve" => {
-            let trunk_args = match rest.split_first() {
-                None => &[][..],
-                Some((sep, tail)) if sep == "--" => tail,
-                Some((other, _)) => {
-                    return Err(format!(
-                        "unexpected argument `{other}` for serve; see `cargo xtask serve --help`"
-                    ));
-                }
-            };
+            let options = serve::ServeOptions::parse(rest)?;
             let ctx = Ctx::new()?;
-            setup::serve(&ctx, trunk_args)
+            serve::serve(&ctx, &options)
         }
         "test" => {
             let opts = test::TestOptions::parse(rest)?;

@@ -6,7 +6,7 @@ use std::fs;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::ctx::{Ctx, execute, header, probe, run, run_interactive};
+use crate::ctx::{Ctx, execute, header, probe, run};
 use crate::pins::{BINARYEN_VERSION, TRUNK_VERSION, step_trunk_toml, wasm_bindgen_version};
 use crate::{Result, WASM_TARGET, assets, models};
 
@@ -359,10 +359,4 @@ fn step_e2e_npm(ctx: &Ctx) -> Result {
         .current_dir(&dir)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
     fs::write(&stamp, lock).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
-}
-
-pub fn serve(ctx: &Ctx, trunk_args: &[String]) -> Result {
-    setup(ctx, &[])?;
-    header("serve: trunk serve --release (http://127.0.0.1:8080)");
-    run_interactive(ctx.trunk().args(["serve", "--release"]).args(trunk_args))
 }
