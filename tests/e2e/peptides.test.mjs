@@ -102,6 +102,11 @@ describe('antimicrobial peptides (2.3)', () => {
     assertNoConsoleErrors(page);
     await page.close();
 
+    // On ndarray the page says that this demo's convolutions are slow there.
+    const slow = await openPage(site.browser, `${site.server.url}/?demo=peptides&lang=en&backend=ndarray`);
+    assert.match(await slow.textContent(byId('peptides-ndarray-note'), { timeout: 60_000 }), /pick CPU \(flex\)/);
+    await slow.close();
+
     // A changed file fails its sha256 check: the demo says so and the rest of the page lives.
     const broken = await openPage(site.browser);
     await broken.route('**/assets/peptides/AMPvsTMset.csv', (route) => route.fulfill({ status: 200, body: 'x'.repeat(11_194) }));

@@ -36,7 +36,7 @@ pub fn step_models(ctx: &Ctx) -> Result {
         return Ok(());
     }
     header(
-        "setup: converting EfficientNet-Lite0 into www/assets/models/efficientnet-lite0 (the first time, cargo builds the converter: about half an hour on 2 cores; its progress follows)",
+        "setup: converting EfficientNet-Lite0 into www/assets/models/efficientnet-lite0 (the first time, cargo builds the converter, burn on the CPU only: about 8 minutes on 2 cores; its progress follows)",
     );
     let [weights, labels] = [CONVERTER_INPUTS[0].dest, CONVERTER_INPUTS[1].dest];
     let p = &EFFICIENTNET_LITE0;
@@ -108,7 +108,7 @@ pub fn step_e5(ctx: &Ctx) -> Result {
         return Ok(());
     }
     header(
-        "setup: building multilingual-e5-small's page asset into www/text-models/e5-small (about 5 minutes on 2 cores the first time, 2–3 with the cached encoder pass)",
+        "setup: building multilingual-e5-small's page asset into www/text-models/e5-small (about 6.5 minutes on 2 cores the first time, 2–3 with the cached encoder pass)",
     );
     run(ctx
         .cargo()
