@@ -256,7 +256,7 @@ fn Controls(state: State) -> impl IntoView {
             }))}</span>
             <span class="value" data-testid="peptides-rate">{move || {
                 let rate = state.steps_per_second.get();
-                (rate > 0.0).then(|| format!("{rate:.0} {}", tr("步/秒", "steps/s")()))
+                (rate > 0.0).then(|| format!(" · {rate:.0} {}", tr("步/秒", "steps/s")()))
             }}</span>
         </div>
         {move || state.data.with(|d| d.as_ref().map(|d| (d.train.len(), d.test.len(), d.too_long))).map(|(train, test, too_long)| {
