@@ -58,7 +58,7 @@ async function peptideStepsPerSecond(browser, url, backend, set) {
     await train.click();
     await page.waitForTimeout(RUN_MS);
     const text = (await page.locator('[data-testid=peptides-rate]').textContent({ timeout: 10_000 })) ?? '';
-    const value = Number.parseFloat(text);
+    const value = Number.parseFloat(text.match(/[0-9.]+/)?.[0] ?? '');
     if (!Number.isFinite(value)) throw new Error(`peptides-rate reads ${JSON.stringify(text)}`);
     return `${value} steps/s`;
   } finally {
