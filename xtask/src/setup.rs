@@ -30,14 +30,11 @@ pub struct Step {
     run: fn(&Ctx) -> Result,
 }
 
-/// What setup compiles (the tools, then the crates trunk builds offline), in order. The
+/// What setup compiles (the tools, then the crates trunk builds offline), in order, once the
+/// wasm target is in place. The
 /// downloads below run beside these, since compiling keeps both cores busy while a download
 /// mostly waits on the network.
 const BUILD_STEPS: &[Step] = &[
-    Step {
-        name: "rustup target wasm32-unknown-unknown",
-        run: step_wasm_target,
-    },
     Step {
         name: "trunk",
         run: step_trunk,
@@ -121,6 +118,15 @@ pub fn run_steps(ctx: &Ctx, steps: &[Step]) -> Result {
 /// The build steps, and on a second thread the downloads and `extra_downloads` (a task's own
 /// prerequisites, e.g. [`TEST_STEPS`]); then, with both done, the asset steps.
 pub fn setup(ctx: &Ctx, extra_downloads: &[Step]) -> Result {
+    // Before the threads: rustup must not change the toolchain while the download thread adds
+    // components to it (`test`'s rustfmt and clippy).
+    run_steps(
+        ctx,
+        &[Step {
+            name: "rustup target wasm32-unknown-unknown",
+            run: step_wasm_target,
+        }],
+    )?;
     let (built, downloaded) = std::thread::scope(|scope| {
         let downloads = scope.spawn(|| {
             run_steps(ctx, DOWNLOAD_STEPS)?;
