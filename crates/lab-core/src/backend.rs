@@ -1,6 +1,6 @@
 //! The three compute backends the visitor can pick, and how each one's device is opened.
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 
 /// A compute backend, as the visitor names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,6 +60,17 @@ impl BackendKind {
             BackendKind::NdArray => Ok(Device::ndarray()),
         }
     }
+}
+
+/// A result's values on the host: waits for the device (on WebGPU, the queued work) and reads
+/// the tensor back as f32. An error is the device's, as text.
+pub async fn read_host(tensor: Tensor<1>) -> Result<Vec<f32>, String> {
+    tensor
+        .into_data_async()
+        .await
+        .map_err(|e| e.to_string())?
+        .try_into_vec::<f32>()
+        .map_err(|e| format!("{e:?}"))
 }
 
 #[cfg(feature = "wgpu")]

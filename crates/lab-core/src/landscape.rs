@@ -6,6 +6,7 @@ use burn::module::{Module, Param};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::backend::read_host;
 use crate::optim::OptimizerSpec;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,7 +109,7 @@ impl Surface {
             TensorData::new(points, [resolution * resolution, 2]),
             device,
         );
-        read(self.value(points)).await
+        read_host(self.value(points)).await
     }
 }
 
@@ -188,7 +189,7 @@ impl Tracer {
         if visited.is_empty() {
             return Ok(Vec::new());
         }
-        let flat = read(Tensor::cat(visited, 0)).await?;
+        let flat = read_host(Tensor::cat(visited, 0)).await?;
         Ok(flat
             .chunks(2)
             .map(|p| [p[0], p[1]])
@@ -199,13 +200,4 @@ impl Tracer {
 
 fn finite(point: [f32; 2]) -> bool {
     point.iter().all(|v| v.is_finite())
-}
-
-async fn read(tensor: Tensor<1>) -> Result<Vec<f32>, String> {
-    tensor
-        .into_data_async()
-        .await
-        .map_err(|e| e.to_string())?
-        .try_into_vec::<f32>()
-        .map_err(|e| format!("{e:?}"))
 }

@@ -6,6 +6,8 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::backend::read_host;
+
 /// The example's sample, learning rate and starting weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinearExample {
@@ -74,7 +76,7 @@ impl LinearExample {
         let grads = loss.backward();
         let gradient = w.grad(&grads).ok_or("autodiff gave no gradient for w")?;
         let next = w.clone().detach() - gradient.clone() * self.learning_rate;
-        let values = Tensor::<1>::cat(
+        let values = read_host(Tensor::<1>::cat(
             vec![
                 output.flatten(0, 1),
                 error.flatten(0, 1),
@@ -83,12 +85,8 @@ impl LinearExample {
                 next.flatten(0, 1),
             ],
             0,
-        )
-        .into_data_async()
-        .await
-        .map_err(|e| e.to_string())?
-        .try_into_vec::<f32>()
-        .map_err(|e| format!("{e:?}"))?;
+        ))
+        .await?;
         Ok(ExampleStep {
             weights,
             output: values[0],

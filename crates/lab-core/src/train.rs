@@ -13,6 +13,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand_distr::{Distribution, Normal};
 
+use crate::backend::read_host;
 use crate::data::{self, DataSpec, DatasetKind, Point, Split, Task};
 use crate::mlp::{ActivationKind, LayerWeights, Mlp, MlpSpec};
 use crate::optim::OptimizerSpec;
@@ -326,12 +327,9 @@ impl Trainer {
             parts.push(weight.flatten(0, 1));
             parts.push(bias);
         }
-        let values = Tensor::<1>::cat(parts, 0)
-            .into_data_async()
+        let values = read_host(Tensor::<1>::cat(parts, 0))
             .await
-            .map_err(|error| TrainError::Device(error.to_string()))?
-            .try_into_vec::<f32>()
-            .map_err(|error| TrainError::Device(format!("{error:?}")))?;
+            .map_err(TrainError::Device)?;
 
         let mut rest = values.as_slice();
         let mut take = |n: usize| {

@@ -284,32 +284,21 @@ fn Curves(state: State) -> impl IntoView {
             .history
             .with(|h| h.iter().map(|e| (e.epochs, f(e))).collect::<Vec<_>>())
     };
+    let series = move |name: &str, color, value: fn(&Evaluation) -> f32| Series {
+        name: name.into(),
+        color,
+        points: points(value),
+    };
     let losses = Signal::derive(move || {
         vec![
-            Series {
-                name: "train".into(),
-                color: "#1f77b4",
-                points: points(|e| e.cnn_train.loss),
-            },
-            Series {
-                name: "test".into(),
-                color: "#ff7f0e",
-                points: points(|e| e.cnn_test.loss),
-            },
+            series("train", "#1f77b4", |e| e.cnn_train.loss),
+            series("test", "#ff7f0e", |e| e.cnn_test.loss),
         ]
     });
     let accuracies = Signal::derive(move || {
         vec![
-            Series {
-                name: "CNN".into(),
-                color: "#ff7f0e",
-                points: points(|e| e.cnn_test.accuracy),
-            },
-            Series {
-                name: "composition".into(),
-                color: "#7f7f7f",
-                points: points(|e| e.baseline_test.accuracy),
-            },
+            series("CNN", "#ff7f0e", |e| e.cnn_test.accuracy),
+            series("composition", "#7f7f7f", |e| e.baseline_test.accuracy),
         ]
     });
     let last = move || state.history.with(|h| h.last().copied());

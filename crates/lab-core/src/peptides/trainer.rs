@@ -12,6 +12,7 @@ use rand::seq::SliceRandom;
 
 use super::data::{Batch, Peptide};
 use super::model::{CompositionBaseline, PeptideCnn};
+use crate::backend::read_host;
 use crate::optim::{OptimizerKind, OptimizerSpec};
 
 /// Peptides per training step.
@@ -171,37 +172,17 @@ impl PeptideTrainer {
         let cnn = self.cnn.valid();
         let baseline = self.baseline.valid();
         let device = self.device.clone().inner();
+        let cnn_forward = |one_hot, mask| cnn.forward(one_hot, mask);
+        let baseline_forward = |one_hot, mask| baseline.forward(one_hot, mask);
         let mut sums = Vec::new();
-        for (set, model) in [(&self.train, 0), (&self.test, 0), (&self.test, 1)] {
-            let mut loss = Tensor::<1>::zeros([1], &device);
-            let mut correct = Tensor::<1>::zeros([1], &device);
-            for chunk in set.chunks(EVAL_CHUNK) {
-                let refs: Vec<&Peptide> = chunk.iter().collect();
-                let batch = Batch::new(&refs, &device);
-                let logits = if model == 0 {
-                    cnn.forward(batch.one_hot, batch.mask)
-                } else {
-                    baseline.forward(batch.one_hot, batch.mask)
-                };
-                let n = chunk.len() as f32;
-                loss = loss
-                    + CrossEntropyLossConfig::new()
-                        .init(&device)
-                        .forward(logits.clone(), batch.labels.clone())
-                        * n;
-                let predicted = logits.argmax(1).reshape([chunk.len()]);
-                correct = correct + predicted.equal(batch.labels).float().sum();
-            }
-            let n = set.len().max(1) as f32;
-            sums.push(loss / n);
-            sums.push(correct / n);
-        }
-        let values = Tensor::cat(sums, 0)
-            .into_data_async()
-            .await
-            .map_err(|e| e.to_string())?
-            .try_into_vec::<f32>()
-            .map_err(|e| format!("{e:?}"))?;
+        sums.extend(mean_loss_and_accuracy(&self.train, &cnn_forward, &device));
+        sums.extend(mean_loss_and_accuracy(&self.test, &cnn_forward, &device));
+        sums.extend(mean_loss_and_accuracy(
+            &self.test,
+            &baseline_forward,
+            &device,
+        ));
+        let values = read_host(Tensor::cat(sums, 0)).await?;
         let score = |i: usize| Score {
             loss: values[2 * i],
             accuracy: values[2 * i + 1],
@@ -218,6 +199,28 @@ impl PeptideTrainer {
     pub fn network(&self) -> &PeptideCnn {
         &self.cnn
     }
+}
+
+/// A model's mean cross-entropy and accuracy on `set` (`[1]` each, not read back), in chunks that
+/// bound the padded one-hot tensor of a long set.
+fn mean_loss_and_accuracy(
+    set: &[Peptide],
+    forward: &dyn Fn(Tensor<3>, Tensor<3>) -> Tensor<2>,
+    device: &Device,
+) -> [Tensor<1>; 2] {
+    let loss_fn = CrossEntropyLossConfig::new().init(device);
+    let mut loss = Tensor::<1>::zeros([1], device);
+    let mut correct = Tensor::<1>::zeros([1], device);
+    for chunk in set.chunks(EVAL_CHUNK) {
+        let refs: Vec<&Peptide> = chunk.iter().collect();
+        let batch = Batch::new(&refs, device);
+        let logits = forward(batch.one_hot, batch.mask);
+        loss = loss + loss_fn.forward(logits.clone(), batch.labels.clone()) * chunk.len() as f32;
+        let predicted = logits.argmax(1).reshape([chunk.len()]);
+        correct = correct + predicted.equal(batch.labels).float().sum();
+    }
+    let n = set.len().max(1) as f32;
+    [loss / n, correct / n]
 }
 
 /// P(antimicrobial) of `residues` under `cnn` and each residue's gradient × input, from burn's
@@ -240,12 +243,7 @@ pub async fn read(cnn: &PeptideCnn, residues: &[u8], device: &Device) -> Result<
     let probability = softmax(logits.detach(), 1)
         .narrow(1, 1, 1)
         .flatten::<1>(0, 1);
-    let values = Tensor::cat(vec![probability, saliency], 0)
-        .into_data_async()
-        .await
-        .map_err(|e| e.to_string())?
-        .try_into_vec::<f32>()
-        .map_err(|e| format!("{e:?}"))?;
+    let values = read_host(Tensor::cat(vec![probability, saliency], 0)).await?;
     Ok(Reading {
         probability: values[0],
         saliency: values[1..].to_vec(),
