@@ -11,6 +11,12 @@ pub mod i18n;
 pub mod runtime;
 pub mod widgets;
 
+// The crate's own unit tests run where the crate runs, in headless Chromium (the wasm stage of
+// `cargo xtask test`): built natively, the web crate would compile its whole dependency tree a
+// second time with other features only for them.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 /// Mounts the app on the page's body.
 pub fn mount() {
     console_error_panic_hook::set_once();

@@ -12,6 +12,7 @@ pub mod linear_example;
 pub mod optimizer_race;
 pub mod peptides;
 pub mod playground;
+pub mod recommend;
 pub mod text;
 
 /// One demo: its URL id, where it sits in the article, and its view.
@@ -34,6 +35,7 @@ pub static DEMOS: &[Demo] = &[
     text::DEMO,
     classify::DEMO,
     peptides::DEMO,
+    recommend::DEMO,
 ];
 
 pub fn find(id: &str) -> Option<&'static Demo> {

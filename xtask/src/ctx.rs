@@ -15,6 +15,8 @@ pub struct Ctx {
     /// then the inherited PATH.
     path: OsString,
     cargo: OsString,
+    /// Whether the converter is built with lab-core's `wgpu` feature (see [`Ctx::converter`]).
+    converter_shares_test_build: bool,
 }
 
 impl Ctx {
@@ -29,7 +31,35 @@ impl Ctx {
         }
         let path = env::join_paths(dirs).map_err(|e| format!("cannot build PATH: {e}"))?;
         let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        Ok(Self { root, path, cargo })
+        Ok(Self {
+            root,
+            path,
+            cargo,
+            converter_shares_test_build: false,
+        })
+    }
+
+    /// For `test` and `bench`: the converter is built with the features the native tests
+    /// (`test::NATIVE_TEST`) resolve to, lab-core with `wgpu`, so that one build of the
+    /// dependency tree serves both (a second, CPU-only build of burn costs about 8 minutes on
+    /// CI's 2 cores). `serve` builds no test, so its converter leaves the wgpu stack out.
+    pub fn sharing_test_build(self) -> Self {
+        Self {
+            converter_shares_test_build: true,
+            ..self
+        }
+    }
+
+    /// `cargo run -p model-convert [--features lab-core/wgpu] --`, ready for the converter's own
+    /// arguments.
+    pub fn converter(&self) -> Command {
+        let mut cmd = self.cargo();
+        cmd.args(["run", "-p", "model-convert"]);
+        if self.converter_shares_test_build {
+            cmd.args(["--features", "lab-core/wgpu"]);
+        }
+        cmd.arg("--");
+        cmd
     }
 
     /// A command with the tool PATH, run from the repository root. The program

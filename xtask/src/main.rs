@@ -94,8 +94,9 @@ lock file changed), then the stages in order, stopping at the first failure:
           cargo clippy -p open-model-lab --target wasm32-unknown-unknown --all-targets
             -- -D warnings
   native  cargo test -p lab-core -p model-convert -p xtask
-  wasm    cargo test --target wasm32-unknown-unknown --test browser
-          (headless Chromium via chromedriver, capabilities in webdriver.json)
+  wasm    cargo test --target wasm32-unknown-unknown --lib --test browser
+          (the web crate's unit tests and tests/browser.rs, in headless Chromium
+          via chromedriver, capabilities in webdriver.json)
   e2e     trunk build --release, then node --test on tests/e2e/*.test.mjs
 
 Options:
@@ -163,12 +164,12 @@ fn dispatch(args: &[String]) -> Result {
         }
         "test" => {
             let opts = test::TestOptions::parse(rest)?;
-            let ctx = Ctx::new()?;
+            let ctx = Ctx::new()?.sharing_test_build();
             test::test(&ctx, &opts)
         }
         "bench" => {
             no_args("bench", rest)?;
-            let ctx = Ctx::new()?;
+            let ctx = Ctx::new()?.sharing_test_build();
             bench::bench(&ctx)
         }
         other => {

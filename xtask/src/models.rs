@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::Result;
 use crate::assets::{
     CALIBRATION_DIR, CALIBRATION_PHOTOS, CONVERTER_INPUTS, EFFICIENTNET_LITE0, IMAGENET_CLASSES,
-    TEXT_INPUTS, ZH_LABELS,
+    MOVIELENS_INPUTS, TEXT_INPUTS, ZH_LABELS,
 };
 use crate::ctx::{Ctx, header, run};
 
@@ -46,16 +46,8 @@ pub fn step_models(ctx: &Ctx) -> Result {
         IMAGENET_CLASSES.name, IMAGENET_CLASSES.version, CONVERTER_INPUTS[1].member
     );
     run(ctx
-        .cargo()
-        .args([
-            "run",
-            "-p",
-            "model-convert",
-            "--",
-            "--arch",
-            "efficientnet-lite0",
-            "--input",
-        ])
+        .converter()
+        .args(["--arch", "efficientnet-lite0", "--input"])
         .arg(weights)
         .args([
             "--out",
@@ -110,9 +102,35 @@ pub fn step_e5(ctx: &Ctx) -> Result {
     header(
         "setup: building multilingual-e5-small's page asset into www/text-models/e5-small (about 6.5 minutes on 2 cores the first time, 2–3 with the cached encoder pass)",
     );
-    run(ctx
-        .cargo()
-        .args(["run", "-p", "model-convert", "--", "e5", "--out", E5_DIR]))
+    run(ctx.converter().args(["e5", "--out", E5_DIR]))
+}
+
+/// The recommender's asset; its name and pinned digest are `lab_core::recommend::data::ASSET`'s.
+const MOVIELENS_ASSET: &str = "www/assets/recommend/movielens-small.safetensors";
+
+/// Setup step: converts MovieLens' CSV files into the recommender's asset when it is missing or
+/// older than what it is made from. Seconds, once the converter is built.
+pub fn step_movielens(ctx: &Ctx) -> Result {
+    let mut inputs: Vec<PathBuf> = MOVIELENS_INPUTS
+        .iter()
+        .map(|a| ctx.root.join(a.dest))
+        .collect();
+    inputs.push(ctx.root.join("crates/model-convert/src/movielens.rs"));
+    inputs.push(ctx.root.join("crates/lab-core/src/recommend/data.rs"));
+    if up_to_date(&ctx.root.join(MOVIELENS_ASSET), &inputs) {
+        return Ok(());
+    }
+    header("setup: converting MovieLens ml-latest-small into the recommender's asset");
+    let [ratings, movies] = [MOVIELENS_INPUTS[0].dest, MOVIELENS_INPUTS[1].dest];
+    run(ctx.converter().args([
+        "movielens",
+        "--ratings",
+        ratings,
+        "--movies",
+        movies,
+        "--out",
+        MOVIELENS_ASSET,
+    ]))
 }
 
 /// Whether `built` exists and is newer than every input.

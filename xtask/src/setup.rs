@@ -80,6 +80,10 @@ const ASSET_STEPS: &[Step] = &[
         run: models::step_e5,
     },
     Step {
+        name: "MovieLens asset (model-convert movielens into www/assets/recommend)",
+        run: models::step_movielens,
+    },
+    Step {
         name: "text model index (www/text-models/index.json)",
         run: models::step_text_index,
     },

@@ -45,6 +45,19 @@ pub const LINT_STEPS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The native stage: one `cargo test` over exactly these packages, so that one build of their
+/// dependency tree serves it and the converter (`Ctx::converter`, built with the same features).
+/// The web crate's own unit tests run in the wasm stage instead.
+pub const NATIVE_TEST: &[&str] = &[
+    "test",
+    "-p",
+    "lab-core",
+    "-p",
+    "model-convert",
+    "-p",
+    "xtask",
+];
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Stage {
     Lint,
@@ -126,27 +139,24 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
             Stage::Lint => lint(ctx, &format!("test {n}/{total}: lint")),
             Stage::Native => {
                 header(&format!(
-                    "test {n}/{total}: native (cargo test -p lab-core -p model-convert -p xtask; \
-                     the web crate's pure helpers: cargo test -p open-model-lab --lib)"
+                    "test {n}/{total}: native (cargo test -p lab-core -p model-convert -p xtask)"
                 ));
-                run(ctx.cargo().args([
-                    "test",
-                    "-p",
-                    "lab-core",
-                    "-p",
-                    "model-convert",
-                    "-p",
-                    "xtask",
-                ]))
-                .and_then(|()| run(ctx.cargo().args(["test", "-p", "open-model-lab", "--lib"])))
+                run(ctx.cargo().args(NATIVE_TEST))
             }
             Stage::Wasm => {
                 header(&format!(
-                    "test {n}/{total}: wasm in headless Chromium (cargo test --target {WASM_TARGET} --test browser)"
+                    "test {n}/{total}: wasm in headless Chromium (cargo test --target {WASM_TARGET} --lib --test browser)"
                 ));
                 run(ctx
                     .cargo()
-                    .args(["test", "--target", WASM_TARGET, "--test", "browser"])
+                    .args([
+                        "test",
+                        "--target",
+                        WASM_TARGET,
+                        "--lib",
+                        "--test",
+                        "browser",
+                    ])
                     .env("CHROMEDRIVER", CHROMEDRIVER)
                     .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
                     // The runner reads ./webdriver.json (cwd = the crate root,
@@ -235,30 +245,13 @@ pub fn convert_own_resnet(ctx: &Ctx) -> Result {
     let checkpoint = ctx.root.join(".cache/e2e/resnet50-seeded.safetensors");
     if !checkpoint.is_file() {
         run(ctx
-            .cargo()
-            .args([
-                "run",
-                "-p",
-                "model-convert",
-                "--",
-                "seeded-checkpoint",
-                "--arch",
-                "resnet50",
-                "--out",
-            ])
+            .converter()
+            .args(["seeded-checkpoint", "--arch", "resnet50", "--out"])
             .arg(&checkpoint))?;
     }
     run(ctx
-        .cargo()
-        .args([
-            "run",
-            "-p",
-            "model-convert",
-            "--",
-            "--arch",
-            "resnet50",
-            "--input",
-        ])
+        .converter()
+        .args(["--arch", "resnet50", "--input"])
         .arg(&checkpoint)
         .args([
             "--out",

@@ -17,6 +17,7 @@ pub mod optim;
 pub mod peptides;
 pub mod photo;
 pub mod rank;
+pub mod recommend;
 pub mod regularize;
 pub mod text;
 pub mod train;

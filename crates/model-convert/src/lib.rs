@@ -7,6 +7,7 @@
 pub mod e5;
 pub mod e5_asset;
 pub mod lab_bert;
+pub mod movielens;
 pub mod seeded;
 pub mod sentiment_head;
 

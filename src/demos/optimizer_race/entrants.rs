@@ -104,8 +104,9 @@ pub fn race_spec(entrant: &Entrant, data: DatasetKind) -> TrainSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_link_names_each_runner_and_round_trips() {
         let entrants = parse_entrants(Some("adam:0.01,sgd:0.5"));
         assert_eq!(entrants.len(), 2);
@@ -115,7 +116,7 @@ mod tests {
         assert_eq!(parse_entrants(Some(&entrants_query(&entrants))), entrants);
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn bad_runs_are_skipped_and_an_empty_field_gets_the_default_one() {
         let entrants = parse_entrants(Some("adam:0.01,nope:1,sgd:-1,sgd:NaN,rmsprop,sgd:inf"));
         assert_eq!(entrants.len(), 1);
@@ -125,13 +126,13 @@ mod tests {
         assert_eq!(parse_entrants(None), default_entrants());
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn at_most_five_run() {
         let six = ["sgd:0.1"; 6].join(",");
         assert_eq!(parse_entrants(Some(&six)).len(), MAX_RUNS);
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn the_finish_line_and_the_data_fall_back_to_their_defaults() {
         assert_eq!(parse_finish(Some("300")), 300);
         for bad in ["9", "20001", "-5", "x", ""] {

@@ -182,6 +182,7 @@ fn parse_layers(value: &str) -> Option<Vec<usize>> {
 mod tests {
     use super::*;
     use lab_core::train::overfitting_scene;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let pairs: Vec<(String, String)> = pairs
@@ -191,12 +192,12 @@ mod tests {
         move |key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn no_keys_give_the_default_spec() {
         assert_eq!(parse(|_| None), (TrainSpec::default(), Vec::new()));
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_link_reproduces_the_spec_it_was_made_from() {
         let mut spec = overfitting_scene();
         spec.seed = 42;
@@ -213,7 +214,7 @@ mod tests {
         assert_eq!(parsed, spec);
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn each_bad_value_is_named_and_keeps_its_default() {
         let (spec, problems) = parse(lookup(&[
             ("data", "spiral"),
@@ -233,7 +234,7 @@ mod tests {
         assert_eq!(spec.regularization.early_stopping, None);
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn layers_parse_within_the_limits() {
         assert_eq!(parse_layers("8,8"), Some(vec![8, 8]));
         assert_eq!(parse_layers(""), Some(vec![]));

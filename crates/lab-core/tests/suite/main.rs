@@ -12,6 +12,7 @@ mod linear_example;
 mod optimizers;
 mod peptides;
 mod photo;
+mod recommend;
 mod regularization;
 mod text;
 mod training;

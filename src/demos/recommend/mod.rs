@@ -1,0 +1,239 @@
+//! Article 2.3, recommender systems: matrix factorisation on MovieLens ratings, trained live
+//! beside a bias-only model (`lab_core::recommend`); the visitor rates a few movies, is folded in
+//! as a new user, and gets explained suggestions, all without their ratings leaving the page.
+//!
+//! The asset is fetched once, its size and sha256 checked before it is read or cached. One task
+//! owns the trainer (training.rs); the visitor's panel (visitor.rs) only reads what it publishes.
+
+mod training;
+mod visitor;
+
+use std::rc::Rc;
+
+use lab_core::optim::OptimizerKind;
+use lab_core::recommend::data::{ASSET, MovieLens, Triple};
+use lab_core::recommend::suggest::MovieSide;
+use lab_core::recommend::trainer::{EPOCHS, Evaluation};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::demos::Demo;
+use crate::i18n::{Lang, Message, Text, tr, use_lang};
+use crate::runtime::backend::use_backend;
+use crate::runtime::download::fetch_checked;
+use crate::runtime::job::Job;
+use crate::runtime::url;
+use crate::widgets::line_chart::{LineChart, Series};
+use crate::widgets::problem::Problem;
+
+pub const DEMO: Demo = Demo {
+    id: "recommend",
+    section: "2.3",
+    title: Text::new("推荐系统：电影评分", "Recommender systems: movie ratings"),
+    summary: Text::new(
+        "在 MovieLens 的十万条真实评分上现场训练矩阵分解，和只学偏置的模型比较；给几部电影打分，你会作为新用户被“折叠”进模型，得到附带理由的推荐。评分只在本页计算。",
+        "Train matrix factorisation live on 100,000 real MovieLens ratings beside a bias-only model; rate a few movies and you are folded in as a new user, with suggestions that say why. Your ratings stay in this page.",
+    ),
+    view: || view! { <Recommend /> }.into_any(),
+};
+
+/// Training and read-back per frame, to leave the page room to draw.
+const FRAME_BUDGET_MS: f64 = 12.0;
+
+/// The ratings, split, and how often each movie was rated in training.
+struct Data {
+    movielens: MovieLens,
+    train: Vec<Triple>,
+    test: Vec<Triple>,
+    popularity: Vec<u32>,
+}
+
+/// What the visitor chose; a change starts training afresh.
+#[derive(Clone, Copy, PartialEq)]
+struct Settings {
+    optimizer: OptimizerKind,
+    /// Bumped by "reset".
+    resets: u32,
+}
+
+#[derive(Clone, Copy)]
+struct State {
+    settings: RwSignal<Settings>,
+    data: RwSignal<Option<Rc<Data>>, LocalStorage>,
+    running: RwSignal<bool>,
+    steps_per_second: RwSignal<f32>,
+    history: RwSignal<Vec<Evaluation>>,
+    /// The factorisation's movie side after the latest evaluation.
+    side: RwSignal<Option<Rc<MovieSide>>, LocalStorage>,
+    problem: RwSignal<Option<Message>>,
+}
+
+#[component]
+fn Recommend() -> impl IntoView {
+    let optimizer = url::query("opt")
+        .and_then(|id| OptimizerKind::from_id(&id))
+        .unwrap_or(OptimizerKind::Adam);
+    let state = State {
+        settings: RwSignal::new(Settings {
+            optimizer,
+            resets: 0,
+        }),
+        data: RwSignal::new_local(None),
+        running: RwSignal::new(false),
+        steps_per_second: RwSignal::new(0.0),
+        history: RwSignal::new(Vec::new()),
+        side: RwSignal::new_local(None),
+        problem: RwSignal::new(None),
+    };
+    let loading = RwSignal::new(None::<String>);
+    let lang = use_lang();
+    Effect::new(move |_| {
+        let s = state.settings.get();
+        url::set_query(&[("opt", s.optimizer.id().into())]);
+    });
+    spawn_local(async move {
+        match load(lang.get_untracked(), loading).await {
+            Ok(data) => state.data.set(Some(Rc::new(data))),
+            Err(message) => state.problem.set(Some(message)),
+        }
+        loading.set(None);
+    });
+    spawn_local(training::training_loop(
+        Job::new(FRAME_BUDGET_MS),
+        state,
+        use_backend(),
+    ));
+    view! {
+        <p class="hint">{tr(
+            "数据：MovieLens ml-latest-small（GroupLens 研究组，明尼苏达大学；671 位用户对 9,066 部电影的 100,004 条评分，仅限非商业用途，许可见 assets/recommend/README.txt）。引用：F. Maxwell Harper, Joseph A. Konstan. The MovieLens Datasets: History and Context. ACM TiiS 5(4), 2015。每位用户最新的十分之一评分留作测试。",
+            "Data: MovieLens ml-latest-small (GroupLens Research, University of Minnesota; 100,004 ratings of 9,066 movies by 671 users, non-commercial use only, licence in assets/recommend/README.txt). Acknowledgement: F. Maxwell Harper and Joseph A. Konstan. The MovieLens Datasets: History and Context. ACM TiiS 5(4), 2015. Each user's latest tenth of ratings is held out for testing.",
+        )}</p>
+        <Controls state=state />
+        {move || loading.get().map(|what| view! { <p class="status" data-testid="recommend-loading">{what}</p> })}
+        <Problem problem=state.problem testid="recommend-problem" />
+        <Curves state=state />
+        <visitor::VisitorPanel state=state />
+    }
+}
+
+/// Fetches the asset (cache first; size and sha256 checked before it is read or cached), then
+/// reads and splits it.
+async fn load(lang: Lang, loading: RwSignal<Option<String>>) -> Result<Data, Message> {
+    let url = format!("assets/recommend/{}", ASSET.file);
+    let (bytes, _) = fetch_checked(
+        &url,
+        Some(ASSET.size),
+        |bytes| {
+            lab_core::asset::Verified::check(ASSET.file, ASSET.size, ASSET.sha256, bytes)
+                .map_err(|e| e.to_string())
+        },
+        |progress| {
+            let percent = progress.fraction().map_or(0.0, |f| f * 100.0);
+            loading.set(Some(match lang {
+                Lang::Zh => format!("正在下载评分数据：{percent:.0}%"),
+                Lang::En => format!("Downloading the ratings: {percent:.0}%"),
+            }));
+        },
+    )
+    .await
+    .map_err(|e| {
+        Message::new(
+            format!("评分数据无法载入：{e}"),
+            format!("The ratings could not be loaded: {e}"),
+        )
+    })?;
+    let movielens = MovieLens::from_asset(bytes.bytes()).map_err(|e| {
+        Message::new(
+            format!("评分数据格式不对：{e}"),
+            format!("The ratings file is malformed: {e}"),
+        )
+    })?;
+    let (train, test) = movielens.split();
+    let mut popularity = vec![0u32; movielens.movies.len()];
+    for rating in &train {
+        popularity[rating.movie as usize] += 1;
+    }
+    Ok(Data {
+        movielens,
+        train,
+        test,
+        popularity,
+    })
+}
+
+#[component]
+fn Controls(state: State) -> impl IntoView {
+    let update = move |f: &dyn Fn(&mut Settings)| {
+        state.running.set(false);
+        state.settings.update(|s| f(s));
+    };
+    view! {
+        <div class="controls">
+            <label>{tr("优化器 ", "Optimizer ")}
+                <select data-testid="recommend-optimizer" on:change=move |ev| {
+                    if let Some(kind) = OptimizerKind::from_id(&event_target_value(&ev)) {
+                        update(&|s| s.optimizer = kind);
+                    }
+                }>
+                    {OptimizerKind::ALL.iter().map(|&kind| view! {
+                        <option value=kind.id() selected=move || state.settings.get().optimizer == kind>{kind.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <button data-testid="recommend-train" disabled=move || state.data.with(Option::is_none)
+                on:click=move |_| state.running.update(|r| *r = !*r)>
+                {move || if state.running.get() { tr("暂停", "Pause")() } else { tr("训练", "Train")() }}
+            </button>
+            <button on:click=move |_| update(&|s| s.resets += 1)>{tr("重置", "Reset")}</button>
+            <span class="value" data-testid="recommend-epochs">{move || state.history.with(|h| h.last().map(|e| {
+                format!("{} {:.1} / {EPOCHS:.0}", tr("轮次", "epoch")(), e.epochs)
+            }))}</span>
+            <span class="value" data-testid="recommend-rate">{move || {
+                let rate = state.steps_per_second.get();
+                (rate > 0.0).then(|| format!(" · {rate:.0} {}", tr("步/秒", "steps/s")()))
+            }}</span>
+        </div>
+    }
+}
+
+/// Train and held-out RMSE over the epochs, the bias-only model's and the global mean's beside.
+#[component]
+fn Curves(state: State) -> impl IntoView {
+    let points = move |f: fn(&Evaluation) -> f32| {
+        state
+            .history
+            .with(|h| h.iter().map(|e| (e.epochs, f(e))).collect::<Vec<_>>())
+    };
+    let series = move |name: &str, color, value: fn(&Evaluation) -> f32| Series {
+        name: name.into(),
+        color,
+        points: points(value),
+    };
+    let errors = Signal::derive(move || {
+        vec![
+            series("train", "#1f77b4", |e| e.factorization_train),
+            series("test", "#ff7f0e", |e| e.factorization_test),
+            series("biases", "#7f7f7f", |e| e.biases_test),
+            series("mean", "#bcbd22", |e| e.mean_test),
+        ]
+    });
+    let last = move || state.history.with(|h| h.last().copied());
+    view! {
+        <div data-testid="recommend-rmse" data-test-rmse=move || serde_json::to_string(&points(|e| e.factorization_test).iter().map(|p| p.1).collect::<Vec<_>>()).unwrap_or_default()>
+            <h4>{tr(
+                "均方根误差（星）：矩阵分解的训练（蓝）与测试（橙），只学偏置的模型（灰）和全局平均（黄绿）的测试",
+                "RMSE in stars: factorisation train (blue) and test (orange); held-out for the bias-only model (grey) and the global mean (olive)",
+            )}</h4>
+            <LineChart series=errors x_label=Signal::derive(move || tr("轮", "epoch")().to_string()) />
+        </div>
+        {move || last().map(|e| view! {
+            <table class="scores" data-testid="recommend-scores"
+                data-factorization=e.factorization_test.to_string() data-biases=e.biases_test.to_string() data-mean=e.mean_test.to_string()>
+                <tr><th></th><th>{tr("测试 RMSE", "held-out RMSE")}</th></tr>
+                <tr><td>{tr("全局平均", "global mean")}</td><td>{format!("{:.4}", e.mean_test)}</td></tr>
+                <tr><td>{tr("偏置：μ + b用户 + b电影", "biases: μ + b_user + b_movie")}</td><td>{format!("{:.4}", e.biases_test)}</td></tr>
+                <tr><td>{tr("矩阵分解：偏置 + p用户·q电影", "factorisation: biases + p_user·q_movie")}</td><td>{format!("{:.4}", e.factorization_test)}</td></tr>
+            </table>
+        })}
+    }
+}
