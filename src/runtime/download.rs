@@ -10,8 +10,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, ReadableStreamDefaultReader, Response};
 
+use lab_core::asset::Verified;
+use leptos::prelude::{RwSignal, Set};
+
 use super::frame::now_ms;
 use super::js_error_text;
+use crate::i18n::{Lang, Message};
 
 /// One Cache API bucket for every asset; bump the suffix when the layout of cached entries changes.
 const CACHE_NAME: &str = "open-model-lab-assets-v1";
@@ -102,6 +106,38 @@ pub async fn fetch_checked<T: AsRef<[u8]>>(
         let _ = put(cache, url, checked.as_ref()).await;
     }
     Ok((checked, Origin::Network))
+}
+
+/// A data file the site serves, pinned by size and sha256 (a demo's dataset): fetched with
+/// [`fetch_checked`], its progress shown in `loading` by file name, a failure turned into a
+/// message that names `what` (zh, en; the English capitalised, it starts the sentence).
+pub async fn fetch_pinned(
+    url: &str,
+    (file, size, sha256): (&str, u64, &str),
+    what: (&str, &str),
+    lang: Lang,
+    loading: RwSignal<Option<String>>,
+) -> Result<Verified, Message> {
+    let (bytes, _) = fetch_checked(
+        url,
+        Some(size),
+        |bytes| Verified::check(file, size, sha256, bytes).map_err(|e| e.to_string()),
+        |progress| {
+            let percent = progress.fraction().map_or(0.0, |f| f * 100.0);
+            loading.set(Some(match lang {
+                Lang::Zh => format!("正在下载 {file}：{percent:.0}%"),
+                Lang::En => format!("Downloading {file}: {percent:.0}%"),
+            }));
+        },
+    )
+    .await
+    .map_err(|e| {
+        Message::new(
+            format!("{}无法载入：{e}", what.0),
+            format!("{} could not be loaded: {e}", what.1),
+        )
+    })?;
+    Ok(bytes)
 }
 
 /// A small text file (a manifest) that must be current when online: the network first, the cache

@@ -16,7 +16,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::i18n::Message;
+use leptos::prelude::{RwSignal, Set};
+
+use crate::i18n::{Message, Text};
 use crate::runtime::backend::{ActiveBackend, Backend, Failure};
 use crate::runtime::frame::{next_frame, now_ms};
 
@@ -108,6 +110,59 @@ impl StepsPerFrame {
         let scale = (budget_ms / spent_ms.max(0.5)).clamp(0.5, 1.5);
         self.steps = (self.steps * scale).clamp(1.0, self.max);
     }
+
+    /// Takes this frame's steps with `step`, adapts to the time they took against `job`'s
+    /// budget, and returns how many it took (for a loop whose steps are its whole frame).
+    pub fn run(&mut self, job: &Job, mut step: impl FnMut()) -> usize {
+        let started = now_ms();
+        let count = self.get();
+        for _ in 0..count {
+            step();
+        }
+        self.adapt(now_ms() - started, job.budget_ms());
+        count
+    }
+}
+
+/// Training steps per second of wall time, over windows of half a second so that the figure does
+/// not flicker. On WebGPU steps are only queued, but the read-backs between windows wait for
+/// them, so over a window the rate counts them all.
+pub struct StepRate {
+    since: f64,
+    steps: usize,
+}
+
+impl StepRate {
+    const WINDOW_MS: f64 = 500.0;
+
+    pub fn new() -> Self {
+        Self {
+            since: now_ms(),
+            steps: 0,
+        }
+    }
+
+    /// After `steps` more steps: the rate over the window, when one has just closed.
+    pub fn count(&mut self, steps: usize) -> Option<f32> {
+        self.steps += steps;
+        let window_ms = now_ms() - self.since;
+        (window_ms > Self::WINDOW_MS).then(|| {
+            let rate = (self.steps as f64 * 1000.0 / window_ms) as f32;
+            *self = Self::new();
+            rate
+        })
+    }
+
+    /// While training is paused the window starts afresh, so a pause does not count as slowness.
+    pub fn pause(&mut self) {
+        *self = Self::new();
+    }
+}
+
+impl Default for StepRate {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Where a job's device work stands on the active backend: built from settings `K`, it moves to
@@ -170,6 +225,22 @@ impl<K: PartialEq> Placement<K> {
             self.failed = Some(active.generation);
         }
         backend.handle(failure, show);
+    }
+
+    /// A training run's failure on `active`: it stops, and its message goes to `problem`.
+    pub fn fail_run(
+        &mut self,
+        backend: Backend,
+        active: &ActiveBackend,
+        why: String,
+        running: RwSignal<bool>,
+        problem: RwSignal<Option<Message>>,
+    ) {
+        let failure = Failure::device(active, Text::new("计算出错", "Computation failed"), why);
+        self.fail(backend, active, failure, |message| {
+            running.set(false);
+            problem.set(Some(message));
+        });
     }
 }
 

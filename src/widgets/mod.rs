@@ -5,4 +5,5 @@ pub mod load_status;
 pub mod model_picker;
 pub mod photo_input;
 pub mod problem;
+pub mod run_controls;
 pub mod value_map;

@@ -11,7 +11,6 @@ mod training;
 
 use std::rc::Rc;
 
-use lab_core::asset::Verified;
 use lab_core::backend::BackendKind;
 use lab_core::optim::OptimizerKind;
 use lab_core::peptides::data::{self, DATASETS, DatasetFile, Peptide};
@@ -22,11 +21,12 @@ use leptos::task::spawn_local;
 use crate::demos::Demo;
 use crate::i18n::{Lang, Message, Text, tr, use_lang};
 use crate::runtime::backend::use_backend;
-use crate::runtime::download::fetch_checked;
+use crate::runtime::download::fetch_pinned;
 use crate::runtime::job::Job;
 use crate::runtime::url;
 use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::problem::Problem;
+use crate::widgets::run_controls::{RunControls, RunState};
 use sequence::SequencePanel;
 
 pub const DEMO: Demo = Demo {
@@ -173,25 +173,14 @@ async fn load(
     loading: RwSignal<Option<String>>,
 ) -> Result<Split, Message> {
     let url = format!("assets/peptides/{}", set.file);
-    let (bytes, _) = fetch_checked(
+    let bytes = fetch_pinned(
         &url,
-        Some(set.size),
-        |bytes| Verified::check(set.file, set.size, set.sha256, bytes).map_err(|e| e.to_string()),
-        |progress| {
-            let percent = progress.fraction().map_or(0.0, |f| f * 100.0);
-            loading.set(Some(match lang {
-                Lang::Zh => format!("正在下载 {}：{percent:.0}%", set.file),
-                Lang::En => format!("Downloading {}: {percent:.0}%", set.file),
-            }));
-        },
+        (set.file, set.size, set.sha256),
+        ("数据集", "The data set"),
+        lang,
+        loading,
     )
-    .await
-    .map_err(|e| {
-        Message::new(
-            format!("数据集无法载入：{e}"),
-            format!("The data set could not be loaded: {e}"),
-        )
-    })?;
+    .await?;
     let text = std::str::from_utf8(bytes.bytes())
         .map_err(|_| Message::new("数据集不是 UTF-8 文本。", "The data set is not UTF-8 text."))?;
     let parsed = data::parse_modlamp_csv(text).map_err(|e| {
@@ -235,29 +224,9 @@ fn Controls(state: State) -> impl IntoView {
                     }).collect_view()}
                 </select>
             </label>
-            <label>{tr(" 优化器 ", " Optimizer ")}
-                <select data-testid="peptides-optimizer" on:change=move |ev| {
-                    if let Some(kind) = OptimizerKind::from_id(&event_target_value(&ev)) {
-                        update(&|s| s.optimizer = kind);
-                    }
-                }>
-                    {OptimizerKind::ALL.iter().map(|&kind| view! {
-                        <option value=kind.id() selected=move || state.settings.get().optimizer == kind>{kind.label()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <button data-testid="peptides-train" disabled=move || state.data.with(Option::is_none)
-                on:click=move |_| state.running.update(|r| *r = !*r)>
-                {move || if state.running.get() { tr("暂停", "Pause")() } else { tr("训练", "Train")() }}
-            </button>
-            <button on:click=move |_| update(&|s| s.resets += 1)>{tr("重置", "Reset")}</button>
-            <span class="value" data-testid="peptides-epochs">{move || state.history.with(|h| h.last().map(|e| {
-                format!("{} {:.1} / {EPOCHS:.0}", tr("轮次", "epoch")(), e.epochs)
-            }))}</span>
-            <span class="value" data-testid="peptides-rate">{move || {
-                let rate = state.steps_per_second.get();
-                (rate > 0.0).then(|| format!(" · {rate:.0} {}", tr("步/秒", "steps/s")()))
-            }}</span>
+            <RunControls prefix="peptides" run=run_state(state)
+                on_optimizer=move |kind| update(&|s: &mut Settings| s.optimizer = kind)
+                on_reset=move |()| update(&|s: &mut Settings| s.resets += 1) />
         </div>
         {move || state.data.with(|d| d.as_ref().map(|d| (d.train.len(), d.test.len(), d.too_long))).map(|(train, test, too_long)| {
             let left_out = move |zh: bool| match (too_long, zh) {
@@ -272,6 +241,17 @@ fn Controls(state: State) -> impl IntoView {
                 }}</p>
             }
         })}
+    }
+}
+
+fn run_state(state: State) -> RunState {
+    RunState {
+        running: state.running,
+        ready: Signal::derive(move || state.data.with(Option::is_some)),
+        optimizer: Signal::derive(move || state.settings.get().optimizer),
+        epochs: Signal::derive(move || state.history.with(|h| h.last().map(|e| e.epochs))),
+        total_epochs: EPOCHS,
+        steps_per_second: state.steps_per_second.into(),
     }
 }
 

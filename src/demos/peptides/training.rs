@@ -9,17 +9,13 @@ use lab_core::peptides::trainer::{self, EPOCHS, PeptideSpec, PeptideTrainer};
 use leptos::prelude::*;
 
 use super::{Settings, Split, State};
-use crate::i18n::Text;
-use crate::runtime::backend::{Backend, Failure};
-use crate::runtime::frame::now_ms;
-use crate::runtime::job::{Job, Place, Placement, StepsPerFrame};
+use crate::runtime::backend::Backend;
+use crate::runtime::job::{Job, Place, Placement, StepRate, StepsPerFrame};
 
 /// More steps a frame would make the curves jump.
 const MAX_STEPS_PER_FRAME: usize = 50;
 /// Epochs between two evaluations.
 const EVALUATE_EVERY: f32 = 0.5;
-/// Steps per second are averaged over windows this long, so the figure does not flicker.
-const RATE_WINDOW_MS: f64 = 500.0;
 
 pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) {
     let mut trainer: Option<PeptideTrainer> = None;
@@ -27,7 +23,7 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
     let mut steps = StepsPerFrame::new(MAX_STEPS_PER_FRAME);
     let mut evaluated_at = f32::NEG_INFINITY;
     let mut read_text: Option<String> = None;
-    let mut rate_window = (now_ms(), 0usize);
+    let mut rate = StepRate::new();
     while job.frame().await {
         let (Some(active), Some(split)) =
             (backend.active.get_untracked(), state.data.get_untracked())
@@ -50,33 +46,20 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
         let Some(current) = trainer.as_mut() else {
             continue;
         };
-        let running = state.running.get_untracked();
-        if running {
-            // On WebGPU the steps are only queued here; the evaluation's read-back waits for them,
-            // so the rate over a window counts them all.
-            let started = now_ms();
-            let count = steps.get();
-            for _ in 0..count {
-                current.step();
-            }
-            steps.adapt(now_ms() - started, job.budget_ms());
-            rate_window.1 += count;
-            let window_ms = now_ms() - rate_window.0;
-            if window_ms > RATE_WINDOW_MS {
-                state
-                    .steps_per_second
-                    .set((rate_window.1 as f64 * 1000.0 / window_ms) as f32);
-                rate_window = (now_ms(), 0);
+        if state.running.get_untracked() {
+            let count = steps.run(&job, || current.step());
+            if let Some(rate) = rate.count(count) {
+                state.steps_per_second.set(rate);
             }
         } else {
-            rate_window = (now_ms(), 0);
+            rate.pause();
         }
         let due = current.epochs() - evaluated_at >= EVALUATE_EVERY;
         if due {
             match current.evaluate().await {
                 Ok(evaluation) => state.history.update(|h| h.push(evaluation)),
                 Err(why) => {
-                    fail(&mut placement, backend, &active, state, why);
+                    placement.fail_run(backend, &active, why, state.running, state.problem);
                     continue;
                 }
             }
@@ -93,7 +76,9 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
                 Ok(residues) => {
                     match trainer::read(current.network(), &residues, &active.device).await {
                         Ok(reading) => state.reading.set(Some(reading)),
-                        Err(why) => fail(&mut placement, backend, &active, state, why),
+                        Err(why) => {
+                            placement.fail_run(backend, &active, why, state.running, state.problem)
+                        }
                     }
                 }
                 // The panel says what is wrong with the text.
@@ -109,18 +94,4 @@ fn build(split: &Split, settings: Settings, device: &burn::tensor::Device) -> Pe
         ..PeptideSpec::for_optimizer(settings.optimizer)
     };
     PeptideTrainer::new(&spec, split.train.clone(), split.test.clone(), device)
-}
-
-fn fail(
-    placement: &mut Placement<(Settings, usize)>,
-    backend: Backend,
-    active: &crate::runtime::backend::ActiveBackend,
-    state: State,
-    why: String,
-) {
-    let failure = Failure::device(active, Text::new("计算出错", "Computation failed"), why);
-    placement.fail(backend, active, failure, |message| {
-        state.running.set(false);
-        state.problem.set(Some(message));
-    });
 }

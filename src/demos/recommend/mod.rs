@@ -20,11 +20,12 @@ use leptos::task::spawn_local;
 use crate::demos::Demo;
 use crate::i18n::{Lang, Message, Text, tr, use_lang};
 use crate::runtime::backend::use_backend;
-use crate::runtime::download::fetch_checked;
+use crate::runtime::download::fetch_pinned;
 use crate::runtime::job::Job;
 use crate::runtime::url;
 use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::problem::Problem;
+use crate::widgets::run_controls::{RunControls, RunState};
 
 pub const DEMO: Demo = Demo {
     id: "recommend",
@@ -120,28 +121,14 @@ fn Recommend() -> impl IntoView {
 /// reads and splits it.
 async fn load(lang: Lang, loading: RwSignal<Option<String>>) -> Result<Data, Message> {
     let url = format!("assets/recommend/{}", ASSET.file);
-    let (bytes, _) = fetch_checked(
+    let bytes = fetch_pinned(
         &url,
-        Some(ASSET.size),
-        |bytes| {
-            lab_core::asset::Verified::check(ASSET.file, ASSET.size, ASSET.sha256, bytes)
-                .map_err(|e| e.to_string())
-        },
-        |progress| {
-            let percent = progress.fraction().map_or(0.0, |f| f * 100.0);
-            loading.set(Some(match lang {
-                Lang::Zh => format!("正在下载评分数据：{percent:.0}%"),
-                Lang::En => format!("Downloading the ratings: {percent:.0}%"),
-            }));
-        },
+        (ASSET.file, ASSET.size, ASSET.sha256),
+        ("评分数据", "The ratings"),
+        lang,
+        loading,
     )
-    .await
-    .map_err(|e| {
-        Message::new(
-            format!("评分数据无法载入：{e}"),
-            format!("The ratings could not be loaded: {e}"),
-        )
-    })?;
+    .await?;
     let movielens = MovieLens::from_asset(bytes.bytes()).map_err(|e| {
         Message::new(
             format!("评分数据格式不对：{e}"),
@@ -167,31 +154,19 @@ fn Controls(state: State) -> impl IntoView {
         state.running.set(false);
         state.settings.update(|s| f(s));
     };
+    let run = RunState {
+        running: state.running,
+        ready: Signal::derive(move || state.data.with(Option::is_some)),
+        optimizer: Signal::derive(move || state.settings.get().optimizer),
+        epochs: Signal::derive(move || state.history.with(|h| h.last().map(|e| e.epochs))),
+        total_epochs: EPOCHS,
+        steps_per_second: state.steps_per_second.into(),
+    };
     view! {
         <div class="controls">
-            <label>{tr("优化器 ", "Optimizer ")}
-                <select data-testid="recommend-optimizer" on:change=move |ev| {
-                    if let Some(kind) = OptimizerKind::from_id(&event_target_value(&ev)) {
-                        update(&|s| s.optimizer = kind);
-                    }
-                }>
-                    {OptimizerKind::ALL.iter().map(|&kind| view! {
-                        <option value=kind.id() selected=move || state.settings.get().optimizer == kind>{kind.label()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            <button data-testid="recommend-train" disabled=move || state.data.with(Option::is_none)
-                on:click=move |_| state.running.update(|r| *r = !*r)>
-                {move || if state.running.get() { tr("暂停", "Pause")() } else { tr("训练", "Train")() }}
-            </button>
-            <button on:click=move |_| update(&|s| s.resets += 1)>{tr("重置", "Reset")}</button>
-            <span class="value" data-testid="recommend-epochs">{move || state.history.with(|h| h.last().map(|e| {
-                format!("{} {:.1} / {EPOCHS:.0}", tr("轮次", "epoch")(), e.epochs)
-            }))}</span>
-            <span class="value" data-testid="recommend-rate">{move || {
-                let rate = state.steps_per_second.get();
-                (rate > 0.0).then(|| format!(" · {rate:.0} {}", tr("步/秒", "steps/s")()))
-            }}</span>
+            <RunControls prefix="recommend" run=run
+                on_optimizer=move |kind| update(&|s: &mut Settings| s.optimizer = kind)
+                on_reset=move |()| update(&|s: &mut Settings| s.resets += 1) />
         </div>
     }
 }

@@ -8,24 +8,20 @@ use lab_core::recommend::trainer::{EPOCHS, RecommendSpec, RecommendTrainer};
 use leptos::prelude::*;
 
 use super::{Data, Settings, State};
-use crate::i18n::Text;
-use crate::runtime::backend::{ActiveBackend, Backend, Failure};
-use crate::runtime::frame::now_ms;
-use crate::runtime::job::{Job, Place, Placement, StepsPerFrame};
+use crate::runtime::backend::Backend;
+use crate::runtime::job::{Job, Place, Placement, StepRate, StepsPerFrame};
 
 /// More steps a frame would make the curves jump.
 const MAX_STEPS_PER_FRAME: usize = 20;
 /// Epochs between two evaluations.
 const EVALUATE_EVERY: f32 = 0.5;
-/// Steps per second are averaged over windows this long, so the figure does not flicker.
-const RATE_WINDOW_MS: f64 = 500.0;
 
 pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) {
     let mut trainer: Option<RecommendTrainer> = None;
     let mut placement = Placement::<(Settings, usize)>::new();
     let mut steps = StepsPerFrame::new(MAX_STEPS_PER_FRAME);
     let mut evaluated_at = f32::NEG_INFINITY;
-    let mut rate_window = (now_ms(), 0usize);
+    let mut rate = StepRate::new();
     while job.frame().await {
         let (Some(active), Some(data)) =
             (backend.active.get_untracked(), state.data.get_untracked())
@@ -47,23 +43,12 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
             continue;
         };
         if state.running.get_untracked() {
-            // On WebGPU the steps are only queued here; the evaluation's read-back waits for them.
-            let started = now_ms();
-            let count = steps.get();
-            for _ in 0..count {
-                current.step();
-            }
-            steps.adapt(now_ms() - started, job.budget_ms());
-            rate_window.1 += count;
-            let window_ms = now_ms() - rate_window.0;
-            if window_ms > RATE_WINDOW_MS {
-                state
-                    .steps_per_second
-                    .set((rate_window.1 as f64 * 1000.0 / window_ms) as f32);
-                rate_window = (now_ms(), 0);
+            let count = steps.run(&job, || current.step());
+            if let Some(rate) = rate.count(count) {
+                state.steps_per_second.set(rate);
             }
         } else {
-            rate_window = (now_ms(), 0);
+            rate.pause();
         }
         if current.epochs() - evaluated_at < EVALUATE_EVERY {
             continue;
@@ -79,7 +64,7 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
                 state.side.set(Some(Rc::new(side)));
             }
             Err(why) => {
-                fail(&mut placement, backend, &active, state, why);
+                placement.fail_run(backend, &active, why, state.running, state.problem);
                 continue;
             }
         }
@@ -97,18 +82,4 @@ fn build(data: &Data, settings: Settings, device: &burn::tensor::Device) -> Reco
     };
     let shape = (data.movielens.users.len(), data.movielens.movies.len());
     RecommendTrainer::new(&spec, shape, data.train.clone(), data.test.clone(), device)
-}
-
-fn fail(
-    placement: &mut Placement<(Settings, usize)>,
-    backend: Backend,
-    active: &ActiveBackend,
-    state: State,
-    why: String,
-) {
-    let failure = Failure::device(active, Text::new("计算出错", "Computation failed"), why);
-    placement.fail(backend, active, failure, |message| {
-        state.running.set(false);
-        state.problem.set(Some(message));
-    });
 }
