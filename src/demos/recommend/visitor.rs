@@ -161,7 +161,14 @@ pub(super) fn VisitorPanel(state: State) -> impl IntoView {
         {move || match (state.side.with(Option::is_some), ratings.with(Vec::is_empty)) {
             (_, true) => view! { <p class="hint">{tr("给至少一部电影打分，就会出现推荐。", "Rate at least one movie to get suggestions.")}</p> }.into_any(),
             (false, false) => view! { <p class="hint">{tr("先训练模型（至少半轮），推荐才会出现。", "Train the model (half an epoch at least) for suggestions to appear.")}</p> }.into_any(),
-            (true, false) => view! { <SuggestionList suggestions=suggestions title=title /> }.into_any(),
+            (true, false) => {
+                // A reason names the visitor's own stars: a film they disliked can push another up.
+                let reason = move |movie: u32| {
+                    let stars = ratings.with_untracked(|r| r.iter().find(|x| x.movie == movie).map_or(0.0, |x| x.stars));
+                    format!("{} {stars:.1} ★", title(movie))
+                };
+                view! { <SuggestionList suggestions=suggestions reason=reason title=title /> }.into_any()
+            }
         }}
         <TasteMap state=state suggestions=suggestions />
     }
@@ -170,14 +177,16 @@ pub(super) fn VisitorPanel(state: State) -> impl IntoView {
 #[component]
 fn SuggestionList(
     suggestions: Memo<Option<Vec<Suggestion>>>,
+    /// A rated movie as a reason: its title and the visitor's stars.
+    reason: impl Fn(u32) -> String + Copy + Send + Sync + 'static,
     title: impl Fn(u32) -> String + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     view! {
-        <h4>{tr("为你推荐（预测星级；括号里是把它推高的评分）", "Suggested for you (predicted stars; in brackets, the ratings that pushed it up)")}</h4>
+        <h4>{tr("为你推荐（预测星级；括号里是把它推高的评分和推高了多少星）", "Suggested for you (predicted stars; in brackets, your ratings that pushed it up, and by how many stars)")}</h4>
         <ol class="suggestions" data-testid="recommend-suggestions">
             {move || suggestions.get().unwrap_or_default().into_iter().map(|s| {
                 let because: Vec<String> = s.shares.iter().filter(|(_, share)| *share > 0.0).take(3)
-                    .map(|&(movie, share)| format!("{} +{share:.2}", title(movie)))
+                    .map(|&(movie, share)| format!("{} +{share:.2}", reason(movie)))
                     .collect();
                 view! {
                     <li data-testid="recommend-suggestion" data-movie=s.movie>
