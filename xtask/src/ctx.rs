@@ -90,6 +90,12 @@ impl Ctx {
         cmd
     }
 
+    /// Where `program` is on the tool PATH (as a child would find it), for a variable that names
+    /// a program rather than running it.
+    pub fn resolve_program(&self, program: &str) -> PathBuf {
+        self.resolve(OsStr::new(program))
+    }
+
     fn resolve(&self, program: &OsStr) -> PathBuf {
         let as_path = Path::new(program);
         if as_path.components().count() > 1 {

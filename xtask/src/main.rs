@@ -92,12 +92,11 @@ lock file changed), then the stages in order, stopping at the first failure:
   lint    cargo fmt --all --check
           cargo clippy --workspace --exclude open-model-lab --all-targets
             -- -D warnings
-          cargo clippy -p open-model-lab --target wasm32-unknown-unknown --all-targets
-            -- -D warnings
   native  cargo test -p lab-core -p model-convert -p xtask
   wasm    cargo test --target wasm32-unknown-unknown --lib --test browser
           (the web crate's unit tests and tests/browser.rs, in headless Chromium
-          via chromedriver, capabilities in webdriver.json)
+          via chromedriver, capabilities in webdriver.json), compiled through
+          clippy-driver with -D warnings: the web crate's lint, on its target
   e2e     trunk build --release, then node --test on tests/e2e/*.test.mjs
 
 Options:
