@@ -114,6 +114,7 @@ Runs `setup` and the test prerequisites, builds the site (`trunk build
   cargo run -p lab-core --example vision_bench resnet50  (native classifier latency)
   cargo run -p lab-core --example text_bench         (native BERT latency, 16/64/128 tokens)
   cargo run -p lab-core --example peptides_bench     (native peptide steps/s and accuracy)
+  cargo run -p lab-core --example recommend_bench    (native recommender steps/s and RMSE)
   node tests/e2e/bench.mjs     (browser steps/s, wasm size, first paint)
 ";
 
