@@ -41,12 +41,14 @@ pub const DEMO: Demo = Demo {
 /// Training and read-back per frame, to leave the page room to draw.
 const FRAME_BUDGET_MS: f64 = 12.0;
 
-/// The ratings, split, and how often each movie was rated in training.
+/// The ratings, split, how often each movie was rated in training, and the movies in that
+/// order (most rated first), sorted once here rather than at every evaluation.
 struct Data {
     movielens: MovieLens,
     train: Vec<Triple>,
     test: Vec<Triple>,
     popularity: Vec<u32>,
+    most_rated: Vec<u32>,
 }
 
 /// What the visitor chose; a change starts training afresh.
@@ -140,11 +142,14 @@ async fn load(lang: Lang, loading: RwSignal<Option<String>>) -> Result<Data, Mes
     for rating in &train {
         popularity[rating.movie as usize] += 1;
     }
+    let mut most_rated: Vec<u32> = (0..popularity.len() as u32).collect();
+    most_rated.sort_by_key(|&m| std::cmp::Reverse(popularity[m as usize]));
     Ok(Data {
         movielens,
         train,
         test,
         popularity,
+        most_rated,
     })
 }
 

@@ -85,8 +85,11 @@ pub(super) fn VisitorPanel(state: State) -> impl IntoView {
         let visitor = side.fold_in(&rated)?;
         state.data.with_untracked(|d| {
             let d = d.as_ref()?;
-            let candidates: Vec<u32> = (0..d.popularity.len() as u32)
-                .filter(|&m| d.popularity[m as usize] >= MIN_POPULARITY)
+            let candidates: Vec<u32> = d
+                .most_rated
+                .iter()
+                .copied()
+                .take_while(|&m| d.popularity[m as usize] >= MIN_POPULARITY)
                 .collect();
             Some(side.suggest(&visitor, &candidates, SUGGESTIONS))
         })
@@ -208,11 +211,9 @@ fn TasteMap(state: State, suggestions: Memo<Option<Vec<Suggestion>>>) -> impl In
         let side = state.side.get()?;
         state.data.with_untracked(|d| {
             let d = d.as_ref()?;
-            let mut movies: Vec<u32> = (0..d.popularity.len() as u32).collect();
-            movies.sort_by_key(|&m| std::cmp::Reverse(d.popularity[m as usize]));
-            movies.truncate(MAP_MOVIES);
-            let coordinates = side.map(&movies);
-            Some(movies.into_iter().zip(coordinates).collect::<Vec<_>>())
+            let movies = &d.most_rated[..MAP_MOVIES.min(d.most_rated.len())];
+            let coordinates = side.map(movies);
+            Some(movies.iter().copied().zip(coordinates).collect::<Vec<_>>())
         })
     });
     move || {

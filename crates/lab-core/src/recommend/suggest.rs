@@ -45,18 +45,7 @@ pub struct Visitor {
     rated: Vec<(u32, DVector<f64>, f64)>,
 }
 
-impl Visitor {
-    /// The visitor's own bias b_user.
-    pub fn bias(&self) -> f32 {
-        self.fitted[self.fitted.len() - 1] as f32
-    }
-}
-
 impl MovieSide {
-    pub fn movie_count(&self) -> usize {
-        self.bias.len()
-    }
-
     /// z = (q_movie, 1).
     fn features(&self, movie: u32) -> DVector<f64> {
         let row = movie as usize * self.factors;

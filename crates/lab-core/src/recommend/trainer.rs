@@ -136,10 +136,6 @@ impl RecommendTrainer {
         (self.steps * BATCH_SIZE) as f32 / self.train.len().max(1) as f32
     }
 
-    pub fn spec(&self) -> &RecommendSpec {
-        &self.spec
-    }
-
     /// One minibatch step of both models on the same batch; reshuffles after each epoch.
     pub fn step(&mut self) {
         if self.cursor >= self.order.len() {
@@ -215,7 +211,7 @@ impl RecommendTrainer {
 }
 
 /// The training ratings' mean, where both models start.
-pub fn mean_stars(ratings: &[Triple]) -> f32 {
+fn mean_stars(ratings: &[Triple]) -> f32 {
     ratings.iter().map(|r| r.stars).sum::<f32>() / ratings.len().max(1) as f32
 }
 
