@@ -2,7 +2,8 @@
 //! three backends, WebGPU included through Chromium's software adapter (tiny shapes only: the
 //! software adapter is correct but slow); the augmentation grid, byte for byte as natively; and
 //! the token ids of 1,000 real Chinese lines, as natively; multilingual-e5-small's token ids and
-//! sentence vectors (the page's asset) against the package's tokenizer and the f32 reference.
+//! sentence vectors (the page's asset) against the package's tokenizer and the f32 reference;
+//! the speech demo's log-mel frames against librosa's.
 #![cfg(target_arch = "wasm32")]
 
 use lab_core::backend::BackendKind;
@@ -36,6 +37,29 @@ mod tokenizer_parity;
 #[wasm_bindgen_test]
 fn token_ids_match_the_native_fixture() {
     assert_eq!(tokenizer_parity::digest(), tokenizer_parity::DIGEST.trim());
+}
+
+// librosa's frames of the speech samples, compared as the native test does.
+#[path = "../crates/lab-core/tests/suite/common/logmel_reference.rs"]
+mod logmel_reference;
+
+/// The speech demo's analyser on wasm (realfft without the native SIMD paths) gives the frame
+/// count and stays within the native test's tolerance of librosa on both sample recordings.
+#[wasm_bindgen_test]
+fn log_mel_frames_match_librosa() {
+    for (file, wav) in logmel_reference::RECORDINGS {
+        let difference = logmel_reference::compare(file, wav);
+        web_sys::console::log_1(&format!("{file}: {difference:?}").into());
+        assert_eq!(difference.frames, difference.expected_frames, "{file}");
+        assert!(
+            difference.loud <= logmel_reference::LOUD_TOLERANCE_DB,
+            "{file}: {difference:?}"
+        );
+        assert!(
+            difference.quiet <= logmel_reference::QUIET_TOLERANCE_DB,
+            "{file}: {difference:?}"
+        );
+    }
 }
 
 thread_local! {

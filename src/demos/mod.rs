@@ -13,6 +13,7 @@ pub mod optimizer_race;
 pub mod peptides;
 pub mod playground;
 pub mod recommend;
+pub mod speech;
 pub mod text;
 
 /// One demo: its URL id, where it sits in the article, and its view.
@@ -36,6 +37,7 @@ pub static DEMOS: &[Demo] = &[
     classify::DEMO,
     peptides::DEMO,
     recommend::DEMO,
+    speech::DEMO,
 ];
 
 pub fn find(id: &str) -> Option<&'static Demo> {

@@ -6,4 +6,5 @@ pub mod model_picker;
 pub mod photo_input;
 pub mod problem;
 pub mod run_controls;
+pub mod slow_backend;
 pub mod value_map;

@@ -2,8 +2,8 @@
 // `node --test`) and the browser benchmark (bench.mjs).
 //
 // - serveDist(dir): static server over trunk's dist/ on 127.0.0.1
-// - launchBrowser({webgpu}): the system Chromium through playwright-core
-// - openPage(browser, url): a page that records console errors and requests
+// - launchBrowser({webgpu, args}): the system Chromium through playwright-core
+// - openPage(browser, url, {permissions}): a page that records console errors and requests
 // - artifactsDir / artifactPath(name): where screenshots go (gitignored)
 // - withSite(): before/after hooks for a test file's server and browser
 // - byId(id), assertNoConsoleErrors(page): selectors and the console check
@@ -50,6 +50,7 @@ const MIME = {
   '.ico': 'image/x-icon',
   '.webp': 'image/webp',
   '.txt': 'text/plain; charset=utf-8',
+  '.wav': 'audio/wav',
   '.woff2': 'font/woff2',
   '.bin': 'application/octet-stream',
 };
@@ -155,27 +156,29 @@ export const chromiumPath = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
 /**
  * Launch the system Chromium headless. With `webgpu: true`, WebGPU is enabled
- * on SwiftShader's software Vulkan (no GPU needed).
+ * on SwiftShader's software Vulkan (no GPU needed); `args` adds switches (the
+ * speech test's fake microphone).
  */
-export async function launchBrowser({ webgpu = false } = {}) {
+export async function launchBrowser({ webgpu = false, args = [] } = {}) {
   if (!isFile(chromiumPath)) {
     throw new Error(`launchBrowser: no Chromium at ${chromiumPath} (run \`cargo xtask test --prereqs-only\`)`);
   }
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: webgpu ? [...BASE_ARGS, ...WEBGPU_ARGS] : BASE_ARGS,
+    args: [...BASE_ARGS, ...(webgpu ? WEBGPU_ARGS : []), ...args],
   });
 }
 
 /**
- * A new page (in its own browser context) that records:
+ * A new page (in its own browser context, holding `permissions` such as 'microphone') that
+ * records:
  * - page.consoleErrors: console.error messages and uncaught page errors
  * - page.requests: the URL of every request the page made
  * When `url` is given, the page is navigated there before returning.
  */
-export async function openPage(browser, url, { viewport = { width: 1280, height: 800 } } = {}) {
-  const page = await browser.newPage({ viewport });
+export async function openPage(browser, url, { viewport = { width: 1280, height: 800 }, permissions = [] } = {}) {
+  const page = await browser.newPage({ viewport, permissions });
   page.consoleErrors = [];
   page.requests = [];
   page.on('console', (msg) => {
@@ -251,11 +254,11 @@ export function assertNoConsoleErrors(page) {
  * Registers node:test hooks that serve dist/ and launch Chromium before the file's tests and
  * close both after them. Returns an object whose `server` and `browser` are set once `before` ran.
  */
-export function withSite({ webgpu = false } = {}) {
+export function withSite({ webgpu = false, args = [] } = {}) {
   const site = { server: null, browser: null };
   before(async () => {
     site.server = await serveDist();
-    site.browser = await launchBrowser({ webgpu });
+    site.browser = await launchBrowser({ webgpu, args });
   });
   after(async () => {
     await site.browser?.close();

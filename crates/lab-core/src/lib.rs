@@ -19,6 +19,7 @@ pub mod photo;
 pub mod rank;
 pub mod recommend;
 pub mod regularize;
+pub mod speech;
 pub mod text;
 pub mod train;
 pub mod vision;

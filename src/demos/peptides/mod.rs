@@ -11,7 +11,6 @@ mod training;
 
 use std::rc::Rc;
 
-use lab_core::backend::BackendKind;
 use lab_core::optim::OptimizerKind;
 use lab_core::peptides::data::{self, DATASETS, DatasetFile, Peptide};
 use lab_core::peptides::trainer::{EPOCHS, Evaluation, Reading};
@@ -27,6 +26,7 @@ use crate::runtime::url;
 use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::problem::Problem;
 use crate::widgets::run_controls::{RunControls, RunState};
+use crate::widgets::slow_backend::SlowOnNdArray;
 use sequence::SequencePanel;
 
 pub const DEMO: Demo = Demo {
@@ -42,6 +42,13 @@ pub const DEMO: Demo = Demo {
     ),
     view: || view! { <Peptides /> }.into_any(),
 };
+
+/// burn-ndarray's 1-D convolution is an order of magnitude slower than flex's here (measured in
+/// Chromium: 2–6 against 46–52 steps/s), which the visitor who picked it should know.
+const NDARRAY_NOTE: Text = Text::new(
+    "提示：burn-ndarray 的一维卷积在这里比 flex 慢约十倍（实测每秒 2–6 步对 46–52 步）；这个演示建议选 CPU (flex)。",
+    "Note: burn-ndarray's 1-D convolution is about ten times slower than flex's here (measured: 2–6 against 46–52 steps/s); pick CPU (flex) for this demo.",
+);
 
 /// Training and read-back per frame, to leave the page room to draw.
 const FRAME_BUDGET_MS: f64 = 12.0;
@@ -139,29 +146,11 @@ fn Peptides() -> impl IntoView {
             "Data from modlamp (BSD-3 licence): antimicrobial peptides against transmembrane segments (412), or against random UniProt peptides (5,200). A fixed fifth of each class is held out for testing.",
         )}</p>
         <Controls state=state />
-        <NdArrayNote />
+        <SlowOnNdArray testid="peptides-ndarray-note" note=NDARRAY_NOTE />
         {move || loading.get().map(|what| view! { <p class="status" data-testid="peptides-loading">{what}</p> })}
         <Problem problem=state.problem testid="peptides-problem" />
         <Curves state=state />
         <SequencePanel state=state />
-    }
-}
-
-/// burn-ndarray's 1-D convolution is an order of magnitude slower than flex's here (measured in
-/// Chromium: 2–6 against 46–52 steps/s), which the visitor who picked it should know.
-#[component]
-fn NdArrayNote() -> impl IntoView {
-    let backend = use_backend();
-    move || {
-        let on_ndarray = backend
-            .active
-            .with(|a| a.as_ref().is_some_and(|a| a.kind == BackendKind::NdArray));
-        on_ndarray.then(|| view! {
-            <p class="notice" data-testid="peptides-ndarray-note">{tr(
-                "提示：burn-ndarray 的一维卷积在这里比 flex 慢约十倍（实测每秒 2–6 步对 46–52 步）；这个演示建议选 CPU (flex)。",
-                "Note: burn-ndarray's 1-D convolution is about ten times slower than flex's here (measured: 2–6 against 46–52 steps/s); pick CPU (flex) for this demo.",
-            )}</p>
-        })
     }
 }
 

@@ -14,6 +14,7 @@ mod peptides;
 mod photo;
 mod recommend;
 mod regularization;
+mod speech;
 mod text;
 mod training;
 mod vision;

@@ -1,6 +1,7 @@
 //! Helpers shared by the native tests.
 
 pub mod augment_fixture;
+pub mod logmel_reference;
 pub mod tokenizer_parity;
 
 use burn::tensor::Device;
