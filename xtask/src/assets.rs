@@ -166,7 +166,7 @@ pub const SPEECH_RECORDINGS: &[Asset] = &[
         package: &PYSPTK,
         member: "pysptk-1.0.1/pysptk/example_audio_data/arctic_a0007.wav",
         dest: "www/assets/speech/arctic_a0007.wav",
-        notice: "CMU ARCTIC, speaker clb (US English), sentence a0007: 4.0 s, 16 kHz. John Kominek and Alan W Black, CMU ARCTIC databases for speech synthesis, Carnegie Mellon University, 2003 (festvox.org/cmu_arctic).",
+        notice: "CMU ARCTIC, sentence a0007 (read US English): 4.0 s, 16 kHz. John Kominek and Alan W Black, CMU ARCTIC databases for speech synthesis, Carnegie Mellon University, 2003 (festvox.org/cmu_arctic).",
     },
     Asset {
         package: &PYSPTK,

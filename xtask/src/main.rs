@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 mod assets;
 mod bench;
+mod csp;
 mod ctx;
 mod models;
 mod pins;
@@ -35,6 +36,8 @@ Tasks:
   serve   Set up, build the release site if needed, serve it on http://127.0.0.1:8080
   test    Set up, install test prerequisites, run all test stages
   bench   Set up, build the release site, run the native and browser benchmarks
+  csp     Write the Content-Security-Policy into a built index.html (trunk's
+          post_build hook runs it; `csp DIR` for a folder)
   help    Print this help, or `help <TASK>` for a task's help
 
 Every task works from any directory inside the repository.
@@ -169,6 +172,10 @@ fn dispatch(args: &[String]) -> Result {
             let opts = test::TestOptions::parse(rest)?;
             let ctx = Ctx::new()?.sharing_test_build();
             test::test(&ctx, &opts)
+        }
+        "csp" => {
+            let ctx = Ctx::new()?;
+            csp::csp(&ctx, rest.first().map(String::as_str))
         }
         "bench" => {
             no_args("bench", rest)?;

@@ -26,6 +26,7 @@ use crate::runtime::backend::use_backend;
 use crate::runtime::job::Job;
 use crate::runtime::url;
 use crate::widgets::problem::Problem;
+use crate::widgets::slow_backend::SlowOnNdArray;
 
 pub const DEMO: Demo = Demo {
     id: "speech",
@@ -37,6 +38,13 @@ pub const DEMO: Demo = Demo {
     ),
     view: || view! { <Speech /> }.into_any(),
 };
+
+/// burn-ndarray's 2-D convolutions are far slower than flex's (measured natively on 2 cores,
+/// `speech_bench`: 0.2 against 8 training steps/s, 5.6 against 1.2 ms a classification).
+const NDARRAY_NOTE: Text = Text::new(
+    "提示：burn-ndarray 的二维卷积比 flex 慢得多（本机实测训练每秒 0.2 步对 8 步）；这个演示建议选 CPU (flex)。",
+    "Note: burn-ndarray's 2-D convolutions are far slower than flex's (measured natively: 0.2 against 8 training steps/s); pick CPU (flex) for this demo.",
+);
 
 /// Work per frame for training and recognition, leaving the page room to draw.
 const FRAME_BUDGET_MS: f64 = 10.0;
@@ -189,6 +197,7 @@ fn Speech() -> impl IntoView {
             "Sound is sampled at 16 kHz; every 10 ms a 32 ms window goes through a Fourier transform, its power is pooled into 40 bands on the ear's mel scale and put on a log scale: the input of speech models. Sample recordings: a CMU ARCTIC read sentence (Carnegie Mellon University, free use with notice) and JFK's inaugural address (public domain).",
         )}</p>
         <listening::SourceControls state=state />
+        <SlowOnNdArray testid="speech-ndarray-note" note=NDARRAY_NOTE />
         {move || state.preparing.get().map(|what| view! { <p class="status" data-testid="speech-preparing">{what}</p> })}
         <Problem problem=state.problem testid="speech-problem" />
         <listening::Spectrogram state=state canvas=canvas />
