@@ -35,6 +35,16 @@ impl OptimizerKind {
         OptimizerKind::RmsProp,
     ];
 
+    /// Whether the method rescales each parameter's steps by its own gradient statistics (Adam,
+    /// AdamW, RMSprop): such methods share one learning rate across demos' models, while the
+    /// SGD family needs a larger one of its own.
+    pub fn is_adaptive(self) -> bool {
+        matches!(
+            self,
+            OptimizerKind::Adam | OptimizerKind::AdamW | OptimizerKind::RmsProp
+        )
+    }
+
     /// Stable identifier used in URLs.
     pub fn id(self) -> &'static str {
         match self {

@@ -36,13 +36,9 @@ impl PeptideSpec {
     /// the page's 30 epochs: 0.005 for the adaptive methods, 0.1 for the SGD family, whose
     /// steps are not rescaled by gradient statistics.
     pub fn for_optimizer(kind: OptimizerKind) -> Self {
-        let adaptive = matches!(
-            kind,
-            OptimizerKind::Adam | OptimizerKind::AdamW | OptimizerKind::RmsProp
-        );
         Self {
             optimizer: OptimizerSpec::defaults(kind),
-            learning_rate: if adaptive { 0.005 } else { 0.1 },
+            learning_rate: if kind.is_adaptive() { 0.005 } else { 0.1 },
             seed: 1,
         }
     }

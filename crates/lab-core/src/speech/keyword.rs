@@ -139,13 +139,9 @@ impl KeywordSpec {
     /// family (measured on the two sample voices in tests/suite/speech.rs, 60 epochs: Adam's
     /// loss 0.693 → 0.050, momentum's → 0.32 at 0.2, → 0.40 at 0.05, → 0.48 at 0.5).
     pub fn for_optimizer(kind: OptimizerKind) -> Self {
-        let adaptive = matches!(
-            kind,
-            OptimizerKind::Adam | OptimizerKind::AdamW | OptimizerKind::RmsProp
-        );
         Self {
             optimizer: OptimizerSpec::defaults(kind),
-            learning_rate: if adaptive { 0.003 } else { 0.2 },
+            learning_rate: if kind.is_adaptive() { 0.003 } else { 0.2 },
             seed: 1,
         }
     }
