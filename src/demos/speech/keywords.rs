@@ -184,12 +184,15 @@ pub(super) fn KeywordPanel(state: State) -> impl IntoView {
                             let name = event_target_value(&ev);
                             state.words.update(|w| if let Some(slot) = w.get_mut(class) { *slot = name; });
                         } /></td>
-                    <td data-testid=format!("speech-examples-{class}")>
-                        {move || {
-                            let n = state.clips.with(|c| c.iter().filter(|x| x.label == class).count());
-                            format!("{n} {}", tr("段", "examples")())
-                        }}
-                    </td>
+                    {move || {
+                        let n = state.clips.with(|c| c.iter().filter(|x| x.label == class).count());
+                        let text = match (lang.get(), n) {
+                            (Lang::Zh, n) => format!("{n} 段"),
+                            (Lang::En, 1) => "1 example".to_string(),
+                            (Lang::En, n) => format!("{n} examples"),
+                        };
+                        view! { <td data-testid=format!("speech-examples-{class}") data-count=n.to_string()>{text}</td> }
+                    }}
                     <td><button data-testid=format!("speech-record-{class}")
                         disabled=move || !state.listening.get() || state.recording.get().is_some()
                         on:click=move |_| state.recording.set(Some(class))>
