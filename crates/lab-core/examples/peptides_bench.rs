@@ -5,10 +5,11 @@
 //! `cargo run -p lab-core --example peptides_bench` (part of `cargo xtask bench`); the sets come
 //! from `cargo xtask setup` (www/assets/peptides/).
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
-use lab_core::backend::BackendKind;
 use lab_core::peptides::data::{self, DATASETS};
 use lab_core::peptides::trainer::{EPOCHS, PeptideSpec, PeptideTrainer};
 
@@ -29,18 +30,10 @@ fn main() {
         })
         .collect();
     println!("peptides: batch 32, Adam lr 0.005, both models per step");
-    // One device per backend for the whole run: wgpu's runtime registers once per process.
-    for kind in BackendKind::ALL {
-        let device = match pollster::block_on(kind.open()) {
-            Ok(device) => device,
-            Err(error) => {
-                println!("  native {:<8} unavailable: {error}", kind.id());
-                continue;
-            }
-        };
+    common::on_each_backend(|kind, device| {
         for (file, (train, test)) in &sets {
             let spec = PeptideSpec::default();
-            let mut trainer = PeptideTrainer::new(&spec, train.clone(), test.clone(), &device);
+            let mut trainer = PeptideTrainer::new(&spec, train.clone(), test.clone(), device);
             trainer.step();
             pollster::block_on(trainer.evaluate()).expect("warm-up");
             let start = Instant::now();
@@ -74,5 +67,5 @@ fn main() {
                 test.len()
             );
         }
-    }
+    });
 }

@@ -5,10 +5,11 @@
 //! `cargo run -p lab-core --example recommend_bench` (part of `cargo xtask bench`); the asset
 //! comes from `cargo xtask setup` (www/assets/recommend/).
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
-use lab_core::backend::BackendKind;
 use lab_core::recommend::data::{ASSET, MovieLens};
 use lab_core::recommend::trainer::{BATCH_SIZE, EPOCHS, RecommendSpec, RecommendTrainer};
 
@@ -27,17 +28,9 @@ fn main() {
     let (train, test) = data.split();
     let shape = (data.users.len(), data.movies.len());
     println!("recommend: batch {BATCH_SIZE}, Adam lr 0.005, both models per step");
-    // One device per backend for the whole run: wgpu's runtime registers once per process.
-    for kind in BackendKind::ALL {
-        let device = match pollster::block_on(kind.open()) {
-            Ok(device) => device,
-            Err(error) => {
-                println!("  native {:<8} unavailable: {error}", kind.id());
-                continue;
-            }
-        };
+    common::on_each_backend(|kind, device| {
         let spec = RecommendSpec::default();
-        let mut trainer = RecommendTrainer::new(&spec, shape, train.clone(), test.clone(), &device);
+        let mut trainer = RecommendTrainer::new(&spec, shape, train.clone(), test.clone(), device);
         trainer.step();
         pollster::block_on(trainer.evaluate()).expect("warm-up");
         let start = Instant::now();
@@ -71,5 +64,5 @@ fn main() {
             "  native {:<8} {per_second:>7.1} steps/s; {outcome}",
             kind.id()
         );
-    }
+    });
 }

@@ -6,10 +6,11 @@
 //! `cargo run -p lab-core --example speech_bench` (part of `cargo xtask bench`); the recordings
 //! come from `cargo xtask setup` (www/assets/speech/).
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
-use lab_core::backend::BackendKind;
 use lab_core::optim::OptimizerKind;
 use lab_core::speech::audio::{self, LogMel, RECORDINGS, SAMPLE_RATE};
 use lab_core::speech::keyword::{self, BATCH_SIZE, KeywordSpec, KeywordTrainer};
@@ -46,17 +47,9 @@ fn main() {
         "keyword network: {} examples, batch {BATCH_SIZE}, Adam lr 0.003",
         clips.len()
     );
-    // One device per backend for the whole run: wgpu's runtime registers once per process.
-    for kind in BackendKind::ALL {
-        let device = match pollster::block_on(kind.open()) {
-            Ok(device) => device,
-            Err(error) => {
-                println!("  native {:<8} unavailable: {error}", kind.id());
-                continue;
-            }
-        };
+    common::on_each_backend(|kind, device| {
         let spec = KeywordSpec::for_optimizer(OptimizerKind::Adam);
-        let mut trainer = KeywordTrainer::new(&spec, clips.clone(), RECORDINGS.len(), &device);
+        let mut trainer = KeywordTrainer::new(&spec, clips.clone(), RECORDINGS.len(), device);
         trainer.step();
         pollster::block_on(trainer.evaluate()).expect("warm-up");
         let start = Instant::now();
@@ -69,7 +62,7 @@ fn main() {
         let latest = &clips[0].frames;
         let start = Instant::now();
         for _ in 0..TIMED_CLASSIFICATIONS {
-            pollster::block_on(keyword::classify(trainer.model(), latest, &device))
+            pollster::block_on(keyword::classify(trainer.model(), latest, device))
                 .expect("a classification");
         }
         let latency = start.elapsed().as_secs_f64() * 1e3 / TIMED_CLASSIFICATIONS as f64;
@@ -80,5 +73,5 @@ fn main() {
             score.loss,
             score.accuracy * 100.0
         );
-    }
+    });
 }
