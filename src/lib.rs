@@ -19,7 +19,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 /// Mounts the app on the page's body.
 pub fn mount() {
-    console_error_panic_hook::set_once();
+    runtime::crash::install();
     if let Some(placeholder) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("loading"))

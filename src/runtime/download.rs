@@ -45,11 +45,23 @@ impl Progress {
     }
 }
 
-/// Where the bytes came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where the bytes came from, and whether they were kept for the next visit.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
+    /// Downloaded and kept in the Cache API.
     Network,
+    /// Downloaded, used from memory for this visit only.
+    NotKept(NotKept),
     Cache,
+}
+
+/// Why a download was not kept: the page goes on from memory, and says so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotKept {
+    /// This page has no Cache API: plain http on a LAN address, `file://`, some private modes.
+    NoStorage,
+    /// The browser refused to store it (a full quota, `QuotaExceededError`): its words.
+    Refused(String),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -101,11 +113,15 @@ pub async fn fetch_checked<T: AsRef<[u8]>>(
     let response = fetch_response(url).await?;
     let bytes = read_body(&response, expected_size, &mut on_progress).await?;
     let checked = check(bytes).map_err(DownloadError::Check)?;
-    if let Some(cache) = &cache {
-        // Caching is a bonus: a full disk or a private window must not fail the load.
-        let _ = put(cache, url, checked.as_ref()).await;
-    }
-    Ok((checked, Origin::Network))
+    // Caching is a bonus: a full disk or a private window must not fail the load.
+    let origin = match &cache {
+        Some(cache) => match put(cache, url, checked.as_ref()).await {
+            Ok(()) => Origin::Network,
+            Err(why) => Origin::NotKept(NotKept::Refused(js_error_name(&why))),
+        },
+        None => Origin::NotKept(NotKept::NoStorage),
+    };
+    Ok((checked, origin))
 }
 
 /// A data file the site serves, pinned by size and sha256 (a demo's dataset): fetched with
@@ -178,12 +194,22 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, DownloadError> {
 
 async fn open_cache() -> Option<Cache> {
     // Absent outside secure contexts and in some private modes: then there is simply no cache.
+    // `window.caches` is then undefined rather than an error, and calling `open` on it would
+    // throw out of the loader, which would wait for ever.
     let storage = web_sys::window()?.caches().ok()?;
-    JsFuture::from(storage.open(CACHE_NAME))
-        .await
-        .ok()?
-        .dyn_into()
-        .ok()
+    if !storage.is_object() {
+        return None;
+    }
+    let opened = storage.open(CACHE_NAME);
+    JsFuture::from(opened).await.ok()?.dyn_into().ok()
+}
+
+/// The name of a DOMException (`QuotaExceededError`), else the error's message.
+fn js_error_name(value: &JsValue) -> String {
+    value
+        .dyn_ref::<web_sys::DomException>()
+        .map(|e| e.name())
+        .unwrap_or_else(|| js_error_text(value))
 }
 
 async fn cached_bytes(cache: &Cache, url: &str) -> Option<Vec<u8>> {

@@ -6,7 +6,8 @@
 //! Two shapes of work use it:
 //!
 //! - a loop that does some work every frame (training): `while job.frame().await { … }`, with
-//!   [`StepsPerFrame`] steering how many steps fit in the budget;
+//!   [`StepsPerFrame`] steering how many steps fit in the budget, and [`EpochPace`] placing the
+//!   evaluations of a run counted in epochs;
 //! - long synchronous work cut into pieces (a forward pass stage by stage): call
 //!   `job.checkpoint().await` between pieces; it yields only once the budget is spent.
 //!
@@ -16,6 +17,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use lab_core::epochs::EpochClock;
 use leptos::prelude::{RwSignal, Set};
 
 use crate::i18n::{Message, Text};
@@ -111,23 +113,92 @@ impl StepsPerFrame {
         self.steps = (self.steps * scale).clamp(1.0, self.max);
     }
 
-    /// Takes this frame's steps with `step`, adapts to the time they took against `job`'s
-    /// budget, and returns how many it took (for a loop whose steps are its whole frame).
-    pub fn run(&mut self, job: &Job, mut step: impl FnMut()) -> usize {
+    /// Takes this frame's steps with `step`, but at most `limit`, adapts to the time they took
+    /// against `job`'s budget, and returns how many it took (for a loop whose steps are its
+    /// whole frame). A frame cut short by `limit` adapts as if it had taken them all at the
+    /// same pace.
+    pub fn run(&mut self, job: &Job, limit: usize, mut step: impl FnMut()) -> usize {
         let started = now_ms();
-        let count = self.get();
+        let count = self.get().min(limit);
         for _ in 0..count {
             step();
         }
-        self.adapt(now_ms() - started, job.budget_ms());
+        if count > 0 {
+            let spent = (now_ms() - started) * self.get() as f64 / count as f64;
+            self.adapt(spent, job.budget_ms());
+        }
         count
+    }
+}
+
+/// The pace of a training run counted in epochs: each frame as many steps as fit the budget but
+/// never past the next evaluation, the steps/s readout, and evaluations at exact multiples of
+/// `every` epochs until `last`. A curve then has the points its axis promises however many steps
+/// a fast machine fits in a frame.
+pub struct EpochPace {
+    steps: StepsPerFrame,
+    rate: StepRate,
+    every: f32,
+    last: f32,
+    next: f32,
+}
+
+impl EpochPace {
+    pub fn new(max_steps_per_frame: usize, every: f32, last: f32) -> Self {
+        Self {
+            steps: StepsPerFrame::new(max_steps_per_frame),
+            rate: StepRate::new(),
+            every,
+            last,
+            next: 0.0,
+        }
+    }
+
+    /// For a trainer built afresh, at step zero: its first evaluation is due at once.
+    pub fn restart(&mut self) {
+        self.next = 0.0;
+    }
+
+    /// This frame's steps when `running`, from the trainer's `clock` before them, with the rate
+    /// into `steps_per_second`. True when an evaluation is due.
+    pub fn train(
+        &mut self,
+        job: &Job,
+        running: bool,
+        clock: EpochClock,
+        step: impl FnMut(),
+        steps_per_second: RwSignal<f32>,
+    ) -> bool {
+        let mut taken = 0;
+        if running {
+            taken = self.steps.run(job, clock.steps_until(self.next), step);
+            if let Some(rate) = self.rate.count(taken) {
+                steps_per_second.set(rate);
+            }
+        } else {
+            self.rate.pause();
+        }
+        EpochClock {
+            steps: clock.steps + taken,
+            ..clock
+        }
+        .reached(self.next)
+    }
+
+    /// After an evaluation at `clock`: sets the next one, and says whether the run has reached
+    /// its last epoch, where it stops.
+    pub fn evaluated(&mut self, clock: EpochClock) -> bool {
+        while clock.reached(self.next) {
+            self.next += self.every;
+        }
+        clock.reached(self.last)
     }
 }
 
 /// Training steps per second of wall time, over windows of half a second so that the figure does
 /// not flicker. On WebGPU steps are only queued, but the read-backs between windows wait for
 /// them, so over a window the rate counts them all.
-pub struct StepRate {
+struct StepRate {
     since: f64,
     steps: usize,
 }
@@ -273,6 +344,33 @@ mod tests {
             steps.adapt(1000.0, 10.0);
         }
         assert_eq!(steps.get(), 1);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn evaluations_fall_on_each_half_epoch_whatever_the_steps_per_frame() {
+        // 90 examples in batches of 32: half an epoch is 1.4 steps, so evaluations fall inside
+        // what a frame would take once the unlimited budget has grown it past two steps.
+        let clock = |steps| EpochClock {
+            steps,
+            batch: 32,
+            examples: 90,
+        };
+        let job = Job::new(f64::INFINITY);
+        let steps_per_second = RwSignal::new(0.0);
+        let mut pace = EpochPace::new(20, 0.5, 3.0);
+        let mut steps = 0;
+        let mut evaluated_at = Vec::new();
+        for _ in 0..100 {
+            let before = clock(steps);
+            if pace.train(&job, true, before, || steps += 1, steps_per_second) {
+                evaluated_at.push(steps);
+                if pace.evaluated(clock(steps)) {
+                    break;
+                }
+            }
+        }
+        // ceil(k · 0.5 · 90 / 32) for k = 0..=6, then the run stops at epoch 3.
+        assert_eq!(evaluated_at, [0, 2, 3, 5, 6, 8, 9]);
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -2,6 +2,7 @@
 //! fetching and caching large assets.
 
 pub mod backend;
+pub mod crash;
 pub mod debounce;
 pub mod download;
 pub mod frame;

@@ -102,7 +102,7 @@ pub enum LoadState {
 }
 
 /// The three costs of a model's first use, shown apart.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Timings {
     pub download_ms: f64,
     pub origin: Origin,
@@ -138,6 +138,8 @@ pub struct ModelAsset<K: ModelKind> {
     /// The selected model's entry, once the listing has it.
     pub entry: Memo<Option<Entry<K>>>,
     pub state: RwSignal<LoadState>,
+    /// Why the models the index names but the listing left out were left out.
+    pub unlisted: RwSignal<Vec<Message>>,
     pub retry: RwSignal<u32>,
     /// The model, once loaded; `None` while another loads.
     pub loaded: StoredValue<Option<Rc<Loaded<K>>>, LocalStorage>,
@@ -174,6 +176,7 @@ pub fn use_model_asset<K: ModelKind>(job: Job) -> ModelAsset<K> {
         weights_file: RwSignal::new(url::query("weights").unwrap_or_default()),
         entry: Memo::new(move |_| models.get().into_iter().find(|m| m.id == selected.get())),
         state: RwSignal::new(LoadState::Listing),
+        unlisted: RwSignal::new(Vec::new()),
         retry: RwSignal::new(0),
         loaded: StoredValue::new_local(None),
         version: RwSignal::new(0),
@@ -246,9 +249,17 @@ struct ModelIndex {
 }
 
 async fn list<K: ModelKind>(asset: ModelAsset<K>) {
-    match list_models::<K>().await {
-        Ok(list) if list.is_empty() => asset.state.set(LoadState::Failed(K::NONE.into())),
-        Ok(list) => {
+    let listed = list_models::<K>().await.map(|(list, unlisted)| {
+        asset.unlisted.set(unlisted.clone());
+        (list, unlisted)
+    });
+    match listed {
+        // Every model failed: the first reason is the page's message.
+        Ok((list, unlisted)) if list.is_empty() && !unlisted.is_empty() => {
+            asset.state.set(LoadState::Failed(unlisted[0].clone()))
+        }
+        Ok((list, _)) if list.is_empty() => asset.state.set(LoadState::Failed(K::NONE.into())),
+        Ok((list, _)) => {
             if !list.iter().any(|m| m.id == asset.selected.get_untracked()) {
                 let preferred = list.iter().find(|m| Some(m.id.as_str()) == K::PREFERRED);
                 asset.selected.set(preferred.unwrap_or(&list[0]).id.clone());
@@ -259,25 +270,46 @@ async fn list<K: ModelKind>(asset: ModelAsset<K>) {
     }
 }
 
-/// Each model folder under `K::DIR` with its manifest, in the index's order.
-async fn list_models<K: ModelKind>() -> Result<Vec<Entry<K>>, Message> {
+/// Each model folder under `K::DIR` with its manifest, in the index's order, and a message for
+/// each folder whose manifest could not be read or was refused: one bad model does not hide the
+/// others.
+async fn list_models<K: ModelKind>() -> Result<(Vec<Entry<K>>, Vec<Message>), Message> {
     let dir = K::DIR;
     let (text, _) = download::fetch_text_fresh(&format!("{dir}/index.json"))
         .await
         .map_err(|e| unavailable(&e))?;
     let index: ModelIndex = serde_json::from_str(&text).map_err(|e| unavailable(&e))?;
     let mut entries = Vec::new();
+    let mut unlisted = Vec::new();
     for id in index.models {
-        let (text, _) = download::fetch_text_fresh(&format!("{dir}/{id}/manifest.json"))
-            .await
-            .map_err(|e| unavailable(&e))?;
-        let manifest = K::parse(text.as_bytes()).map_err(|e| unavailable(&e))?;
-        entries.push(Entry {
-            id,
-            manifest: Arc::new(manifest),
-        });
+        // The id goes into URLs: a name that is not a plain folder name is not fetched.
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+        if id.is_empty() || id.starts_with('.') || !id.chars().all(plain) {
+            unlisted.push(unreadable(&id, &"not a plain folder name"));
+            continue;
+        }
+        let manifest = match download::fetch_text_fresh(&format!("{dir}/{id}/manifest.json")).await
+        {
+            Ok((text, _)) => K::parse(text.as_bytes()).map_err(|e| unreadable(&id, &e)),
+            Err(e) => Err(unreadable(&id, &e)),
+        };
+        match manifest {
+            Ok(manifest) => entries.push(Entry {
+                id,
+                manifest: Arc::new(manifest),
+            }),
+            Err(message) => unlisted.push(message),
+        }
     }
-    Ok(entries)
+    Ok((entries, unlisted))
+}
+
+/// The message for one model left out of the list.
+fn unreadable(id: &str, why: &dyn std::fmt::Display) -> Message {
+    Message::new(
+        format!("模型 {id} 无法使用，已略过：{why}"),
+        format!("The model {id} cannot be used and was left out: {why}"),
+    )
 }
 
 async fn load<K: ModelKind>(

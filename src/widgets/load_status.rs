@@ -4,8 +4,8 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{Lang, tr, use_lang};
-use crate::runtime::download::Origin;
+use crate::i18n::{Lang, Message, tr, use_lang};
+use crate::runtime::download::{NotKept, Origin};
 use crate::runtime::model_asset::LoadState;
 
 #[component]
@@ -39,7 +39,7 @@ pub fn LoadStatus(
                 LoadState::WarmingUp => view! { <span>{tr("首次推理（编译与预热）…", "First inference (compiling and warming up)…")}</span> }.into_any(),
                 LoadState::Ready(t) => {
                     let (zh_from, en_from) = match t.origin {
-                        Origin::Network => ("从网络下载", "downloaded"),
+                        Origin::Network | Origin::NotKept(_) => ("从网络下载", "downloaded"),
                         Origin::Cache => ("来自浏览器缓存", "from the browser cache"),
                     };
                     let mb = t.bytes as f64 / 1e6;
@@ -47,7 +47,11 @@ pub fn LoadStatus(
                         Lang::Zh => format!("模型就绪：{mb:.1} MB {zh_from}，{:.0} ms；载入 {:.0} ms；首次推理 {:.0} ms", t.download_ms, t.load_ms, t.first_inference_ms),
                         Lang::En => format!("Model ready: {mb:.1} MB {en_from} in {:.0} ms; loaded in {:.0} ms; first inference {:.0} ms", t.download_ms, t.load_ms, t.first_inference_ms),
                     };
-                    view! { <span data-testid="model-origin" data-origin=match t.origin { Origin::Network => "network", Origin::Cache => "cache" }>{text}</span> }.into_any()
+                    let origin = match t.origin { Origin::Network => "network", Origin::NotKept(_) => "not-kept", Origin::Cache => "cache" };
+                    view! {
+                        <span data-testid="model-origin" data-origin=origin>{text}</span>
+                        {not_kept_note(&t.origin).map(|note| view! { <p class="hint" data-testid="model-not-kept">{note.get(lang.get()).to_string()}</p> })}
+                    }.into_any()
                 }
                 LoadState::Failed(message) => view! {
                     <span role="alert" data-testid="model-error">{message.get(lang.get()).to_string()}</span>
@@ -55,5 +59,24 @@ pub fn LoadStatus(
                 }.into_any(),
             }}
         </div>
+    }
+}
+
+/// What the visitor should know when the download could not be kept for the next visit.
+fn not_kept_note(origin: &Origin) -> Option<Message> {
+    match origin {
+        Origin::NotKept(NotKept::NoStorage) => Some(Message::new(
+            "此页面无法使用浏览器缓存（例如通过普通 http 打开或处于隐私模式），模型只保存在内存中：下次访问需要重新下载。",
+            "This page cannot use the browser's cache (opened over plain http, or in a private mode): the model is kept in memory only, and the next visit downloads it again.",
+        )),
+        Origin::NotKept(NotKept::Refused(why)) => Some(Message::new(
+            format!(
+                "浏览器拒绝保存模型（{why}，可能是存储空间已满），模型只保存在内存中：下次访问需要重新下载。"
+            ),
+            format!(
+                "The browser refused to store the model ({why}; its storage may be full): the model is kept in memory only, and the next visit downloads it again."
+            ),
+        )),
+        Origin::Network | Origin::Cache => None,
     }
 }

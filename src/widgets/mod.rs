@@ -7,4 +7,5 @@ pub mod photo_input;
 pub mod problem;
 pub mod run_controls;
 pub mod slow_backend;
+pub mod text_limit;
 pub mod value_map;

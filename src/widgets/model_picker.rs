@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::tr;
+use crate::i18n::{tr, use_lang};
 use crate::runtime::model_asset::{ModelAsset, ModelKind};
 use crate::widgets::load_status::LoadStatus;
 
@@ -15,8 +15,10 @@ pub fn ModelPicker<K: ModelKind>(asset: ModelAsset<K>) -> impl IntoView {
         selected,
         weights_file,
         entry,
+        unlisted,
         ..
     } = asset;
+    let lang = use_lang();
     view! {
         <div class="controls">
             <label>
@@ -41,5 +43,8 @@ pub fn ModelPicker<K: ModelKind>(asset: ModelAsset<K>) -> impl IntoView {
             </label>
         </div>
         <LoadStatus state=asset.state on_retry=move || asset.retry.update(|r| *r += 1) />
+        <ul class="hint" data-testid="model-unlisted" hidden=move || unlisted.with(Vec::is_empty)>
+            {move || unlisted.get().into_iter().map(|m| view! { <li>{m.get(lang.get()).to_string()}</li> }).collect_view()}
+        </ul>
     }
 }

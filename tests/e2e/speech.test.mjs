@@ -83,11 +83,13 @@ describe('speech (2.3)', () => {
     await page.click(byId('speech-train'));
     await page.waitForFunction(
       () => document.querySelector('[data-testid="speech-train"]')?.textContent.includes('Train')
-        && JSON.parse(document.querySelector('[data-testid="speech-loss"]')?.dataset.losses || '[]').length >= 30,
+        && JSON.parse(document.querySelector('[data-testid="speech-loss"]')?.dataset.losses || '[]').length >= 2,
       null,
       { timeout: 120_000 },
     );
     const losses = JSON.parse(await page.getAttribute(byId('speech-loss'), 'data-losses'));
+    // An evaluation every 2 passes from 0 to 60, however many steps this machine fits in a frame.
+    assert.equal(losses.length, 31, `loss at every second pass: ${losses}`);
     console.log(`# keyword training (flex): loss ${losses[0].toFixed(3)} → ${losses.at(-1).toFixed(3)} over ${losses.length} evaluations`);
     assert.ok(losses.at(-1) < losses[0] * 0.5, `loss falls: ${losses}`);
 

@@ -76,6 +76,14 @@ describe('the lab\'s Chinese BERT (2.1)', () => {
     await analyse(page, '好'.repeat(10_000), '好');
     assert.match(await page.textContent(byId('truncated')), /10002 tokens/, '10,000 characters and [CLS], [SEP]');
     assert.equal(Number(await page.getAttribute(byId('attention'), 'data-seq')), 128);
+    assert.equal(await page.locator(byId('text-cut')).count(), 0, '10,000 characters are kept whole');
+    // A paste of 100,000 characters keeps the first 20,000 and says so; the page goes on.
+    await analyse(page, '坏'.repeat(100_000), '坏');
+    assert.match(await page.textContent(byId('text-cut')), /The text has 100000 characters: only the first 20000 were kept/);
+    assert.equal((await page.inputValue(byId('text-input'))).length, 20_000);
+    assert.match(await page.textContent(byId('truncated')), /20002 tokens/);
+    await page.fill(byId('mask-input'), `${'好'.repeat(30_000)}[MASK]`);
+    assert.match(await page.textContent(byId('mask-cut')), /30006 characters: only the first 20000 were kept/);
     const emoji = await analyse(page, '😀😀 🎉', '[UNK]');
     assert.ok(['positive', 'negative'].includes(emoji.label));
     await analyse(page, '这本书 so boring，Привет 123 ！', '123');

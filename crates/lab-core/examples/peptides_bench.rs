@@ -43,14 +43,14 @@ fn main() {
             // The read-back waits for queued GPU work, so the time covers all steps.
             pollster::block_on(trainer.evaluate()).expect("a finite run");
             let per_second = TIMED_STEPS as f64 / start.elapsed().as_secs_f64();
-            let steps_left = (EPOCHS - trainer.epochs()).max(0.0) * train.len() as f32 / 32.0;
-            let outcome = if f64::from(steps_left) / per_second > MAX_ACCURACY_RUN_S {
+            let steps_left = trainer.clock().steps_until(EPOCHS) as f64;
+            let outcome = if steps_left / per_second > MAX_ACCURACY_RUN_S {
                 format!(
                     "30 epochs skipped (about {:.0} min at this rate)",
-                    f64::from(steps_left) / per_second / 60.0
+                    steps_left / per_second / 60.0
                 )
             } else {
-                while trainer.epochs() < EPOCHS {
+                for _ in 0..trainer.clock().steps_until(EPOCHS) {
                     trainer.step();
                 }
                 let last = pollster::block_on(trainer.evaluate()).expect("a finite run");

@@ -40,15 +40,14 @@ fn main() {
         // The read-back waits for queued GPU work, so the time covers all steps.
         pollster::block_on(trainer.evaluate()).expect("a finite run");
         let per_second = TIMED_STEPS as f64 / start.elapsed().as_secs_f64();
-        let steps_left = f64::from((EPOCHS - trainer.epochs()).max(0.0)) * train.len() as f64
-            / BATCH_SIZE as f64;
+        let steps_left = trainer.clock().steps_until(EPOCHS) as f64;
         let outcome = if steps_left / per_second > MAX_RMSE_RUN_S {
             format!(
                 "{EPOCHS} epochs skipped (about {:.0} min at this rate)",
                 steps_left / per_second / 60.0
             )
         } else {
-            while trainer.epochs() < EPOCHS {
+            for _ in 0..trainer.clock().steps_until(EPOCHS) {
                 trainer.step();
             }
             let e = pollster::block_on(trainer.evaluate()).expect("a finite run");

@@ -221,6 +221,51 @@ pub fn verified_entry<'a>(
     }
 }
 
+/// The largest file a manifest may declare. The largest the page is known to load is a
+/// converted ResNet-50 in f32 (102 MB); this leaves room for twice a ResNet-152 while keeping a
+/// download and its copy in memory well inside wasm32's 4 GiB. A larger declaration is refused
+/// before anything is reserved for it.
+pub const MAX_FILE_BYTES: u64 = 512 << 20;
+
+/// Checks what a manifest says of one file it lists, before the name goes into a URL and the
+/// size into an allocation: a plain file name in the model's folder, a size within
+/// [`MAX_FILE_BYTES`], and a sha256 written as 64 hexadecimal digits.
+pub fn check_listed(file: &str, bytes: u64, sha256: &str) -> Result<(), AssetError> {
+    let fail = |why: String| Err(AssetError::Manifest(format!("{file:?}: {why}")));
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if file.is_empty() || file.starts_with('.') || !file.chars().all(plain) {
+        return fail("not a plain file name in the model's folder".into());
+    }
+    if bytes == 0 || bytes > MAX_FILE_BYTES {
+        return fail(format!(
+            "declares {bytes} bytes (at most {} MiB)",
+            MAX_FILE_BYTES >> 20
+        ));
+    }
+    if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+        return fail(format!("{sha256:?} is not a sha256"));
+    }
+    Ok(())
+}
+
+/// [`check_listed`] for every weights file, which must be at least one, each of a precision this
+/// build reads.
+pub fn check_files(files: &[WeightsFile]) -> Result<(), AssetError> {
+    if files.is_empty() {
+        return Err(AssetError::Manifest("no weights file is listed".into()));
+    }
+    for f in files {
+        check_listed(&f.file, f.bytes, &f.sha256)?;
+        if !matches!(f.precision.as_str(), "f32" | "int8" | "q4") {
+            return Err(AssetError::Manifest(format!(
+                "{:?}: unknown precision {:?}",
+                f.file, f.precision
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn find_file<'a>(files: &'a [WeightsFile], name: &str) -> Result<&'a WeightsFile, AssetError> {
     files
         .iter()

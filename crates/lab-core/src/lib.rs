@@ -10,6 +10,7 @@ pub mod asset;
 pub mod augment;
 pub mod backend;
 pub mod data;
+pub mod epochs;
 pub mod landscape;
 pub mod linear_example;
 pub mod mlp;

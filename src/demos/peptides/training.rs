@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use super::{Settings, Split, State};
 use crate::runtime::backend::Backend;
-use crate::runtime::job::{Job, Place, Placement, StepRate, StepsPerFrame};
+use crate::runtime::job::{EpochPace, Job, Place, Placement};
 
 /// More steps a frame would make the curves jump.
 const MAX_STEPS_PER_FRAME: usize = 50;
@@ -20,10 +20,8 @@ const EVALUATE_EVERY: f32 = 0.5;
 pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) {
     let mut trainer: Option<PeptideTrainer> = None;
     let mut placement = Placement::<(Settings, usize)>::new();
-    let mut steps = StepsPerFrame::new(MAX_STEPS_PER_FRAME);
-    let mut evaluated_at = f32::NEG_INFINITY;
+    let mut pace = EpochPace::new(MAX_STEPS_PER_FRAME, EVALUATE_EVERY, EPOCHS);
     let mut read_text: Option<String> = None;
-    let mut rate = StepRate::new();
     while job.frame().await {
         let (Some(active), Some(split)) =
             (backend.active.get_untracked(), state.data.get_untracked())
@@ -40,22 +38,21 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
             // After a lost GPU too the run starts again on the CPU: it is seconds long.
             trainer = Some(build(&split, settings, &active.device));
             state.history.set(Vec::new());
-            evaluated_at = f32::NEG_INFINITY;
+            pace.restart();
             read_text = None;
         }
         let Some(current) = trainer.as_mut() else {
             continue;
         };
-        if state.running.get_untracked() {
-            let count = steps.run(&job, || current.step());
-            if let Some(rate) = rate.count(count) {
-                state.steps_per_second.set(rate);
-            }
-        } else {
-            rate.pause();
-        }
-        let due = current.epochs() - evaluated_at >= EVALUATE_EVERY;
-        if due {
+        let running = state.running.get_untracked();
+        let clock = current.clock();
+        if pace.train(
+            &job,
+            running,
+            clock,
+            || current.step(),
+            state.steps_per_second,
+        ) {
             match current.evaluate().await {
                 Ok(evaluation) => state.history.update(|h| h.push(evaluation)),
                 Err(why) => {
@@ -63,9 +60,8 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
                     continue;
                 }
             }
-            evaluated_at = current.epochs();
             read_text = None;
-            if current.epochs() >= EPOCHS {
+            if pace.evaluated(current.clock()) {
                 state.running.set(false);
             }
         }

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::{Data, Settings, State};
 use crate::runtime::backend::Backend;
-use crate::runtime::job::{Job, Place, Placement, StepRate, StepsPerFrame};
+use crate::runtime::job::{EpochPace, Job, Place, Placement};
 
 /// More steps a frame would make the curves jump.
 const MAX_STEPS_PER_FRAME: usize = 20;
@@ -19,9 +19,7 @@ const EVALUATE_EVERY: f32 = 0.5;
 pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) {
     let mut trainer: Option<RecommendTrainer> = None;
     let mut placement = Placement::<(Settings, usize)>::new();
-    let mut steps = StepsPerFrame::new(MAX_STEPS_PER_FRAME);
-    let mut evaluated_at = f32::NEG_INFINITY;
-    let mut rate = StepRate::new();
+    let mut pace = EpochPace::new(MAX_STEPS_PER_FRAME, EVALUATE_EVERY, EPOCHS);
     while job.frame().await {
         let (Some(active), Some(data)) =
             (backend.active.get_untracked(), state.data.get_untracked())
@@ -37,20 +35,20 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
             // After a lost GPU too the run starts again on the CPU: it is seconds long.
             trainer = Some(build(&data, settings, &active.device));
             state.history.set(Vec::new());
-            evaluated_at = f32::NEG_INFINITY;
+            pace.restart();
         }
         let Some(current) = trainer.as_mut() else {
             continue;
         };
-        if state.running.get_untracked() {
-            let count = steps.run(&job, || current.step());
-            if let Some(rate) = rate.count(count) {
-                state.steps_per_second.set(rate);
-            }
-        } else {
-            rate.pause();
-        }
-        if current.epochs() - evaluated_at < EVALUATE_EVERY {
+        let running = state.running.get_untracked();
+        let clock = current.clock();
+        if !pace.train(
+            &job,
+            running,
+            clock,
+            || current.step(),
+            state.steps_per_second,
+        ) {
             continue;
         }
         let read = async {
@@ -68,8 +66,7 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
                 continue;
             }
         }
-        evaluated_at = current.epochs();
-        if current.epochs() >= EPOCHS {
+        if pace.evaluated(current.clock()) {
             state.running.set(false);
         }
     }

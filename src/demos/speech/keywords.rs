@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use super::{Settings, State};
 use crate::i18n::{Lang, tr, use_lang};
 use crate::runtime::backend::Backend;
-use crate::runtime::job::{Job, Place, Placement, StepRate, StepsPerFrame};
+use crate::runtime::job::{EpochPace, Job, Place, Placement};
 use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::run_controls::{RunControls, RunState};
 
@@ -28,9 +28,7 @@ const CLASSIFY_EVERY: usize = 10;
 pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) {
     let mut trainer: Option<KeywordTrainer> = None;
     let mut placement = Placement::<(Settings, usize, usize)>::new();
-    let mut steps = StepsPerFrame::new(MAX_STEPS_PER_FRAME);
-    let mut rate = StepRate::new();
-    let mut evaluated_at = f32::NEG_INFINITY;
+    let mut pace = EpochPace::new(MAX_STEPS_PER_FRAME, EVALUATE_EVERY, EPOCHS);
     let mut classified_at = 0;
     while job.frame().await {
         let Some(active) = backend.active.get_untracked() else {
@@ -61,20 +59,20 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
             ));
             state.scores.set(Vec::new());
             state.probabilities.set(None);
-            evaluated_at = f32::NEG_INFINITY;
+            pace.restart();
         }
         let Some(current) = trainer.as_mut() else {
             continue;
         };
-        if state.running.get_untracked() {
-            let count = steps.run(&job, || current.step());
-            if let Some(rate) = rate.count(count) {
-                state.steps_per_second.set(rate);
-            }
-        } else {
-            rate.pause();
-        }
-        if current.epochs() - evaluated_at >= EVALUATE_EVERY {
+        let running = state.running.get_untracked();
+        let clock = current.clock();
+        if pace.train(
+            &job,
+            running,
+            clock,
+            || current.step(),
+            state.steps_per_second,
+        ) {
             match current.evaluate().await {
                 Ok(score) => state.scores.update(|s| s.push(score)),
                 Err(why) => {
@@ -82,8 +80,7 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
                     continue;
                 }
             }
-            evaluated_at = current.epochs();
-            if current.epochs() >= EPOCHS {
+            if pace.evaluated(current.clock()) {
                 state.running.set(false);
             }
         }

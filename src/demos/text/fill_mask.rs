@@ -9,6 +9,7 @@ use crate::i18n::{Message, tr};
 use crate::runtime::backend::{Failure, read_back, use_backend};
 use crate::runtime::model_asset::{Loaded, ModelAsset};
 use crate::widgets::problem::Problem;
+use crate::widgets::text_limit::bound_text;
 
 const MASK_EXAMPLE: &str = "今天天气真[MASK]。";
 
@@ -28,6 +29,7 @@ pub(super) fn FillMask(asset: ModelAsset<TextModels>) -> impl IntoView {
     let sentence = RwSignal::new(MASK_EXAMPLE.to_string());
     let fillers = RwSignal::new(Vec::<Fillers>::new());
     let problem = RwSignal::new(None::<Message>);
+    let cut = RwSignal::new(None::<Message>);
     Effect::new(move |_| {
         let text = sentence.get();
         let Some(loaded) = asset.model() else {
@@ -49,7 +51,12 @@ pub(super) fn FillMask(asset: ModelAsset<TextModels>) -> impl IntoView {
     });
     view! {
         <h3>{tr("完形填空（[MASK]）", "Fill the mask ([MASK])")}</h3>
-        <input class="text-input" data-testid="mask-input" prop:value=move || sentence.get() on:input=move |ev| sentence.set(event_target_value(&ev)) />
+        <input class="text-input" data-testid="mask-input" prop:value=move || sentence.get() on:input=move |ev| {
+            let (kept, notice) = bound_text(event_target_value(&ev));
+            sentence.set(kept);
+            cut.set(notice);
+        } />
+        <Problem problem=cut testid="mask-cut" />
         <Problem problem=problem testid="mask-problem" />
         <div data-testid="fillers">
             {move || fillers.get().into_iter().enumerate().map(|(i, top)| view! {

@@ -15,6 +15,7 @@ use crate::runtime::job::{Job, StepsPerFrame};
 use crate::runtime::model_asset::{Loaded, ModelAsset};
 use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::problem::Problem;
+use crate::widgets::text_limit::bound_text;
 
 /// The visitor's sentences to start the fine-tuning with: 1 positive, 0 negative.
 const TRAINING_EXAMPLES: [(&str, usize); 6] = [
@@ -27,6 +28,9 @@ const TRAINING_EXAMPLES: [(&str, usize); 6] = [
 ];
 const FINETUNE_STEPS: usize = 150;
 const FINETUNE_LEARNING_RATE: f64 = 0.05;
+/// The most sentences the visitor may label: each is one encoder pass before training starts.
+const MAX_EXAMPLES: usize = 32;
+
 /// The visitor's labelled sentences and the head trained on them.
 #[component]
 pub(super) fn FineTune(
@@ -107,8 +111,9 @@ pub(super) fn FineTune(
             "文章里的 labels=[1] 这一步：BERT 本身不动，只在它的句向量上训练一个全新的分类头。改写句子、切换标签，再训练，看预测怎么变。",
             "The article's labels=[1] step: BERT itself stays frozen and a brand-new classifier head is trained on its sentence vectors. Edit the sentences, flip the labels, train again and watch the predictions change.",
         )}</p>
-        <LabelledSentences examples=examples predictions=predictions />
-        <button on:click=move |_| examples.update(|e| e.push((String::new(), 1)))>{tr("加一句", "Add a sentence")}</button>
+        <LabelledSentences examples=examples predictions=predictions problem=problem />
+        <button data-testid="finetune-add" disabled=move || examples.with(|e| e.len() >= MAX_EXAMPLES)
+            on:click=move |_| examples.update(|e| e.push((String::new(), 1)))>{tr("加一句", "Add a sentence")}</button>
         <button data-testid="finetune-start" disabled=move || running.get() on:click=start>
             {move || if running.get() { tr("训练中…", "Training…")() } else { tr("训练分类头", "Train the head")() }}
         </button>
@@ -131,6 +136,7 @@ pub(super) fn FineTune(
 fn LabelledSentences(
     examples: RwSignal<Vec<(String, usize)>>,
     predictions: RwSignal<Vec<f32>>,
+    problem: RwSignal<Option<Message>>,
 ) -> impl IntoView {
     view! {
         <ul class="finetune-examples" data-testid="finetune-examples">
@@ -139,7 +145,11 @@ fn LabelledSentences(
                 view! {
                     <li>
                         <input class="text-input" prop:value=sentence.clone()
-                            on:change=move |ev| examples.update(|e| e[i].0 = event_target_value(&ev)) />
+                            on:change=move |ev| {
+                                let (kept, notice) = bound_text(event_target_value(&ev));
+                                examples.update(|e| e[i].0 = kept);
+                                problem.set(notice);
+                            } />
                         <button class="label-toggle" data-label=label
                             on:click=move |_| examples.update(|e| e[i].1 = 1 - e[i].1)>
                             {move || if label == 1 { tr("正面", "positive")() } else { tr("负面", "negative")() }}

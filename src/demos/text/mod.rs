@@ -28,6 +28,7 @@ use crate::runtime::job::Job;
 use crate::runtime::model_asset::{Listed, Loaded, ModelAsset, ModelKind, use_model_asset};
 use crate::widgets::model_picker::ModelPicker;
 use crate::widgets::problem::Problem;
+use crate::widgets::text_limit::bound_text;
 
 mod analysis;
 mod fill_mask;
@@ -187,6 +188,7 @@ fn Sentiment(
 ) -> impl IntoView {
     let backend = use_backend();
     let problem = RwSignal::new(None::<Message>);
+    let cut = RwSignal::new(None::<Message>);
     let busy = RwSignal::new(false);
     // The attention map's layer (None: the last) and head, kept across sentences.
     let layer = RwSignal::new(None::<usize>);
@@ -222,9 +224,14 @@ fn Sentiment(
     let manifest = move || asset.entry.get_untracked().map(|m| m.manifest);
     view! {
         <h3>{tr("情感分类", "Sentiment")}</h3>
-        <textarea class="text-input" data-testid="text-input" rows="3" maxlength="20000"
+        <textarea class="text-input" data-testid="text-input" rows="3"
             prop:value=move || text.get()
-            on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            on:input=move |ev| {
+                let (kept, notice) = bound_text(event_target_value(&ev));
+                text.set(kept);
+                cut.set(notice);
+            }></textarea>
+        <Problem problem=cut testid="text-cut" />
         <div class="examples">
             {EXAMPLES.map(|example| view! {
                 <button class="example" on:click=move |_| text.set(example.to_string())>{example}</button>

@@ -13,6 +13,7 @@ use rand::seq::SliceRandom;
 use super::data::{Batch, Peptide};
 use super::model::{CompositionBaseline, PeptideCnn};
 use crate::backend::read_host;
+use crate::epochs::EpochClock;
 use crate::optim::{OptimizerKind, OptimizerSpec};
 
 /// Peptides per training step.
@@ -123,8 +124,16 @@ impl PeptideTrainer {
         self.steps
     }
 
+    pub fn clock(&self) -> EpochClock {
+        EpochClock {
+            steps: self.steps,
+            batch: BATCH_SIZE,
+            examples: self.train.len(),
+        }
+    }
+
     pub fn epochs(&self) -> f32 {
-        (self.steps * BATCH_SIZE) as f32 / self.train.len().max(1) as f32
+        self.clock().epochs()
     }
 
     /// One minibatch step of both models on the same batch; reshuffles after each epoch.

@@ -12,6 +12,7 @@ use super::data::{Batch, Triple};
 use super::model::{self, Biases, Factorization, Parts, Penalty, squared_error};
 use super::suggest::MovieSide;
 use crate::backend::read_host;
+use crate::epochs::EpochClock;
 use crate::optim::{OptimizerKind, OptimizerSpec};
 
 /// Ratings per training step.
@@ -132,8 +133,16 @@ impl RecommendTrainer {
         }
     }
 
+    pub fn clock(&self) -> EpochClock {
+        EpochClock {
+            steps: self.steps,
+            batch: BATCH_SIZE,
+            examples: self.train.len(),
+        }
+    }
+
     pub fn epochs(&self) -> f32 {
-        (self.steps * BATCH_SIZE) as f32 / self.train.len().max(1) as f32
+        self.clock().epochs()
     }
 
     /// One minibatch step of both models on the same batch; reshuffles after each epoch.

@@ -17,6 +17,7 @@ use rand::{RngExt, SeedableRng};
 
 use super::audio::{Frame, MEL_BANDS};
 use crate::backend::read_host;
+use crate::epochs::EpochClock;
 use crate::optim::{OptimizerKind, OptimizerSpec};
 
 /// Frames in one example: 0.96 s of hops, about a second of sound.
@@ -192,10 +193,17 @@ impl KeywordTrainer {
         self.steps
     }
 
-    /// Passes over the examples: each step takes [`BATCH_SIZE`] of them, or all when fewer.
+    /// Each step takes [`BATCH_SIZE`] of the examples, or all when fewer.
+    pub fn clock(&self) -> EpochClock {
+        EpochClock {
+            steps: self.steps,
+            batch: BATCH_SIZE.min(self.clips.len()),
+            examples: self.clips.len(),
+        }
+    }
+
     pub fn epochs(&self) -> f32 {
-        let n = self.clips.len().max(1);
-        (self.steps * BATCH_SIZE.min(n)) as f32 / n as f32
+        self.clock().epochs()
     }
 
     /// One step on the next [`BATCH_SIZE`] clips, each shifted at random; reshuffles after each

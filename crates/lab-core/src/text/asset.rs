@@ -192,6 +192,21 @@ impl TextManifest {
         {
             return fail("the Chinese labels do not cover every class".into());
         }
+        let t = &manifest.tokenizer;
+        asset::check_listed(&t.file, t.bytes, &t.sha256)?;
+        if let Some(n) = &manifest.neighbours {
+            asset::check_listed(&n.file, n.bytes, &n.sha256)?;
+        }
+        if let Some(ids) = &manifest.source_ids
+            && ids.len() != manifest.config.vocab_size
+        {
+            return fail(format!(
+                "{} original ids for a vocabulary of {}",
+                ids.len(),
+                manifest.config.vocab_size
+            ));
+        }
+        asset::check_files(&manifest.files)?;
         manifest.file(&manifest.default_file)?;
         Ok(manifest)
     }

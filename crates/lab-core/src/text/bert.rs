@@ -69,6 +69,25 @@ impl BertConfig {
         if sizes.contains(&0) || self.max_position_embeddings == 0 || self.type_vocab_size == 0 {
             return Err("BERT sizes must be positive".into());
         }
+        // Each bound is several times the largest model the page can run (XLM-R's 250,002
+        // tokens, BERT-large's 1,024 × 24 layers): beyond them a manifest would only ask for
+        // gigabytes before any weight is read.
+        let bounds = [
+            ("vocab_size", self.vocab_size, 300_000),
+            ("hidden_size", self.hidden_size, 2_048),
+            ("num_hidden_layers", self.num_hidden_layers, 48),
+            ("num_attention_heads", self.num_attention_heads, 64),
+            ("intermediate_size", self.intermediate_size, 8_192),
+            (
+                "max_position_embeddings",
+                self.max_position_embeddings,
+                8_192,
+            ),
+            ("type_vocab_size", self.type_vocab_size, 16),
+        ];
+        if let Some((name, value, most)) = bounds.iter().find(|(_, v, most)| v > most) {
+            return Err(format!("{name} {value} is over {most}"));
+        }
         if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err(format!(
                 "hidden_size {} is not divisible by num_attention_heads {}",

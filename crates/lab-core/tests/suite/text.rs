@@ -344,6 +344,30 @@ fn a_text_asset_refuses_a_flipped_byte_a_truncated_file_and_a_changed_vocabulary
     );
 }
 
+#[test]
+fn a_text_manifest_that_would_ask_for_huge_allocations_is_refused_with_its_reason() {
+    let manifest = TextManifest::from_json(&lab_bert_file("manifest.json")).unwrap();
+    let refused = |change: &dyn Fn(&mut TextManifest), reason: &str| {
+        let mut bad = manifest.clone();
+        change(&mut bad);
+        match TextManifest::from_json(bad.to_json().as_bytes()) {
+            Err(AssetError::Manifest(why)) => assert!(why.contains(reason), "{why}"),
+            other => panic!("expected a refusal naming {reason:?}, got {other:?}"),
+        }
+    };
+    refused(
+        &|m| m.config.num_hidden_layers = 1_000_000,
+        "num_hidden_layers 1000000",
+    );
+    refused(&|m| m.config.vocab_size = 10_000_000, "vocab_size 10000000");
+    refused(&|m| m.tokenizer.bytes = 1 << 40, "1099511627776 bytes");
+    refused(
+        &|m| m.tokenizer.file = "/etc/passwd".into(),
+        "plain file name",
+    );
+    refused(&|m| m.source_ids = Some(vec![0; 3]), "3 original ids");
+}
+
 /// The committed model, loaded as the page loads it.
 fn lab_bert(device: &Device) -> (TextManifest, Bert, tokenizer::Tokenizer) {
     let manifest = TextManifest::from_json(&lab_bert_file("manifest.json"))

@@ -182,6 +182,42 @@ fn verification_rejects_a_flipped_byte_and_a_truncated_file() {
 }
 
 #[test]
+fn a_manifest_that_would_ask_for_huge_allocations_or_odd_paths_is_refused_with_its_reason() {
+    let manifest = manifest_for(b"weights");
+    let refused = |change: &dyn Fn(&mut Manifest), reason: &str| {
+        let mut bad = manifest.clone();
+        change(&mut bad);
+        match Manifest::from_json(bad.to_json().as_bytes()) {
+            Err(AssetError::Manifest(why)) => assert!(why.contains(reason), "{why}"),
+            other => panic!("expected a refusal naming {reason:?}, got {other:?}"),
+        }
+    };
+    refused(&|m| m.preprocessing.crop = 0, "crop 0");
+    refused(
+        &|m| m.preprocessing.crop = m.preprocessing.resize_shorter + 1,
+        "crop",
+    );
+    refused(
+        &|m| m.preprocessing.resize_shorter = 100_000,
+        "resize 100000",
+    );
+    refused(&|m| m.preprocessing.std[1] = 0.0, "std");
+    refused(
+        &|m| m.files[0].file = "../index.html".into(),
+        "plain file name",
+    );
+    refused(&|m| m.files[0].bytes = 1 << 40, "1099511627776 bytes");
+    refused(&|m| m.files[0].sha256 = "abc".into(), "not a sha256");
+    refused(
+        &|m| m.files[0].precision = "f64".into(),
+        "unknown precision",
+    );
+    refused(&|m| m.files.clear(), "no weights file");
+    refused(&|m| m.num_classes = 10_000_000, "10000000 classes");
+    assert!(Manifest::from_json(manifest.to_json().as_bytes()).is_ok());
+}
+
+#[test]
 fn the_real_asset_is_verified_before_loading() {
     let dir = model_dir();
     let manifest = Manifest::from_json(&read(&dir.join(asset::MANIFEST_FILE))).unwrap();

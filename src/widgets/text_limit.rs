@@ -1,0 +1,38 @@
+//! Text the visitor types or pastes, bounded in one place for every text input of the lab. A
+//! `maxlength` attribute would cut a long paste without a word; here the cut is made in the input
+//! handler and said in a notice that gives both lengths, and the text kept is the beginning.
+
+use crate::i18n::Message;
+
+/// The most characters one input keeps: far more than a model reads (128 tokens at most), little
+/// enough that tokenizing it never stalls a frame.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+
+/// `value` cut to [`MAX_TEXT_CHARS`] characters, and, when it was cut, the notice saying so.
+pub fn bound_text(value: String) -> (String, Option<Message>) {
+    let Some((cut_at, _)) = value.char_indices().nth(MAX_TEXT_CHARS) else {
+        return (value, None);
+    };
+    let total = value.chars().count();
+    let notice = Message::new(
+        format!("文本共 {total} 个字符，只保留了前 {MAX_TEXT_CHARS} 个。"),
+        format!("The text has {total} characters: only the first {MAX_TEXT_CHARS} were kept."),
+    );
+    (value[..cut_at].to_string(), Some(notice))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_long_paste_is_cut_at_a_character_boundary_and_said() {
+        let short = "好".repeat(MAX_TEXT_CHARS);
+        assert_eq!(bound_text(short.clone()), (short, None));
+        let (kept, notice) = bound_text("好".repeat(100_000));
+        assert_eq!(kept.chars().count(), MAX_TEXT_CHARS);
+        let notice = notice.expect("a cut is said");
+        assert!(notice.en.contains("100000 characters"), "{}", notice.en);
+    }
+}
