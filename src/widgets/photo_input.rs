@@ -15,7 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, DragEvent, File, HtmlInputElement, MediaStream, MediaStreamConstraints};
 
-use lab_core::photo::{self, MAX_DIMENSION, MAX_PIXELS, PhotoError, Shrink};
+use lab_core::photo::{self, MAX_DIMENSION, MAX_FILE_BYTES, MAX_PIXELS, PhotoError, Shrink};
 
 use crate::i18n::{Message, Text, tr, use_lang};
 use crate::runtime::frame::next_frame;
@@ -43,9 +43,26 @@ fn photo_problem(name: &str, why: &PhotoError) -> Message {
     let megapixels = MAX_PIXELS / 1_000_000;
     match why {
         PhotoError::NotAnImage => Message::new(
-            format!("“{name}”不是 PNG 或 JPEG 图片。仍使用之前的照片。"),
-            format!("“{name}” is not a PNG or JPEG image. The previous photo is kept."),
+            format!("“{name}”不是 PNG、JPEG 或 WebP 图片。仍使用之前的照片。"),
+            format!("“{name}” is not a PNG, JPEG or WebP image. The previous photo is kept."),
         ),
+        PhotoError::Unsupported(format) => Message::new(
+            format!(
+                "本页无法读取 {format} 图片：请把“{name}”另存为 JPEG、PNG 或 WebP。仍使用之前的照片。"
+            ),
+            format!(
+                "{format} images cannot be read here: save “{name}” as JPEG, PNG or WebP. The previous photo is kept."
+            ),
+        ),
+        PhotoError::FileTooLarge { bytes } => {
+            let (size, most) = (bytes / 1_000_000, MAX_FILE_BYTES / 1_000_000);
+            Message::new(
+                format!("“{name}”有 {size} MB，文件太大（最多 {most} MB）。仍使用之前的照片。"),
+                format!(
+                    "“{name}” is {size} MB, too large a file (at most {most} MB). The previous photo is kept."
+                ),
+            )
+        }
         PhotoError::HeaderTooLarge => Message::new(
             format!(
                 "“{name}”太大，无法在页面里安全解码（每边最多 {MAX_DIMENSION}，总共最多 {megapixels} 百万像素）。仍使用之前的照片。"
@@ -54,12 +71,17 @@ fn photo_problem(name: &str, why: &PhotoError) -> Message {
                 "“{name}” is too large to decode safely in the page (at most {MAX_DIMENSION} a side and {megapixels} megapixels). The previous photo is kept."
             ),
         ),
-        PhotoError::TooLarge { width, height } => Message::new(
+        // `limit` is this kind of image's: fewer megapixels where each takes more memory.
+        PhotoError::TooLarge {
+            width,
+            height,
+            megapixels: limit,
+        } => Message::new(
             format!(
-                "“{name}”有 {width}×{height} 像素，太大了（每边最多 {MAX_DIMENSION}，总共最多 {megapixels} 百万像素）。仍使用之前的照片。"
+                "“{name}”有 {width}×{height} 像素，太大了（每边最多 {MAX_DIMENSION}，这类图片总共最多 {limit} 百万像素）。仍使用之前的照片。"
             ),
             format!(
-                "“{name}” is {width}×{height} pixels, too large (at most {MAX_DIMENSION} a side and {megapixels} megapixels). The previous photo is kept."
+                "“{name}” is {width}×{height} pixels, too large (at most {MAX_DIMENSION} a side and {limit} megapixels for an image of this kind). The previous photo is kept."
             ),
         ),
         PhotoError::Broken(detail) => Message::new(
@@ -132,6 +154,12 @@ pub fn PhotoInput(
     let from_file = move |file: File| {
         spawn_local(async move {
             let name = file.name();
+            // Refused before its bytes are copied into wasm memory, where they would stay.
+            let bytes = file.size() as u64;
+            if bytes > MAX_FILE_BYTES {
+                let why = PhotoError::FileTooLarge { bytes };
+                return deliver(name.clone(), Err(photo_problem(&name, &why)));
+            }
             let read = blob_bytes(&file).await.map_err(|why| {
                 Message::new(
                     format!("无法读取 {name}：{why}"),
@@ -201,6 +229,8 @@ pub fn PhotoInput(
             <SamplePhotos on_pick=load_sample />
             <label class="file-button">
                 {tr("选择图片…", "Choose a photo…")}
+                // Every image, not only what decodes: a HEIC or GIF picked here is named in
+                // the refusal, with what to save it as, where a narrower list would hide it.
                 <input type="file" accept="image/*" data-testid="photo-file" on:change=on_pick />
             </label>
             <span class="hint">{tr("或拖放、粘贴图片到这里。图片只在本页处理，不会上传。", "or drop or paste one here. The photo is processed in this page and never uploaded.")}</span>

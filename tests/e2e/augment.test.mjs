@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { artifactPath, assertNoConsoleErrors, byId, greyPng, openPage, repoRoot, withSite } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, byId, greyPng, heicHeader, lossyWebp, openPage, repoRoot, withSite } from './harness.mjs';
 
 const site = withSite();
 const samples = path.join(repoRoot, 'www', 'assets', 'samples');
@@ -90,7 +90,11 @@ describe('data augmentation (1.3)', () => {
     // A text file: a clear message, and the grid and photo stay.
     await page.setInputFiles(byId('photo-file'), { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture at all') });
     const problem = await page.waitForSelector(byId('photo-problem'));
-    assert.match(await problem.textContent(), /notes\.txt.*not a PNG or JPEG image.*previous photo is kept/);
+    assert.match(await problem.textContent(), /notes\.txt.*not a PNG, JPEG or WebP image.*previous photo is kept/);
+    // A phone's HEIC photo: named, with what to save it as.
+    await page.setInputFiles(byId('photo-file'), { name: 'IMG_0001.HEIC', mimeType: 'image/heic', buffer: heicHeader() });
+    await page.waitForFunction(() => /IMG_0001/.test(document.querySelector('[data-testid="photo-problem"]')?.textContent ?? ''));
+    assert.match(await page.textContent(byId('photo-problem')), /HEIC images cannot be read here: save “IMG_0001\.HEIC” as JPEG, PNG or WebP\. The previous photo is kept/);
     // A PNG cut in half: broken, also refused.
     await page.setInputFiles(byId('photo-file'), { name: 'half.png', mimeType: 'image/png', buffer: photo.subarray(0, photo.length >> 1) });
     await page.waitForFunction(() => /half\.png/.test(document.querySelector('[data-testid="photo-problem"]')?.textContent ?? ''));
@@ -129,7 +133,32 @@ describe('data augmentation (1.3)', () => {
     assert.match(await page.textContent(byId('photo-name')), /rocket\.jpg · 512×34[12]/);
     await page.setInputFiles(byId('photo-file'), { name: 'x.txt', mimeType: 'text/plain', buffer: Buffer.from('x') });
     await page.waitForSelector(byId('photo-problem'));
-    assert.match(await page.textContent(byId('photo-problem')), /不是 PNG 或 JPEG 图片/);
+    assert.match(await page.textContent(byId('photo-problem')), /不是 PNG、JPEG 或 WebP 图片/);
+    await page.setInputFiles(byId('photo-file'), { name: 'IMG_0001.HEIC', mimeType: 'image/heic', buffer: heicHeader() });
+    await page.waitForFunction(() => /HEIC/.test(document.querySelector('[data-testid="photo-problem"]')?.textContent ?? ''));
+    assert.match(await page.textContent(byId('photo-problem')), /本页无法读取 HEIC 图片：请把“IMG_0001\.HEIC”另存为 JPEG、PNG 或 WebP/);
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+});
+
+describe('photo formats (1.3)', () => {
+  test('a WebP is decoded, and a photo is read by its content whatever its name or type says', async () => {
+    const page = await openPage(site.browser, `${site.server.url}/?demo=augment&lang=en`);
+    await gridDone(page, { version: 1 });
+    await page.setInputFiles(byId('photo-file'), { name: 'red-blue.webp', mimeType: 'image/webp', buffer: lossyWebp() });
+    await gridDone(page, { version: 2 });
+    assert.match(await page.textContent(byId('photo-name')), /red-blue\.webp · 64×32/);
+    // A PNG called .jpg, and a JPEG called .webp: both decode.
+    const png = fs.readFileSync(path.join(samples, 'coffee.png'));
+    await page.setInputFiles(byId('photo-file'), { name: 'coffee.jpg', mimeType: 'image/jpeg', buffer: png });
+    await gridDone(page, { version: 3 });
+    assert.match(await page.textContent(byId('photo-name')), /coffee\.jpg · 512×341/);
+    const jpeg = fs.readFileSync(path.join(samples, 'rocket.jpg'));
+    await page.setInputFiles(byId('photo-file'), { name: 'rocket.webp', mimeType: 'image/webp', buffer: jpeg });
+    await gridDone(page, { version: 4 });
+    assert.match(await page.textContent(byId('photo-name')), /rocket\.webp · 512×34[12]/);
+    assert.equal(await page.$(byId('photo-problem')), null, 'no file was refused');
     assertNoConsoleErrors(page);
     await page.close();
   });

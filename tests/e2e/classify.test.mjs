@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { artifactPath, assertNoConsoleErrors, distDir, frameRate, greyPng, launchBrowser, openPage, repoRoot, serveDist } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, distDir, frameRate, greyPng, heicHeader, launchBrowser, lossyWebp, openPage, repoRoot, serveDist } from './harness.mjs';
 
 let server;
 let browser;
@@ -94,22 +94,30 @@ describe('image classification (2.2)', () => {
     const kept = await classified(page);
 
     const jpeg = fs.readFileSync(path.join(samples, 'rocket.jpg'));
-    // A two-frame animated GIF (the page decodes PNG and JPEG only).
+    // A two-frame animated GIF (the page names GIF but decodes PNG, JPEG and WebP only).
     const gif = Buffer.from(
       'R0lGODlhAQABAIAAAP///wAAACH/C05FVFNDQVBFMi4wAwEAAAAh+QQACgAAACwAAAAAAQABAAACAkQBACH5BAAKAAAALAAAAAABAAEAAAICRAEAOw==',
       'base64',
     );
     const cases = [
-      ['notes.txt', Buffer.from('this is not an image'), 'text/plain'],
-      ['empty.png', Buffer.alloc(0), 'image/png'],
-      ['truncated.jpg', jpeg.subarray(0, 2000), 'image/jpeg'],
-      ['animated.gif', gif, 'image/gif'],
+      ['notes.txt', Buffer.from('this is not an image'), 'text/plain', /not a PNG, JPEG or WebP image/],
+      ['empty.png', Buffer.alloc(0), 'image/png', /has no pixels/],
+      ['truncated.jpg', jpeg.subarray(0, 2000), 'image/jpeg', /cannot be decoded/],
+      ['animated.gif', gif, 'image/gif', /GIF images cannot be read here/],
+      ['IMG_0001.HEIC', heicHeader(), 'image/heic', /HEIC images cannot be read here: save “IMG_0001\.HEIC” as JPEG, PNG or WebP/],
     ];
-    for (const [name, buffer, mimeType] of cases) {
+    for (const [name, buffer, mimeType, why] of cases) {
       await page.setInputFiles(byId('photo-file'), { name, mimeType, buffer });
       await page.waitForFunction((name) => document.querySelector('[data-testid="photo-problem"]')?.textContent.includes(name), name);
+      assert.match(await page.textContent(byId('photo-problem')), why, name);
       assert.deepEqual(await topClasses(page), kept, `${name}: the previous result is kept`);
     }
+
+    // A WebP is classified like any other photo.
+    await page.setInputFiles(byId('photo-file'), { name: 'red-blue.webp', mimeType: 'image/webp', buffer: lossyWebp() });
+    await page.waitForFunction(() => document.querySelector('figcaption')?.textContent === 'red-blue.webp');
+    assert.equal((await classified(page)).length, 5);
+    assert.equal(await page.$(byId('photo-problem')), null, 'the WebP gets a result, not a message');
 
     // A 12000×12000 photo is shrunk while decoding and classified like any other.
     const started = Date.now();

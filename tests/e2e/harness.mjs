@@ -242,6 +242,25 @@ export function greyPng(width, height) {
   ]);
 }
 
+/**
+ * The first bytes of a phone's HEIC photo: an ISO-BMFF `ftyp` box whose brands say HEIC, then
+ * the start of the next box. Enough for the page to name the format it does not decode.
+ */
+export function heicHeader() {
+  return Buffer.concat([
+    Buffer.from([0, 0, 0, 0x18]),
+    Buffer.from('ftypheic', 'latin1'),
+    Buffer.alloc(4), // minor version
+    Buffer.from('mif1heic', 'latin1'),
+    Buffer.from([0, 0, 0, 0x20]),
+    Buffer.from('meta', 'latin1'),
+    Buffer.alloc(28),
+  ]);
+}
+
+/** A small real lossy WebP (64×32, red left half, blue right half), lab-core's test fixture. */
+export const lossyWebp = () => fs.readFileSync(path.join(repoRoot, 'crates/lab-core/tests/fixtures/photo/lossy.webp'));
+
 /** The selector of an element by its data-testid. */
 export const byId = (id) => `[data-testid="${id}"]`;
 

@@ -1,11 +1,15 @@
 //! Photo decoding (`lab_core::photo`), shared by the augmentation and classification demos:
-//! EXIF orientation, every PNG pixel format into RGB, limits checked from the header, refusals
-//! as errors, and the shrinking each demo asks for.
+//! EXIF orientation, every PNG pixel format, WebP and CMYK JPEG into RGB, the formats not
+//! decoded named, limits (sides, pixels, memory) checked from the header, refusals as errors,
+//! and the shrinking each demo asks for.
+//! long file: every case builds its file with the same encoders and header forgers.
 
 use std::io::Cursor;
 
 use image::{DynamicImage, GrayImage, ImageBuffer, ImageFormat, Luma, LumaA, Rgb, RgbImage, Rgba};
-use lab_core::photo::{self, MAX_DIMENSION, MAX_PIXELS, PhotoError, Shrink};
+use lab_core::photo::{
+    self, MAX_DECODE_BYTES, MAX_DIMENSION, MAX_FILE_BYTES, MAX_PIXELS, PhotoError, Shrink,
+};
 
 fn encode(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
     let mut bytes = Cursor::new(Vec::new());
@@ -103,15 +107,25 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-/// A 1×1 PNG whose header claims `width × height` (valid CRC): a decompression bomb's shape.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+/// PNG colour types: 8-bit RGB and RGBA, 16-bit RGB and RGBA, as (bit depth, colour type).
+const RGB8: (u8, u8) = (8, 2);
+const RGBA8: (u8, u8) = (8, 6);
+const RGB16: (u8, u8) = (16, 2);
+const RGBA16: (u8, u8) = (16, 6);
+
+/// A 1×1 PNG whose header claims `width × height` pixels of the given depth and colour type
+/// (valid CRC): a decompression bomb's shape.
+fn png_claiming(width: u32, height: u32, (depth, colour): (u8, u8)) -> Vec<u8> {
     let mut png = encode(
         DynamicImage::ImageRgb8(RgbImage::new(1, 1)),
         ImageFormat::Png,
     );
-    // 8-byte signature, then IHDR: length (4), "IHDR" (4), width (4), height (4), ...
+    // 8-byte signature, then IHDR: length (4), "IHDR" (4), width (4), height (4), bit depth,
+    // colour type, ...
     png[16..20].copy_from_slice(&width.to_be_bytes());
     png[20..24].copy_from_slice(&height.to_be_bytes());
+    png[24] = depth;
+    png[25] = colour;
     let crc = crc32(&png[12..29]);
     png[29..33].copy_from_slice(&crc.to_be_bytes());
     png
@@ -123,10 +137,11 @@ fn refuses_oversized_headers_before_decoding() {
     // header lies is refused from the header alone.
     for (w, h) in [(100_000, 10), (MAX_DIMENSION + 1, 1), (13_000, 13_000)] {
         assert_eq!(
-            photo::decode(&png_claiming(w, h), Shrink::Keep),
+            photo::decode(&png_claiming(w, h, RGB8), Shrink::Keep),
             Err(PhotoError::TooLarge {
                 width: w,
-                height: h
+                height: h,
+                megapixels: MAX_PIXELS / 1_000_000
             }),
             "{w}×{h}"
         );
@@ -151,12 +166,6 @@ fn bad_files_are_errors_not_panics() {
         Err(PhotoError::NotAnImage)
     );
     assert_eq!(photo::decode(&[], Shrink::Keep), Err(PhotoError::Empty));
-    let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
-    assert_eq!(
-        photo::decode(gif, Shrink::Keep),
-        Err(PhotoError::NotAnImage),
-        "GIF is not decoded"
-    );
     let png = sample();
     assert!(
         matches!(
@@ -247,5 +256,261 @@ fn photos_within_the_bounds_keep_their_size() {
             .unwrap()
             .dimensions(),
         (300, 200)
+    );
+}
+
+/// Real files from other encoders (scripts/photo_fixtures.py, Pillow).
+const CMYK_JPEG: &[u8] = include_bytes!("../fixtures/photo/cmyk.jpg");
+const LOSSY_WEBP: &[u8] = include_bytes!("../fixtures/photo/lossy.webp");
+const AVIF: &[u8] = include_bytes!("../fixtures/photo/tiny.avif");
+
+fn near(pixel: Rgb<u8>, expected: [u8; 3], tolerance: u8) -> bool {
+    pixel
+        .0
+        .iter()
+        .zip(expected)
+        .all(|(&a, b)| a.abs_diff(b) <= tolerance)
+}
+
+#[test]
+fn webp_decodes_lossy_and_lossless() {
+    // Lossy (VP8), from libwebp: red left half, blue right half.
+    let lossy = photo::decode(LOSSY_WEBP, Shrink::Keep).expect("a lossy WebP decodes");
+    assert_eq!(lossy.dimensions(), (64, 32));
+    let (left, right) = (*lossy.get_pixel(8, 16), *lossy.get_pixel(56, 16));
+    assert!(
+        near(left, [220, 30, 30], 12),
+        "left should be red, is {left:?}"
+    );
+    assert!(
+        near(right, [30, 30, 220], 12),
+        "right should be blue, is {right:?}"
+    );
+
+    // Lossless (VP8L), from image's own encoder: every pixel comes back, alpha dropped.
+    let rgb = RgbImage::from_fn(40, 30, |x, y| Rgb([x as u8 * 6, y as u8 * 8, 77]));
+    let bytes = encode(DynamicImage::ImageRgb8(rgb.clone()), ImageFormat::WebP);
+    assert_eq!(photo::decode(&bytes, Shrink::Keep).unwrap(), rgb);
+    let rgba = ImageBuffer::from_fn(40, 30, |x, y| Rgba([x as u8 * 6, y as u8 * 8, 77, 255]));
+    let bytes = encode(DynamicImage::ImageRgba8(rgba), ImageFormat::WebP);
+    assert_eq!(photo::decode(&bytes, Shrink::Keep).unwrap(), rgb);
+}
+
+#[test]
+fn a_cmyk_jpeg_decodes_to_rgb() {
+    // The fixture is what it claims: an Adobe APP14 marker, and four components in its frame.
+    let sof = CMYK_JPEG
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .unwrap();
+    assert_eq!(CMYK_JPEG[sof + 9], 4, "components");
+    assert!(CMYK_JPEG.windows(5).any(|w| w == b"Adobe"));
+    let rgb = photo::decode(CMYK_JPEG, Shrink::Keep).expect("a CMYK JPEG decodes");
+    assert_eq!(rgb.dimensions(), (32, 16));
+    // Cyan ink is green and blue light, magenta red and blue; inverted inks would give red and
+    // green instead.
+    let (left, right) = (*rgb.get_pixel(4, 8), *rgb.get_pixel(28, 8));
+    assert!(
+        near(left, [0, 255, 255], 12),
+        "left should be cyan, is {left:?}"
+    );
+    assert!(
+        near(right, [255, 0, 255], 12),
+        "right should be magenta, is {right:?}"
+    );
+}
+
+/// An ISO-BMFF file's leading `ftyp` box: the major brand, a version, the compatible brands.
+fn ftyp(major: &[u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
+    let size = 16 + 4 * compatible.len() as u32;
+    let mut bytes = size.to_be_bytes().to_vec();
+    bytes.extend(b"ftyp");
+    bytes.extend(major);
+    bytes.extend([0; 4]);
+    compatible.iter().for_each(|brand| bytes.extend(*brand));
+    bytes.extend(b"\0\0\0\x20meta"); // what follows in a real file
+    bytes.extend([0; 28]);
+    bytes
+}
+
+/// A 2×1 24-bit BMP: file header, BITMAPINFOHEADER, one row padded to 4 bytes.
+fn bmp() -> Vec<u8> {
+    let mut bytes = b"BM".to_vec();
+    bytes.extend(62u32.to_le_bytes()); // file size
+    bytes.extend([0; 4]);
+    bytes.extend(54u32.to_le_bytes()); // pixels' offset
+    bytes.extend(40u32.to_le_bytes()); // BITMAPINFOHEADER
+    bytes.extend(2i32.to_le_bytes());
+    bytes.extend(1i32.to_le_bytes());
+    bytes.extend(1u16.to_le_bytes()); // planes
+    bytes.extend(24u16.to_le_bytes());
+    bytes.extend([0; 24]); // no compression, sizes, resolution, palette
+    bytes.extend([0, 0, 255, 255, 0, 0, 0, 0]);
+    bytes
+}
+
+#[test]
+fn formats_not_decoded_are_named() {
+    let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("iPhone HEIC", ftyp(b"heic", &[b"mif1", b"heic"]), "HEIC"),
+        (
+            "HEIC with a generic major brand",
+            ftyp(b"mif1", &[b"mif1", b"heic"]),
+            "HEIC",
+        ),
+        ("AVIF from libavif", AVIF.to_vec(), "AVIF"),
+        (
+            "AVIF with a generic major brand",
+            ftyp(b"mif1", &[b"avif", b"miaf"]),
+            "AVIF",
+        ),
+        ("animated AVIF", ftyp(b"avis", &[b"avis", b"msf1"]), "AVIF"),
+        ("HEIF of no named codec", ftyp(b"mif1", &[b"mif1"]), "HEIF"),
+        ("BMP", bmp(), "BMP"),
+        (
+            "little-endian TIFF",
+            b"II*\0\x08\0\0\0\x00\x00".to_vec(),
+            "TIFF",
+        ),
+        (
+            "big-endian TIFF",
+            b"MM\0*\0\0\0\x08\x00\x00".to_vec(),
+            "TIFF",
+        ),
+        ("GIF", gif, "GIF"),
+        ("JPEG XL", vec![0xFF, 0x0A, 0xFA, 0x7F], "JPEG XL"),
+    ];
+    for (what, bytes, name) in cases {
+        let error = photo::decode(&bytes, Shrink::Keep).unwrap_err();
+        assert_eq!(error, PhotoError::Unsupported(name), "{what}");
+        assert_eq!(
+            error.to_string(),
+            format!("{name} images cannot be read here: save it as JPEG, PNG or WebP"),
+        );
+    }
+    // Files that share a box or a first letter with an image format are still not images.
+    let mp4 = ftyp(b"isom", &[b"isom", b"iso2", b"mp41"]);
+    let text = b"BM stands for bowel movement; this is a text file".to_vec();
+    for (what, bytes) in [("MP4 video", mp4), ("text starting with BM", text)] {
+        assert_eq!(
+            photo::decode(&bytes, Shrink::Keep),
+            Err(PhotoError::NotAnImage),
+            "{what}"
+        );
+    }
+}
+
+/// `jpeg` with its frame header rewritten: `marker` 0xC0 (baseline) or 0xC2 (progressive), and
+/// the sides it claims. The scans still hold the small image: a header to check, not to decode.
+fn jpeg_claiming(jpeg: &[u8], marker: u8, width: u16, height: u16) -> Vec<u8> {
+    let mut bytes = jpeg.to_vec();
+    let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    // FF C0, length (2), precision (1), height (2), width (2).
+    bytes[sof + 1] = marker;
+    bytes[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+    bytes[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+    bytes
+}
+
+/// The memory limit: each kind of image is refused past what its pixels take, at the decoder's
+/// own depth and with what the decoder keeps beside them, and the refusal names that kind's
+/// megapixels; a 100-megapixel camera photo is not refused.
+#[test]
+fn decoding_memory_is_bounded_from_the_header() {
+    let refused = |bytes: &[u8]| match photo::decode(bytes, Shrink::LongerSideTo(512)) {
+        Err(PhotoError::TooLarge {
+            width,
+            height,
+            megapixels,
+        }) => Some((width, height, megapixels)),
+        _ => None,
+    };
+    // Each is within the sides and MAX_PIXELS, but over the memory: 8, 6 and 4 bytes a pixel.
+    assert_eq!(
+        refused(&png_claiming(10_000, 10_000, RGBA16)),
+        Some((10_000, 10_000, 60))
+    );
+    assert_eq!(
+        refused(&png_claiming(9_000, 9_000, RGB16)),
+        Some((9_000, 9_000, 80))
+    );
+    assert_eq!(
+        refused(&png_claiming(11_000, 11_000, RGBA8)),
+        Some((11_000, 11_000, 120))
+    );
+    assert_eq!(MAX_DECODE_BYTES, 480_000_000, "the figures above assume it");
+
+    // 11648×8736 (102 megapixels, a medium-format camera's photo) passes the checks as 8-bit
+    // RGB and RGBA: the decoder then finds one pixel's data, not a refusal from the header.
+    for kind in [RGB8, RGBA8] {
+        let result = photo::decode(
+            &png_claiming(11_648, 8_736, kind),
+            Shrink::LongerSideTo(512),
+        );
+        assert!(
+            matches!(result, Err(PhotoError::Broken(_))),
+            "a 102-megapixel {kind:?} PNG: {result:?}"
+        );
+    }
+
+    // A progressive JPEG keeps every coefficient as it decodes (2 bytes a sample): refused at
+    // a size whose baseline twin is let through.
+    let jpeg = encode(
+        DynamicImage::ImageRgb8(RgbImage::from_fn(64, 64, |x, y| Rgb([x as u8, y as u8, 9]))),
+        ImageFormat::Jpeg,
+    );
+    let progressive = refused(&jpeg_claiming(&jpeg, 0xC2, 9_000, 9_000));
+    assert!(
+        matches!(progressive, Some((9_000, 9_000, limit)) if limit < 81),
+        "{progressive:?}"
+    );
+    let started = std::time::Instant::now();
+    let baseline = photo::decode(
+        &jpeg_claiming(&jpeg, 0xC0, 9_000, 9_000),
+        Shrink::LongerSideTo(512),
+    );
+    eprintln!(
+        "81-megapixel baseline JPEG header decoded in {:?}",
+        started.elapsed()
+    );
+    assert!(
+        !matches!(baseline, Err(PhotoError::TooLarge { .. })),
+        "{baseline:?}"
+    );
+
+    // WebP: a lossy frame's YUV planes take 1.5 bytes a pixel beside the RGB, a lossless one
+    // without alpha is first decoded as RGBA (4): at 100 megapixels, the first is let through,
+    // the second refused.
+    let mut lossy = LOSSY_WEBP.to_vec();
+    // "VP8 " chunk: frame tag (3), start code (3), then 14-bit width and height.
+    lossy[26..28].copy_from_slice(&10_000u16.to_le_bytes());
+    lossy[28..30].copy_from_slice(&10_000u16.to_le_bytes());
+    let started = std::time::Instant::now();
+    let result = photo::decode(&lossy, Shrink::LongerSideTo(512));
+    eprintln!(
+        "100-megapixel lossy WebP header decoded in {:?}",
+        started.elapsed()
+    );
+    assert!(
+        !matches!(result, Err(PhotoError::TooLarge { .. })),
+        "{result:?}"
+    );
+    let rgb = DynamicImage::ImageRgb8(RgbImage::new(8, 8));
+    let mut lossless = encode(rgb, ImageFormat::WebP);
+    // "VP8L" chunk: signature byte, then width − 1 and height − 1 in 14 bits each, alpha, version.
+    assert_eq!(&lossless[12..16], b"VP8L");
+    let header = u32::from_le_bytes(lossless[21..25].try_into().unwrap());
+    let claimed = (header & !0x0FFF_FFFF) | 9_999 | (9_999 << 14);
+    lossless[21..25].copy_from_slice(&claimed.to_le_bytes());
+    assert_eq!(refused(&lossless), Some((10_000, 10_000, 68)));
+
+    // A file too large to read at all.
+    let huge = vec![0u8; MAX_FILE_BYTES as usize + 1];
+    assert_eq!(
+        photo::decode(&huge, Shrink::Keep),
+        Err(PhotoError::FileTooLarge {
+            bytes: MAX_FILE_BYTES + 1
+        })
     );
 }
