@@ -45,6 +45,10 @@ impl Manifest {
             )));
         }
         manifest.arch()?;
+        manifest
+            .preprocessing
+            .check()
+            .map_err(AssetError::Manifest)?;
         if manifest.labels.en.len() != manifest.num_classes {
             return Err(AssetError::Manifest(format!(
                 "{} labels for {} classes",
