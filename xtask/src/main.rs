@@ -11,6 +11,7 @@ mod assets;
 mod bench;
 mod csp;
 mod ctx;
+mod fuzz;
 mod models;
 mod pins;
 mod pypi;
@@ -36,6 +37,7 @@ Tasks:
   serve   Set up, build the release site if needed, serve it on http://127.0.0.1:8080
   test    Set up, install test prerequisites, run all test stages
   bench   Set up, build the release site, run the native and browser benchmarks
+  fuzz    Run lab-core's fuzz targets for a minute each, print executions and crashes
   csp     Write the Content-Security-Policy into a built index.html (trunk's
           post_build hook runs it; `csp DIR` for a folder)
   help    Print this help, or `help <TASK>` for a task's help
@@ -123,6 +125,24 @@ Runs `setup` and the test prerequisites, builds the site (`trunk build
   node tests/e2e/bench.mjs     (browser steps/s, wasm size, first paint)
 ";
 
+const FUZZ_USAGE: &str = "\
+Usage: cargo xtask fuzz [--seconds N]
+
+Runs lab-core's fuzz targets (crates/lab-core/tests/fuzz/: photo decoding, the
+model manifests, the tokenizers, the peptide, MovieLens and WAV readers) one
+after another, each for N seconds (60 by default) with a fresh random seed:
+  cargo test -p lab-core --test fuzz -- --test-threads 1 --nocapture
+with LAB_FUZZ_SECONDS=N, then prints each target's executions and crashes. The
+first failure of a target is shrunk, saved under the build's tmp folder
+(fuzz-crashes/) and ends that target; the task then fails. `cargo test` runs the
+same targets for about a second each with a fixed seed. LAB_FUZZ_SEED (64 hex
+digits, printed with a failure) repeats a run. Needs no `setup`: the corpus is
+committed (crates/lab-core/tests/fuzz-corpus/).
+
+Options:
+  --seconds N  Fuzz each target for N seconds
+";
+
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     match dispatch(&args) {
@@ -152,12 +172,14 @@ fn dispatch(args: &[String]) -> Result {
             Some("serve") => help_for(SERVE_USAGE),
             Some("test") => help_for(TEST_USAGE),
             Some("bench") => help_for(BENCH_USAGE),
+            Some("fuzz") => help_for(FUZZ_USAGE),
             Some(other) => Err(format!("unknown task `{other}`; run `cargo xtask --help`")),
         },
         "setup" if wants_help => help_for(SETUP_USAGE),
         "serve" if wants_help => help_for(SERVE_USAGE),
         "test" if wants_help => help_for(TEST_USAGE),
         "bench" if wants_help => help_for(BENCH_USAGE),
+        "fuzz" if wants_help => help_for(FUZZ_USAGE),
         "setup" => {
             no_args("setup", rest)?;
             let ctx = Ctx::new()?;
@@ -181,6 +203,11 @@ fn dispatch(args: &[String]) -> Result {
             no_args("bench", rest)?;
             let ctx = Ctx::new()?.sharing_test_build();
             bench::bench(&ctx)
+        }
+        "fuzz" => {
+            let opts = fuzz::FuzzOptions::parse(rest)?;
+            let ctx = Ctx::new()?;
+            fuzz::fuzz(&ctx, &opts)
         }
         other => {
             eprint!("{USAGE}");

@@ -179,6 +179,9 @@ pub fn decode(bytes: &[u8], shrink: Shrink) -> Result<RgbImage, PhotoError> {
         }
         Shrink::LongerSideTo(_) => {}
         Shrink::ShorterSideNear(target) => {
+            // A target of 0 (a manifest's `resize_shorter` can say so) would divide by zero
+            // below; the nearest meaningful target is 1.
+            let target = target.max(1);
             let shorter = width.min(height);
             if shorter > target.saturating_mul(4) {
                 let factor = shorter / target.saturating_mul(2);

@@ -209,8 +209,10 @@ impl MovieLens {
         let mut start = 0usize;
         for &end in &ends {
             let end = end as usize;
-            if end < start {
-                return Err("the users' offsets go backwards".into());
+            // Only the last offset was checked against the ratings' length: an earlier one past
+            // it, followed by the right last one, would index past the columns.
+            if end < start || end > movies.len() {
+                return Err("the users' offsets go backwards or past the ratings".into());
             }
             users.push(
                 (start..end)

@@ -93,7 +93,13 @@ pub fn read_wav(bytes: &[u8]) -> Result<Vec<f32>, String> {
         (hound::SampleFormat::Float, 32) => reader.into_samples::<f32>().collect(),
         (format, bits) => return Err(format!("unsupported sample format {format:?} {bits}-bit")),
     };
-    samples.map_err(|e| format!("truncated or damaged WAV data: {e}"))
+    let samples = samples.map_err(|e| format!("truncated or damaged WAV data: {e}"))?;
+    // Float data can hold NaN or infinity, which would turn every log-mel frame and training
+    // step it reaches into NaN: damaged data, refused like a truncated file.
+    if samples.iter().any(|s| !s.is_finite()) {
+        return Err("damaged WAV data: a sample is not a finite number".into());
+    }
+    Ok(samples)
 }
 
 /// The streaming log-mel analyser: push samples as they come, get each frame once its window is

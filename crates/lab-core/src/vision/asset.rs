@@ -17,8 +17,6 @@ use crate::asset::{
 pub const FORMAT_VERSION: u32 = 1;
 /// The most classes a manifest may declare (ImageNet-21k has 21,841).
 pub const MAX_CLASSES: usize = 50_000;
-/// The largest resize a manifest may ask for (EfficientNet-B7 takes 600).
-pub const MAX_INPUT_SIDE: u32 = 1_024;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -49,14 +47,18 @@ impl Manifest {
             )));
         }
         manifest.arch()?;
-        // A class count or an input size out of these bounds would only ask for a huge
-        // allocation: no ImageNet-style classifier has more classes or larger inputs.
+        // A class count out of these bounds would only ask for a huge allocation: no
+        // ImageNet-style classifier has more classes.
         if !(1..=MAX_CLASSES).contains(&manifest.num_classes) {
             return Err(AssetError::Manifest(format!(
                 "{} classes (1 to {MAX_CLASSES})",
                 manifest.num_classes
             )));
         }
+        manifest
+            .preprocessing
+            .check()
+            .map_err(AssetError::Manifest)?;
         if manifest.labels.en.len() != manifest.num_classes {
             return Err(AssetError::Manifest(format!(
                 "{} labels for {} classes",
@@ -72,19 +74,6 @@ impl Manifest {
         {
             return Err(AssetError::Manifest(
                 "the Chinese labels do not cover every class".into(),
-            ));
-        }
-        let p = &manifest.preprocessing;
-        if p.crop == 0 || p.crop > p.resize_shorter || p.resize_shorter > MAX_INPUT_SIDE {
-            return Err(AssetError::Manifest(format!(
-                "crop {} and resize {} (need 0 < crop ≤ resize ≤ {MAX_INPUT_SIDE})",
-                p.crop, p.resize_shorter
-            )));
-        }
-        if !p.std.iter().all(|s| s.is_finite() && *s > 0.0) || !p.mean.iter().all(|m| m.is_finite())
-        {
-            return Err(AssetError::Manifest(
-                "the normalisation's mean and std must be finite, the std positive".into(),
             ));
         }
         asset::check_files(&manifest.files)?;

@@ -38,15 +38,67 @@ impl Default for Preprocessing {
     }
 }
 
+/// The largest `resize_shorter` and `crop` a manifest may ask for: four times ImageNet's usual
+/// 256, beyond every classifier here. Larger ones would ask the page for more memory than it has
+/// (the input is 3 × crop² floats per view, the resized photo up to 16 × resize_shorter² pixels).
+pub const MAX_INPUT_SIDE: u32 = 1024;
+
+impl Preprocessing {
+    /// Why a manifest's preprocessing cannot be used, if it cannot: both sizes within
+    /// 1..=[`MAX_INPUT_SIDE`] (0 would leave nothing to classify), and means and standard
+    /// deviations that normalise every pixel value to a finite number (a standard deviation of 0,
+    /// or a mean of 1e300 that reads as an infinite f32, would feed the network NaN).
+    pub fn check(&self) -> Result<(), String> {
+        for (what, side) in [("resize_shorter", self.resize_shorter), ("crop", self.crop)] {
+            if !(1..=MAX_INPUT_SIDE).contains(&side) {
+                return Err(format!("{what} {side} is not within 1..={MAX_INPUT_SIDE}"));
+            }
+        }
+        if self.crop > self.resize_shorter {
+            return Err(format!(
+                "crop {} is larger than resize_shorter {}",
+                self.crop, self.resize_shorter
+            ));
+        }
+        // Normalisation is monotonic in the pixel value: its ends, 0 and 1, bound the rest.
+        let finite = (0..3).all(|c| {
+            [self.mean[c], self.std[c]].iter().all(|v| v.is_finite())
+                && [0.0, 1.0]
+                    .iter()
+                    .all(|x: &f32| ((x - self.mean[c]) / self.std[c]).is_finite())
+        });
+        if !finite {
+            return Err(format!(
+                "mean {:?} and std {:?} do not normalise pixels to finite values",
+                self.mean, self.std
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The longer side of a resized photo at most, in multiples of its shorter side. torchvision
+/// has no such cap, but a strip of a photo within the decoder's limits would otherwise be
+/// resized to more memory than the page has (1×2048 to 256×524,288: 400 MB, before a 224×224
+/// crop). Photos up to 16:1, every camera's and most panoramas, are resized exactly as
+/// torchvision does; a longer strip is squeezed to 16:1 first, so its centre crop is narrowed.
+pub const MAX_ASPECT: u64 = 16;
+
 /// The size a `width × height` image is resized to so that its shorter side is `target`,
-/// as torchvision's `Resize(int)` computes it (the longer side truncated).
+/// as torchvision's `Resize(int)` computes it (the longer side truncated), the longer side at
+/// most [`MAX_ASPECT`] times the shorter.
 pub fn resized_size(width: u32, height: u32, target: u32) -> (u32, u32) {
+    let longer = |long: u32, short: u32| {
+        let exact = u64::from(target) * u64::from(long) / u64::from(short);
+        // Past u32 only for a target over 268 million, which no manifest passes: saturated.
+        u32::try_from(exact.min(u64::from(target) * MAX_ASPECT))
+            .unwrap_or(u32::MAX)
+            .max(1)
+    };
     if width <= height {
-        let long = (u64::from(target) * u64::from(height) / u64::from(width)) as u32;
-        (target, long.max(1))
+        (target, longer(height, width))
     } else {
-        let long = (u64::from(target) * u64::from(width) / u64::from(height)) as u32;
-        (long.max(1), target)
+        (longer(width, height), target)
     }
 }
 

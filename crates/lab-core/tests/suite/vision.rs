@@ -199,7 +199,7 @@ fn a_manifest_that_would_ask_for_huge_allocations_or_odd_paths_is_refused_with_i
     );
     refused(
         &|m| m.preprocessing.resize_shorter = 100_000,
-        "resize 100000",
+        "resize_shorter 100000",
     );
     refused(&|m| m.preprocessing.std[1] = 0.0, "std");
     refused(

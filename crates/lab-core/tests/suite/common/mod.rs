@@ -2,6 +2,7 @@
 
 pub mod augment_fixture;
 pub mod logmel_reference;
+pub mod photo_files;
 pub mod tokenizer_parity;
 
 use burn::tensor::Device;
