@@ -8,6 +8,7 @@ pub mod download;
 pub mod frame;
 pub mod job;
 pub mod model_asset;
+mod model_list;
 pub mod url;
 
 /// The message of a JavaScript error value, for showing to the visitor.
