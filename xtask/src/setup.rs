@@ -367,7 +367,8 @@ fn step_bench_npm(ctx: &Ctx) -> Result {
 }
 
 /// `npm ci` in `folder` (relative to the repository root), only when its node_modules was not
-/// installed from this very lock file.
+/// installed from this very lock file. No install script runs: none of these packages needs one,
+/// and tfjs's core-js would run its postinstall banner.
 fn npm_ci(ctx: &Ctx, folder: &str) -> Result {
     let dir = ctx.root.join(folder);
     let lock_path = dir.join("package-lock.json");
@@ -380,7 +381,7 @@ fn npm_ci(ctx: &Ctx, folder: &str) -> Result {
     header(&format!("setup: npm ci in {folder}"));
     run(ctx
         .cmd("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
+        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
         .current_dir(&dir)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
     fs::write(&stamp, lock).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
