@@ -3,8 +3,8 @@
 // playground's benchmark network and data, written with tfjs's core API.
 //
 // - installTfjs(page): tf.min.js and the wasm backend served to the page from node_modules under
-//   the page's own origin (page.route), no other server; the page's context must ignore the
-//   site's Content-Security-Policy (bypassCSP), which admits no script added to the page
+//   the page's own origin (page.route), no other server; the page's context ignores the site's
+//   Content-Security-Policy (bypassCSP), written for the lab's own code, not for tfjs's
 // - trainTfjs(page, {backend, optimizer, mode, ms}): steps/s and the training loss before and after
 //
 // The network: 2-16-16-1, tanh hidden layers, a logit out, sigmoid binary cross-entropy (mean over
