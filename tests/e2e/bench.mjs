@@ -235,8 +235,8 @@ const TRAINED = 0.5;
 
 /**
  * The playground's training on each CPU backend, then TensorFlow.js's on the same network, all
- * in one page: a context that ignores the site's Content-Security-Policy, so that tfjs's scripts
- * can be added to it. The lab's figure is the page's own (frame-paced, one snapshot read back
+ * in one page: a context that ignores the site's Content-Security-Policy, written for the lab's
+ * own code, so that it refuses nothing tfjs does. The lab's figure is the page's own (frame-paced, one snapshot read back
  * per frame), for SGD only: the playground offers no other optimizer.
  */
 async function compare(url) {
