@@ -2,15 +2,22 @@
 // builds it first). Prints figures; asserts nothing.
 //
 //   node tests/e2e/bench.mjs
+//   node tests/e2e/bench.mjs --compare   (`cargo xtask bench --compare`; needs `npm ci` in tests/bench)
 //
-// - training speed of the playground per CPU backend (steps/s after 8 s), and the page's frame
-//   rate meanwhile (target: at least 30 frames/s)
+// - training speed of the playground per CPU backend (steps/s after 8 s, the loss before and
+//   after), and the page's frame rate meanwhile (target: at least 30 frames/s)
 // - size of dist/*.wasm, raw and gzip -9
 // - first paint / first contentful paint of the start page (mean of 3 loads)
+//
+// --compare measures only the playground's training, then TensorFlow.js training the same network
+// in the same page (tests/bench/tfjs.mjs), and prints both with the lab/tfjs ratios; it fails
+// when either side's loss did not fall, since then the figures compare no training at all.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { installTfjs, trainTfjs } from '../bench/tfjs.mjs';
 import { distDir, frameRate, launchBrowser, openPage, serveDist } from './harness.mjs';
 
 const BACKENDS = ['flex', 'ndarray'];
@@ -28,18 +35,42 @@ function printTable(rows) {
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
 }
 
+/**
+ * Trains the playground open in `page` on `backend` for RUN_MS from its first step, then pauses
+ * it: steps/s as the page shows it, the frame rate meanwhile, the steps taken and the training
+ * loss (over the whole training set, as the page reads it back) before and after.
+ */
+async function trainPlayground(page, backend) {
+  await page.waitForSelector(`[data-testid="backend-status"][data-backend="${backend}"]`, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="step-count"]')?.textContent === '0'
+      && document.querySelector('[data-testid="train-loss"]')?.dataset.value,
+    null,
+    { timeout: 60_000 },
+  );
+  const trainLoss = async () => Number(await page.getAttribute('[data-testid=train-loss]', 'data-value'));
+  const lossBefore = await trainLoss();
+  const play = page.locator('[data-testid=play]');
+  await play.click();
+  const frames = await frameRate(page, RUN_MS);
+  const text = (await page.locator('[data-testid=steps-per-second]').textContent({ timeout: 10_000 })) ?? '';
+  const value = Number.parseFloat(text.replace(/[^0-9.eE+-]/g, ''));
+  if (!Number.isFinite(value)) throw new Error(`steps-per-second reads ${JSON.stringify(text)}`);
+  await play.click();
+  // A paused loop shows 0 steps/s, after the snapshot of its last step.
+  await page.waitForFunction(() => document.querySelector('[data-testid="steps-per-second"]')?.textContent === '0');
+  const steps = Number(await page.textContent('[data-testid=step-count]'));
+  return { value, frames, steps, lossBefore, lossAfter: await trainLoss() };
+}
+
+const loss = ({ lossBefore, lossAfter, steps }) =>
+  `train loss ${lossBefore.toFixed(3)} -> ${lossAfter.toFixed(3)} after ${steps} steps`;
+
 async function stepsPerSecond(browser, url, backend) {
   const page = await openPage(browser);
   try {
     await page.goto(`${url}/?${PLAYGROUND}&backend=${backend}`);
-    const play = page.locator('[data-testid=play]');
-    await play.waitFor({ state: 'visible', timeout: 60_000 });
-    await play.click();
-    const frames = await frameRate(page, RUN_MS);
-    const text = (await page.locator('[data-testid=steps-per-second]').textContent({ timeout: 10_000 })) ?? '';
-    const value = Number.parseFloat(text.replace(/[^0-9.eE+-]/g, ''));
-    if (!Number.isFinite(value)) throw new Error(`steps-per-second reads ${JSON.stringify(text)}`);
-    return { value, frames };
+    return await trainPlayground(page, backend);
   } finally {
     if (page.consoleErrors.length) console.log(`  (${backend}) page errors:\n    ${page.consoleErrors.join('\n    ')}`);
     await page.close();
@@ -190,7 +221,116 @@ const want = (part) => ONLY.length === 0 || ONLY.includes(part);
 /** WebGPU here is Chromium's software adapter (SwiftShader): correctness only, so a few runs. */
 const WEBGPU_TEXT_RUNS = 3;
 
+/** --compare: TensorFlow.js's backends, the optimizers, and how its steps are read back. */
+const TFJS_BACKENDS = ['wasm', 'cpu'];
+const OPTIMIZERS = { sgd: 'SGD', adam: 'Adam' };
+const TFJS_MODES = {
+  tight: 'tight loop, one read-back at the end',
+  readback: 'loss read back every step',
+  paced: 'as the page: 10 ms of steps/frame, 1 read-back',
+};
+const TFJS_RUN_MS = 4000;
+/** A run trained when its loss fell below this share of where it started (about 0.69). */
+const TRAINED = 0.5;
+
+/**
+ * The playground's training on each CPU backend, then TensorFlow.js's on the same network, all
+ * in one page: a context that ignores the site's Content-Security-Policy, written for the lab's
+ * own code, so that it refuses nothing tfjs does. The lab's figure is the page's own (frame-paced, one snapshot read back
+ * per frame), for SGD only: the playground offers no other optimizer.
+ */
+async function compare(url) {
+  // Before the run: the load our own Chromium adds would hide whether the machine was quiet.
+  const started = new Date().toISOString();
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const browser = await launchBrowser({ webgpu: false });
+  const page = await openPage(browser, undefined, { bypassCSP: true });
+  const lab = {};
+  const tfjs = {};
+  let wasmFile;
+  let isolated;
+  try {
+    await page.goto(`${url}/?${PLAYGROUND}&backend=${BACKENDS[0]}&lang=en`);
+    for (const [i, backend] of BACKENDS.entries()) {
+      if (i > 0) {
+        await page.selectOption('[data-testid=backend-select]', backend);
+        await page.waitForSelector(`[data-testid="backend-status"][data-backend="${backend}"]`, { timeout: 60_000 });
+        await page.click('[data-testid=reset]');
+      }
+      lab[backend] = await trainPlayground(page, backend);
+      const { value, frames } = lab[backend];
+      console.log(`lab ${backend} SGD, the page's figure: ${value} steps/s at ${frames.fps.toFixed(1)} frames/s, ${loss(lab[backend])}`);
+    }
+    const fetched = await installTfjs(page);
+    isolated = await page.evaluate(() => crossOriginIsolated);
+    for (const backend of TFJS_BACKENDS) {
+      for (const optimizer of Object.keys(OPTIMIZERS)) {
+        for (const mode of Object.keys(TFJS_MODES)) {
+          const run = await trainTfjs(page, { backend, optimizer, mode, ms: TFJS_RUN_MS });
+          tfjs[`${backend} ${optimizer} ${mode}`] = run;
+          console.log(`tfjs-${backend} ${optimizer} ${mode}: ${run.stepsPerSecond.toFixed(0)} steps/s, ${loss(run)}, `
+            + `${run.threads} thread(s), ${run.leakedTensors} tensors left over`);
+        }
+      }
+    }
+    wasmFile = fetched.find((name) => name.endsWith('.wasm'));
+    if (page.consoleErrors.length) console.log(`page errors:\n  ${page.consoleErrors.join('\n  ')}`);
+  } finally {
+    await page.close();
+    await browser.close();
+  }
+
+  const fmt = (x) => (x === undefined ? 'n/a' : Math.round(x).toLocaleString('en-US'));
+  const ratio = (a, b) => (a === undefined ? 'n/a' : `${(a / b).toFixed(2)}x`);
+  const threads = tfjs['wasm sgd tight'].threads;
+  console.log(`
+Training, lab vs TensorFlow.js 4.22 in one headless Chromium page, from ${started}
+(${os.cpus().length} CPUs, load average before it ${load}). Network 2-16-16-1 tanh, sigmoid cross-entropy,
+batch 64, 200 circle points, learning rate 0.03; Adam 0.9/0.999/1e-8.
+lab: the playground's steps/s readout (frame-paced: 10 ms of steps and one snapshot read back per
+frame, evaluation of the whole split and a 32x32 grid included), SGD only.
+tfjs-wasm: ${wasmFile}, ${threads} thread (crossOriginIsolated ${isolated}: no SharedArrayBuffer
+without COOP/COEP); tfjs-cpu: its plain JavaScript backend. ${TFJS_RUN_MS / 1000} s per run after 50 warm-up steps.
+Goal: lab/tfjs-wasm >= 2x.
+`);
+  const header = ['optimizer', 'tfjs run', 'tfjs-wasm', 'tfjs-cpu',
+    ...BACKENDS.flatMap((b) => [`lab ${b}`, `${b}/wasm`])];
+  const rows = [];
+  for (const [optimizer, name] of Object.entries(OPTIMIZERS)) {
+    for (const [mode, description] of Object.entries(TFJS_MODES)) {
+      const wasm = tfjs[`wasm ${optimizer} ${mode}`].stepsPerSecond;
+      const labFigure = (b) => (optimizer === 'sgd' ? lab[b].value : undefined);
+      rows.push([name, description, fmt(wasm), fmt(tfjs[`cpu ${optimizer} ${mode}`].stepsPerSecond),
+        ...BACKENDS.flatMap((b) => [fmt(labFigure(b)), ratio(labFigure(b), wasm)])]);
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const row of [header, ...rows]) {
+    console.log(`  ${row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`);
+  }
+
+  const untrained = [
+    ...BACKENDS.map((b) => [`lab ${b}`, lab[b]]),
+    ...Object.entries(tfjs).map(([key, run]) => [`tfjs-${key}`, run]),
+  ].filter(([, run]) => !(run.lossAfter < run.lossBefore * TRAINED));
+  const leaked = Object.entries(tfjs).filter(([, run]) => run.leakedTensors !== 0);
+  if (untrained.length || leaked.length) {
+    for (const [name, run] of untrained) console.error(`bench: ${name} did not train: ${loss(run)}`);
+    for (const [name, run] of leaked) console.error(`bench: tfjs-${name} left ${run.leakedTensors} tensors behind`);
+    process.exitCode = 1;
+  }
+}
+
 async function main() {
+  if (process.argv.includes('--compare')) {
+    const server = await serveDist(distDir);
+    try {
+      await compare(server.url);
+    } finally {
+      await server.close();
+    }
+    return;
+  }
   const rows = [];
 
   const wasmFiles = fs.existsSync(distDir) ? fs.readdirSync(distDir).filter((f) => f.endsWith('.wasm')) : [];
@@ -219,8 +359,9 @@ async function main() {
     };
     if (want('train')) {
       await perBackend((b) => `browser ${b}`, async (backend) => {
-        const { value, frames } = await stepsPerSecond(browser, server.url, backend);
-        return `${value} steps/s at ${frames.fps.toFixed(1)} frames/s (longest frame ${frames.longestGapMs.toFixed(0)} ms)`;
+        const run = await stepsPerSecond(browser, server.url, backend);
+        const { value, frames } = run;
+        return `${value} steps/s at ${frames.fps.toFixed(1)} frames/s (longest frame ${frames.longestGapMs.toFixed(0)} ms), ${loss(run)}`;
       });
     }
     for (const set of want('peptides') ? PEPTIDE_SETS : []) {

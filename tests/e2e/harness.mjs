@@ -171,14 +171,14 @@ export async function launchBrowser({ webgpu = false, args = [] } = {}) {
 }
 
 /**
- * A new page (in its own browser context, holding `permissions` such as 'microphone') that
- * records:
+ * A new page (in its own browser context, holding `permissions` such as 'microphone'; with
+ * `bypassCSP`, one that ignores the site's Content-Security-Policy) that records:
  * - page.consoleErrors: console.error messages and uncaught page errors
  * - page.requests: the URL of every request the page made
  * When `url` is given, the page is navigated there before returning.
  */
-export async function openPage(browser, url, { viewport = { width: 1280, height: 800 }, permissions = [] } = {}) {
-  const page = await browser.newPage({ viewport, permissions });
+export async function openPage(browser, url, { viewport = { width: 1280, height: 800 }, permissions = [], bypassCSP = false } = {}) {
+  const page = await browser.newPage({ viewport, permissions, bypassCSP });
   page.consoleErrors = [];
   page.requests = [];
   page.on('console', (msg) => {

@@ -1,13 +1,46 @@
 //! `bench`: the release site built, then the native and browser benchmarks, which print their
-//! own figures.
+//! own figures; `bench --compare`: the site built, then only the playground's training measured
+//! against TensorFlow.js in one headless Chromium page.
 
 use crate::Result;
 use crate::ctx::{Ctx, header, run};
-use crate::setup::{TEST_STEPS, setup};
+use crate::setup::{COMPARE_STEPS, TEST_STEPS, run_steps, setup};
 use crate::test::{convert_own_resnet, trunk_build};
 
-pub fn bench(ctx: &Ctx) -> Result {
+#[derive(Debug, PartialEq)]
+pub struct BenchOptions {
+    compare: bool,
+}
+
+impl BenchOptions {
+    pub fn parse(args: &[String]) -> Result<Self> {
+        let mut options = Self { compare: false };
+        for arg in args {
+            match arg.as_str() {
+                "--compare" => options.compare = true,
+                other => {
+                    return Err(format!(
+                        "unexpected argument `{other}` for bench; see `cargo xtask bench --help`"
+                    ));
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
+pub fn bench(ctx: &Ctx, options: &BenchOptions) -> Result {
     setup(ctx, TEST_STEPS)?;
+    if options.compare {
+        // Only this run needs TensorFlow.js (about 300 MB installed), so `setup` leaves it out.
+        run_steps(ctx, COMPARE_STEPS)?;
+        header("bench --compare 1/2: trunk build --release");
+        trunk_build(ctx)?;
+        header(
+            "bench --compare 2/2: the playground's training against TensorFlow.js (node tests/e2e/bench.mjs --compare)",
+        );
+        return run(ctx.cmd("node").args(["tests/e2e/bench.mjs", "--compare"]));
+    }
     header("bench 1/8: trunk build --release");
     trunk_build(ctx)?;
     convert_own_resnet(ctx)?;
@@ -46,4 +79,23 @@ pub fn bench(ctx: &Ctx) -> Result {
         .args(["run", "-p", "lab-core", "--example", "speech_bench"]))?;
     header("bench 8/8: browser (node tests/e2e/bench.mjs)");
     run(ctx.cmd("node").arg("tests/e2e/bench.mjs"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bench_options() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            BenchOptions::parse(&args(&[])),
+            Ok(BenchOptions { compare: false })
+        );
+        assert_eq!(
+            BenchOptions::parse(&args(&["--compare"])),
+            Ok(BenchOptions { compare: true })
+        );
+        assert!(BenchOptions::parse(&args(&["--quick"])).is_err());
+    }
 }

@@ -112,7 +112,7 @@ Options:
 ";
 
 const BENCH_USAGE: &str = "\
-Usage: cargo xtask bench
+Usage: cargo xtask bench [--compare]
 
 Runs `setup` and the test prerequisites, builds the site (`trunk build
 --release`), then prints figures from:
@@ -123,6 +123,14 @@ Runs `setup` and the test prerequisites, builds the site (`trunk build
   cargo run -p lab-core --example recommend_bench    (native recommender steps/s and RMSE)
   cargo run -p lab-core --example speech_bench       (log-mel speed, keyword steps/s, latency)
   node tests/e2e/bench.mjs     (browser steps/s, wasm size, first paint)
+
+Options:
+  --compare    Instead, `npm ci` in tests/bench (TensorFlow.js 4.22, pinned),
+               build the site, and run only `node tests/e2e/bench.mjs --compare`:
+               the playground's training (2-16-16-1, batch 64) on flex and
+               ndarray, then TensorFlow.js (wasm, 1 thread; cpu) training the
+               same network with SGD and Adam in the same headless Chromium
+               page; steps/s, losses and the lab/tfjs ratios
 ";
 
 const FUZZ_USAGE: &str = "\
@@ -200,9 +208,9 @@ fn dispatch(args: &[String]) -> Result {
             csp::csp(&ctx, rest.first().map(String::as_str))
         }
         "bench" => {
-            no_args("bench", rest)?;
+            let options = bench::BenchOptions::parse(rest)?;
             let ctx = Ctx::new()?.sharing_test_build();
-            bench::bench(&ctx)
+            bench::bench(&ctx, &options)
         }
         "fuzz" => {
             let opts = fuzz::FuzzOptions::parse(rest)?;

@@ -105,6 +105,12 @@ pub const TEST_STEPS: &[Step] = &[
     },
 ];
 
+/// What `bench --compare` needs besides [`TEST_STEPS`]: TensorFlow.js, pinned in tests/bench.
+pub const COMPARE_STEPS: &[Step] = &[Step {
+    name: "npm ci in tests/bench",
+    run: step_bench_npm,
+}];
+
 /// Runs `steps` in order; a step that took a while says how long, so that a slow first run
 /// tells where its time went (quiet steps, already done, say nothing).
 pub fn run_steps(ctx: &Ctx, steps: &[Step]) -> Result {
@@ -353,19 +359,29 @@ fn apt_install(ctx: &Ctx, packages: &[&str]) -> Result {
 }
 
 fn step_e2e_npm(ctx: &Ctx) -> Result {
-    let dir = ctx.root.join("tests/e2e");
+    npm_ci(ctx, "tests/e2e")
+}
+
+fn step_bench_npm(ctx: &Ctx) -> Result {
+    npm_ci(ctx, "tests/bench")
+}
+
+/// `npm ci` in `folder` (relative to the repository root), only when its node_modules was not
+/// installed from this very lock file. No install script runs: none of these packages needs one,
+/// and tfjs's core-js would run its postinstall banner.
+fn npm_ci(ctx: &Ctx, folder: &str) -> Result {
+    let dir = ctx.root.join(folder);
     let lock_path = dir.join("package-lock.json");
     let lock =
         fs::read(&lock_path).map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
-    // node_modules is current when it was installed from this very lock file.
     let stamp = dir.join("node_modules/.xtask-package-lock.json");
     if fs::read(&stamp).is_ok_and(|old| old == lock) {
         return Ok(());
     }
-    header("setup: npm ci in tests/e2e");
+    header(&format!("setup: npm ci in {folder}"));
     run(ctx
         .cmd("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
+        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
         .current_dir(&dir)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
     fs::write(&stamp, lock).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
