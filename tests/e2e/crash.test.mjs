@@ -23,7 +23,7 @@ describe('a crash of the wasm program', () => {
 
     // The address holds the demo's settings by now: the reload must come back to them.
     const before = page.url();
-    await page.evaluate(() => setTimeout(() => window.labWasm.__wbindgen_malloc_command_export(0xFFFFFFF0, 8)));
+    await page.evaluate(() => setTimeout(() => window.labWasm.__wbindgen_malloc(0xFFFFFFF0, 8)));
     await page.waitForSelector(byId('crash-overlay'), { timeout: 10_000 });
     const text = await page.textContent(byId('crash-overlay'));
     assert.match(text, /The page hit an error and stopped/);
@@ -36,6 +36,21 @@ describe('a crash of the wasm program', () => {
     assert.equal(page.url(), before);
     assert.ok(before.startsWith(url), before);
     assert.equal(await page.locator(byId('crash-overlay')).count(), 0);
+    await page.close();
+  });
+
+  test('its exports are called directly, not through a wrapper that reruns the constructors', async () => {
+    // src/main.rs calls the static constructors once; were it not to, wasm-ld would wrap every
+    // export as `<name>_command_export` and each call from the page would run them all again.
+    const page = await openPage(site.browser);
+    await page.addInitScript(() => {
+      addEventListener('TrunkApplicationStarted', (e) => { window.labWasm = e.detail.wasm; });
+    });
+    await page.goto(`${site.server.url}/?demo=linear&lang=en`);
+    await page.waitForFunction(() => window.labWasm !== undefined);
+    const exports = await page.evaluate(() => Object.keys(window.labWasm));
+    assert.ok(exports.includes('__wbindgen_malloc'), `exports: ${exports}`);
+    assert.deepEqual(exports.filter((name) => name.endsWith('_command_export')), []);
     await page.close();
   });
 });
