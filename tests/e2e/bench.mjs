@@ -236,8 +236,8 @@ const TRAINED = 0.5;
 /**
  * The playground's training on each CPU backend, then TensorFlow.js's on the same network, all
  * in one page: a context that ignores the site's Content-Security-Policy, written for the lab's
- * own code, so that it refuses nothing tfjs does. The lab's figure is the page's own (frame-paced, one snapshot read back
- * per frame), for SGD only: the playground offers no other optimizer.
+ * own code, so that it refuses nothing tfjs does. The lab's figure is the page's own (frame-paced,
+ * one snapshot read back per frame), with SGD and with Adam picked in the playground.
  */
 async function compare(url) {
   // Before the run: the load our own Chromium adds would hide whether the machine was quiet.
@@ -255,11 +255,15 @@ async function compare(url) {
       if (i > 0) {
         await page.selectOption('[data-testid=backend-select]', backend);
         await page.waitForSelector(`[data-testid="backend-status"][data-backend="${backend}"]`, { timeout: 60_000 });
-        await page.click('[data-testid=reset]');
       }
-      lab[backend] = await trainPlayground(page, backend);
-      const { value, frames } = lab[backend];
-      console.log(`lab ${backend} SGD, the page's figure: ${value} steps/s at ${frames.fps.toFixed(1)} frames/s, ${loss(lab[backend])}`);
+      for (const optimizer of Object.keys(OPTIMIZERS)) {
+        // A new optimizer starts the run again from step 0, as a reset does.
+        await page.selectOption('[data-testid=optimizer]', optimizer);
+        await page.click('[data-testid=reset]');
+        const run = await trainPlayground(page, backend);
+        lab[`${backend} ${optimizer}`] = run;
+        console.log(`lab ${backend} ${OPTIMIZERS[optimizer]}, the page's figure: ${run.value} steps/s at ${run.frames.fps.toFixed(1)} frames/s, ${loss(run)}`);
+      }
     }
     const fetched = await installTfjs(page);
     isolated = await page.evaluate(() => crossOriginIsolated);
@@ -288,7 +292,7 @@ Training, lab vs TensorFlow.js 4.22 in one headless Chromium page, from ${starte
 (${os.cpus().length} CPUs, load average before it ${load}). Network 2-16-16-1 tanh, sigmoid cross-entropy,
 batch 64, 200 circle points, learning rate 0.03; Adam 0.9/0.999/1e-8.
 lab: the playground's steps/s readout (frame-paced: 10 ms of steps and one snapshot read back per
-frame, evaluation of the whole split and a 32x32 grid included), SGD only.
+frame, evaluation of the whole split and a 32x32 grid included), its optimizer picked in the page.
 tfjs-wasm: ${wasmFile}, ${threads} thread (crossOriginIsolated ${isolated}: no SharedArrayBuffer
 without COOP/COEP); tfjs-cpu: its plain JavaScript backend. ${TFJS_RUN_MS / 1000} s per run after 50 warm-up steps.
 Goal: lab/tfjs-wasm >= 2x.
@@ -299,7 +303,7 @@ Goal: lab/tfjs-wasm >= 2x.
   for (const [optimizer, name] of Object.entries(OPTIMIZERS)) {
     for (const [mode, description] of Object.entries(TFJS_MODES)) {
       const wasm = tfjs[`wasm ${optimizer} ${mode}`].stepsPerSecond;
-      const labFigure = (b) => (optimizer === 'sgd' ? lab[b].value : undefined);
+      const labFigure = (b) => lab[`${b} ${optimizer}`].value;
       rows.push([name, description, fmt(wasm), fmt(tfjs[`cpu ${optimizer} ${mode}`].stepsPerSecond),
         ...BACKENDS.flatMap((b) => [fmt(labFigure(b)), ratio(labFigure(b), wasm)])]);
     }
@@ -310,7 +314,7 @@ Goal: lab/tfjs-wasm >= 2x.
   }
 
   const untrained = [
-    ...BACKENDS.map((b) => [`lab ${b}`, lab[b]]),
+    ...Object.entries(lab).map(([key, run]) => [`lab ${key}`, run]),
     ...Object.entries(tfjs).map(([key, run]) => [`tfjs-${key}`, run]),
   ].filter(([, run]) => !(run.lossAfter < run.lossBefore * TRAINED));
   const leaked = Object.entries(tfjs).filter(([, run]) => run.leakedTensors !== 0);

@@ -78,6 +78,7 @@ describe('playground on the CPU', () => {
     await page.selectOption(byId('lr'), '0.03');
     await page.selectOption(byId('activation'), 'relu');
     await page.selectOption(byId('batch'), '32');
+    await page.selectOption(byId('optimizer'), 'adam');
     await page.click(byId('add-layer'));
     await page.click(byId('layer-0-plus'));
     await page.click(byId('regenerate'));
@@ -86,6 +87,7 @@ describe('playground on the CPU', () => {
     assert.equal(query.get('data'), 'xor');
     assert.equal(query.get('lr'), '0.03');
     assert.equal(query.get('layers'), '9,8,4');
+    assert.equal(query.get('opt'), 'adam');
 
     const copy = await openPage(cpuBrowser, link);
     await waitForBackend(copy, 'flex');
@@ -93,6 +95,7 @@ describe('playground on the CPU', () => {
     assert.equal(await copy.inputValue(byId('lr')), '0.03');
     assert.equal(await copy.inputValue(byId('activation')), 'relu');
     assert.equal(await copy.inputValue(byId('batch')), '32');
+    assert.equal(await copy.inputValue(byId('optimizer')), 'adam');
     assert.deepEqual(
       await Promise.all([0, 1, 2].map((i) => copy.textContent(byId(`layer-${i}-width`)))),
       ['9', '8', '4'],
@@ -101,6 +104,13 @@ describe('playground on the CPU', () => {
     await copy.waitForFunction(() => document.querySelector('[data-testid="train-loss"]')?.dataset.value);
     await page.waitForFunction(() => document.querySelector('[data-testid="train-loss"]')?.dataset.value);
     assert.equal(await numberOf(copy, 'train-loss'), await numberOf(page, 'train-loss'));
+    // The copy trains with the link's Adam.
+    const before = await numberOf(copy, 'train-loss');
+    await copy.click(byId('play'));
+    await copy.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) > 300, null, { timeout: 60_000 });
+    await copy.click(byId('play'));
+    const after = await numberOf(copy, 'train-loss');
+    assert.ok(after < before * 0.7, `Adam's train loss ${before} -> ${after}`);
     assertNoConsoleErrors(page);
     assertNoConsoleErrors(copy);
     await page.close();

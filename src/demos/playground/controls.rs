@@ -3,6 +3,7 @@
 
 use lab_core::data::DatasetKind;
 use lab_core::mlp::ActivationKind;
+use lab_core::optim::{OptimizerKind, OptimizerSpec};
 use lab_core::train::{TrainSpec, overfitting_scene};
 use leptos::prelude::*;
 
@@ -48,6 +49,15 @@ pub(super) fn TopBar(controls: Controls, view_state: View) -> impl IntoView {
                 }>
                     {ActivationKind::ALL.iter().map(|&a| view! {
                         <option value=a.id() selected=move || spec.get().mlp.activation == a>{a.id()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>{tr("优化器", "Optimizer")}
+                <select data-testid="optimizer" on:change=move |ev| {
+                    if let Some(o) = OptimizerSpec::from_id(&event_target_value(&ev)) { edit(&|s| s.optimizer = o.clone()) }
+                }>
+                    {OptimizerKind::ALL.iter().map(|&kind| view! {
+                        <option value=kind.id() selected=move || spec.get().optimizer.kind() == kind>{kind.label()}</option>
                     }).collect_view()}
                 </select>
             </label>

@@ -2,6 +2,7 @@
 
 use lab_core::data::DatasetKind;
 use lab_core::mlp::{ActivationKind, MlpSpec};
+use lab_core::optim::OptimizerSpec;
 use lab_core::train::TrainSpec;
 
 use crate::runtime::url;
@@ -66,6 +67,11 @@ pub fn parse(lookup: impl Fn(&str) -> Option<String>) -> (TrainSpec, Vec<String>
             .map(|x| spec.learning_rate = x)
             .is_some()
     });
+    read("opt", &mut |v| {
+        OptimizerSpec::from_id(v)
+            .map(|o| spec.optimizer = o)
+            .is_some()
+    });
     read("seed", &mut |v| {
         v.parse::<u64>()
             .ok()
@@ -122,7 +128,7 @@ pub fn to_url(spec: &TrainSpec) {
 }
 
 /// The query keys and values that [`parse`] reads back into `spec`.
-pub fn query(spec: &TrainSpec) -> [(&'static str, String); 14] {
+pub fn query(spec: &TrainSpec) -> [(&'static str, String); 15] {
     [
         ("data", spec.data.kind.id().to_string()),
         ("noise", spec.data.noise.to_string()),
@@ -130,6 +136,7 @@ pub fn query(spec: &TrainSpec) -> [(&'static str, String); 14] {
         ("n", spec.data.samples.to_string()),
         ("batch", spec.batch_size.to_string()),
         ("lr", spec.learning_rate.to_string()),
+        ("opt", spec.optimizer.id().to_string()),
         ("seed", spec.seed.to_string()),
         ("act", spec.mlp.activation.id().to_string()),
         (
@@ -203,6 +210,7 @@ mod tests {
         spec.seed = 42;
         spec.data.seed = 42;
         spec.regularization.early_stopping = Some(30);
+        spec.optimizer = OptimizerSpec::from_id("adam").unwrap();
         let pairs = query(&spec);
         let (parsed, problems) = parse(|key| {
             pairs
@@ -222,9 +230,11 @@ mod tests {
             ("lr", "NaN"),
             ("layers", "8,x"),
             ("batch", "16"),
+            ("opt", "lbfgs"),
             ("patience", "off"),
         ]));
-        assert_eq!(problems, ["noise=0.9", "lr=NaN", "layers=8,x"]);
+        assert_eq!(problems, ["noise=0.9", "lr=NaN", "opt=lbfgs", "layers=8,x"]);
+        assert_eq!(spec.optimizer, OptimizerSpec::Sgd);
         assert_eq!(spec.data.kind, DatasetKind::Spiral);
         assert_eq!(spec.batch_size, 16);
         let default = TrainSpec::default();
