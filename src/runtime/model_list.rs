@@ -53,8 +53,7 @@ async fn list_models<K: ModelKind>() -> Result<(Vec<Entry<K>>, Vec<Message>), Me
     let mut unlisted = Vec::new();
     for id in index.models {
         // The id goes into URLs: a name that is not a plain folder name is not fetched.
-        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-        if id.is_empty() || id.starts_with('.') || !id.chars().all(plain) {
+        if !lab_core::asset::is_plain_name(&id) {
             unlisted.push(unreadable(&id, &"not a plain folder name"));
             continue;
         }

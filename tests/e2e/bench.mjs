@@ -257,7 +257,8 @@ async function compare(url) {
         await page.waitForSelector(`[data-testid="backend-status"][data-backend="${backend}"]`, { timeout: 60_000 });
       }
       for (const optimizer of Object.keys(OPTIMIZERS)) {
-        // A new optimizer starts the run again from step 0, as a reset does.
+        // Every run from step 0: a changed optimizer restarts the run, and the reset covers an
+        // unchanged one and a backend switch (which carries the weights over).
         await page.selectOption('[data-testid=optimizer]', optimizer);
         await page.click('[data-testid=reset]');
         const run = await trainPlayground(page, backend);

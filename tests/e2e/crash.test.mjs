@@ -8,16 +8,22 @@ import { byId, openPage, withSite } from './harness.mjs';
 
 const site = withSite();
 
+/** `url` opened with the wasm program's exports kept as `window.labWasm`, once it has started. */
+async function openWithExports(url) {
+  const page = await openPage(site.browser);
+  // Trunk's loader hands the started instance to this event.
+  await page.addInitScript(() => {
+    addEventListener('TrunkApplicationStarted', (e) => { window.labWasm = e.detail.wasm; });
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => window.labWasm !== undefined);
+  return page;
+}
+
 describe('a crash of the wasm program', () => {
   test('shows a bilingual overlay with the error, and its reload brings the same demo and settings back', async () => {
-    const page = await openPage(site.browser);
-    // Trunk's loader hands the started instance to this event; the test keeps its exports.
-    await page.addInitScript(() => {
-      addEventListener('TrunkApplicationStarted', (e) => { window.labWasm = e.detail.wasm; });
-    });
     const url = `${site.server.url}/?demo=playground&lang=en&backend=flex`;
-    await page.goto(url);
-    await page.waitForFunction(() => window.labWasm !== undefined);
+    const page = await openWithExports(url);
     await page.waitForSelector(byId('play'), { timeout: 60_000 });
     assert.equal(await page.locator(byId('crash-overlay')).count(), 0);
 
@@ -42,12 +48,7 @@ describe('a crash of the wasm program', () => {
   test('its exports are called directly, not through a wrapper that reruns the constructors', async () => {
     // src/main.rs calls the static constructors once; were it not to, wasm-ld would wrap every
     // export as `<name>_command_export` and each call from the page would run them all again.
-    const page = await openPage(site.browser);
-    await page.addInitScript(() => {
-      addEventListener('TrunkApplicationStarted', (e) => { window.labWasm = e.detail.wasm; });
-    });
-    await page.goto(`${site.server.url}/?demo=linear&lang=en`);
-    await page.waitForFunction(() => window.labWasm !== undefined);
+    const page = await openWithExports(`${site.server.url}/?demo=linear&lang=en`);
     const exports = await page.evaluate(() => Object.keys(window.labWasm));
     assert.ok(exports.includes('__wbindgen_malloc'), `exports: ${exports}`);
     assert.deepEqual(exports.filter((name) => name.endsWith('_command_export')), []);

@@ -232,8 +232,7 @@ pub const MAX_FILE_BYTES: u64 = 512 << 20;
 /// [`MAX_FILE_BYTES`], and a sha256 written as 64 hexadecimal digits.
 pub fn check_listed(file: &str, bytes: u64, sha256: &str) -> Result<(), AssetError> {
     let fail = |why: String| Err(AssetError::Manifest(format!("{file:?}: {why}")));
-    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-    if file.is_empty() || file.starts_with('.') || !file.chars().all(plain) {
+    if !is_plain_name(file) {
         return fail("not a plain file name in the model's folder".into());
     }
     if bytes == 0 || bytes > MAX_FILE_BYTES {
@@ -246,6 +245,14 @@ pub fn check_listed(file: &str, bytes: u64, sha256: &str) -> Result<(), AssetErr
         return fail(format!("{sha256:?} is not a sha256"));
     }
     Ok(())
+}
+
+/// Whether `name` can stand for one file or folder inside a model's folder in a URL: ASCII
+/// letters, digits, `.`, `_` and `-`, not empty and not starting with a dot (no `..`, no hidden
+/// file, no path).
+pub fn is_plain_name(name: &str) -> bool {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    !name.is_empty() && !name.starts_with('.') && name.chars().all(plain)
 }
 
 /// [`check_listed`] for every weights file, which must be at least one, each of a precision this
