@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::demos::{self, DEMOS, Demo};
 use crate::i18n::{Lang, tr};
 use crate::runtime::backend::{Backend, BackendChoice, display_name};
-use crate::runtime::url;
+use crate::runtime::{host, url};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -23,6 +23,7 @@ pub fn App() -> impl IntoView {
     let demo = demo
         .or_else(|| demos::find("playground"))
         .unwrap_or(&DEMOS[0]);
+    host::provide(demo.id, lang);
 
     view! {
         <div class="app" class:embed=embed>

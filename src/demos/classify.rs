@@ -20,6 +20,7 @@ use crate::demos::Demo;
 use crate::i18n::{Lang, Message, Text, tr, use_lang};
 use crate::runtime::backend::{ActiveBackend, Failure, read_back, use_backend};
 use crate::runtime::frame::{next_frame, now_ms};
+use crate::runtime::host::{self, Event};
 use crate::runtime::job::Job;
 use crate::runtime::model_asset::{Loaded, ModelKind, use_model_asset};
 use crate::widgets::model_picker::ModelPicker;
@@ -118,6 +119,7 @@ fn ClassifyDemo() -> impl IntoView {
     };
     // Classify whenever a photo arrives or a model becomes ready; a newer request supersedes.
     let token = StoredValue::new(0u32);
+    let host = host::link();
     Effect::new(move |_| {
         let (Some(loaded), Some(photo)) = (asset.model(), photo.get()) else {
             run.result.set(None);
@@ -140,6 +142,15 @@ fn ClassifyDemo() -> impl IntoView {
             match outcome {
                 Ok(classified) => {
                     run.problem.set(None);
+                    if let (Some(best), Some(m)) = (
+                        classified.classification.normalised.first(),
+                        asset.entry.get_untracked(),
+                    ) {
+                        host.emit(Event::Prediction {
+                            label: m.manifest.label(best.class),
+                            probability: best.probability,
+                        });
+                    }
                     run.result.set(Some(classified));
                     run.finished.update(|n| *n += 1);
                 }

@@ -6,6 +6,7 @@ pub mod crash;
 pub mod debounce;
 pub mod download;
 pub mod frame;
+pub mod host;
 pub mod job;
 pub mod model_asset;
 mod model_list;
@@ -19,4 +20,12 @@ pub fn js_error_text(value: &wasm_bindgen::JsValue) -> String {
         .map(|e| String::from(e.message()))
         .or_else(|| value.as_string())
         .unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// The bytes of a file or blob the visitor (or the embedding article) handed over.
+pub async fn blob_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, String> {
+    let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(|e| js_error_text(&e))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }

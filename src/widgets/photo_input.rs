@@ -6,20 +6,20 @@
 use std::sync::Arc;
 
 use image::RgbImage;
-use js_sys::Uint8Array;
 use leptos::ev;
 use leptos::html::{Canvas, Video};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, DragEvent, File, HtmlInputElement, MediaStream, MediaStreamConstraints};
+use web_sys::{DragEvent, File, HtmlInputElement, MediaStream, MediaStreamConstraints};
 
 use lab_core::photo::{self, MAX_DIMENSION, MAX_FILE_BYTES, MAX_PIXELS, PhotoError, Shrink};
 
 use crate::i18n::{Message, Text, tr, use_lang};
 use crate::runtime::frame::next_frame;
-use crate::runtime::{download, js_error_text as js_text};
+use crate::runtime::host::{self, Input, InputKind};
+use crate::runtime::{blob_bytes, download, js_error_text as js_text};
 use crate::widgets::problem::Problem;
 
 /// A photo the visitor gave, decoded: a name to show and its upright RGB pixels.
@@ -150,6 +150,21 @@ pub fn PhotoInput(
     };
     let deliver_bytes =
         Callback::new(move |(name, bytes): (String, Vec<u8>)| deliver(name, Ok(bytes)));
+    // A photo the embedding article hands over is the visitor's photo like any other.
+    host::accept(InputKind::Image, move |input| {
+        if let Input::Image { name, bytes } = input {
+            let size = bytes.len() as u64;
+            let bytes = if size > MAX_FILE_BYTES {
+                Err(photo_problem(
+                    &name,
+                    &PhotoError::FileTooLarge { bytes: size },
+                ))
+            } else {
+                Ok(bytes)
+            };
+            deliver(name, bytes);
+        }
+    });
 
     let from_file = move |file: File| {
         spawn_local(async move {
@@ -377,12 +392,4 @@ fn canvas_png(canvas: &web_sys::HtmlCanvasElement) -> Result<Vec<u8>, String> {
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .map_err(|e| e.to_string())?;
     Ok(png)
-}
-
-/// The bytes of a file or blob the visitor handed over.
-pub async fn blob_bytes(blob: &Blob) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(blob.array_buffer())
-        .await
-        .map_err(|e| js_text(&e))?;
-    Ok(Uint8Array::new(&buffer).to_vec())
 }

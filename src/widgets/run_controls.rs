@@ -6,6 +6,7 @@ use lab_core::optim::OptimizerKind;
 use leptos::prelude::*;
 
 use crate::i18n::tr;
+use crate::runtime::host::{self, Input, InputKind, Progress};
 
 /// What a training demo shows and steers; the demo owns every signal.
 #[derive(Clone, Copy)]
@@ -29,6 +30,25 @@ pub fn RunControls(
     on_optimizer: Callback<OptimizerKind>,
     #[prop(into)] on_reset: Callback<()>,
 ) -> impl IntoView {
+    let link = host::link();
+    host::accept(InputKind::Run, move |input| {
+        if let Input::Run(start) = input {
+            if start && !run.ready.get_untracked() {
+                return link.reject(
+                    "start",
+                    "there is nothing to train yet: the data is still loading",
+                );
+            }
+            run.running.set(start);
+        }
+    });
+    host::report_training(
+        move || run.running.get(),
+        move || Progress {
+            epoch: run.epochs.get(),
+            ..Progress::default()
+        },
+    );
     view! {
         <label>{tr(" 优化器 ", " Optimizer ")}
             <select data-testid=format!("{prefix}-optimizer") on:change=move |ev| {

@@ -19,6 +19,7 @@ use leptos::task::spawn_local;
 use crate::demos::Demo;
 use crate::i18n::{Lang, Message, Text, use_lang};
 use crate::runtime::backend::use_backend;
+use crate::runtime::host::{self, Input, InputKind, Progress};
 use crate::runtime::job::Job;
 use controls::{DataPanel, RegularizationPanel, StatusLine, TopBar};
 use network_panel::NetworkPanel;
@@ -89,6 +90,7 @@ fn Playground() -> impl IntoView {
         status: RwSignal::new(Status::Ok),
     };
     Effect::new(move |_| settings::to_url(&controls.spec.get()));
+    follow_host(controls, view_state);
 
     spawn_local(training::training_loop(
         Job::new(FRAME_BUDGET_MS),
@@ -116,4 +118,55 @@ fn Playground() -> impl IntoView {
             <OutputPanel controls=controls view_state=view_state />
         </div>
     }
+}
+
+/// What the embedding article may steer: the setup (the same keys as a link, applied as a new
+/// run) and Train/Pause; what it hears: the run's progress.
+fn follow_host(controls: Controls, view_state: View) {
+    let link = host::link();
+    host::accept(InputKind::Setup, move |input| {
+        let Input::Setup(pairs) = input else { return };
+        let known = settings::query(&TrainSpec::default()).map(|(key, _)| key);
+        let unknown: Vec<&str> = pairs
+            .iter()
+            .map(|(key, _)| key.as_str())
+            .filter(|key| !known.contains(key))
+            .collect();
+        let (spec, problems) =
+            settings::parse(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()));
+        if !unknown.is_empty() || !problems.is_empty() {
+            let mut why = Vec::new();
+            if !unknown.is_empty() {
+                why.push(format!("unknown keys {}", unknown.join(", ")));
+            }
+            if !problems.is_empty() {
+                why.push(format!(
+                    "invalid values {} (defaults used)",
+                    problems.join(", ")
+                ));
+            }
+            link.reject("set-input setup", why.join("; "));
+        }
+        controls.running.set(false);
+        controls.spec.set(spec);
+        controls.resets.update(|n| *n += 1);
+    });
+    host::accept(InputKind::Run, move |input| {
+        if let Input::Run(start) = input {
+            controls.running.set(start);
+        }
+    });
+    host::report_training(
+        move || controls.running.get(),
+        move || {
+            view_state.snapshot.with(|s| {
+                s.as_ref().map_or_else(Progress::default, |s| Progress {
+                    epoch: Some(s.epochs),
+                    step: Some(s.steps),
+                    loss: Some(s.train_loss),
+                    test_loss: Some(s.test_loss),
+                })
+            })
+        },
+    );
 }

@@ -59,6 +59,28 @@ pub(super) async fn analyse(loaded: &Loaded<TextModels>, text: &str) -> Result<S
     })
 }
 
+/// The classifier's answer: the most likely class, named in both languages where the model can.
+pub(super) struct Verdict {
+    pub(super) en: String,
+    pub(super) zh: Option<String>,
+    pub(super) probability: f32,
+}
+
+/// The analysis' best class, when the model has a classifier.
+pub(super) fn verdict(analysis: &Analysis, manifest: Option<&TextManifest>) -> Option<Verdict> {
+    let probabilities = analysis.probabilities.as_ref()?;
+    let best =
+        (0..probabilities.len()).max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b]))?;
+    let labels = manifest.and_then(|m| m.labels.as_ref());
+    Some(Verdict {
+        en: labels
+            .and_then(|l| l.en.get(best).cloned())
+            .unwrap_or_else(|| format!("class {best}")),
+        zh: labels.and_then(|l| l.zh.as_ref()?.get(best).cloned()),
+        probability: probabilities[best],
+    })
+}
+
 #[component]
 pub(super) fn AnalysisView(
     shown: Shown,
@@ -99,16 +121,12 @@ pub(super) fn AnalysisView(
             format!("The input has {total} tokens, more than the model's limit of {kept}: only the first {} tokens and the end token were used.", kept - 1),
         )
     });
-    let labels = manifest.as_ref().and_then(|m| m.labels.clone());
-    let sentiment = analysis.probabilities.clone().map(|probabilities| {
-        let best = (0..probabilities.len()).max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b])).unwrap_or(0);
-        let en = labels.as_ref().and_then(|l| l.en.get(best).cloned()).unwrap_or_else(|| format!("class {best}"));
-        let zh = labels.as_ref().and_then(|l| l.zh.as_ref()?.get(best).cloned());
-        let percent = probabilities[best] * 100.0;
-        let positive = probabilities.get(1).copied().unwrap_or(0.0);
+    let sentiment = verdict(&analysis, manifest.as_deref()).map(|Verdict { en, zh, probability }| {
+        let percent = probability * 100.0;
+        let positive = analysis.probabilities.as_ref().and_then(|p| p.get(1).copied()).unwrap_or(0.0);
         let label_id = en.clone();
         view! {
-            <div class="sentiment" data-testid="sentiment" data-label=label_id data-probability=probabilities[best] data-request=request>
+            <div class="sentiment" data-testid="sentiment" data-label=label_id data-probability=probability data-request=request>
                 <span class="label">{move || match (lang.get(), &zh) {
                     (Lang::Zh, Some(zh)) => format!("{zh}（{en}）"),
                     _ => en.clone(),

@@ -24,6 +24,7 @@ use crate::demos::Demo;
 use crate::i18n::{Lang, Message, Text, tr, use_lang};
 use crate::runtime::backend::{Failure, use_backend};
 use crate::runtime::debounce::debounced;
+use crate::runtime::host::{self, Event, Input, InputKind};
 use crate::runtime::job::Job;
 use crate::runtime::model_asset::{Listed, Loaded, ModelAsset, ModelKind, use_model_asset};
 use crate::widgets::model_picker::ModelPicker;
@@ -35,7 +36,7 @@ mod fill_mask;
 mod fine_tune;
 mod similar;
 
-use analysis::{AnalysisView, Shown, analyse};
+use analysis::{AnalysisView, Shown, analyse, verdict};
 use fill_mask::FillMask;
 use fine_tune::FineTune;
 use similar::Similar;
@@ -194,6 +195,15 @@ fn Sentiment(
     let layer = RwSignal::new(None::<usize>);
     let head = RwSignal::new(0usize);
     let token = StoredValue::new(0u32);
+    let host = host::link();
+    // A sentence from the article goes through the same bound as a typed one.
+    host::accept(InputKind::Text, move |input| {
+        if let Input::Text(given) = input {
+            let (kept, notice) = bound_text(given);
+            text.set(kept);
+            cut.set(notice);
+        }
+    });
     Effect::new(move |_| {
         let sentence = settled.get();
         let Some(loaded) = asset.model() else {
@@ -212,6 +222,13 @@ fn Sentiment(
             match outcome {
                 Ok(result) => {
                     problem.set(None);
+                    let manifest = asset.entry.get_untracked().map(|m| m.manifest);
+                    if let Some(v) = verdict(result.analysis(), manifest.as_deref()) {
+                        host.emit(Event::Prediction {
+                            label: v.en,
+                            probability: v.probability,
+                        });
+                    }
                     shown.set(Some(result.numbered(current)));
                 }
                 Err(failure) => backend.handle(failure, |m| {
