@@ -1,5 +1,6 @@
 //! The page an article embeds: a versioned postMessage protocol between the lab in an iframe and
 //! the article around it (the host). README.md's "Embedding" section is the message table.
+//! long file: reading, dispatching and reporting are one protocol, kept in one place.
 //!
 //! - Events go to the parent window with any target origin, as the article should be able to
 //!   read them without configuration: `ready` (the demo and what it accepts), `height` (the
@@ -192,7 +193,7 @@ pub fn provide(demo: &'static str, lang: RwSignal<Lang>) {
         if !from_parent {
             return warn("it did not come from the embedding page");
         }
-        if !allowed.iter().any(|allowed| *allowed == origin) {
+        if !allowed.contains(&origin) {
             return warn(&format!(
                 "{origin} may read events but not send commands; list it in the embed URL's hosts="
             ));
@@ -493,4 +494,108 @@ pub fn report_training(
         }
         running
     });
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    fn message(json: &str) -> JsValue {
+        js_sys::JSON::parse(json).unwrap()
+    }
+
+    fn input(json: &str) -> Result<Input, String> {
+        match parse(&message(json))? {
+            Command::Input(input) => Ok(input),
+            _ => Err("not an input".into()),
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn only_messages_naming_the_protocol_are_ours() {
+        assert!(is_ours(&message(r#"{"protocol":"open-model-lab"}"#)));
+        assert!(!is_ours(&message(r#"{"protocol":"other"}"#)));
+        assert!(!is_ours(&JsValue::from_str("open-model-lab")));
+        assert!(!is_ours(&JsValue::NULL));
+    }
+
+    #[wasm_bindgen_test]
+    fn commands_are_read_with_their_fields() {
+        let text = input(r#"{"version":1,"type":"set-input","text":"好"}"#);
+        assert_eq!(text, Ok(Input::Text("好".into())));
+        let setup =
+            input(r#"{"version":1,"type":"set-input","setup":{"data":"xor","lr":0.1,"x":true}}"#);
+        let pairs = [("data", "xor"), ("lr", "0.1"), ("x", "true")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .to_vec();
+        assert_eq!(setup, Ok(Input::Setup(pairs)));
+        assert_eq!(
+            input(r#"{"version":1,"type":"start"}"#),
+            Ok(Input::Run(true))
+        );
+        assert_eq!(
+            input(r#"{"version":1,"type":"pause"}"#),
+            Ok(Input::Run(false))
+        );
+        assert!(matches!(
+            parse(&message(
+                r#"{"version":1,"type":"set-language","lang":"en"}"#
+            )),
+            Ok(Command::Language(Lang::En))
+        ));
+    }
+
+    #[wasm_bindgen_test]
+    fn an_image_view_gives_only_its_own_bytes() {
+        let buffer = js_sys::Uint8Array::from(&[9u8, 1, 2, 3, 9][..]).buffer();
+        let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&buffer, 1, 3);
+        let data = message(r#"{"version":1,"type":"set-input","name":"a.png"}"#);
+        js_sys::Reflect::set(&data, &"image".into(), &view).unwrap();
+        let Ok(Command::Input(image)) = parse(&data) else {
+            panic!("an image command")
+        };
+        assert_eq!(
+            image,
+            Input::Image {
+                name: "a.png".into(),
+                bytes: vec![1, 2, 3]
+            }
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn malformed_messages_say_what_is_wrong() {
+        let why = |json: &str| parse(&message(json)).err().unwrap_or_default();
+        assert!(why(r#"{"version":2,"type":"start"}"#).contains("version"));
+        assert!(why(r#"{"type":"start"}"#).contains("version"));
+        assert!(why(r#"{"version":1}"#).contains("type"));
+        assert!(why(r#"{"version":1,"type":"explode"}"#).contains("unknown type"));
+        assert!(why(r#"{"version":1,"type":"set-language","lang":"fr"}"#).contains("zh"));
+        assert!(why(r#"{"version":1,"type":"set-input","image":5}"#).contains("Blob"));
+        assert!(why(r#"{"version":1,"type":"set-input","setup":{"a":[1]}}"#).contains("\"a\""));
+        assert!(why(r#"{"version":1,"type":"set-input"}"#).contains("one of"));
+    }
+
+    #[wasm_bindgen_test]
+    fn events_carry_the_envelope_and_camel_case_fields() {
+        let event = Event::Training {
+            running: true,
+            epoch: None,
+            step: Some(3),
+            loss: None,
+            test_loss: Some(0.5),
+        };
+        let envelope = Envelope {
+            protocol: PROTOCOL,
+            version: VERSION,
+            demo: "playground",
+            event: &event,
+        };
+        assert_eq!(
+            serde_json::to_string(&envelope).unwrap(),
+            r#"{"protocol":"open-model-lab","version":1,"demo":"playground","type":"training","running":true,"step":3,"testLoss":0.5}"#
+        );
+    }
 }
