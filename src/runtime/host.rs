@@ -229,8 +229,9 @@ fn field(data: &JsValue, name: &str) -> JsValue {
 fn parse(data: &JsValue) -> Result<Command, String> {
     let version = field(data, "version").as_f64();
     if version != Some(f64::from(VERSION)) {
+        let given = version.map_or("missing".to_string(), |v| v.to_string());
         return Err(format!(
-            "version {version:?} is not spoken here (this lab speaks version {VERSION})"
+            "version {given} is not spoken here (this lab speaks version {VERSION})"
         ));
     }
     let kind = field(data, "type")
