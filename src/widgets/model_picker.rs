@@ -23,21 +23,25 @@ pub fn ModelPicker<K: ModelKind>(asset: ModelAsset<K>) -> impl IntoView {
         <div class="controls">
             <label>
                 {tr("模型", "Model")}
-                <select data-testid="model" on:change=move |ev| selected.set(event_target_value(&ev))
-                    prop:value=move || selected.get()>
+                // Each option says whether it is the one: the listing arrives after the pick
+                // (from the URL), and a select's value set before its options shows the first.
+                <select data-testid="model" on:change=move |ev| selected.set(event_target_value(&ev))>
                     {move || models.get().into_iter().map(|m| {
-                        view! { <option value=m.id.clone()>{K::label(&m.manifest)}</option> }
+                        let id = m.id.clone();
+                        let chosen = move || selected.with(|s| *s == id);
+                        view! { <option value=m.id.clone() prop:selected=chosen>{K::label(&m.manifest)}</option> }
                     }).collect_view()}
                 </select>
             </label>
             <label>
                 {tr("权重", "Weights")}
                 <select data-testid="weights"
-                    on:change=move |ev| weights_file.set(event_target_value(&ev))
-                    prop:value=move || weights_file.get()>
+                    on:change=move |ev| weights_file.set(event_target_value(&ev))>
                     {move || entry.get().map(|m| K::weights(&m.manifest).0.iter().map(|f| {
                         let label = format!("{} · {:.1} MB", f.precision, f.bytes as f64 / 1e6);
-                        view! { <option value=f.file.clone()>{label}</option> }
+                        let file = f.file.clone();
+                        let chosen = move || weights_file.with(|w| *w == file);
+                        view! { <option value=f.file.clone() prop:selected=chosen>{label}</option> }
                     }).collect_view())}
                 </select>
             </label>

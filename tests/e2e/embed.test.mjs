@@ -88,6 +88,7 @@ describe('an article embedding the lab from another origin', () => {
     const english = await waitForEvent(page, (e) => e.type === 'ready', { from });
     assert.equal(english.lang, 'en');
     assert.equal(await frame.textContent('[data-testid="lang-toggle"]'), '中文');
+    assert.equal(await frame.inputValue('[data-testid="model"]'), 'lab-bert-zh', 'the picker shows the model the URL chose');
 
     // A sentence from the article: the frame shows it and reports its sentiment.
     from = await eventCount(page);
