@@ -152,6 +152,11 @@ fn parent() -> Option<web_sys::Window> {
     (JsValue::from(&parent) != JsValue::from(&window)).then_some(parent)
 }
 
+/// The page's `<html>` element, whose height is everything the page shows.
+fn root_element() -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.document_element()
+}
+
 fn warn(text: &str) {
     web_sys::console::warn_1(&format!("Open Model Lab host message ignored: {text}").into());
 }
@@ -375,10 +380,7 @@ impl Host {
 
     /// The height of everything the page shows, whenever it changes.
     fn report_height(self) {
-        let Some(root) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        else {
+        let Some(root) = root_element() else {
             return;
         };
         let height = root.get_bounding_client_rect().height().ceil() as u32;
@@ -389,10 +391,7 @@ impl Host {
     }
 
     fn watch_height(self) {
-        let Some(root) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        else {
+        let Some(root) = root_element() else {
             return;
         };
         let changed = Closure::<dyn Fn()>::new(move || self.report_height());
