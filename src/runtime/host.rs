@@ -136,7 +136,7 @@ enum Command {
 
 type Handler = Rc<dyn Fn(Input)>;
 
-/// The shell's link to its host; demos reach it through [`accept`] and [`emit`].
+/// The shell's link to its host; demos reach it through [`accept`] and [`HostLink::emit`].
 #[derive(Clone, Copy)]
 struct Host {
     demo: &'static str,
