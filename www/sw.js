@@ -21,8 +21,13 @@ const PAGE = new URL('./', self.registration.scope).href;
 const shellUrls = new Set(SHELL.map((path) => new URL(path, self.registration.scope).href));
 
 self.addEventListener('install', (event) => {
-  // `reload`: never fill the cache from a stale HTTP cache entry of an older build.
-  const requests = [...shellUrls].map((url) => new Request(url, { cache: 'reload' }));
+  // The top-level files other than index.html are trunk's, named by their content's hash: the
+  // copy the page has just downloaded is the right one, so the HTTP cache may serve it and the
+  // first visit does not download the wasm twice. Every other file is revalidated, so that an
+  // older build's copy in the HTTP cache never fills this build's cache.
+  const requests = SHELL.map((path) => new Request(new URL(path, self.registration.scope).href, {
+    cache: path !== './' && !path.includes('/') ? 'default' : 'no-cache',
+  }));
   event.waitUntil(
     caches
       .open(CACHE)

@@ -21,6 +21,7 @@ mod setup;
 mod test;
 #[cfg(test)]
 mod tidy;
+mod tools;
 
 use ctx::Ctx;
 
@@ -94,10 +95,11 @@ const TEST_USAGE: &str = "\
 Usage: cargo xtask test [--quick] [--only STAGE] [--prereqs-only]
 
 Runs `setup`, installs the test prerequisites (the rustup components rustfmt
-and clippy; Debian packages chromium, chromium-driver, mesa-vulkan-drivers,
+and clippy; cargo-deny; Debian packages chromium, chromium-driver, mesa-vulkan-drivers,
 libvulkan1 through apt-get, only those missing; `npm ci` in tests/e2e when its
 lock file changed), then the stages in order, stopping at the first failure:
   lint    cargo fmt --all --check
+          cargo deny check licenses bans sources (deny.toml)
           cargo clippy --workspace --exclude open-model-lab --all-targets
             -- -D warnings
   native  cargo test -p lab-core -p model-convert -p xtask

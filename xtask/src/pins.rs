@@ -7,6 +7,8 @@ use crate::Result;
 use crate::ctx::{Ctx, run};
 
 pub const TRUNK_VERSION: &str = "0.21.14";
+/// cargo-deny, for the lint stage's licence, ban and source checks (deny.toml).
+pub const CARGO_DENY_VERSION: &str = "0.20.2";
 /// binaryen release used as `wasm-opt`, from npm. Debian's binaryen is too old
 /// and emits a wasm that does not load, so it must never be picked up.
 pub const BINARYEN_VERSION: &str = "132";
@@ -33,6 +35,14 @@ wasm_opt = "version_{BINARYEN_VERSION}"
 [serve]
 addresses = ["127.0.0.1"]
 port = 8080
+
+# The site's Content-Security-Policy, with the hash of trunk's inline loader, written into the
+# built index.html (xtask/src/csp.rs), and the offline copy's shell list written into sw.js
+# (xtask/src/offline.rs): `trunk build` and `trunk serve` both ship them.
+[[hooks]]
+stage = "post_build"
+command = "cargo"
+command_arguments = ["xtask", "finish-site"]
 "#
     )
 }
@@ -145,6 +155,16 @@ fn lock_versions(lock: &str, package: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fresh checkout without Trunk.toml gets the committed one, hooks included.
+    #[test]
+    fn the_written_trunk_toml_is_the_committed_one() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let committed = fs::read_to_string(root.join("Trunk.toml")).unwrap();
+        let lock = fs::read_to_string(root.join("Cargo.lock")).unwrap();
+        let version = lock_versions(&lock, "wasm-bindgen").remove(0);
+        assert_eq!(trunk_toml(&version), committed);
+    }
 
     #[test]
     fn reads_versions_from_lock() {

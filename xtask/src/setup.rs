@@ -1,13 +1,13 @@
 //! `setup` and `serve`: a list of steps, each idempotent and silent when nothing is to do, that
 //! install what the build and the tests need.
 
-use std::ffi::OsStr;
 use std::fs;
 use std::process::Command;
 use std::time::Instant;
 
 use crate::ctx::{Ctx, execute, header, probe, run};
-use crate::pins::{BINARYEN_VERSION, TRUNK_VERSION, step_trunk_toml, wasm_bindgen_version};
+use crate::pins::{BINARYEN_VERSION, step_trunk_toml};
+use crate::tools::{step_cargo_deny, step_trunk, step_wasm_bindgen};
 use crate::{Result, WASM_TARGET, assets, models};
 
 /// Debian packages needed by the tests: the browser and its driver for the wasm
@@ -94,6 +94,10 @@ pub const TEST_STEPS: &[Step] = &[
     Step {
         name: "rustup components rustfmt and clippy",
         run: step_lint_components,
+    },
+    Step {
+        name: "cargo-deny (the lint stage's licence, ban and source checks)",
+        run: step_cargo_deny,
     },
     Step {
         name: "Debian test packages",
@@ -189,75 +193,6 @@ fn step_lint_components(ctx: &Ctx) -> Result {
         missing.join(" ")
     ));
     run(ctx.cmd("rustup").args(["component", "add"]).args(&missing))
-}
-
-/// Second word of `tool --version` (e.g. `trunk 0.21.14` -> `0.21.14`).
-fn tool_version(ctx: &Ctx, tool: impl AsRef<OsStr>) -> Option<String> {
-    let out = probe(ctx.cmd(tool).arg("--version"))?;
-    out.split_whitespace().nth(1).map(str::to_string)
-}
-
-fn step_trunk(ctx: &Ctx) -> Result {
-    if tool_version(ctx, "trunk").as_deref() == Some(TRUNK_VERSION) {
-        return Ok(());
-    }
-    if binstall(ctx, "trunk", TRUNK_VERSION) {
-        return Ok(());
-    }
-    header(&format!(
-        "setup: building trunk {TRUNK_VERSION} from source (about 5 minutes on 2 cores; cargo's progress follows)"
-    ));
-    // trunk's own release profile (fat LTO, one codegen unit) took about 25 minutes here; trunk
-    // only starts cargo, wasm-bindgen and wasm-opt and copies files, so opt-level 1 without LTO
-    // serves as well and builds in 4.6 minutes (measured on 2 cores, 2026-12-03).
-    run(ctx
-        .cargo()
-        .args(["install", "--locked", "trunk", "--version", TRUNK_VERSION])
-        .env("CARGO_PROFILE_RELEASE_LTO", "false")
-        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"))
-}
-
-/// Installs `krate` at `version` as a prebuilt binary through cargo-binstall, when the machine
-/// has it and it can reach a release binary; false (after saying so) otherwise, so that the
-/// caller builds from source. binstall's own fallback to compiling is turned off: the caller's
-/// source build is the one tuned for this.
-fn binstall(ctx: &Ctx, krate: &str, version: &str) -> bool {
-    if probe(ctx.cargo().args(["binstall", "-V"])).is_none() {
-        return false;
-    }
-    header(&format!(
-        "setup: trying a prebuilt {krate} {version} through cargo-binstall"
-    ));
-    let installed = run(ctx.cargo().args([
-        "binstall",
-        "--no-confirm",
-        "--locked",
-        "--disable-strategies",
-        "compile",
-        &format!("{krate}@{version}"),
-    ]))
-    .is_ok();
-    if !installed {
-        println!("xtask: no prebuilt {krate} {version} reachable; building it from source");
-    }
-    installed
-}
-
-fn step_wasm_bindgen(ctx: &Ctx) -> Result {
-    let version = wasm_bindgen_version(ctx)?;
-    if tool_version(ctx, "wasm-bindgen").as_deref() == Some(version.as_str()) {
-        return Ok(());
-    }
-    if binstall(ctx, "wasm-bindgen-cli", &version) {
-        return Ok(());
-    }
-    header(&format!(
-        "setup: building wasm-bindgen-cli {version} from source (several minutes on 2 cores; cargo's progress follows)"
-    ));
-    run(ctx
-        .cargo()
-        .args(["install", "wasm-bindgen-cli", "--version", &version]))
 }
 
 fn step_wasm_opt(ctx: &Ctx) -> Result {

@@ -21,6 +21,10 @@ const WASM_TEST_TIMEOUT_S: &str = "300";
 pub const LINT_STEPS: &[(&str, &[&str])] = &[
     ("formatting", &["fmt", "--all", "--check"]),
     (
+        "licences, bans and sources (deny.toml)",
+        &["deny", "check", "licenses", "bans", "sources"],
+    ),
+    (
         "clippy, native",
         &[
             "clippy",

@@ -1,0 +1,101 @@
+//! The tools the build and the tests run, each installed at its pinned version (pins.rs): a
+//! prebuilt binary through cargo-binstall when the machine has it and reaches one, else built
+//! from source with a profile tuned for a tool that only drives others.
+
+use std::ffi::OsStr;
+
+use crate::Result;
+use crate::ctx::{Ctx, header, probe, run};
+use crate::pins::{CARGO_DENY_VERSION, TRUNK_VERSION, wasm_bindgen_version};
+
+/// Second word of `tool --version` (e.g. `trunk 0.21.14` -> `0.21.14`).
+fn tool_version(ctx: &Ctx, tool: impl AsRef<OsStr>) -> Option<String> {
+    let out = probe(ctx.cmd(tool).arg("--version"))?;
+    out.split_whitespace().nth(1).map(str::to_string)
+}
+
+pub fn step_trunk(ctx: &Ctx) -> Result {
+    if tool_version(ctx, "trunk").as_deref() == Some(TRUNK_VERSION) {
+        return Ok(());
+    }
+    if binstall(ctx, "trunk", TRUNK_VERSION) {
+        return Ok(());
+    }
+    header(&format!(
+        "setup: building trunk {TRUNK_VERSION} from source (about 5 minutes on 2 cores; cargo's progress follows)"
+    ));
+    install_tool(ctx, "trunk", TRUNK_VERSION)
+}
+
+pub fn step_cargo_deny(ctx: &Ctx) -> Result {
+    let installed = probe(ctx.cargo().args(["deny", "--version"]));
+    if installed
+        .as_deref()
+        .and_then(|out| out.split_whitespace().nth(1))
+        == Some(CARGO_DENY_VERSION)
+    {
+        return Ok(());
+    }
+    if binstall(ctx, "cargo-deny", CARGO_DENY_VERSION) {
+        return Ok(());
+    }
+    header(&format!(
+        "setup: building cargo-deny {CARGO_DENY_VERSION} from source (a few minutes on 2 cores; cargo's progress follows)"
+    ));
+    install_tool(ctx, "cargo-deny", CARGO_DENY_VERSION)
+}
+
+/// `cargo install --locked` of a tool that only drives others (trunk starts cargo, wasm-bindgen
+/// and wasm-opt; cargo-deny reads metadata): opt-level 1 without LTO serves as well as the tool's
+/// own release profile and builds far faster (trunk's fat-LTO profile took about 25 minutes
+/// here, this 4.6; measured on 2 cores, 2026-12-03).
+fn install_tool(ctx: &Ctx, krate: &str, version: &str) -> Result {
+    run(ctx
+        .cargo()
+        .args(["install", "--locked", krate, "--version", version])
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"))
+}
+
+/// Installs `krate` at `version` as a prebuilt binary through cargo-binstall, when the machine
+/// has it and it can reach a release binary; false (after saying so) otherwise, so that the
+/// caller builds from source. binstall's own fallback to compiling is turned off: the caller's
+/// source build is the one tuned for this.
+fn binstall(ctx: &Ctx, krate: &str, version: &str) -> bool {
+    if probe(ctx.cargo().args(["binstall", "-V"])).is_none() {
+        return false;
+    }
+    header(&format!(
+        "setup: trying a prebuilt {krate} {version} through cargo-binstall"
+    ));
+    let installed = run(ctx.cargo().args([
+        "binstall",
+        "--no-confirm",
+        "--locked",
+        "--disable-strategies",
+        "compile",
+        &format!("{krate}@{version}"),
+    ]))
+    .is_ok();
+    if !installed {
+        println!("xtask: no prebuilt {krate} {version} reachable; building it from source");
+    }
+    installed
+}
+
+pub fn step_wasm_bindgen(ctx: &Ctx) -> Result {
+    let version = wasm_bindgen_version(ctx)?;
+    if tool_version(ctx, "wasm-bindgen").as_deref() == Some(version.as_str()) {
+        return Ok(());
+    }
+    if binstall(ctx, "wasm-bindgen-cli", &version) {
+        return Ok(());
+    }
+    header(&format!(
+        "setup: building wasm-bindgen-cli {version} from source (several minutes on 2 cores; cargo's progress follows)"
+    ));
+    run(ctx
+        .cargo()
+        .args(["install", "wasm-bindgen-cli", "--version", &version]))
+}
