@@ -8,6 +8,8 @@ use crate::demos::{self, DEMOS, Demo};
 use crate::i18n::{Lang, tr};
 use crate::runtime::backend::{Backend, BackendChoice, display_name};
 use crate::runtime::{host, url};
+use crate::widgets::save_png::CurrentDemo;
+use crate::widgets::share::CopyLink;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -47,7 +49,7 @@ pub fn App() -> impl IntoView {
                     Lang::En => format!("There is no demo called “{id}”; the default one is open."),
                 }}</p>
             })}
-            <DemoView demo=demo />
+            <DemoView demo=demo embed=embed />
         </div>
     }
 }
@@ -72,7 +74,7 @@ fn Nav(current: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn DemoView(demo: &'static Demo) -> impl IntoView {
+fn DemoView(demo: &'static Demo, embed: bool) -> impl IntoView {
     let lang = crate::i18n::use_lang();
     Effect::new(move |_| {
         if let Some(document) = web_sys::window().and_then(|w| w.document()) {
@@ -83,10 +85,16 @@ fn DemoView(demo: &'static Demo) -> impl IntoView {
             ));
         }
     });
+    provide_context(CurrentDemo(demo.id));
     view! {
         <main class="demo" data-demo=demo.id>
             <h1>{demo.section}" "{move || demo.title.get(lang.get())}</h1>
             <p class="summary">{move || demo.summary.get(lang.get())}</p>
+            // An embedded demo's address is the bare view with the article's `hosts=`: the
+            // article is what a reader shares, so the link is offered only on the lab's pages.
+            <Show when=move || !embed>
+                <CopyLink />
+            </Show>
             {(demo.view)()}
         </main>
     }

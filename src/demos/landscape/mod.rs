@@ -16,6 +16,7 @@ use crate::i18n::{Lang, Text, tr, use_lang};
 use crate::runtime::backend::{Failure, use_backend};
 use crate::runtime::job::Job;
 use crate::runtime::url;
+use crate::widgets::save_png::{Figure, SavePng};
 use crate::widgets::value_map::MapPainter;
 
 pub const DEMO: Demo = Demo {
@@ -149,7 +150,10 @@ fn LandscapeDemo() -> impl IntoView {
         <LandscapeBar state=state />
         {move || state.problem.get().map(|p| view! { <p class="notice" role="alert">{p}</p> })}
         <div class="landscape">
-            <canvas node_ref=canvas data-testid="landscape-canvas" width=SIZE height=SIZE on:click=on_click></canvas>
+            <div>
+                <canvas node_ref=canvas data-testid="landscape-canvas" width=SIZE height=SIZE on:click=on_click></canvas>
+                <SavePng figure=Figure::Canvas(canvas) name="paths" />
+            </div>
             <PathList state=state />
         </div>
     }
