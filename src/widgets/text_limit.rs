@@ -21,6 +21,23 @@ pub fn bound_text(value: String) -> (String, Option<Message>) {
     (value[..cut_at].to_string(), Some(notice))
 }
 
+/// The most characters of a text a shared link carries: a link stays short enough for chat apps
+/// and address bars (each Chinese character takes 9 bytes once escaped).
+pub const MAX_LINK_CHARS: usize = 500;
+
+/// The part of `text` a link keeps, and, when that is not all of it, the notice saying so.
+pub fn link_text(text: &str) -> (&str, Option<Message>) {
+    let Some((cut_at, _)) = text.char_indices().nth(MAX_LINK_CHARS) else {
+        return (text, None);
+    };
+    let total = text.chars().count();
+    let notice = Message::new(
+        format!("文本共 {total} 个字符，链接只保存前 {MAX_LINK_CHARS} 个。"),
+        format!("The text has {total} characters: a link keeps only the first {MAX_LINK_CHARS}."),
+    );
+    (&text[..cut_at], Some(notice))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +51,15 @@ mod tests {
         assert_eq!(kept.chars().count(), MAX_TEXT_CHARS);
         let notice = notice.expect("a cut is said");
         assert!(notice.en.contains("100000 characters"), "{}", notice.en);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_link_keeps_the_first_500_characters_and_says_so() {
+        let short = "好".repeat(MAX_LINK_CHARS);
+        assert_eq!(link_text(&short), (short.as_str(), None));
+        let long = format!("{short}还有");
+        let (kept, notice) = link_text(&long);
+        assert_eq!(kept, short);
+        assert!(notice.expect("a cut is said").en.contains("502 characters"));
     }
 }
