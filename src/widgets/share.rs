@@ -57,6 +57,8 @@ pub fn CopyLink() -> impl IntoView {
     };
     Effect::new(move |_| {
         if let Some(input) = shown.get() {
+            // Focused and selected: a visitor's next Ctrl+C (or the phone's copy) takes it all.
+            let _ = input.focus();
             input.select();
         }
     });

@@ -10,15 +10,18 @@ pub const MAX_TEXT_CHARS: usize = 20_000;
 
 /// `value` cut to [`MAX_TEXT_CHARS`] characters, and, when it was cut, the notice saying so.
 pub fn bound_text(value: String) -> (String, Option<Message>) {
-    let Some((cut_at, _)) = value.char_indices().nth(MAX_TEXT_CHARS) else {
-        return (value, None);
-    };
-    let total = value.chars().count();
-    let notice = Message::new(
-        format!("文本共 {total} 个字符，只保留了前 {MAX_TEXT_CHARS} 个。"),
-        format!("The text has {total} characters: only the first {MAX_TEXT_CHARS} were kept."),
-    );
-    (value[..cut_at].to_string(), Some(notice))
+    match cut(&value, MAX_TEXT_CHARS) {
+        None => (value, None),
+        Some((kept, total)) => {
+            let notice = Message::new(
+                format!("文本共 {total} 个字符，只保留了前 {MAX_TEXT_CHARS} 个。"),
+                format!(
+                    "The text has {total} characters: only the first {MAX_TEXT_CHARS} were kept."
+                ),
+            );
+            (kept.to_string(), Some(notice))
+        }
+    }
 }
 
 /// The most characters of a text a shared link carries: a link stays short enough for chat apps
@@ -27,15 +30,24 @@ pub const MAX_LINK_CHARS: usize = 500;
 
 /// The part of `text` a link keeps, and, when that is not all of it, the notice saying so.
 pub fn link_text(text: &str) -> (&str, Option<Message>) {
-    let Some((cut_at, _)) = text.char_indices().nth(MAX_LINK_CHARS) else {
-        return (text, None);
-    };
-    let total = text.chars().count();
-    let notice = Message::new(
-        format!("文本共 {total} 个字符，链接只保存前 {MAX_LINK_CHARS} 个。"),
-        format!("The text has {total} characters: a link keeps only the first {MAX_LINK_CHARS}."),
-    );
-    (&text[..cut_at], Some(notice))
+    match cut(text, MAX_LINK_CHARS) {
+        None => (text, None),
+        Some((kept, total)) => {
+            let notice = Message::new(
+                format!("文本共 {total} 个字符，链接只保存前 {MAX_LINK_CHARS} 个。"),
+                format!(
+                    "The text has {total} characters: a link keeps only the first {MAX_LINK_CHARS}."
+                ),
+            );
+            (kept, Some(notice))
+        }
+    }
+}
+
+/// `text`'s first `limit` characters and its length in characters, when it has more.
+fn cut(text: &str, limit: usize) -> Option<(&str, usize)> {
+    let (cut_at, _) = text.char_indices().nth(limit)?;
+    Some((&text[..cut_at], text.chars().count()))
 }
 
 #[cfg(test)]

@@ -4,12 +4,10 @@
 use lab_core::landscape::Surface;
 
 use super::RACERS;
+use crate::runtime::url::{NO_ITEMS, list_value};
 
 /// Which of [`RACERS`] walk, in its order.
 pub type Walkers = [bool; RACERS.len()];
-
-/// The `paths=` value for "no optimizer walks" (an empty value reads as no value).
-const NONE: &str = "none";
 
 pub fn parse_surface(value: Option<&str>) -> Surface {
     value
@@ -38,7 +36,7 @@ pub fn parse_walkers(value: Option<&str>) -> Walkers {
     let Some(value) = value else {
         return [true; RACERS.len()];
     };
-    if value == NONE {
+    if value == NO_ITEMS {
         return [false; RACERS.len()];
     }
     let ids: Vec<&str> = value.split(',').collect();
@@ -57,11 +55,7 @@ pub fn walkers_query(walkers: &Walkers) -> String {
         .filter(|(_, on)| **on)
         .map(|((kind, _), _)| kind.id())
         .collect();
-    if ids.is_empty() {
-        NONE.to_string()
-    } else {
-        ids.join(",")
-    }
+    list_value(&ids)
 }
 
 #[cfg(test)]
