@@ -10,17 +10,15 @@ pub const MAX_TEXT_CHARS: usize = 20_000;
 
 /// `value` cut to [`MAX_TEXT_CHARS`] characters, and, when it was cut, the notice saying so.
 pub fn bound_text(value: String) -> (String, Option<Message>) {
-    match cut(&value, MAX_TEXT_CHARS) {
+    let (kept, notice) = cut(&value, MAX_TEXT_CHARS, |total| {
+        Message::new(
+            format!("文本共 {total} 个字符，只保留了前 {MAX_TEXT_CHARS} 个。"),
+            format!("The text has {total} characters: only the first {MAX_TEXT_CHARS} were kept."),
+        )
+    });
+    match notice {
         None => (value, None),
-        Some((kept, total)) => {
-            let notice = Message::new(
-                format!("文本共 {total} 个字符，只保留了前 {MAX_TEXT_CHARS} 个。"),
-                format!(
-                    "The text has {total} characters: only the first {MAX_TEXT_CHARS} were kept."
-                ),
-            );
-            (kept.to_string(), Some(notice))
-        }
+        Some(notice) => (kept.to_string(), Some(notice)),
     }
 }
 
@@ -30,24 +28,23 @@ pub const MAX_LINK_CHARS: usize = 500;
 
 /// The part of `text` a link keeps, and, when that is not all of it, the notice saying so.
 pub fn link_text(text: &str) -> (&str, Option<Message>) {
-    match cut(text, MAX_LINK_CHARS) {
-        None => (text, None),
-        Some((kept, total)) => {
-            let notice = Message::new(
-                format!("文本共 {total} 个字符，链接只保存前 {MAX_LINK_CHARS} 个。"),
-                format!(
-                    "The text has {total} characters: a link keeps only the first {MAX_LINK_CHARS}."
-                ),
-            );
-            (kept, Some(notice))
-        }
-    }
+    cut(text, MAX_LINK_CHARS, |total| {
+        Message::new(
+            format!("文本共 {total} 个字符，链接只保存前 {MAX_LINK_CHARS} 个。"),
+            format!(
+                "The text has {total} characters: a link keeps only the first {MAX_LINK_CHARS}."
+            ),
+        )
+    })
 }
 
-/// `text`'s first `limit` characters and its length in characters, when it has more.
-fn cut(text: &str, limit: usize) -> Option<(&str, usize)> {
-    let (cut_at, _) = text.char_indices().nth(limit)?;
-    Some((&text[..cut_at], text.chars().count()))
+/// `text`'s first `limit` characters and, when it has more, the notice `said` gives for its
+/// length in characters.
+fn cut(text: &str, limit: usize, said: impl Fn(usize) -> Message) -> (&str, Option<Message>) {
+    match text.char_indices().nth(limit) {
+        None => (text, None),
+        Some((cut_at, _)) => (&text[..cut_at], Some(said(text.chars().count()))),
+    }
 }
 
 #[cfg(test)]
