@@ -16,7 +16,7 @@ use crate::i18n::tr;
 const CONFIRMATION: Duration = Duration::from_secs(4);
 
 #[derive(Clone, PartialEq)]
-enum Copy {
+enum Sharing {
     Idle,
     Copied,
     /// The clipboard refused; the address to copy by hand.
@@ -25,7 +25,7 @@ enum Copy {
 
 #[component]
 pub fn CopyLink() -> impl IntoView {
-    let state = RwSignal::new(Copy::Idle);
+    let state = RwSignal::new(Sharing::Idle);
     let shown = NodeRef::<Input>::new();
     let copies = StoredValue::new(0u32);
     let copy = move |_| {
@@ -37,17 +37,18 @@ pub fn CopyLink() -> impl IntoView {
         spawn_local(async move {
             match write_clipboard(&address).await {
                 Ok(()) => {
-                    state.set(Copy::Copied);
+                    state.set(Sharing::Copied);
                     set_timeout(
                         move || {
-                            if copies.get_value() == this {
-                                state.set(Copy::Idle);
+                            // A newer copy keeps its own confirmation.
+                            if copies.try_get_value() == Some(this) {
+                                state.try_set(Sharing::Idle);
                             }
                         },
                         CONFIRMATION,
                     );
                 }
-                Err(_) => state.set(Copy::ByHand(address)),
+                Err(_) => state.set(Sharing::ByHand(address)),
             }
         });
     };
@@ -66,11 +67,11 @@ pub fn CopyLink() -> impl IntoView {
         <div class="share">
             <button data-testid="copy-link" on:click=copy>{tr("复制链接", "Copy link")}</button>
             {move || match state.get() {
-                Copy::Idle => ().into_any(),
-                Copy::Copied => view! {
+                Sharing::Idle => ().into_any(),
+                Sharing::Copied => view! {
                     <span class="hint" role="status" data-testid="link-copied">{tr("链接已复制", "Link copied")}</span>
                 }.into_any(),
-                Copy::ByHand(address) => view! {
+                Sharing::ByHand(address) => view! {
                     <label class="hint" data-testid="link-by-hand">
                         {tr("无法写入剪贴板，请手动复制这个链接：", "The clipboard is not available; copy this link by hand: ")}
                         <input type="text" readonly=true node_ref=shown data-testid="link-field" value=address
