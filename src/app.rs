@@ -11,6 +11,8 @@ use crate::i18n::{Lang, tr};
 use crate::runtime::backend::{Backend, BackendChoice, display_name};
 use crate::runtime::{host, url};
 use crate::widgets::kept_panel::KeptPanel;
+use crate::widgets::save_png::CurrentDemo;
+use crate::widgets::share::CopyLink;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -50,7 +52,7 @@ pub fn App() -> impl IntoView {
                 }}</p>
             })}
             {match demo {
-                Some(demo) => view! { <DemoView demo=demo /> }.into_any(),
+                Some(demo) => view! { <DemoView demo=demo embed=embed /> }.into_any(),
                 None => view! { <GuidePage /> }.into_any(),
             }}
             <Show when=move || !embed>
@@ -90,7 +92,7 @@ fn Nav(current: Option<&'static str>) -> impl IntoView {
 }
 
 #[component]
-fn DemoView(demo: &'static Demo) -> impl IntoView {
+fn DemoView(demo: &'static Demo, embed: bool) -> impl IntoView {
     let lang = crate::i18n::use_lang();
     Effect::new(move |_| {
         if let Some(document) = web_sys::window().and_then(|w| w.document()) {
@@ -101,10 +103,16 @@ fn DemoView(demo: &'static Demo) -> impl IntoView {
             ));
         }
     });
+    provide_context(CurrentDemo(demo.id));
     view! {
         <main class="demo" data-demo=demo.id>
             <h1>{demo.section}" "{move || demo.title.get(lang.get())}</h1>
             <p class="summary">{move || demo.summary.get(lang.get())}</p>
+            // An embedded demo's address is the bare view with the article's `hosts=`: the
+            // article is what a reader shares, so the link is offered only on the lab's pages.
+            <Show when=move || !embed>
+                <CopyLink />
+            </Show>
             {(demo.view)()}
         </main>
     }

@@ -40,3 +40,16 @@ pub fn href(pairs: &[(&str, &str)]) -> String {
         .collect();
     format!("?{}", query.join("&"))
 }
+
+/// The value of a list in a link: the items joined by commas, or `none` for no item (an empty
+/// value would read as no value, that is, the default).
+pub fn list_value(items: &[&str]) -> String {
+    if items.is_empty() {
+        NO_ITEMS.to_string()
+    } else {
+        items.join(",")
+    }
+}
+
+/// What [`list_value`] writes for an empty list.
+pub const NO_ITEMS: &str = "none";

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::widgets::save_png::{Figure, SavePng};
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
     pub name: String,
@@ -20,7 +22,10 @@ const MAX_POINTS: usize = 400;
 pub fn LineChart(
     series: Signal<Vec<Series>>,
     #[prop(into)] x_label: Signal<String>,
+    /// What the chart shows, for its saved file's name: `test-loss`.
+    name: &'static str,
 ) -> impl IntoView {
+    let svg = NodeRef::<leptos::svg::Svg>::new();
     let bounds = move || {
         let all = series.get();
         let points = all
@@ -50,7 +55,7 @@ pub fn LineChart(
             .join(" ")
     };
     view! {
-        <svg class="line-chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img">
+        <svg class="line-chart" node_ref=svg data-testid=format!("chart-{name}") viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img">
             <line x1=PAD y1=HEIGHT - PAD + 8.0 x2=WIDTH y2=HEIGHT - PAD + 8.0 class="axis" />
             <line x1=PAD y1=0 x2=PAD y2=HEIGHT - PAD + 8.0 class="axis" />
             <text x=2 y=12 class="tick">{move || format!("{:.3}", bounds().1)}</text>
@@ -75,5 +80,6 @@ pub fn LineChart(
                     .collect_view()
             }}
         </svg>
+        <SavePng figure=Figure::Svg(svg) name=name />
     }
 }

@@ -7,6 +7,8 @@ pub mod model_picker;
 pub mod photo_input;
 pub mod problem;
 pub mod run_controls;
+pub mod save_png;
+pub mod share;
 pub mod slow_backend;
 pub mod text_limit;
 pub mod value_map;

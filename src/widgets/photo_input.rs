@@ -27,6 +27,8 @@ use crate::widgets::problem::Problem;
 pub struct Photo {
     pub name: String,
     pub image: Arc<RgbImage>,
+    /// Which of [`SAMPLE_PHOTOS`] it is; `None` for the visitor's own, which no link can carry.
+    pub sample: Option<&'static str>,
 }
 
 /// Real photos served from `assets/samples/` (unpacked from scikit-image's wheel by
@@ -129,7 +131,7 @@ pub fn PhotoInput(
     let problem = RwSignal::new(None::<Message>);
     let given = RwSignal::new(0u32);
     let on_error = Callback::new(move |message| problem.set(Some(message)));
-    let deliver = move |name: String, bytes: Result<Vec<u8>, Message>| {
+    let deliver = move |name: String, sample, bytes: Result<Vec<u8>, Message>| {
         given.update(|n| *n += 1);
         spawn_local(async move {
             // Let the page paint before a large photo takes the thread to decode.
@@ -142,6 +144,7 @@ pub fn PhotoInput(
                     on_photo.run(Photo {
                         name,
                         image: Arc::new(image),
+                        sample,
                     });
                 }
                 Err(message) => problem.set(Some(message)),
@@ -149,7 +152,7 @@ pub fn PhotoInput(
         });
     };
     let deliver_bytes =
-        Callback::new(move |(name, bytes): (String, Vec<u8>)| deliver(name, Ok(bytes)));
+        Callback::new(move |(name, bytes): (String, Vec<u8>)| deliver(name, None, Ok(bytes)));
     // A photo the embedding article hands over is the visitor's photo like any other.
     host::accept(InputKind::Image, move |input| {
         if let Input::Image { name, bytes } = input {
@@ -162,7 +165,7 @@ pub fn PhotoInput(
             } else {
                 Ok(bytes)
             };
-            deliver(name, bytes);
+            deliver(name, None, bytes);
         }
     });
 
@@ -173,7 +176,7 @@ pub fn PhotoInput(
             let bytes = file.size() as u64;
             if bytes > MAX_FILE_BYTES {
                 let why = PhotoError::FileTooLarge { bytes };
-                return deliver(name.clone(), Err(photo_problem(&name, &why)));
+                return deliver(name.clone(), None, Err(photo_problem(&name, &why)));
             }
             let read = blob_bytes(&file).await.map_err(|why| {
                 Message::new(
@@ -181,7 +184,7 @@ pub fn PhotoInput(
                     format!("Could not read {name}: {why}"),
                 )
             });
-            deliver(name, read);
+            deliver(name, None, read);
         })
     };
     let on_pick = move |event: ev::Event| {
@@ -219,13 +222,13 @@ pub fn PhotoInput(
     on_cleanup(move || paste.remove());
 
     let load_sample = Callback::new(move |file: &'static str| {
-        spawn_local(async move { deliver(file.to_string(), sample_bytes(file).await) })
+        spawn_local(async move { deliver(file.to_string(), Some(file), sample_bytes(file).await) })
     });
     if let Some(file) = first {
         spawn_local(async move {
             let fetched = sample_bytes(file).await;
             if given.get_untracked() == 0 {
-                deliver(file.to_string(), fetched);
+                deliver(file.to_string(), Some(file), fetched);
             }
         });
     }

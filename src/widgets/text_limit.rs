@@ -10,15 +10,41 @@ pub const MAX_TEXT_CHARS: usize = 20_000;
 
 /// `value` cut to [`MAX_TEXT_CHARS`] characters, and, when it was cut, the notice saying so.
 pub fn bound_text(value: String) -> (String, Option<Message>) {
-    let Some((cut_at, _)) = value.char_indices().nth(MAX_TEXT_CHARS) else {
-        return (value, None);
-    };
-    let total = value.chars().count();
-    let notice = Message::new(
-        format!("文本共 {total} 个字符，只保留了前 {MAX_TEXT_CHARS} 个。"),
-        format!("The text has {total} characters: only the first {MAX_TEXT_CHARS} were kept."),
-    );
-    (value[..cut_at].to_string(), Some(notice))
+    let (kept, notice) = cut(&value, MAX_TEXT_CHARS, |total| {
+        Message::new(
+            format!("文本共 {total} 个字符，只保留了前 {MAX_TEXT_CHARS} 个。"),
+            format!("The text has {total} characters: only the first {MAX_TEXT_CHARS} were kept."),
+        )
+    });
+    match notice {
+        None => (value, None),
+        Some(notice) => (kept.to_string(), Some(notice)),
+    }
+}
+
+/// The most characters of a text a shared link carries: a link stays short enough for chat apps
+/// and address bars (each Chinese character takes 9 bytes once escaped).
+pub const MAX_LINK_CHARS: usize = 500;
+
+/// The part of `text` a link keeps, and, when that is not all of it, the notice saying so.
+pub fn link_text(text: &str) -> (&str, Option<Message>) {
+    cut(text, MAX_LINK_CHARS, |total| {
+        Message::new(
+            format!("文本共 {total} 个字符，链接只保存前 {MAX_LINK_CHARS} 个。"),
+            format!(
+                "The text has {total} characters: a link keeps only the first {MAX_LINK_CHARS}."
+            ),
+        )
+    })
+}
+
+/// `text`'s first `limit` characters and, when it has more, the notice `said` gives for its
+/// length in characters.
+fn cut(text: &str, limit: usize, said: impl Fn(usize) -> Message) -> (&str, Option<Message>) {
+    match text.char_indices().nth(limit) {
+        None => (text, None),
+        Some((cut_at, _)) => (&text[..cut_at], Some(said(text.chars().count()))),
+    }
 }
 
 #[cfg(test)]
@@ -34,5 +60,15 @@ mod tests {
         assert_eq!(kept.chars().count(), MAX_TEXT_CHARS);
         let notice = notice.expect("a cut is said");
         assert!(notice.en.contains("100000 characters"), "{}", notice.en);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_link_keeps_the_first_500_characters_and_says_so() {
+        let short = "好".repeat(MAX_LINK_CHARS);
+        assert_eq!(link_text(&short), (short.as_str(), None));
+        let long = format!("{short}还有");
+        let (kept, notice) = link_text(&long);
+        assert_eq!(kept, short);
+        assert!(notice.expect("a cut is said").en.contains("502 characters"));
     }
 }

@@ -3,6 +3,7 @@
 //! and burn-optim (lab_core::landscape), not hand-written derivatives.
 
 mod draw;
+mod link;
 mod paths;
 
 use lab_core::landscape::Surface;
@@ -16,6 +17,7 @@ use crate::i18n::{Lang, Text, tr, use_lang};
 use crate::runtime::backend::{Failure, use_backend};
 use crate::runtime::job::Job;
 use crate::runtime::url;
+use crate::widgets::save_png::{Figure, SavePng};
 use crate::widgets::value_map::MapPainter;
 
 pub const DEMO: Demo = Demo {
@@ -69,7 +71,7 @@ fn default_learning_rate(surface: Surface, kind: OptimizerKind) -> f64 {
 struct Landscape {
     surface: RwSignal<Surface>,
     start: RwSignal<[f32; 2]>,
-    enabled: RwSignal<[bool; RACERS.len()]>,
+    enabled: RwSignal<link::Walkers>,
     /// Each enabled optimizer's index in [`RACERS`] and the points of its path so far.
     paths: RwSignal<Vec<(usize, Vec<[f32; 2]>)>>,
     /// Points of each path drawn so far.
@@ -81,13 +83,11 @@ struct Landscape {
 fn LandscapeDemo() -> impl IntoView {
     let backend = use_backend();
     let lang = use_lang();
-    let surface = url::query("surface")
-        .and_then(|s| Surface::from_id(&s))
-        .unwrap_or(Surface::Rosenbrock);
+    let surface = link::parse_surface(url::query("surface").as_deref());
     let state = Landscape {
         surface: RwSignal::new(surface),
-        start: RwSignal::new(surface.default_start()),
-        enabled: RwSignal::new([true; RACERS.len()]),
+        start: RwSignal::new(link::parse_start(url::query("start").as_deref(), surface)),
+        enabled: RwSignal::new(link::parse_walkers(url::query("paths").as_deref())),
         paths: RwSignal::new(Vec::new()),
         shown: RwSignal::new(0),
         problem: RwSignal::new(None),
@@ -96,7 +96,13 @@ fn LandscapeDemo() -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let painter = StoredValue::new_local(MapPainter::new(RESOLUTION));
 
-    Effect::new(move |_| url::set_query(&[("surface", state.surface.get().id().to_string())]));
+    Effect::new(move |_| {
+        url::set_query(&[
+            ("surface", state.surface.get().id().to_string()),
+            ("start", link::start_query(state.start.get())),
+            ("paths", link::walkers_query(&state.enabled.get())),
+        ])
+    });
     Effect::new(move |_| {
         let surface = state.surface.get();
         let Some(active) = backend.active.get() else {
@@ -153,7 +159,10 @@ fn LandscapeDemo() -> impl IntoView {
         <LandscapeBar state=state />
         {move || state.problem.get().map(|p| view! { <p class="notice" role="alert">{p}</p> })}
         <div class="landscape">
-            <canvas node_ref=canvas data-testid="landscape-canvas" width=SIZE height=SIZE on:click=on_click></canvas>
+            <div>
+                <canvas node_ref=canvas data-testid="landscape-canvas" width=SIZE height=SIZE on:click=on_click></canvas>
+                <SavePng figure=Figure::Canvas(canvas) name="paths" />
+            </div>
             <PathList state=state />
         </div>
     }

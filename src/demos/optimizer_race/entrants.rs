@@ -1,5 +1,6 @@
-//! The race's setup as plain values: who runs, on what data, to which finish line, and how each
-//! reads from and writes to the link. No browser code here, so the parsers are tested natively.
+//! The race's setup as plain values: who runs (each optimizer with its learning rate and
+//! hyper-parameters), on what data, to which finish line, and how each reads from and writes to
+//! the link. No browser code here, so the parsers are tested natively.
 
 use lab_core::data::{DataSpec, DatasetKind};
 use lab_core::mlp::{ActivationKind, MlpSpec};
@@ -32,22 +33,15 @@ pub fn default_entrants() -> Vec<Entrant> {
     .collect()
 }
 
-/// `sgd:0.1,adam:0.01`: each entrant's optimizer (published defaults) and learning rate. Runs
-/// that do not parse are skipped; with none left (or no value) the default field runs.
+/// `sgd:0.1,adam:0.01:0.9:0.999:1e-8`: each entrant's optimizer, learning rate and then, in the
+/// order [`hyper_parameters`] lists them, any of its hyper-parameters (the rest keep their
+/// published defaults). Runs that do not parse are skipped, and so are hyper-parameters that
+/// are too many, not numbers, or that [`OptimizerSpec::check`] refuses; with no run left (or no
+/// value) the default field runs.
 pub fn parse_entrants(runs: Option<&str>) -> Vec<Entrant> {
     let parsed: Option<Vec<Entrant>> = runs.map(|runs| {
         runs.split(',')
-            .filter_map(|run| {
-                let (kind, lr) = run.split_once(':')?;
-                let learning_rate = lr
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|lr| lr.is_finite() && *lr > 0.0)?;
-                Some(Entrant {
-                    optimizer: OptimizerSpec::defaults(OptimizerKind::from_id(kind)?),
-                    learning_rate,
-                })
-            })
+            .filter_map(parse_entrant)
             .take(MAX_RUNS)
             .collect()
     });
@@ -56,14 +50,120 @@ pub fn parse_entrants(runs: Option<&str>) -> Vec<Entrant> {
         .unwrap_or_else(default_entrants)
 }
 
-/// The inverse of [`parse_entrants`] (hyper-parameters other than the learning rate stay out of
-/// the link).
+fn parse_entrant(run: &str) -> Option<Entrant> {
+    let mut parts = run.split(':');
+    let kind = OptimizerKind::from_id(parts.next()?)?;
+    let learning_rate = parts
+        .next()?
+        .parse::<f64>()
+        .ok()
+        .filter(|lr| lr.is_finite() && *lr > 0.0)?;
+    let defaults = OptimizerSpec::defaults(kind);
+    let values: Option<Vec<f32>> = parts.map(|v| v.parse::<f32>().ok()).collect();
+    let mut optimizer = defaults.clone();
+    match values {
+        Some(values) if values.len() <= hyper_parameters(&defaults).len() => {
+            for (field, value) in values.into_iter().enumerate() {
+                set_hyper_parameter(&mut optimizer, field, value);
+            }
+        }
+        _ => {}
+    }
+    if optimizer.check().is_err() {
+        optimizer = defaults;
+    }
+    Some(Entrant {
+        optimizer,
+        learning_rate,
+    })
+}
+
+/// The inverse of [`parse_entrants`]: every hyper-parameter is written, so that a link keeps
+/// meaning the same race if a default ever changes.
 pub fn entrants_query(entrants: &[Entrant]) -> String {
     let runs: Vec<String> = entrants
         .iter()
-        .map(|e| format!("{}:{}", e.optimizer.id(), e.learning_rate))
+        .map(|e| {
+            let mut run = format!("{}:{}", e.optimizer.id(), e.learning_rate);
+            for (_, value) in hyper_parameters(&e.optimizer) {
+                run.push_str(&format!(":{value}"));
+            }
+            run
+        })
         .collect();
     runs.join(",")
+}
+
+/// The hyper-parameters that matter for `spec`, named as the race's controls show them, in the
+/// order its link writes them.
+pub fn hyper_parameters(spec: &OptimizerSpec) -> Vec<(&'static str, f32)> {
+    match spec {
+        OptimizerSpec::Sgd => vec![],
+        OptimizerSpec::Momentum {
+            momentum,
+            dampening,
+            ..
+        } => vec![("momentum", *momentum), ("dampening", *dampening)],
+        OptimizerSpec::Adam {
+            beta_1,
+            beta_2,
+            epsilon,
+        } => vec![("β₁", *beta_1), ("β₂", *beta_2), ("ε", *epsilon)],
+        OptimizerSpec::AdamW {
+            beta_1,
+            beta_2,
+            epsilon,
+            weight_decay,
+        } => {
+            vec![
+                ("β₁", *beta_1),
+                ("β₂", *beta_2),
+                ("ε", *epsilon),
+                ("decay", *weight_decay),
+            ]
+        }
+        OptimizerSpec::RmsProp {
+            alpha,
+            epsilon,
+            momentum,
+            ..
+        } => vec![("α", *alpha), ("ε", *epsilon), ("momentum", *momentum)],
+    }
+}
+
+/// Sets `spec`'s hyper-parameter number `field` (in [`hyper_parameters`]' order); a field the
+/// optimizer does not have is ignored.
+pub fn set_hyper_parameter(spec: &mut OptimizerSpec, field: usize, value: f32) {
+    let slot = match spec {
+        OptimizerSpec::Sgd => return,
+        OptimizerSpec::Momentum {
+            momentum,
+            dampening,
+            ..
+        } => [momentum, dampening].into_iter().nth(field),
+        OptimizerSpec::Adam {
+            beta_1,
+            beta_2,
+            epsilon,
+        } => [beta_1, beta_2, epsilon].into_iter().nth(field),
+        OptimizerSpec::AdamW {
+            beta_1,
+            beta_2,
+            epsilon,
+            weight_decay,
+        } => [beta_1, beta_2, epsilon, weight_decay]
+            .into_iter()
+            .nth(field),
+        OptimizerSpec::RmsProp {
+            alpha,
+            epsilon,
+            momentum,
+            ..
+        } => [alpha, epsilon, momentum].into_iter().nth(field),
+    };
+    if let Some(slot) = slot {
+        *slot = value;
+    }
 }
 
 pub fn parse_dataset(value: Option<&str>) -> DatasetKind {
@@ -112,8 +212,43 @@ mod tests {
         assert_eq!(entrants.len(), 2);
         assert_eq!(entrants[0].optimizer.kind(), OptimizerKind::Adam);
         assert_eq!(entrants[1].learning_rate, 0.5);
-        assert_eq!(entrants_query(&entrants), "adam:0.01,sgd:0.5");
+        assert_eq!(
+            entrants_query(&entrants),
+            "adam:0.01:0.9:0.999:0.00000001,sgd:0.5"
+        );
         assert_eq!(parse_entrants(Some(&entrants_query(&entrants))), entrants);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_link_carries_each_runners_hyper_parameters() {
+        let entrants = parse_entrants(Some("momentum:0.05:0.5,rmsprop:0.01:0.9:0.001:0.3"));
+        let momentum = OptimizerSpec::Momentum {
+            momentum: 0.5,
+            dampening: 0.0,
+            nesterov: false,
+        };
+        assert_eq!(entrants[0].optimizer, momentum);
+        assert_eq!(
+            hyper_parameters(&entrants[1].optimizer),
+            vec![("α", 0.9), ("ε", 0.001), ("momentum", 0.3)]
+        );
+        assert_eq!(parse_entrants(Some(&entrants_query(&entrants))), entrants);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn refused_hyper_parameters_keep_the_published_defaults() {
+        let adam = OptimizerSpec::defaults(OptimizerKind::Adam);
+        for bad in [
+            "adam:0.01:1.5",
+            "adam:0.01:x",
+            "adam:0.01:0.9:0.9:1e-8:7",
+            "adam:0.01:NaN",
+        ] {
+            let entrants = parse_entrants(Some(bad));
+            assert_eq!(entrants.len(), 1, "{bad}");
+            assert_eq!(entrants[0].optimizer, adam, "{bad}");
+            assert_eq!(entrants[0].learning_rate, 0.01, "{bad}");
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -1,9 +1,8 @@
 //! The entrant's controls: its hyper-parameters, each a checked number field.
 
-use lab_core::optim::OptimizerSpec;
 use leptos::prelude::*;
 
-use super::entrants::Entrant;
+use super::entrants::{Entrant, hyper_parameters, set_hyper_parameter};
 use crate::i18n::tr;
 
 /// The hyper-parameters that matter for this entrant's optimizer, each a checked control.
@@ -14,45 +13,13 @@ pub(super) fn HyperParameters(
     entrants: RwSignal<Vec<Entrant>>,
     problem: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let fields: Vec<(&'static str, f32)> = match &entrant.optimizer {
-        OptimizerSpec::Sgd => vec![],
-        OptimizerSpec::Momentum {
-            momentum,
-            dampening,
-            ..
-        } => vec![("momentum", *momentum), ("dampening", *dampening)],
-        OptimizerSpec::Adam {
-            beta_1,
-            beta_2,
-            epsilon,
-        } => vec![("β₁", *beta_1), ("β₂", *beta_2), ("ε", *epsilon)],
-        OptimizerSpec::AdamW {
-            beta_1,
-            beta_2,
-            epsilon,
-            weight_decay,
-        } => {
-            vec![
-                ("β₁", *beta_1),
-                ("β₂", *beta_2),
-                ("ε", *epsilon),
-                ("decay", *weight_decay),
-            ]
-        }
-        OptimizerSpec::RmsProp {
-            alpha,
-            epsilon,
-            momentum,
-            ..
-        } => vec![("α", *alpha), ("ε", *epsilon), ("momentum", *momentum)],
-    };
-    fields
+    hyper_parameters(&entrant.optimizer)
         .into_iter()
         .enumerate()
         .map(|(field, (name, value))| {
             let apply = Callback::new(move |v: f64| {
                 let mut candidate = entrants.get_untracked()[index].optimizer.clone();
-                set_field(&mut candidate, field, v as f32);
+                set_hyper_parameter(&mut candidate, field, v as f32);
                 match candidate.check() {
                     Ok(()) => {
                         problem.set(None);
@@ -68,39 +35,6 @@ pub(super) fn HyperParameters(
             }
         })
         .collect_view()
-}
-
-fn set_field(spec: &mut OptimizerSpec, field: usize, value: f32) {
-    let slot = match spec {
-        OptimizerSpec::Sgd => return,
-        OptimizerSpec::Momentum {
-            momentum,
-            dampening,
-            ..
-        } => [momentum, dampening].into_iter().nth(field),
-        OptimizerSpec::Adam {
-            beta_1,
-            beta_2,
-            epsilon,
-        } => [beta_1, beta_2, epsilon].into_iter().nth(field),
-        OptimizerSpec::AdamW {
-            beta_1,
-            beta_2,
-            epsilon,
-            weight_decay,
-        } => [beta_1, beta_2, epsilon, weight_decay]
-            .into_iter()
-            .nth(field),
-        OptimizerSpec::RmsProp {
-            alpha,
-            epsilon,
-            momentum,
-            ..
-        } => [alpha, epsilon, momentum].into_iter().nth(field),
-    };
-    if let Some(slot) = slot {
-        *slot = value;
-    }
 }
 
 /// A number input that passes on only finite numbers; anything else is refused with a message.

@@ -101,7 +101,7 @@ fn OptimizerRace() -> impl IntoView {
             <table::RaceTable race=race />
             <section class="panel">
                 <h2>{tr("测试损失", "Test loss")}</h2>
-                <LineChart series=series x_label=Signal::derive(move || tr("步", "step")().to_string()) />
+                <LineChart name="test-loss" series=series x_label=Signal::derive(move || tr("步", "step")().to_string()) />
             </section>
         </div>
     }

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use super::{Controls, GRID, View};
 use crate::i18n::{Text, tr, use_lang};
 use crate::widgets::line_chart::{LineChart, Series};
+use crate::widgets::save_png::{Figure, SavePng};
 use crate::widgets::value_map::{MapPainter, context_2d, css};
 
 #[component]
@@ -79,12 +80,13 @@ pub(super) fn OutputPanel(controls: Controls, view_state: View) -> impl IntoView
                     {move || metric(snapshot.get().and_then(|s| s.test_accuracy))}</dd>
             </dl>
             <canvas node_ref=canvas data-testid="boundary-canvas" width="300" height="300"></canvas>
+            <SavePng figure=Figure::Canvas(canvas) name="decision-boundary" />
             <label class="check">
                 <input type="checkbox" data-testid="show-test" prop:checked=move || show_test.get()
                     on:change=move |ev| show_test.set(event_target_checked(&ev)) />
                 {tr("显示测试数据", "Show test data")}
             </label>
-            <LineChart series=series x_label=Signal::derive(move || step_label().to_string()) />
+            <LineChart name="loss" series=series x_label=Signal::derive(move || step_label().to_string()) />
             <WeightHistogram snapshot=snapshot />
         </section>
     }

@@ -208,7 +208,7 @@ fn Curves(state: State) -> impl IntoView {
                 "均方根误差（星）：矩阵分解的训练（蓝）与测试（橙），只学偏置的模型（灰）和全局平均（黄绿）的测试",
                 "RMSE in stars: factorisation train (blue) and test (orange); held-out for the bias-only model (grey) and the global mean (olive)",
             )}</h4>
-            <LineChart series=errors x_label=Signal::derive(move || tr("轮", "epoch")().to_string()) />
+            <LineChart name="rmse" series=errors x_label=Signal::derive(move || tr("轮", "epoch")().to_string()) />
         </div>
         {move || last().map(|e| view! {
             <table class="scores" data-testid="recommend-scores"

@@ -270,7 +270,7 @@ fn Curve(state: State) -> impl IntoView {
     view! {
         <div class="charts"><div data-testid="speech-loss" data-losses=move || serde_json::to_string(&points(|s| s.loss).iter().map(|p| p.1).collect::<Vec<_>>()).unwrap_or_default()>
             <h4>{tr("示例上的损失（蓝）和准确率（绿）", "Loss (blue) and accuracy (green) on the examples")}</h4>
-            <LineChart series=series x_label=Signal::derive(move || tr("轮", "epoch")().to_string()) />
+            <LineChart name="keyword-training" series=series x_label=Signal::derive(move || tr("轮", "epoch")().to_string()) />
         </div></div>
     }
 }

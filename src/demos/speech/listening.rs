@@ -17,6 +17,7 @@ use super::{Recent, SHOWN_FRAMES, Source, State};
 use crate::i18n::{Lang, Message, tr, use_lang};
 use crate::runtime::download::fetch_pinned;
 use crate::runtime::job::Job;
+use crate::widgets::save_png::{Figure, SavePng};
 use crate::widgets::value_map::context_2d;
 
 /// Rows of the voice-activity strip under the bands.
@@ -258,6 +259,7 @@ pub(super) fn Spectrogram(state: State, canvas: NodeRef<leptos::html::Canvas>) -
                     let (frames, _, energy) = state.heard.get();
                     (frames > 0).then(|| format!(" · {} {energy:.0} dBFS", tr("音量", "level")()))
                 }}
+                " "<SavePng figure=Figure::Canvas(canvas) name="spectrogram" />
             </figcaption>
         </figure>
     }

@@ -119,7 +119,7 @@ pub(super) fn FineTune(
         </button>
         <Problem problem=problem testid="finetune-problem" />
         <div data-testid="finetune-loss" data-losses=move || serde_json::to_string(&curve.get().iter().map(|p| p.1).collect::<Vec<_>>()).unwrap_or_default()>
-            <LineChart series=series x_label=Signal::derive(move || tr("步", "step")().to_string()) />
+            <LineChart name="fine-tune-loss" series=series x_label=Signal::derive(move || tr("步", "step")().to_string()) />
         </div>
         {move || {
             let all = predictions.get();

@@ -27,9 +27,10 @@ use crate::runtime::debounce::debounced;
 use crate::runtime::host::{self, Event, Input, InputKind};
 use crate::runtime::job::Job;
 use crate::runtime::model_asset::{Listed, Loaded, ModelAsset, ModelKind, use_model_asset};
+use crate::runtime::url;
 use crate::widgets::model_picker::ModelPicker;
 use crate::widgets::problem::Problem;
-use crate::widgets::text_limit::bound_text;
+use crate::widgets::text_limit::{bound_text, link_text};
 
 mod analysis;
 mod fill_mask;
@@ -165,8 +166,13 @@ fn text_failure(error: TextError) -> Failure {
 fn TextDemo() -> impl IntoView {
     let job = Job::new(FRAME_BUDGET_MS);
     let asset = use_model_asset::<TextModels>(job.clone());
-    let text = RwSignal::new(FIRST_EXAMPLE.to_string());
+    let linked = url::query("text")
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| bound_text(t).0);
+    let text = RwSignal::new(linked.unwrap_or_else(|| FIRST_EXAMPLE.to_string()));
     let settled = debounced(text, TYPING_PAUSE_MS);
+    // Written once typing pauses, as the analysis runs: not an address-bar update per key.
+    Effect::new(move |_| url::set_query(&[("text", link_text(&settled.get()).0.to_string())]));
     // The last analysis: the sentiment panel makes it, the similar-sentences panel reads it.
     let shown = RwSignal::new(None::<Shown>);
     let has_mlm = move || asset.entry.get().is_some_and(|m| m.manifest.heads.mlm);
@@ -194,6 +200,8 @@ fn Sentiment(
     let backend = use_backend();
     let problem = RwSignal::new(None::<Message>);
     let cut = RwSignal::new(None::<Message>);
+    let link_cut = Memo::new(move |_| link_text(&settled.get()).1);
+    let lang = use_lang();
     let busy = RwSignal::new(false);
     // The attention map's layer (None: the last) and head, kept across sentences.
     let layer = RwSignal::new(None::<usize>);
@@ -253,6 +261,9 @@ fn Sentiment(
                 cut.set(notice);
             }></textarea>
         <Problem problem=cut testid="text-cut" />
+        {move || link_cut.get().map(|m| view! {
+            <p class="hint" data-testid="text-link-cut">{move || m.get(lang.get()).to_string()}</p>
+        })}
         <div class="examples">
             {EXAMPLES.map(|example| view! {
                 <button class="example" on:click=move |_| text.set(example.to_string())>{example}</button>

@@ -4,7 +4,9 @@
 //!
 //! A frame loop owns the drawing: whenever the photo, the ops, the seed or the count change, it
 //! starts over and computes one variant per animation frame, so the page stays responsive.
-//! Controls only write signals; values outside an op's range are refused at the control.
+//! Controls only write signals; values outside an op's range are refused at the control. The
+//! link keeps the sample photo, the seed, the count and the ops ([`link`]), never the visitor's
+//! own photo.
 
 use std::sync::Arc;
 
@@ -16,10 +18,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
+mod link;
+
 use crate::demos::Demo;
 use crate::i18n::{Message, Text, tr, use_lang};
 use crate::runtime::frame::now_ms;
 use crate::runtime::job::Job;
+use crate::runtime::url;
 use crate::widgets::photo_input::{Photo, PhotoInput};
 use crate::widgets::problem::Problem;
 use crate::widgets::value_map::draw_rgb;
@@ -51,6 +56,8 @@ const FIRST_SAMPLE: &str = "chelsea.png";
 struct Source {
     name: String,
     image: Arc<RgbImage>,
+    /// The sample it is, for the link; `None` for the visitor's own photo.
+    sample: Option<&'static str>,
     version: u32,
 }
 
@@ -73,9 +80,9 @@ struct State {
 fn Augmentation() -> impl IntoView {
     let state = State {
         source: RwSignal::new(None),
-        spec: RwSignal::new(AugmentSpec::default()),
-        seed: RwSignal::new(1),
-        count: RwSignal::new(8),
+        spec: RwSignal::new(link::parse_ops(url::query("ops").as_deref())),
+        seed: RwSignal::new(link::parse_seed(url::query("seed").as_deref())),
+        count: RwSignal::new(link::parse_count(url::query("n").as_deref())),
         drawn: RwSignal::new(0),
         done: RwSignal::new(String::new()),
         ms_per_variant: RwSignal::new(0.0),
@@ -84,11 +91,35 @@ fn Augmentation() -> impl IntoView {
     let original = NodeRef::<Canvas>::new();
     let grid = NodeRef::<Div>::new();
     spawn_local(draw_loop(Job::new(FRAME_BUDGET_MS), state, original, grid));
+    let first = link::parse_sample(url::query("photo").as_deref());
+    let own_photo = move || {
+        state
+            .source
+            .with(|s| s.as_ref().is_some_and(|s| s.sample.is_none()))
+    };
+    Effect::new(move |_| {
+        // Until the first photo arrives the link keeps the sample it asked for.
+        let photo = state
+            .source
+            .with(|s| s.as_ref().map_or(Some(first), |s| s.sample));
+        url::set_query(&[
+            ("photo", photo.unwrap_or_default().to_string()),
+            ("seed", state.seed.get().to_string()),
+            ("n", state.count.get().to_string()),
+            ("ops", link::ops_query(&state.spec.get())),
+        ])
+    });
 
     view! {
         <div class="augment">
             <PhotoInput on_photo=move |photo| use_photo(state, photo) shrink=Shrink::LongerSideTo(MAX_SIDE)
-                first=FIRST_SAMPLE camera=false />
+                first=first camera=false />
+            <Show when=own_photo>
+                <p class="hint" data-testid="own-photo-link">{tr(
+                    "你自己的照片不会写进链接（它不会离开本页）：打开链接的人会看到示例照片，以及同样的设置和种子。",
+                    "Your own photo is not in the link (it never leaves this page): whoever opens the link sees a sample photo, with the same settings and seed.",
+                )}</p>
+            </Show>
             <Controls state=state />
             <Problem problem=state.control_problem testid="control-problem" />
             <div class="augment-view">
@@ -131,6 +162,7 @@ fn use_photo(state: State, photo: Photo) {
     state.source.set(Some(Source {
         name: photo.name,
         image: photo.image,
+        sample: photo.sample,
         version,
     }));
 }
