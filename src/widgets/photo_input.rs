@@ -99,6 +99,15 @@ fn photo_problem(name: &str, why: &PhotoError) -> Message {
     }
 }
 
+/// Refuses a file over [`MAX_FILE_BYTES`] before its bytes are decoded, however it came (a
+/// picker, a drop, the embedding article).
+fn within_file_limit(name: &str, bytes: u64) -> Result<(), Message> {
+    if bytes > MAX_FILE_BYTES {
+        return Err(photo_problem(name, &PhotoError::FileTooLarge { bytes }));
+    }
+    Ok(())
+}
+
 pub fn sample_url(file: &str) -> String {
     format!("assets/samples/{file}")
 }
@@ -156,16 +165,8 @@ pub fn PhotoInput(
     // A photo the embedding article hands over is the visitor's photo like any other.
     host::accept(InputKind::Image, move |input| {
         if let Input::Image { name, bytes } = input {
-            let size = bytes.len() as u64;
-            let bytes = if size > MAX_FILE_BYTES {
-                Err(photo_problem(
-                    &name,
-                    &PhotoError::FileTooLarge { bytes: size },
-                ))
-            } else {
-                Ok(bytes)
-            };
-            deliver(name, None, bytes);
+            let checked = within_file_limit(&name, bytes.len() as u64).map(|()| bytes);
+            deliver(name, None, checked);
         }
     });
 
@@ -173,10 +174,8 @@ pub fn PhotoInput(
         spawn_local(async move {
             let name = file.name();
             // Refused before its bytes are copied into wasm memory, where they would stay.
-            let bytes = file.size() as u64;
-            if bytes > MAX_FILE_BYTES {
-                let why = PhotoError::FileTooLarge { bytes };
-                return deliver(name.clone(), None, Err(photo_problem(&name, &why)));
+            if let Err(problem) = within_file_limit(&name, file.size() as u64) {
+                return deliver(name, None, Err(problem));
             }
             let read = blob_bytes(&file).await.map_err(|why| {
                 Message::new(
