@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use super::State;
 use crate::i18n::{Lang, tr, use_lang};
+use crate::widgets::palette;
 
 /// Suggestions come from movies rated at least this often in training: a movie seen by three
 /// people has a bias the model cannot know yet.
@@ -20,14 +21,14 @@ const MAP_MOVIES: usize = 300;
 const MAP_SIZE: f32 = 320.0;
 /// One colour per genre in the map (first genre listed), grey for the rest.
 const GENRE_COLOURS: [(usize, &str); 8] = [
-    (0, "#d62728"),
-    (2, "#ff7f0e"),
-    (4, "#2ca02c"),
+    (0, palette::VERMILLION),
+    (2, palette::ORANGE),
+    (4, palette::BLUISH_GREEN),
     (5, "#8c564b"),
-    (7, "#1f77b4"),
-    (10, "#9467bd"),
-    (14, "#e377c2"),
-    (15, "#17becf"),
+    (7, palette::BLUE),
+    (10, palette::REDDISH_PURPLE),
+    (14, palette::YELLOW),
+    (15, palette::SKY_BLUE),
 ];
 /// A start for a visitor who would rather not search: three animated films loved, three horror
 /// films disliked.
