@@ -14,6 +14,16 @@ pub fn App() -> impl IntoView {
     let lang = RwSignal::new(Lang::from_id(url::query("lang").as_deref()));
     provide_context(lang);
     Effect::new(move |_| url::set_query(&[("lang", lang.get().id().to_string())]));
+    // Screen readers pick their voice and browsers their fonts from the root's lang.
+    Effect::new(move |_| {
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            // Fails only for an invalid attribute name, which "lang" is not.
+            let _ = root.set_attribute("lang", lang.get().id());
+        }
+    });
     Backend::provide();
 
     let requested = url::query("demo");
@@ -56,10 +66,11 @@ pub fn App() -> impl IntoView {
 fn Nav(current: &'static str) -> impl IntoView {
     let lang = crate::i18n::use_lang();
     view! {
-        <nav class="demo-nav">
+        <nav class="demo-nav" aria-label=tr("演示", "Demos")>
             {DEMOS.iter().map(|demo| view! {
                 <a
                     class:current=demo.id == current
+                    aria-current=(demo.id == current).then_some("page")
                     data-testid=format!("nav-{}", demo.id)
                     href=move || url::href(&[("demo", demo.id), ("lang", lang.get().id())])
                 >

@@ -285,7 +285,7 @@ fn Curves(state: State) -> impl IntoView {
         {move || last().map(|e| view! {
             <table class="scores" data-testid="peptides-scores"
                 data-cnn=e.cnn_test.accuracy.to_string() data-baseline=e.baseline_test.accuracy.to_string()>
-                <tr><th></th><th>{tr("测试准确率", "held-out accuracy")}</th><th>{tr("测试损失", "held-out loss")}</th></tr>
+                <tr><th>{tr("模型", "model")}</th><th>{tr("测试准确率", "held-out accuracy")}</th><th>{tr("测试损失", "held-out loss")}</th></tr>
                 <tr><td>{tr("一维卷积网络", "1-D convolutional network")}</td>
                     <td>{format!("{:.1}%", e.cnn_test.accuracy * 100.0)}</td><td>{format!("{:.3}", e.cnn_test.loss)}</td></tr>
                 <tr><td>{tr("氨基酸组成 + 逻辑回归", "amino-acid composition + logistic regression")}</td>

@@ -209,7 +209,7 @@ fn Curves(state: State) -> impl IntoView {
         {move || last().map(|e| view! {
             <table class="scores" data-testid="recommend-scores"
                 data-factorization=e.factorization_test.to_string() data-biases=e.biases_test.to_string() data-mean=e.mean_test.to_string()>
-                <tr><th></th><th>{tr("测试 RMSE", "held-out RMSE")}</th></tr>
+                <tr><th>{tr("模型", "model")}</th><th>{tr("测试 RMSE", "held-out RMSE")}</th></tr>
                 <tr><td>{tr("全局平均", "global mean")}</td><td>{format!("{:.4}", e.mean_test)}</td></tr>
                 <tr><td>{tr("偏置：μ + b用户 + b电影", "biases: μ + b_user + b_movie")}</td><td>{format!("{:.4}", e.biases_test)}</td></tr>
                 <tr><td>{tr("矩阵分解：偏置 + p用户·q电影", "factorisation: biases + p_user·q_movie")}</td><td>{format!("{:.4}", e.factorization_test)}</td></tr>

@@ -176,6 +176,10 @@ pub(super) fn KeywordPanel(state: State) -> impl IntoView {
             <For each=move || 0..state.words.with(Vec::len) key=|i| *i let:class>
                 <tr>
                     <td><input type="text" maxlength="20" data-testid=format!("speech-word-{class}")
+                        aria-label=move || match lang.get() {
+                            Lang::Zh => format!("第 {} 类的名称", class + 1),
+                            Lang::En => format!("Name of class {}", class + 1),
+                        }
                         prop:value=move || state.words.with(|w| w.get(class).cloned().unwrap_or_default())
                         on:input=move |ev| {
                             let name = event_target_value(&ev);
