@@ -4,7 +4,8 @@
 // axe is evaluated in the page through the DevTools protocol, which the site's
 // Content-Security-Policy does not govern, so the pages run under their real policy. Then a
 // keyboard-only walk trains the playground: Tab, Shift+Tab, Enter, Space and arrows, no clicks;
-// every element focused on the way has an accessible name and a visible focus indicator.
+// every element focused on the way has an accessible name and a visible focus indicator; the
+// landscape's start point moves by arrow keys; the crash overlay is a named dialog with the focus.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -112,6 +113,26 @@ describe('axe-core finds no serious or critical violation', () => {
     await checkPage(embedded, 'embed linear → en');
     assertNoConsoleErrors(embedded);
     await embedded.close();
+  });
+
+  test('the crash overlay: a named dialog whose reload link has the focus', async () => {
+    // What a trap reaches the page as: an uncaught WebAssembly.RuntimeError. (crash.test.mjs makes
+    // a real one, which needs the release build: a development build's allocator throws a plain
+    // Error instead of trapping.) This test is about the overlay, not about detecting the trap.
+    const page = await openPage(site.browser, `${site.server.url}/?demo=playground&lang=en&backend=flex`);
+    await page.waitForSelector(DEMOS.playground.ready, { timeout: 120_000 });
+    await page.evaluate(() => setTimeout(() => { throw new WebAssembly.RuntimeError('unreachable'); }));
+    await page.waitForSelector(byId('crash-overlay'), { timeout: 10_000 });
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'crash-reload');
+    // Only the overlay: the dead page behind it is not what the visitor can use any more.
+    await page.evaluate(axeSource);
+    const violations = await page.evaluate(async (tags) => {
+      const result = await window.axe.run('#crash-overlay', { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    }, AXE_TAGS);
+    summary.push({ page: 'crash overlay en', serious: violations.length, other: 0, rules: violations.join(' ') });
+    assert.deepEqual(violations, []);
+    await page.close();
   });
 });
 

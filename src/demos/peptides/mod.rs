@@ -274,11 +274,11 @@ fn Curves(state: State) -> impl IntoView {
     view! {
         <div class="charts">
             <div data-testid="peptides-loss" data-losses=move || serde_json::to_string(&points(|e| e.cnn_test.loss).iter().map(|p| p.1).collect::<Vec<_>>()).unwrap_or_default()>
-                <h4>{tr("卷积网络的损失（蓝：训练，橙：测试）", "Network loss (blue: train, orange: test)")}</h4>
+                <h2 class="chart-title">{tr("卷积网络的损失（蓝：训练，橙：测试）", "Network loss (blue: train, orange: test)")}</h2>
                 <LineChart series=losses x_label=Signal::derive(move || tr("轮", "epoch")().to_string()) />
             </div>
             <div>
-                <h4>{tr("测试准确率（橙：卷积网络，灰：组成基线）", "Held-out accuracy (orange: network, grey: composition baseline)")}</h4>
+                <h2 class="chart-title">{tr("测试准确率（橙：卷积网络，灰：组成基线）", "Held-out accuracy (orange: network, grey: composition baseline)")}</h2>
                 <LineChart series=accuracies x_label=Signal::derive(move || tr("轮", "epoch")().to_string()) />
             </div>
         </div>

@@ -34,7 +34,7 @@ pub(super) fn SequencePanel(state: State) -> impl IntoView {
     };
     let checked = move || state.sequence.with(|s| data::read_sequence(s));
     view! {
-        <h3>{tr("你的序列", "Your sequence")}</h3>
+        <h2>{tr("你的序列", "Your sequence")}</h2>
         <p class="hint">{tr(
             "用单字母氨基酸代码输入（大小写、空格和换行都可以）。颜色是梯度×输入：橙色把判断推向“抗菌”，蓝色推向另一边。序列只在本页计算。",
             "One-letter amino-acid codes (any case; spaces and line breaks are ignored). Colour is gradient × input: orange pushes the call towards antimicrobial, blue away. The sequence is computed on in this page only.",

@@ -200,10 +200,10 @@ fn Curves(state: State) -> impl IntoView {
     let last = move || state.history.with(|h| h.last().copied());
     view! {
         <div data-testid="recommend-rmse" data-test-rmse=move || serde_json::to_string(&points(|e| e.factorization_test).iter().map(|p| p.1).collect::<Vec<_>>()).unwrap_or_default()>
-            <h4>{tr(
+            <h2 class="chart-title">{tr(
                 "均方根误差（星）：矩阵分解的训练（蓝）与测试（橙），只学偏置的模型（灰）和全局平均（黄绿）的测试",
                 "RMSE in stars: factorisation train (blue) and test (orange); held-out for the bias-only model (grey) and the global mean (olive)",
-            )}</h4>
+            )}</h2>
             <LineChart series=errors x_label=Signal::derive(move || tr("轮", "epoch")().to_string()) />
         </div>
         {move || last().map(|e| view! {

@@ -146,7 +146,7 @@ pub(super) fn AnalysisView(
             </div>
         }.into_any())}
         {truncated.map(|m| view! { <p class="notice" data-testid="truncated">{move || m.get(lang.get()).to_string()}</p> })}
-        <h3>{tr("词元", "Tokens")} <small>{format!(" {seq}")}</small></h3>
+        <h2>{tr("词元", "Tokens")} <small>{format!(" {seq}")}</small></h2>
         <ol class="tokens" data-testid="tokens">
             {analysis.encoded.tokens.iter().zip(&analysis.encoded.ids).map(|(token, id)| {
                 // `[CLS]`/`[SEP]` (BERT) and `<s>`/`</s>` (SentencePiece).
@@ -157,7 +157,7 @@ pub(super) fn AnalysisView(
                 }
             }).collect_view()}
         </ol>
-        <h3>{tr("注意力", "Attention")}</h3>
+        <h2>{tr("注意力", "Attention")}</h2>
         <div class="controls">
             <label>{tr("层", "Layer")}
                 <select data-testid="attention-layer" on:change=move |ev| layer.set(event_target_value(&ev).parse().ok()) prop:value=move || shown_layer().to_string()>

@@ -106,7 +106,7 @@ pub(super) fn FineTune(
         }]
     });
     view! {
-        <h3>{tr("现场微调：你来标注", "Fine-tune live: your labels")}</h3>
+        <h2>{tr("现场微调：你来标注", "Fine-tune live: your labels")}</h2>
         <p class="hint">{tr(
             "文章里的 labels=[1] 这一步：BERT 本身不动，只在它的句向量上训练一个全新的分类头。改写句子、切换标签，再训练，看预测怎么变。",
             "The article's labels=[1] step: BERT itself stays frozen and a brand-new classifier head is trained on its sentence vectors. Edit the sentences, flip the labels, train again and watch the predictions change.",
