@@ -27,7 +27,7 @@ const DEMOS = {
   augment: { ready: '[data-testid="augment-grid"][data-done]' },
   text: { ready: `${byId('model-status')}[data-state="ready"]`, then: byId('sentiment') },
   classify: { ready: `${byId('model-status')}[data-state="ready"]` },
-  peptides: { ready: `${byId('peptides-train')}:not([disabled])` },
+  peptides: { ready: `${byId('peptides-train')}:not([disabled])`, then: byId('peptides-saliency') },
   recommend: { ready: `${byId('recommend-train')}:not([disabled])` },
   speech: { ready: byId('speech-spectrogram') },
 };
@@ -158,6 +158,25 @@ async function focused(page) {
 const lookOf = (handle) => handle.evaluate((el) => {
   const style = getComputedStyle(el);
   return `${style.outlineStyle} ${style.outlineWidth} ${style.outlineColor} | ${style.boxShadow}`;
+});
+
+describe('colours in words', () => {
+  test("the peptide's saliency colours: the residues pushing each way most, with their values", async () => {
+    const page = await openPage(site.browser, `${site.server.url}/?demo=peptides&lang=en&backend=flex`);
+    await page.waitForSelector(byId('peptides-saliency'), { timeout: 120_000 });
+    const { saliency, letters, text } = await page.evaluate(() => ({
+      saliency: JSON.parse(document.querySelector('[data-testid="peptides-saliency"]').dataset.saliency),
+      letters: [...document.querySelectorAll('[data-testid="peptides-saliency"] .residue')].map((r) => r.textContent),
+      text: document.querySelector('[data-testid="peptides-saliency-text"]').textContent,
+    }));
+    const top = saliency.indexOf(Math.max(...saliency));
+    const bottom = saliency.indexOf(Math.min(...saliency));
+    const named = (i) => `${letters[i]}${i + 1} ${saliency[i] >= 0 ? '+' : '-'}${Math.abs(saliency[i]).toFixed(3)}`;
+    assert.match(text, new RegExp(`most: ${named(top).replace('+', '\\+')}`), text);
+    assert.match(text, new RegExp(`lowering it most: ${named(bottom).replace('+', '\\+')}`), text);
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
 });
 
 describe('keyboard only', () => {
