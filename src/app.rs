@@ -1,13 +1,16 @@
-//! The app shell: header, language switch, backend picker, navigation and the current demo.
+//! The app shell: header, language switch, backend picker, navigation, the current demo (or, with
+//! none named, the guided tour) and what the device keeps.
 //! It knows demos only through [`crate::demos::DEMOS`].
 
 use lab_core::backend::BackendKind;
 use leptos::prelude::*;
 
 use crate::demos::{self, DEMOS, Demo};
+use crate::guide::GuidePage;
 use crate::i18n::{Lang, tr};
 use crate::runtime::backend::{Backend, BackendChoice, display_name};
 use crate::runtime::{host, url};
+use crate::widgets::kept_panel::KeptPanel;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -30,10 +33,9 @@ pub fn App() -> impl IntoView {
     let demo = requested.as_deref().and_then(demos::find);
     let embed = url::query("embed").as_deref() == Some("1");
     let unknown = requested.filter(|_| demo.is_none());
-    let demo = demo
-        .or_else(|| demos::find("playground"))
-        .unwrap_or(&DEMOS[0]);
-    host::provide(demo.id, lang);
+    if let Some(demo) = demo {
+        host::provide(demo.id, lang);
+    }
 
     view! {
         <div class="app" class:embed=embed>
@@ -49,28 +51,45 @@ pub fn App() -> impl IntoView {
                 }>{move || if lang.get() == Lang::Zh { "English" } else { "中文" }}</button>
             </header>
             <Show when=move || !embed>
-                <Nav current=demo.id />
+                <Nav current=demo.map(|d| d.id) />
             </Show>
             {unknown.map(|id| view! {
                 <p class="notice" role="alert">{move || match lang.get() {
-                    Lang::Zh => format!("没有名为 “{id}” 的演示，已打开默认演示。"),
-                    Lang::En => format!("There is no demo called “{id}”; the default one is open."),
+                    Lang::Zh => format!("没有名为 “{id}” 的演示，这里是全部演示的导览。"),
+                    Lang::En => format!("There is no demo called “{id}”; here is the tour of them all."),
                 }}</p>
             })}
-            <DemoView demo=demo />
+            {match demo {
+                Some(demo) => view! { <DemoView demo=demo /> }.into_any(),
+                None => view! { <GuidePage /> }.into_any(),
+            }}
+            <Show when=move || !embed>
+                <footer class="shell-footer">
+                    <KeptPanel />
+                </footer>
+            </Show>
         </div>
     }
 }
 
+/// Every demo, and the tour; `current` is the open demo (None: the tour).
 #[component]
-fn Nav(current: &'static str) -> impl IntoView {
+fn Nav(current: Option<&'static str>) -> impl IntoView {
     let lang = crate::i18n::use_lang();
     view! {
         <nav class="demo-nav" aria-label=tr("演示", "Demos")>
+            <a
+                class:current=current.is_none()
+                aria-current=current.is_none().then_some("page")
+                data-testid="nav-guide"
+                href=move || url::href(&[("lang", lang.get().id())])
+            >
+                {tr("导览", "Tour")}
+            </a>
             {DEMOS.iter().map(|demo| view! {
                 <a
-                    class:current=demo.id == current
-                    aria-current=(demo.id == current).then_some("page")
+                    class:current=Some(demo.id) == current
+                    aria-current=(Some(demo.id) == current).then_some("page")
                     data-testid=format!("nav-{}", demo.id)
                     href=move || url::href(&[("demo", demo.id), ("lang", lang.get().id())])
                 >

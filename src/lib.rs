@@ -2,11 +2,13 @@
 //!
 //! - [`app`]: the shell (layout, language, backend picker, demo routing).
 //! - [`demos`]: one module per article section, registered in [`demos::DEMOS`].
+//! - [`guide`]: the guided start page, every demo in the article's order.
 //! - [`widgets`]: charts and maps every demo shares.
 //! - [`runtime`]: what the browser adds to lab-core: device choice, frames, the URL.
 
 pub mod app;
 pub mod demos;
+pub mod guide;
 pub mod i18n;
 pub mod runtime;
 pub mod widgets;
@@ -20,6 +22,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 /// Mounts the app on the page's body.
 pub fn mount() {
     runtime::crash::install();
+    runtime::offline::register_worker();
     if let Some(placeholder) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("loading"))

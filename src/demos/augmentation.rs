@@ -32,6 +32,10 @@ pub const DEMO: Demo = Demo {
         "把一张真实照片随机翻转、裁剪、旋转、调色、加噪声、遮挡，一次生成一组变体；同一个种子在任何设备上都得到同样的一组。可以换成你自己的照片，它不会离开本页。",
         "Flip, crop, rotate, recolour, add noise to and cut out parts of a real photo at random, a grid of variants at a time; the same seed gives the same grid on any device. Use your own photo too: it never leaves the page.",
     ),
+    guide: Text::new(
+        "模型只见过有限的照片，却要应付没见过的角度、光线和遮挡。数据增强在训练时随机改动照片，但不改变照片里是什么，让模型学到真正要紧的特征。换一个种子，或者换成你自己的照片看看。",
+        "A model sees a limited set of photos, yet must cope with angles, light and occlusions it never saw. Augmentation changes each training photo at random without changing what it shows, so the model learns the features that matter. Try another seed, or a photo of your own.",
+    ),
     view: || view! { <Augmentation /> }.into_any(),
 };
 

@@ -39,6 +39,10 @@ pub const DEMO: Demo = Demo {
         "用 ImageNet 上预训练的卷积网络（int8 量化）给你的照片分类，给出前五个类别。照片只在本页解码和计算，不会离开你的设备。",
         "A convolutional network pretrained on ImageNet (int8-quantized) names what is in your photo, top 5. The photo is decoded and classified in this page and never leaves your device.",
     ),
+    guide: Text::new(
+        "同样的思路用在图像上：在 ImageNet 上预训练过的卷积网络能认出上千类物体。用你自己的照片试试，留意它在哪些照片上犹豫；量化成 int8 的权重小了四倍，答案却几乎不变。",
+        "The same idea applied to images: a convolutional network pretrained on ImageNet names a thousand kinds of things. Try your own photos and notice where it hesitates; its int8 weights are four times smaller and give nearly the same answers.",
+    ),
     view: || view! { <ClassifyDemo /> }.into_any(),
 };
 

@@ -21,6 +21,10 @@ pub const DEMO: Demo = Demo {
         "一个样本 x=[1,2]、目标 y=1，用梯度下降一步步更新权重。每一步的前向输出、误差、梯度和更新都由 burn 的自动微分算出，并与公式并列。",
         "One sample x = [1, 2] with target y = 1, weights updated step by step by gradient descent. Each step's output, error, gradient and update come from burn's autodiff, set beside the formulas.",
     ),
+    guide: Text::new(
+        "神经网络学习的最小单位：算出输出，量出误差，再让每个权重沿梯度的反方向挪一小步。先在这里把一次更新看清楚，后面的每个演示都是把它重复成千上万次。",
+        "The smallest unit of learning: compute an output, measure the error, then move each weight a little against its gradient. See one update in full here; every later demo repeats it thousands of times.",
+    ),
     view: || view! { <LinearExampleDemo /> }.into_any(),
 };
 

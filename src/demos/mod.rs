@@ -24,6 +24,9 @@ pub struct Demo {
     pub section: &'static str,
     pub title: Text,
     pub summary: Text,
+    /// The guided page's words beside the demo: what idea it lets the reader try, and what to
+    /// look for. Our own words, never the article's.
+    pub guide: Text,
     pub view: fn() -> AnyView,
 }
 

@@ -18,7 +18,7 @@ use super::js_error_text;
 use crate::i18n::{Lang, Message};
 
 /// One Cache API bucket for every asset; bump the suffix when the layout of cached entries changes.
-const CACHE_NAME: &str = "open-model-lab-assets-v1";
+pub(super) const ASSET_CACHE: &str = "open-model-lab-assets-v1";
 
 /// How far a download has come.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -200,7 +200,7 @@ async fn open_cache() -> Option<Cache> {
     if !storage.is_object() {
         return None;
     }
-    let opened = storage.open(CACHE_NAME);
+    let opened = storage.open(ASSET_CACHE);
     JsFuture::from(opened).await.ok()?.dyn_into().ok()
 }
 

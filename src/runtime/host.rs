@@ -97,14 +97,8 @@ pub enum Event {
     /// Training progress, at most a few times a second, and whenever it starts or stops.
     Training {
         running: bool,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        epoch: Option<f32>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        step: Option<usize>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        loss: Option<f32>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        test_loss: Option<f32>,
+        #[serde(flatten)]
+        progress: Progress,
     },
     /// A command from an allowed host that could not be applied, and why (in English).
     Rejected {
@@ -320,7 +314,7 @@ impl Host {
             Command::ImageBlob { name, blob } => spawn_local(async move {
                 match blob_bytes(&blob).await {
                     Ok(bytes) => self.dispatch(Input::Image { name, bytes }),
-                    Err(why) => HostLink(Some(self)).reject(
+                    Err(why) => self.reject(
                         "set-input image",
                         format!("the image Blob could not be read: {why}"),
                     ),
@@ -340,11 +334,21 @@ impl Host {
         });
         if handlers.is_empty() {
             let reason = format!("the {} demo takes no {} input", self.demo, kind.id());
-            return HostLink(Some(self)).reject(&format!("set-input {}", kind.id()), reason);
+            return self.reject(&format!("set-input {}", kind.id()), reason);
         }
         for handler in handlers {
             handler(input.clone());
         }
+    }
+
+    /// Tells the host that a command could not be applied, and why; warns in the console too.
+    fn reject(self, command: &str, reason: impl Into<String>) {
+        let reason = reason.into();
+        warn(&reason);
+        self.post(&Event::Rejected {
+            command: command.to_string(),
+            reason,
+        });
     }
 
     fn announce(self, lang: Lang) {
@@ -439,21 +443,23 @@ impl HostLink {
 
     /// Tells the host that a command it may send could not be applied, and why.
     pub fn reject(self, command: &str, reason: impl Into<String>) {
-        let reason = reason.into();
-        warn(&reason);
-        self.emit(Event::Rejected {
-            command: command.to_string(),
-            reason,
-        });
+        if let Some(host) = self.0 {
+            host.reject(command, reason);
+        }
     }
 }
 
-/// Where a training run stands, for [`report_training`].
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// Where a training run stands, for [`report_training`]; only the figures a demo has are sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Progress {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub epoch: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub loss: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub test_loss: Option<f32>,
 }
 
@@ -474,23 +480,12 @@ pub fn report_training(
     let last_sent = StoredValue::new(f64::NEG_INFINITY);
     Effect::new(move |was_running: Option<bool>| {
         let running = running();
-        let Progress {
-            epoch,
-            step,
-            loss,
-            test_loss,
-        } = progress();
+        let progress = progress();
         let now = crate::runtime::frame::now_ms();
         let switched = was_running.is_some_and(|was| was != running);
         if switched || now - last_sent.get_value() >= TRAINING_REPORT_MS {
             last_sent.set_value(now);
-            link.emit(Event::Training {
-                running,
-                epoch,
-                step,
-                loss,
-                test_loss,
-            });
+            link.emit(Event::Training { running, progress });
         }
         running
     });
@@ -582,10 +577,11 @@ mod tests {
     fn events_carry_the_envelope_and_camel_case_fields() {
         let event = Event::Training {
             running: true,
-            epoch: None,
-            step: Some(3),
-            loss: None,
-            test_loss: Some(0.5),
+            progress: Progress {
+                step: Some(3),
+                test_loss: Some(0.5),
+                ..Progress::default()
+            },
         };
         let envelope = Envelope {
             protocol: PROTOCOL,

@@ -6,10 +6,12 @@ pub mod crash;
 pub mod debounce;
 pub mod download;
 pub mod frame;
+pub mod frames;
 pub mod host;
 pub mod job;
 pub mod model_asset;
 mod model_list;
+pub mod offline;
 pub mod url;
 
 /// The message of a JavaScript error value, for showing to the visitor.

@@ -1,5 +1,6 @@
 //! Widgets every demo shares.
 
+pub mod kept_panel;
 pub mod line_chart;
 pub mod load_status;
 pub mod model_picker;

@@ -4,6 +4,7 @@
 // - serveDist(dir): static server over trunk's dist/ on 127.0.0.1
 // - launchBrowser({webgpu, args}): the system Chromium through playwright-core
 // - openPage(browser, url, {permissions}): a page that records console errors and requests
+//   (watchPage(page) adds the same records to a page of a shared context)
 // - artifactsDir / artifactPath(name): where screenshots go (gitignored)
 // - withSite(): before/after hooks for a test file's server and browser
 // - byId(id), assertNoConsoleErrors(page): selectors and the console check
@@ -179,7 +180,13 @@ export async function launchBrowser({ webgpu = false, args = [] } = {}) {
  * When `url` is given, the page is navigated there before returning.
  */
 export async function openPage(browser, url, { viewport = { width: 1280, height: 800 }, permissions = [], bypassCSP = false } = {}) {
-  const page = await browser.newPage({ viewport, permissions, bypassCSP });
+  const page = watchPage(await browser.newPage({ viewport, permissions, bypassCSP }));
+  if (url) await page.goto(url);
+  return page;
+}
+
+/** Adds openPage's records (consoleErrors, requests) to a page made elsewhere (a shared context). */
+export function watchPage(page) {
   page.consoleErrors = [];
   page.requests = [];
   page.on('console', (msg) => {
@@ -187,7 +194,6 @@ export async function openPage(browser, url, { viewport = { width: 1280, height:
   });
   page.on('pageerror', (err) => page.consoleErrors.push(`pageerror: ${err.message}`));
   page.on('request', (req) => page.requests.push(req.url()));
-  if (url) await page.goto(url);
   return page;
 }
 

@@ -1,4 +1,4 @@
-//! `cargo xtask csp`: writes the site's Content-Security-Policy into the built index.html, as a
+//! `cargo xtask finish-site`, first half: writes the site's Content-Security-Policy into the built index.html, as a
 //! `<meta http-equiv>` (static hosting has no headers to set). Trunk runs it as a post-build hook
 //! (Trunk.toml) on its staging folder, so `trunk build` and `trunk serve` both ship the policy.
 //!
@@ -25,14 +25,9 @@ const POLICY: &str = "default-src 'self'; \
 
 const MARKER: &str = "http-equiv=\"Content-Security-Policy\"";
 
-/// Adds the policy to `<dir>/index.html` (`dir`: the argument, else trunk's `TRUNK_STAGING_DIR`).
-pub fn csp(ctx: &Ctx, dir: Option<&str>) -> Result {
-    let dir = match dir {
-        Some(dir) => dir.to_string(),
-        None => std::env::var("TRUNK_STAGING_DIR")
-            .map_err(|_| "give the built site's folder, or run as trunk's post_build hook")?,
-    };
-    let path = Path::new(&dir).join("index.html");
+/// Adds the policy to `<dir>/index.html`.
+pub fn write_policy(ctx: &Ctx, dir: &Path) -> Result {
+    let path = dir.join("index.html");
     let html =
         fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let hashes = inline_scripts(&html)

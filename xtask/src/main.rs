@@ -13,6 +13,7 @@ mod csp;
 mod ctx;
 mod fuzz;
 mod models;
+mod offline;
 mod pins;
 mod pypi;
 mod serve;
@@ -38,8 +39,9 @@ Tasks:
   test    Set up, install test prerequisites, run all test stages
   bench   Set up, build the release site, run the native and browser benchmarks
   fuzz    Run lab-core's fuzz targets for a minute each, print executions and crashes
-  csp     Write the Content-Security-Policy into a built index.html (trunk's
-          post_build hook runs it; `csp DIR` for a folder)
+  finish-site  Write the Content-Security-Policy into a built index.html and the
+          offline shell list into its sw.js (trunk's post_build hook runs it;
+          `finish-site DIR` for a folder)
   help    Print this help, or `help <TASK>` for a task's help
 
 Every task works from any directory inside the repository.
@@ -203,9 +205,16 @@ fn dispatch(args: &[String]) -> Result {
             let ctx = Ctx::new()?.sharing_test_build();
             test::test(&ctx, &opts)
         }
-        "csp" => {
+        "finish-site" => {
+            let dir = match rest.first() {
+                Some(dir) => dir.clone(),
+                None => env::var("TRUNK_STAGING_DIR").map_err(
+                    |_| "give the built site's folder, or run as trunk's post_build hook",
+                )?,
+            };
             let ctx = Ctx::new()?;
-            csp::csp(&ctx, rest.first().map(String::as_str))
+            csp::write_policy(&ctx, dir.as_ref())?;
+            offline::stamp_worker(&ctx, dir.as_ref())
         }
         "bench" => {
             let options = bench::BenchOptions::parse(rest)?;

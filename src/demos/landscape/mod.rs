@@ -27,6 +27,10 @@ pub const DEMO: Demo = Demo {
         "在经典的二维测试函数上点一个起点，看 SGD、动量、Nesterov、Adam 和 RMSprop 各自走出的路径：弯曲的山谷、鞍点和病态的碗。",
         "Click a start point on a classic 2-D test function and watch the paths SGD, momentum, Nesterov, Adam and RMSprop take: a curved valley, a saddle, an ill-conditioned bowl.",
     ),
+    guide: Text::new(
+        "把损失想成一片地形，优化器就是下山的人。在狭长弯曲的山谷里，带动量的方法会冲过头再拐回来；在鞍点附近，自适应学习率的方法往往更早脱身。换几个起点，比较它们的路径。",
+        "Think of the loss as terrain and of an optimizer as a walker heading downhill. In a long curved valley, momentum overshoots and swings back; near a saddle, the adaptive methods tend to get away sooner. Try several start points and compare the paths.",
+    ),
     view: || view! { <LandscapeDemo /> }.into_any(),
 };
 

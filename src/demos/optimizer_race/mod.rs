@@ -29,6 +29,10 @@ pub const DEMO: Demo = Demo {
         "同一个网络、同一组初始权重、同一串小批量数据，交给不同的优化器同时训练：看谁的损失降得更快、最后谁的测试损失最低。",
         "The same network, the same initial weights and the same batches, trained at once by different optimizers: see whose loss falls fastest and who ends with the lowest test loss.",
     ),
+    guide: Text::new(
+        "怎样下山和从哪里出发一样重要。所有选手从同一组权重出发、看到同样的数据，差别只在更新规则：留意谁起步快、谁后程稳，以及测试损失是否跟着训练损失一起下降。",
+        "How a network walks downhill matters as much as where it starts. Every entrant starts from the same weights and sees the same batches; only the update rule differs. Watch who starts fast, who finishes steady, and whether the test loss follows the training loss.",
+    ),
     view: || view! { <OptimizerRace /> }.into_any(),
 };
 

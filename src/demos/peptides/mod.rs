@@ -40,6 +40,10 @@ pub const DEMO: Demo = Demo {
         "在真实的多肽数据上现场训练一个一维卷积网络，判断一段氨基酸序列是不是抗菌肽，并和只看氨基酸组成的基线比较；输入你自己的序列，看每个残基把判断推向哪一边。",
         "Train a 1-D convolutional network live on real peptide data to tell antimicrobial peptides from others, beside a baseline that only counts amino acids; type your own sequence and see which way each residue pushes the call.",
     ),
+    guide: Text::new(
+        "神经网络不只懂文字和图片。一段多肽也是一串符号，卷积网络能从中学到局部的模式。把它和只数氨基酸的基线比一比，再看看改动一个残基会怎样改变判断。",
+        "Neural networks are not only for words and pictures. A peptide is a string of symbols too, and a convolutional network can learn local patterns in it. Compare it with a baseline that only counts amino acids, then see how changing one residue moves the verdict.",
+    ),
     view: || view! { <Peptides /> }.into_any(),
 };
 

@@ -33,6 +33,10 @@ pub const DEMO: Demo = Demo {
         "在浏览器里实时训练一个多层全连接网络：选数据集、改网络结构和学习率，看损失曲线、决策边界和每个神经元学到的图案。",
         "Train a multi-layer dense network live in the page: pick a dataset, change the architecture and learning rate, and watch the loss curves, the decision boundary and what each neuron learns.",
     ),
+    guide: Text::new(
+        "把许多这样的单元叠成几层，网络就能画出弯曲的边界。试试：用一个隐藏层学会“圆形”数据，再去掉所有隐藏层，看它为什么学不会；然后调大学习率，看损失怎样开始来回震荡。",
+        "Stack many such units in layers and a network can draw curved boundaries. Try it: learn the circle data with one hidden layer, then remove every hidden layer and see why it cannot; then raise the learning rate and watch the loss start to swing.",
+    ),
     view: || view! { <Playground /> }.into_any(),
 };
 

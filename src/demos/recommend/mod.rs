@@ -35,6 +35,10 @@ pub const DEMO: Demo = Demo {
         "在 MovieLens 的十万条真实评分上现场训练矩阵分解，和只学偏置的模型比较；给几部电影打分，你会作为新用户被“折叠”进模型，得到附带理由的推荐。评分只在本页计算。",
         "Train matrix factorisation live on 100,000 real MovieLens ratings beside a bias-only model; rate a few movies and you are folded in as a new user, with suggestions that say why. Your ratings stay in this page.",
     ),
+    guide: Text::new(
+        "推荐系统用几个数字描述每个用户和每部电影，再用它们的乘积预测评分。训练时两条测试误差曲线之间的差距，就是这组“口味”数字的价值；给几部电影打分，看推荐怎样随之改变。",
+        "A recommender describes every user and every movie by a few numbers and predicts a rating from their product. The gap between the two held-out error curves is what those taste numbers are worth; rate a few movies and watch the suggestions change.",
+    ),
     view: || view! { <Recommend /> }.into_any(),
 };
 

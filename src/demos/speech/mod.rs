@@ -36,6 +36,10 @@ pub const DEMO: Demo = Demo {
         "把麦克风里的声音实时画成对数梅尔频谱，再像 Teachable Machine 那样录几段一秒钟的词，在页面里现场训练一个小卷积网络，让它从麦克风里认出这些词。声音不离开你的设备。",
         "See your microphone as a live log-mel spectrogram, then, as in Teachable Machine, record a few one-second examples of some words, train a small convolutional network live in the page and let it recognise them from the microphone. The sound never leaves your device.",
     ),
+    guide: Text::new(
+        "声音先被变成一张频率随时间变化的图，认词就变成了看图。录几段你自己的词，训练只要几十秒；留意它在安静和嘈杂时表现的差别。录音只在本页处理。",
+        "Sound is first turned into a picture of frequencies over time, and recognising a word becomes reading that picture. Record a few examples of your own words and training takes seconds; notice how it copes with quiet and with noise. The recording stays in this page.",
+    ),
     view: || view! { <Speech /> }.into_any(),
 };
 

@@ -52,6 +52,10 @@ pub const DEMO: Demo = Demo {
         "真正预训练过的多语言编码器 multilingual-e5-small（12 层 BERT 架构，4 比特权重）和本实验室自己训练的小型中文 BERT 都在本页运行：输入句子，看情感判断、词元、任意一层一头的注意力、最相似的评论，以及 [MASK] 的补全（实验室 BERT）；再标注几句自己的话，现场微调分类头。文字不会离开你的设备。",
         "A really pretrained multilingual encoder, multilingual-e5-small (12-layer BERT architecture, 4-bit weights), and the lab's own small Chinese BERT run in this page: type a sentence and see its sentiment, tokens, any layer's and head's attention, the most similar reviews, and the fillers for [MASK] (lab BERT); then label a few sentences of your own and fine-tune a classifier head live. The text never leaves your device.",
     ),
+    guide: Text::new(
+        "预训练让模型先从大量文本里学会语言的结构，再用少量标注数据适配具体任务。输入一句话，看它被切成哪些词元、注意力落在哪里；再用几句自己的话微调情感判断，体会“预训练 + 微调”的分工。",
+        "Pretraining lets a model learn the structure of language from a great deal of text first, then adapt to a task from a few labelled examples. Type a sentence to see its tokens and where attention goes; then fine-tune the sentiment head on a few sentences of your own.",
+    ),
     view: || view! { <TextDemo /> }.into_any(),
 };
 
