@@ -19,6 +19,16 @@ pub fn App() -> impl IntoView {
     let lang = RwSignal::new(Lang::from_id(url::query("lang").as_deref()));
     provide_context(lang);
     Effect::new(move |_| url::set_query(&[("lang", lang.get().id().to_string())]));
+    // Screen readers pick their voice and browsers their fonts from the root's lang.
+    Effect::new(move |_| {
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            // Fails only for an invalid attribute name, which "lang" is not.
+            let _ = root.set_attribute("lang", lang.get().id());
+        }
+    });
     Backend::provide();
 
     let requested = url::query("demo");
@@ -69,9 +79,10 @@ pub fn App() -> impl IntoView {
 fn Nav(current: Option<&'static str>) -> impl IntoView {
     let lang = crate::i18n::use_lang();
     view! {
-        <nav class="demo-nav">
+        <nav class="demo-nav" aria-label=tr("演示", "Demos")>
             <a
                 class:current=current.is_none()
+                aria-current=current.is_none().then_some("page")
                 data-testid="nav-guide"
                 href=move || url::href(&[("lang", lang.get().id())])
             >
@@ -80,6 +91,7 @@ fn Nav(current: Option<&'static str>) -> impl IntoView {
             {DEMOS.iter().map(|demo| view! {
                 <a
                     class:current=Some(demo.id) == current
+                    aria-current=(Some(demo.id) == current).then_some("page")
                     data-testid=format!("nav-{}", demo.id)
                     href=move || url::href(&[("demo", demo.id), ("lang", lang.get().id())])
                 >

@@ -180,6 +180,10 @@ fn ClassifyDemo() -> impl IntoView {
 #[component]
 fn PhotoPreview(photo: RwSignal<Option<Photo>>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
+    let (shown, waiting) = (
+        tr("分类的照片：", "Photo classified: "),
+        tr("还没有照片", "No photo yet"),
+    );
     Effect::new(move |_| {
         if let (Some(canvas), Some(photo)) = (canvas.get(), photo.get()) {
             draw_rgb(&canvas, &photo.image);
@@ -187,7 +191,11 @@ fn PhotoPreview(photo: RwSignal<Option<Photo>>) -> impl IntoView {
     });
     view! {
         <figure>
-            <canvas node_ref=canvas class="photo-preview" width="224" height="224" data-testid="photo-preview"></canvas>
+            <canvas node_ref=canvas class="photo-preview" width="224" height="224" data-testid="photo-preview"
+                role="img" aria-label=move || match photo.get() {
+                    Some(photo) => format!("{}{}", shown(), photo.name),
+                    None => waiting().to_string(),
+                }></canvas>
             <figcaption>{move || photo.get().map(|p| p.name)}</figcaption>
         </figure>
     }

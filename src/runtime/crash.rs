@@ -11,6 +11,8 @@ use wasm_bindgen::prelude::Closure;
 
 /// The overlay's id: shown once, however many errors follow the first.
 pub const OVERLAY_ID: &str = "crash-overlay";
+/// The overlay heading's id, which names the dialog.
+const TITLE_ID: &str = "crash-title";
 
 /// Installs the panic hook and the trap listener; call once, first thing.
 pub fn install() {
@@ -54,6 +56,9 @@ pub fn show(detail: &str) {
         let overlay = document.create_element("div").ok()?;
         overlay.set_id(OVERLAY_ID);
         overlay.set_attribute("role", "alertdialog").ok()?;
+        // A dialog is named by its heading and, being over a dead page, is all there is to use.
+        overlay.set_attribute("aria-modal", "true").ok()?;
+        overlay.set_attribute("aria-labelledby", TITLE_ID).ok()?;
         overlay.set_attribute("data-testid", OVERLAY_ID).ok()?;
         let panel = document.create_element("div").ok()?;
         let here = web_sys::window()?.location().href().ok()?;
@@ -71,6 +76,9 @@ pub fn show(detail: &str) {
         ] {
             let part = document.create_element(tag).ok()?;
             part.set_text_content(Some(text));
+            if tag == "h2" {
+                part.set_id(TITLE_ID);
+            }
             if tag == "a" {
                 part.set_attribute("href", &here).ok()?;
                 part.set_attribute("data-testid", "crash-reload").ok()?;
@@ -82,6 +90,15 @@ pub fn show(detail: &str) {
     };
     if let Some(overlay) = build() {
         let _ = body.append_child(&overlay);
+        // The keyboard starts on the one thing left to do, the reload link.
+        if let Some(reload) = document
+            .query_selector("[data-testid=crash-reload]")
+            .ok()
+            .flatten()
+            .and_then(|link| link.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = reload.focus();
+        }
     }
 }
 

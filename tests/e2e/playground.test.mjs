@@ -134,7 +134,7 @@ describe('playground on the CPU', () => {
     await page.click(byId('play'));
     const status = await page.waitForSelector(byId('status'), { timeout: 30_000 });
     assert.match(await status.textContent(), /diverged/);
-    assert.equal(await page.getAttribute(byId('play'), 'aria-label'), 'play', 'training paused');
+    assert.equal(await page.getAttribute(byId('play'), 'aria-label'), 'Train', 'training paused');
     await page.click(byId('status-reset'));
     await page.waitForSelector(byId('status'), { state: 'detached' });
     assert.equal(await stepCount(page), 0);
@@ -291,7 +291,7 @@ describe('on WebGPU, and after losing it', () => {
     await page.waitForFunction((n) => [...document.querySelectorAll('[data-testid="race-run"]')].every((row) => Number(row.dataset.steps) > n + 50), Math.max(...before), { timeout: 60_000 });
     const after = await steps();
     assert.equal(after[0], after[1], `runners out of step: ${after}`);
-    assert.equal(await page.getAttribute(byId('race-play'), 'aria-label'), 'pause', 'the race kept running');
+    assert.equal(await page.getAttribute(byId('race-play'), 'aria-label'), 'Pause', 'the race kept running');
     assert.deepEqual(page.consoleErrors, [], `page errors: ${page.consoleErrors.join('\n')}`);
     await page.close();
   });
@@ -426,7 +426,7 @@ describe('regularization (1.3)', () => {
     const page = await trainScene(null, '10');
     const status = await page.waitForSelector(byId('status'), { timeout: 60_000 });
     assert.match(await status.textContent(), /Early stopping/);
-    assert.equal(await page.getAttribute(byId('play'), 'aria-label'), 'play');
+    assert.equal(await page.getAttribute(byId('play'), 'aria-label'), 'Train');
     assert.equal(new URL(page.url()).searchParams.get('patience'), '10');
     assertNoConsoleErrors(page);
     await page.close();

@@ -21,7 +21,7 @@ use wasm_bindgen::JsCast;
 mod link;
 
 use crate::demos::Demo;
-use crate::i18n::{Message, Text, tr, use_lang};
+use crate::i18n::{Lang, Message, Text, tr, use_lang};
 use crate::runtime::frame::now_ms;
 use crate::runtime::job::Job;
 use crate::runtime::url;
@@ -109,6 +109,7 @@ fn Augmentation() -> impl IntoView {
             ("ops", link::ops_query(&state.spec.get())),
         ])
     });
+    let (original_text, variant_text) = (tr("原图 ", "Original "), tr("变体", "Variant"));
 
     view! {
         <div class="augment">
@@ -124,7 +125,8 @@ fn Augmentation() -> impl IntoView {
             <Problem problem=state.control_problem testid="control-problem" />
             <div class="augment-view">
                 <figure>
-                    <canvas node_ref=original data-testid="original"></canvas>
+                    <canvas node_ref=original data-testid="original" role="img"
+                        aria-label=move || format!("{}{}", original_text(), state.source.get().map(|s| s.name).unwrap_or_default())></canvas>
                     <figcaption>
                         {tr("原图 ", "Original ")}
                         <span data-testid="photo-name">{move || state.source.get().map(|s| {
@@ -136,7 +138,7 @@ fn Augmentation() -> impl IntoView {
                 <div>
                     <div class="augment-grid" node_ref=grid data-testid="augment-grid"
                         data-drawn=move || state.drawn.get() data-done=move || state.done.get()>
-                        {move || (0..state.count.get()).map(|i| view! { <canvas data-index=i></canvas> }).collect_view()}
+                        {move || (0..state.count.get()).map(|i| view! { <canvas data-index=i role="img" aria-label=move || format!("{} {}", variant_text(), i + 1)></canvas> }).collect_view()}
                     </div>
                     <p class="hint" data-testid="grid-timing">
                         {move || format!("{} / {} · ", state.drawn.get(), state.count.get())}
@@ -287,6 +289,10 @@ fn Controls(state: State) -> impl IntoView {
                     {move || name.get(lang.get())}
                 </label>
                 <input type="number" step="any" min=low max=high data-testid=format!("strength-{}", op.id())
+                    aria-label=move || match lang.get() {
+                        Lang::Zh => format!("{}的强度（{}）", name.zh, unit.zh),
+                        Lang::En => format!("{} strength ({})", name.en, unit.en),
+                    }
                     prop:value=move || setting().strength.to_string()
                     on:change=move |ev| {
                         let input: web_sys::HtmlInputElement = event_target(&ev);

@@ -17,6 +17,7 @@ use crate::i18n::{Lang, Text, tr, use_lang};
 use crate::runtime::backend::{Failure, use_backend};
 use crate::runtime::job::Job;
 use crate::runtime::url;
+use crate::widgets::palette;
 use crate::widgets::save_png::{Figure, SavePng};
 use crate::widgets::value_map::MapPainter;
 
@@ -36,11 +37,11 @@ pub const DEMO: Demo = Demo {
 };
 
 const RACERS: [(OptimizerKind, &str); 5] = [
-    (OptimizerKind::Sgd, "#222222"),
-    (OptimizerKind::Momentum, "#d62728"),
-    (OptimizerKind::Nesterov, "#9467bd"),
-    (OptimizerKind::Adam, "#2ca02c"),
-    (OptimizerKind::RmsProp, "#ff7f0e"),
+    (OptimizerKind::Sgd, palette::BLACK),
+    (OptimizerKind::Momentum, palette::VERMILLION),
+    (OptimizerKind::Nesterov, palette::REDDISH_PURPLE),
+    (OptimizerKind::Adam, palette::BLUISH_GREEN),
+    (OptimizerKind::RmsProp, palette::ORANGE),
 ];
 const STEPS: usize = 300;
 const RESOLUTION: usize = 96;
@@ -154,13 +155,42 @@ fn LandscapeDemo() -> impl IntoView {
         let ([x0, x1], [y0, y1]) = state.surface.get_untracked().domain();
         state.start.set([x0 + u * (x1 - x0), y1 - v * (y1 - y0)]);
     };
+    // The keyboard's way to move the start: arrows step it by a fortieth of the map, inside it.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let (dx, dy) = match ev.key().as_str() {
+            "ArrowLeft" => (-1.0, 0.0),
+            "ArrowRight" => (1.0, 0.0),
+            "ArrowUp" => (0.0, 1.0),
+            "ArrowDown" => (0.0, -1.0),
+            _ => return,
+        };
+        ev.prevent_default();
+        let ([x0, x1], [y0, y1]) = state.surface.get_untracked().domain();
+        state.start.update(|[x, y]| {
+            *x = (*x + dx * (x1 - x0) / 40.0).clamp(x0, x1);
+            *y = (*y + dy * (y1 - y0) / 40.0).clamp(y0, y1);
+        });
+    };
+    let lang = use_lang();
+    let map_text = move || {
+        let [x, y] = state.start.get();
+        match lang.get() {
+            Lang::Zh => {
+                format!("损失地形图与各优化器的路径，起点 ({x:.2}, {y:.2})；方向键移动起点")
+            }
+            Lang::En => format!(
+                "Loss landscape with each optimizer's path, start ({x:.2}, {y:.2}); arrow keys move the start"
+            ),
+        }
+    };
 
     view! {
         <LandscapeBar state=state />
         {move || state.problem.get().map(|p| view! { <p class="notice" role="alert">{p}</p> })}
         <div class="landscape">
             <div>
-                <canvas node_ref=canvas data-testid="landscape-canvas" width=SIZE height=SIZE on:click=on_click></canvas>
+                <canvas node_ref=canvas data-testid="landscape-canvas" width=SIZE height=SIZE on:click=on_click
+                    tabindex="0" role="img" aria-label=map_text on:keydown=on_key></canvas>
                 <SavePng figure=Figure::Canvas(canvas) name="paths" />
             </div>
             <PathList state=state />
@@ -190,7 +220,8 @@ fn LandscapeBar(state: Landscape) -> impl IntoView {
                 <label class="check">
                     <input type="checkbox" data-testid=format!("landscape-use-{}", kind.id()) prop:checked=move || enabled.get()[i]
                         on:change=move |ev| enabled.update(|e| e[i] = event_target_checked(&ev)) />
-                    <span style=format!("color:{color};font-weight:700")>{kind.label()}</span>
+                    <span class="swatch" style=format!("background:{color}")></span>
+                    <b>{kind.label()}</b>
                     <span class="hint">{move || format!(" η={}", default_learning_rate(surface.get(), kind))}</span>
                 </label>
             }).collect_view()}
@@ -207,7 +238,7 @@ fn PathList(state: Landscape) -> impl IntoView {
         <div>
             <p data-testid="landscape-start">{move || {
                 let [x, y] = state.start.get();
-                match lang.get() { Lang::Zh => format!("起点 ({x:.2}, {y:.2})：点击地图换一个", ), Lang::En => format!("Start ({x:.2}, {y:.2}): click the map to move it") }
+                match lang.get() { Lang::Zh => format!("起点 ({x:.2}, {y:.2})：点击地图（或用方向键）换一个"), Lang::En => format!("Start ({x:.2}, {y:.2}): click the map (or use the arrow keys on it) to move it") }
             }}</p>
             <ul class="path-ends" data-testid="landscape-paths" data-shown=move || state.shown.get()
                 data-points={move || paths.get().iter().map(|(_, p)| p.len()).sum::<usize>()}>
@@ -215,7 +246,8 @@ fn PathList(state: Landscape) -> impl IntoView {
                     let (kind, color) = RACERS[index];
                     let end = points.last().copied().unwrap_or([f32::NAN; 2]);
                     view! {
-                        <li style=format!("color:{color}")>
+                        <li>
+                            <span class="swatch" style=format!("background:{color}")></span>" "
                             {format!("{}: {} ", kind.label(), points.len() - 1)}{tr("步后到达", "steps, ending at")}
                             {format!(" ({:.3}, {:.3})", end[0], end[1])}
                         </li>

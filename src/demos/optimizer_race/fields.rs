@@ -38,12 +38,14 @@ pub(super) fn HyperParameters(
 }
 
 /// A number input that passes on only finite numbers; anything else is refused with a message.
+/// `name` is its accessible name where no `<label>` wraps it (a table cell).
 #[component]
 pub(super) fn NumberField(
     value: f64,
     testid: String,
     problem: RwSignal<Option<String>>,
     on_valid: Callback<f64>,
+    #[prop(optional, into)] name: Option<Signal<String>>,
 ) -> impl IntoView {
     let refused = tr(
         "不是有限的非负数，已忽略",
@@ -56,6 +58,6 @@ pub(super) fn NumberField(
     view! {
         // Shown at f32 precision, the precision burn trains with: 0.9, not 0.8999999761581421.
         <input type="number" step="any" class="small" data-testid=testid value=(value as f32).to_string()
-            on:change=move |ev| changed(&ev) />
+            aria-label=move || name.map(|name| name.get()) on:change=move |ev| changed(&ev) />
     }
 }

@@ -18,6 +18,7 @@ use crate::runtime::backend::use_backend;
 use crate::runtime::job::Job;
 use crate::runtime::url;
 use crate::widgets::line_chart::{LineChart, Series};
+use crate::widgets::palette;
 use entrants::{Entrant, FINISH_RANGE, MAX_RUNS};
 
 pub const DEMO: Demo = Demo {
@@ -35,7 +36,13 @@ pub const DEMO: Demo = Demo {
     view: || view! { <OptimizerRace /> }.into_any(),
 };
 
-const COLORS: [&str; MAX_RUNS] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
+const COLORS: [&str; MAX_RUNS] = [
+    palette::BLUE,
+    palette::VERMILLION,
+    palette::BLUISH_GREEN,
+    palette::REDDISH_PURPLE,
+    palette::ORANGE,
+];
 /// The race loop spends no more than this per frame on its fixed steps, on a fast machine.
 const FRAME_BUDGET_MS: f64 = 10.0;
 
@@ -140,7 +147,7 @@ fn RaceBar(race: Race) -> impl IntoView {
     };
     view! {
         <div class="top-bar">
-            <button class="play" data-testid="race-play" aria-label=move || if running.get() { "pause" } else { "play" }
+            <button class="play" data-testid="race-play" aria-label=move || if running.get() { tr("暂停", "Pause")() } else { tr("训练", "Train")() }
                 on:click=move |_| running.update(|r| *r = !*r)>
                 {move || if running.get() { "⏸" } else { "▶" }}
             </button>

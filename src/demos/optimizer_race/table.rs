@@ -19,9 +19,9 @@ pub(super) fn RaceTable(race: Race) -> impl IntoView {
         <section class="panel">
             <table class="runs" data-testid="race-table">
                 <thead><tr>
-                    <th></th><th>{tr("优化器", "Optimizer")}</th><th>{tr("学习率", "Learning rate")}</th>
+                    <th><span class="visually-hidden">{tr("颜色", "Colour")}</span></th><th>{tr("优化器", "Optimizer")}</th><th>{tr("学习率", "Learning rate")}</th>
                     <th>{tr("超参数", "Hyper-parameters")}</th><th>{tr("步/秒", "steps/s")}</th>
-                    <th>{tr("训练损失", "Train loss")}</th><th>{tr("测试损失", "Test loss")}</th><th></th>
+                    <th>{tr("训练损失", "Train loss")}</th><th>{tr("测试损失", "Test loss")}</th><th><span class="visually-hidden">{tr("移除", "Remove")}</span></th>
                 </tr></thead>
                 <tbody>
                     {move || race.entrants.get().into_iter().enumerate().map(|(index, entrant)| {
@@ -73,6 +73,11 @@ fn RunRow(race: Race, index: usize, entrant: Entrant) -> impl IntoView {
     let (entrants, problem, lang) = (race.entrants, race.problem, use_lang());
     let run = move || race.progress.get().get(index).cloned().unwrap_or_default();
     let edit = move |f: &dyn Fn(&mut Entrant)| entrants.update(|list| f(&mut list[index]));
+    // A row's controls sit in table cells, not labels: each says which runner it belongs to.
+    let named = move |zh: &str, en: &str| match lang.get() {
+        Lang::Zh => format!("第 {} 组的{zh}", index + 1),
+        Lang::En => format!("{en} of runner {}", index + 1),
+    };
     let test_loss = move || match (run().diverged, lang.get()) {
         (true, Lang::Zh) => "发散".to_string(),
         (true, Lang::En) => "diverged".to_string(),
@@ -85,7 +90,8 @@ fn RunRow(race: Race, index: usize, entrant: Entrant) -> impl IntoView {
         <tr data-testid="race-run" data-steps=move || run().curve.last().map_or(0, |c| c.0 as usize)>
             <td><span class="swatch" style=format!("background:{}", COLORS[index % MAX_RUNS])></span></td>
             <td>
-                <select data-testid=format!("race-kind-{index}") on:change=move |ev| {
+                <select data-testid=format!("race-kind-{index}") aria-label=move || named("优化器", "Optimizer")
+                    on:change=move |ev| {
                     if let Some(kind) = OptimizerKind::from_id(&event_target_value(&ev)) {
                         edit(&|e| e.optimizer = OptimizerSpec::defaults(kind));
                     }
@@ -96,12 +102,14 @@ fn RunRow(race: Race, index: usize, entrant: Entrant) -> impl IntoView {
                 </select>
             </td>
             <td><NumberField value=entrant.learning_rate testid=format!("race-lr-{index}") problem=problem
+                name=Signal::derive(move || named("学习率", "Learning rate"))
                 on_valid=Callback::new(move |lr: f64| if lr > 0.0 { edit(&|e| e.learning_rate = lr) }) /></td>
             <td><HyperParameters index=index entrant=entrant.clone() entrants=entrants problem=problem /></td>
             <td data-testid=format!("race-speed-{index}")>{move || format!("{:.0}", run().steps_per_second)}</td>
             <td>{move || run().curve.last().map_or("–".into(), |c| format!("{:.4}", c.1))}</td>
             <td data-testid=format!("race-test-loss-{index}")>{test_loss}</td>
-            <td><button data-testid=format!("race-remove-{index}") disabled={move || entrants.get().len() <= 1}
+            <td><button data-testid=format!("race-remove-{index}") aria-label=move || named("移除", "Remove")
+                disabled={move || entrants.get().len() <= 1}
                 on:click=move |_| entrants.update(|list| { list.remove(index); })>"×"</button></td>
         </tr>
     }

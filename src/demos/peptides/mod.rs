@@ -278,18 +278,18 @@ fn Curves(state: State) -> impl IntoView {
     view! {
         <div class="charts">
             <div data-testid="peptides-loss" data-losses=move || serde_json::to_string(&points(|e| e.cnn_test.loss).iter().map(|p| p.1).collect::<Vec<_>>()).unwrap_or_default()>
-                <h4>{tr("卷积网络的损失（蓝：训练，橙：测试）", "Network loss (blue: train, orange: test)")}</h4>
+                <h2 class="chart-title">{tr("卷积网络的损失（蓝：训练，橙：测试）", "Network loss (blue: train, orange: test)")}</h2>
                 <LineChart name="loss" series=losses x_label=Signal::derive(move || tr("轮", "epoch")().to_string()) />
             </div>
             <div>
-                <h4>{tr("测试准确率（橙：卷积网络，灰：组成基线）", "Held-out accuracy (orange: network, grey: composition baseline)")}</h4>
+                <h2 class="chart-title">{tr("测试准确率（橙：卷积网络，灰：组成基线）", "Held-out accuracy (orange: network, grey: composition baseline)")}</h2>
                 <LineChart name="accuracy" series=accuracies x_label=Signal::derive(move || tr("轮", "epoch")().to_string()) />
             </div>
         </div>
         {move || last().map(|e| view! {
             <table class="scores" data-testid="peptides-scores"
                 data-cnn=e.cnn_test.accuracy.to_string() data-baseline=e.baseline_test.accuracy.to_string()>
-                <tr><th></th><th>{tr("测试准确率", "held-out accuracy")}</th><th>{tr("测试损失", "held-out loss")}</th></tr>
+                <tr><th>{tr("模型", "model")}</th><th>{tr("测试准确率", "held-out accuracy")}</th><th>{tr("测试损失", "held-out loss")}</th></tr>
                 <tr><td>{tr("一维卷积网络", "1-D convolutional network")}</td>
                     <td>{format!("{:.1}%", e.cnn_test.accuracy * 100.0)}</td><td>{format!("{:.3}", e.cnn_test.loss)}</td></tr>
                 <tr><td>{tr("氨基酸组成 + 逻辑回归", "amino-acid composition + logistic regression")}</td>

@@ -34,7 +34,7 @@ pub(super) fn SequencePanel(state: State) -> impl IntoView {
     };
     let checked = move || state.sequence.with(|s| data::read_sequence(s));
     view! {
-        <h3>{tr("你的序列", "Your sequence")}</h3>
+        <h2>{tr("你的序列", "Your sequence")}</h2>
         <p class="hint">{tr(
             "用单字母氨基酸代码输入（大小写、空格和换行都可以）。颜色是梯度×输入：橙色把判断推向“抗菌”，蓝色推向另一边。序列只在本页计算。",
             "One-letter amino-acid codes (any case; spaces and line breaks are ignored). Colour is gradient × input: orange pushes the call towards antimicrobial, blue away. The sequence is computed on in this page only.",
@@ -105,6 +105,7 @@ fn explain(error: &SequenceError, lang: Lang) -> String {
 /// P(antimicrobial) and the residues coloured by saliency, once the network has read them.
 #[component]
 fn ReadingView(state: State, residues: Vec<u8>) -> impl IntoView {
+    let lang = use_lang();
     move || {
         let Some(reading) = state
             .reading
@@ -114,6 +115,34 @@ fn ReadingView(state: State, residues: Vec<u8>) -> impl IntoView {
             return view! { <p class="status">{tr("等待数据和网络…", "Waiting for the data and the network…")}</p> }.into_any();
         };
         let scale = reading.saliency.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+        let named = |i: usize| {
+            let letter = char::from(AMINO_ACIDS[usize::from(residues[i])]);
+            format!("{letter}{} {:+.3}", i + 1, reading.saliency[i])
+        };
+        // The colours in words, for screen readers: the three residues pushing each way most.
+        let mut order: Vec<usize> = (0..residues.len()).collect();
+        order.sort_by(|&a, &b| reading.saliency[b].total_cmp(&reading.saliency[a]));
+        let raising = order
+            .iter()
+            .take(3)
+            .filter(|&&i| reading.saliency[i] > 0.0)
+            .map(|&i| named(i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let lowering = order
+            .iter()
+            .rev()
+            .take(3)
+            .filter(|&&i| reading.saliency[i] < 0.0)
+            .map(|&i| named(i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let summary = match lang.get() {
+            Lang::Zh => format!("最推高 P(抗菌) 的残基：{raising}；最压低的：{lowering}"),
+            Lang::En => format!(
+                "Residues raising P(antimicrobial) most: {raising}; lowering it most: {lowering}"
+            ),
+        };
         view! {
             <p data-testid="peptides-probability" data-probability=reading.probability.to_string()>
                 {tr("P(抗菌) = ", "P(antimicrobial) = ")}{format!("{:.1}%", reading.probability * 100.0)}
@@ -128,6 +157,7 @@ fn ReadingView(state: State, residues: Vec<u8>) -> impl IntoView {
                     }
                 }).collect_view()}
             </p>
+            <p class="visually-hidden" data-testid="peptides-saliency-text">{summary}</p>
         }.into_any()
     }
 }

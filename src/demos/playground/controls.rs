@@ -17,7 +17,7 @@ pub(super) fn TopBar(controls: Controls, view_state: View) -> impl IntoView {
     view! {
         <div class="top-bar">
             <button class="play" data-testid="play"
-                aria-label=move || if controls.running.get() { "pause" } else { "play" }
+                aria-label=move || if controls.running.get() { tr("暂停", "Pause")() } else { tr("训练", "Train")() }
                 on:click=move |_| controls.running.update(|r| *r = !*r)>
                 {move || if controls.running.get() { "⏸" } else { "▶" }}
             </button>

@@ -8,7 +8,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::{Controls, GRID, View};
-use crate::i18n::{Text, tr, use_lang};
+use crate::i18n::{Lang, Text, tr, use_lang};
 use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::save_png::{Figure, SavePng};
 use crate::widgets::value_map::{MapPainter, context_2d, css};
@@ -62,6 +62,18 @@ pub(super) fn OutputPanel(controls: Controls, view_state: View) -> impl IntoView
         ]
     });
     let snapshot = view_state.snapshot;
+    // The map in words: what its colours mean and how well it separates the test points.
+    let boundary_text = move || {
+        let accuracy = metric(snapshot.get().and_then(|s| s.test_accuracy));
+        match lang.get() {
+            Lang::Zh => format!(
+                "决策边界：网络在输入平面上的输出，橙色为 −1，蓝色为 +1，圆点是数据；测试准确率 {accuracy}"
+            ),
+            Lang::En => format!(
+                "Decision boundary: the network's output over the input plane, orange −1, blue +1, dots are the data; test accuracy {accuracy}"
+            ),
+        }
+    };
     view! {
         <section class="panel output-panel">
             <h2>{tr("输出", "Output")}</h2>
@@ -79,7 +91,8 @@ pub(super) fn OutputPanel(controls: Controls, view_state: View) -> impl IntoView
                 <dd data-testid="test-accuracy" data-value=move || snapshot.get().and_then(|s| s.test_accuracy)>
                     {move || metric(snapshot.get().and_then(|s| s.test_accuracy))}</dd>
             </dl>
-            <canvas node_ref=canvas data-testid="boundary-canvas" width="300" height="300"></canvas>
+            <canvas node_ref=canvas data-testid="boundary-canvas" width="300" height="300"
+                role="img" aria-label=boundary_text></canvas>
             <SavePng figure=Figure::Canvas(canvas) name="decision-boundary" />
             <label class="check">
                 <input type="checkbox" data-testid="show-test" prop:checked=move || show_test.get()
@@ -107,10 +120,26 @@ fn WeightHistogram(snapshot: RwSignal<Option<Snapshot>>) -> impl IntoView {
         })
     };
     let width = 300.0 / HISTOGRAM_BINS as f64;
+    let lang = use_lang();
+    let counts_text = move || {
+        let counts = counts()
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        match lang.get() {
+            Lang::Zh => {
+                format!("权重直方图，−2 到 2 分成 {HISTOGRAM_BINS} 格，各格权重数：{counts}")
+            }
+            Lang::En => format!(
+                "Weight histogram, −2 to 2 in {HISTOGRAM_BINS} bins, weights per bin: {counts}"
+            ),
+        }
+    };
     view! {
         <div class="histogram">
             <p class="hint">{tr("权重分布（−2 到 2）", "Weights, −2 to 2")}</p>
-            <svg viewBox="0 0 300 60" data-testid="weight-histogram">
+            <svg viewBox="0 0 300 60" data-testid="weight-histogram" role="img" aria-label=counts_text>
                 {move || {
                     let counts = counts();
                     let peak = counts.iter().copied().max().unwrap_or(1).max(1) as f64;

@@ -204,16 +204,16 @@ fn Curves(state: State) -> impl IntoView {
     let last = move || state.history.with(|h| h.last().copied());
     view! {
         <div data-testid="recommend-rmse" data-test-rmse=move || serde_json::to_string(&points(|e| e.factorization_test).iter().map(|p| p.1).collect::<Vec<_>>()).unwrap_or_default()>
-            <h4>{tr(
+            <h2 class="chart-title">{tr(
                 "均方根误差（星）：矩阵分解的训练（蓝）与测试（橙），只学偏置的模型（灰）和全局平均（黄绿）的测试",
                 "RMSE in stars: factorisation train (blue) and test (orange); held-out for the bias-only model (grey) and the global mean (olive)",
-            )}</h4>
+            )}</h2>
             <LineChart name="rmse" series=errors x_label=Signal::derive(move || tr("轮", "epoch")().to_string()) />
         </div>
         {move || last().map(|e| view! {
             <table class="scores" data-testid="recommend-scores"
                 data-factorization=e.factorization_test.to_string() data-biases=e.biases_test.to_string() data-mean=e.mean_test.to_string()>
-                <tr><th></th><th>{tr("测试 RMSE", "held-out RMSE")}</th></tr>
+                <tr><th>{tr("模型", "model")}</th><th>{tr("测试 RMSE", "held-out RMSE")}</th></tr>
                 <tr><td>{tr("全局平均", "global mean")}</td><td>{format!("{:.4}", e.mean_test)}</td></tr>
                 <tr><td>{tr("偏置：μ + b用户 + b电影", "biases: μ + b_user + b_movie")}</td><td>{format!("{:.4}", e.biases_test)}</td></tr>
                 <tr><td>{tr("矩阵分解：偏置 + p用户·q电影", "factorisation: biases + p_user·q_movie")}</td><td>{format!("{:.4}", e.factorization_test)}</td></tr>

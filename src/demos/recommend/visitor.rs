@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use super::State;
 use crate::i18n::{Lang, tr, use_lang};
+use crate::widgets::palette;
 
 /// Suggestions come from movies rated at least this often in training: a movie seen by three
 /// people has a bias the model cannot know yet.
@@ -20,14 +21,14 @@ const MAP_MOVIES: usize = 300;
 const MAP_SIZE: f32 = 320.0;
 /// One colour per genre in the map (first genre listed), grey for the rest.
 const GENRE_COLOURS: [(usize, &str); 8] = [
-    (0, "#d62728"),
-    (2, "#ff7f0e"),
-    (4, "#2ca02c"),
+    (0, palette::VERMILLION),
+    (2, palette::ORANGE),
+    (4, palette::BLUISH_GREEN),
     (5, "#8c564b"),
-    (7, "#1f77b4"),
-    (10, "#9467bd"),
-    (14, "#e377c2"),
-    (15, "#17becf"),
+    (7, palette::BLUE),
+    (10, palette::REDDISH_PURPLE),
+    (14, palette::YELLOW),
+    (15, palette::SKY_BLUE),
 ];
 /// A start for a visitor who would rather not search: three animated films loved, three horror
 /// films disliked.
@@ -109,7 +110,7 @@ pub(super) fn VisitorPanel(state: State) -> impl IntoView {
         });
     };
     view! {
-        <h3>{tr("你的口味", "Your taste")}</h3>
+        <h2>{tr("你的口味", "Your taste")}</h2>
         <p class="hint">{tr(
             "搜索电影（英文片名），打几个分。你的评分只留在这个页面里：模型把你当作新用户，在电影一侧固定的情况下求出你的口味向量和偏置（一个小的岭回归，精确求解），所以每条推荐都能精确拆成你每个评分的贡献。",
             "Search movies (English titles) and rate a few. Your ratings stay in this page: the model takes you as a new user and solves for your taste vector and bias with the movies' side held fixed (a small ridge regression, solved exactly), so each suggestion splits exactly into one share per rating you gave.",
@@ -185,7 +186,7 @@ fn SuggestionList(
     title: impl Fn(u32) -> String + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     view! {
-        <h4>{tr("为你推荐（预测星级；括号里是把它推高的评分和推高了多少星）", "Suggested for you (predicted stars; in brackets, your ratings that pushed it up, and by how many stars)")}</h4>
+        <h3>{tr("为你推荐（预测星级；括号里是把它推高的评分和推高了多少星）", "Suggested for you (predicted stars; in brackets, your ratings that pushed it up, and by how many stars)")}</h3>
         <ol class="suggestions" data-testid="recommend-suggestions">
             {move || suggestions.get().unwrap_or_default().into_iter().map(|s| {
                 let because: Vec<String> = s.shares.iter().filter(|(_, share)| *share > 0.0).take(3)
@@ -256,8 +257,8 @@ fn TasteMap(state: State, suggestions: Memo<Option<Vec<Suggestion>>>) -> impl In
             )
         })?;
         Some(view! {
-            <h4>{tr("电影口味地图（最常被评分的 300 部，口味向量的前两个主成分；颜色是第一个类型，黑圈是给你的推荐）",
-                "Map of tastes (the 300 most rated movies at their taste vectors' first two principal components; colour is the first genre, black rings are your suggestions)")}</h4>
+            <h3>{tr("电影口味地图（最常被评分的 300 部，口味向量的前两个主成分；颜色是第一个类型，黑圈是给你的推荐）",
+                "Map of tastes (the 300 most rated movies at their taste vectors' first two principal components; colour is the first genre, black rings are your suggestions)")}</h3>
             <svg class="taste-map" data-testid="recommend-map" width=MAP_SIZE height=MAP_SIZE
                 viewBox=format!("0 0 {MAP_SIZE} {MAP_SIZE}") role="img"
                 aria-label=tr("电影口味地图", "map of the movies' tastes")>{dots}</svg>

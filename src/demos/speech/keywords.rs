@@ -167,7 +167,7 @@ pub(super) fn KeywordPanel(state: State) -> impl IntoView {
         state.recording.set(None);
     };
     view! {
-        <h3>{tr("关键词训练器", "Keyword trainer")}</h3>
+        <h2>{tr("关键词训练器", "Keyword trainer")}</h2>
         <p class="hint">{move || match lang.get() {
             Lang::Zh => format!("先点“开始听”，再为每一类录至少 {MIN_EXAMPLES} 段一秒钟的示例（说一遍词；“背景”类录安静或环境声），然后训练。录下的示例只留在这个页面里。"),
             Lang::En => format!("Press Listen, record at least {MIN_EXAMPLES} one-second examples for each class (say the word once; for the background, record silence or room noise), then train. The examples stay in this page."),
@@ -176,6 +176,10 @@ pub(super) fn KeywordPanel(state: State) -> impl IntoView {
             <For each=move || 0..state.words.with(Vec::len) key=|i| *i let:class>
                 <tr>
                     <td><input type="text" maxlength="20" data-testid=format!("speech-word-{class}")
+                        aria-label=move || match lang.get() {
+                            Lang::Zh => format!("第 {} 类的名称", class + 1),
+                            Lang::En => format!("Name of class {}", class + 1),
+                        }
                         prop:value=move || state.words.with(|w| w.get(class).cloned().unwrap_or_default())
                         on:input=move |ev| {
                             let name = event_target_value(&ev);
@@ -269,7 +273,7 @@ fn Curve(state: State) -> impl IntoView {
     });
     view! {
         <div class="charts"><div data-testid="speech-loss" data-losses=move || serde_json::to_string(&points(|s| s.loss).iter().map(|p| p.1).collect::<Vec<_>>()).unwrap_or_default()>
-            <h4>{tr("示例上的损失（蓝）和准确率（绿）", "Loss (blue) and accuracy (green) on the examples")}</h4>
+            <h3>{tr("示例上的损失（蓝）和准确率（绿）", "Loss (blue) and accuracy (green) on the examples")}</h3>
             <LineChart name="keyword-training" series=series x_label=Signal::derive(move || tr("轮", "epoch")().to_string()) />
         </div></div>
     }

@@ -247,7 +247,7 @@ pub(super) fn Spectrogram(state: State, canvas: NodeRef<leptos::html::Canvas>) -
     view! {
         <figure class="spectrogram">
             <canvas node_ref=canvas width=SHOWN_FRAMES.to_string() height=(MEL_BANDS + STRIP_ROWS).to_string()
-                data-testid="speech-spectrogram"
+                data-testid="speech-spectrogram" role="img"
                 data-frames=move || state.heard.get().0.to_string()
                 data-voiced=move || state.heard.get().1.to_string()
                 aria-label=tr("对数梅尔频谱：横轴是最近 3 秒，纵轴是 40 个梅尔频带（低频在下），底部绿色表示检测到人声",

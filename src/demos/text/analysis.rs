@@ -146,7 +146,7 @@ pub(super) fn AnalysisView(
             </div>
         }.into_any())}
         {truncated.map(|m| view! { <p class="notice" data-testid="truncated">{move || m.get(lang.get()).to_string()}</p> })}
-        <h3>{tr("词元", "Tokens")} <small>{format!(" {seq}")}</small></h3>
+        <h2>{tr("词元", "Tokens")} <small>{format!(" {seq}")}</small></h2>
         <ol class="tokens" data-testid="tokens">
             {analysis.encoded.tokens.iter().zip(&analysis.encoded.ids).map(|(token, id)| {
                 // `[CLS]`/`[SEP]` (BERT) and `<s>`/`</s>` (SentencePiece).
@@ -157,7 +157,7 @@ pub(super) fn AnalysisView(
                 }
             }).collect_view()}
         </ol>
-        <h3>{tr("注意力", "Attention")}</h3>
+        <h2>{tr("注意力", "Attention")}</h2>
         <div class="controls">
             <label>{tr("层", "Layer")}
                 <select data-testid="attention-layer" on:change=move |ev| layer.set(event_target_value(&ev).parse().ok()) prop:value=move || shown_layer().to_string()>
@@ -171,7 +171,14 @@ pub(super) fn AnalysisView(
             </label>
         </div>
         <p class="hint">{tr("每一行是一个词元（查询）把注意力分给各个词元（键）的比例，每行之和为 1。", "Each row is how one token (the query) spreads its attention over the tokens (the keys); every row sums to 1.")}</p>
-        <canvas node_ref=canvas class="attention" data-testid="attention" data-seq=seq data-layer=shown_layer data-head=shown_head></canvas>
+        <canvas node_ref=canvas class="attention" data-testid="attention" data-seq=seq data-layer=shown_layer data-head=shown_head
+            role="img" aria-label=move || {
+                let (l, h) = (shown_layer() + 1, shown_head() + 1);
+                match lang.get() {
+                    Lang::Zh => format!("第 {l} 层第 {h} 个头的注意力热图，{seq} 个词元，每行一个查询"),
+                    Lang::En => format!("Attention heat map of layer {l}, head {h}, over {seq} tokens, one row per query"),
+                }
+            }></canvas>
     }
 }
 

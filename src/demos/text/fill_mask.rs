@@ -50,8 +50,9 @@ pub(super) fn FillMask(asset: ModelAsset<TextModels>) -> impl IntoView {
         });
     });
     view! {
-        <h3>{tr("完形填空（[MASK]）", "Fill the mask ([MASK])")}</h3>
-        <input class="text-input" data-testid="mask-input" prop:value=move || sentence.get() on:input=move |ev| {
+        <h2>{tr("完形填空（[MASK]）", "Fill the mask ([MASK])")}</h2>
+        <input class="text-input" data-testid="mask-input"
+            aria-label=tr("含 [MASK] 的句子", "Sentence with a [MASK]") prop:value=move || sentence.get() on:input=move |ev| {
             let (kept, notice) = bound_text(event_target_value(&ev));
             sentence.set(kept);
             cut.set(notice);

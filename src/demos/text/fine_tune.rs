@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{TextModels, text_failure};
-use crate::i18n::{Message, tr};
+use crate::i18n::{Lang, Message, tr, use_lang};
 use crate::runtime::backend::{Failure, read_back, use_backend};
 use crate::runtime::frame::now_ms;
 use crate::runtime::job::{Job, StepsPerFrame};
@@ -106,7 +106,7 @@ pub(super) fn FineTune(
         }]
     });
     view! {
-        <h3>{tr("现场微调：你来标注", "Fine-tune live: your labels")}</h3>
+        <h2>{tr("现场微调：你来标注", "Fine-tune live: your labels")}</h2>
         <p class="hint">{tr(
             "文章里的 labels=[1] 这一步：BERT 本身不动，只在它的句向量上训练一个全新的分类头。改写句子、切换标签，再训练，看预测怎么变。",
             "The article's labels=[1] step: BERT itself stays frozen and a brand-new classifier head is trained on its sentence vectors. Edit the sentences, flip the labels, train again and watch the predictions change.",
@@ -138,13 +138,18 @@ fn LabelledSentences(
     predictions: RwSignal<Vec<f32>>,
     problem: RwSignal<Option<Message>>,
 ) -> impl IntoView {
+    let lang = use_lang();
+    let numbered = move |i: usize, zh: &str, en: &str| match lang.get() {
+        Lang::Zh => format!("{zh} {}", i + 1),
+        Lang::En => format!("{en} {}", i + 1),
+    };
     view! {
         <ul class="finetune-examples" data-testid="finetune-examples">
             {move || examples.get().into_iter().enumerate().map(|(i, (sentence, label))| {
                 let p = predictions.get().get(i).copied();
                 view! {
                     <li>
-                        <input class="text-input" prop:value=sentence.clone()
+                        <input class="text-input" prop:value=sentence.clone() aria-label=move || numbered(i, "句子", "Sentence")
                             on:change=move |ev| {
                                 let (kept, notice) = bound_text(event_target_value(&ev));
                                 examples.update(|e| e[i].0 = kept);
@@ -155,7 +160,8 @@ fn LabelledSentences(
                             {move || if label == 1 { tr("正面", "positive")() } else { tr("负面", "negative")() }}
                         </button>
                         <span class="value" data-testid="finetune-prediction">{p.map(|p| format!("P(+) {:.0}%", p * 100.0))}</span>
-                        <button on:click=move |_| examples.update(|e| { e.remove(i); })>"×"</button>
+                        <button aria-label=move || numbered(i, "移除句子", "Remove sentence")
+                            on:click=move |_| examples.update(|e| { e.remove(i); })>"×"</button>
                     </li>
                 }
             }).collect_view()}

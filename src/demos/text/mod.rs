@@ -252,8 +252,9 @@ fn Sentiment(
     });
     let manifest = move || asset.entry.get_untracked().map(|m| m.manifest);
     view! {
-        <h3>{tr("情感分类", "Sentiment")}</h3>
+        <h2>{tr("情感分类", "Sentiment")}</h2>
         <textarea class="text-input" data-testid="text-input" rows="3"
+            aria-label=tr("要分析的句子", "Sentence to analyse")
             prop:value=move || text.get()
             on:input=move |ev| {
                 let (kept, notice) = bound_text(event_target_value(&ev));

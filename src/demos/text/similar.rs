@@ -64,7 +64,7 @@ pub(super) fn Similar(
                 format!("The {NEAREST} nearest of {} held-out reviews to your sentence, by the cosine of sentence vectors (theirs were computed when the asset was built, yours here).", listed.count),
             );
             view! {
-                <h3>{tr("相似的句子", "Similar sentences")}</h3>
+                <h2>{tr("相似的句子", "Similar sentences")}</h2>
                 <p class="hint">{move || hint.get(lang.get()).to_string()}</p>
             }
         })}
