@@ -10,6 +10,7 @@ pub mod host;
 pub mod job;
 pub mod model_asset;
 mod model_list;
+pub mod save_file;
 pub mod url;
 
 /// The message of a JavaScript error value, for showing to the visitor.

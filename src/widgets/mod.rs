@@ -9,3 +9,4 @@ pub mod run_controls;
 pub mod slow_backend;
 pub mod text_limit;
 pub mod value_map;
+pub mod weights_file;
