@@ -153,9 +153,9 @@ fn refusal(why: &SavedError) -> Message {
                 "The weights file is incomplete: {actual} of {expected} bytes. Download it again."
             ),
         ),
-        SavedError::Corrupted(_) => (
-            format!("权重文件已损坏或被改动（{detail}）。"),
-            format!("The weights file is damaged or altered ({detail})."),
+        SavedError::Corrupted(what) => (
+            format!("权重文件已损坏或被改动（{what}）。"),
+            format!("The weights file is damaged or altered ({what})."),
         ),
         SavedError::OtherDemo(demo) => (
             format!("这是演示“{demo}”的权重，不能载入这个演示。"),
@@ -163,7 +163,11 @@ fn refusal(why: &SavedError) -> Message {
                 "These are weights of the demo \"{demo}\"; they cannot be loaded into this one."
             ),
         ),
-        SavedError::OtherModel { .. } | SavedError::Settings(_) | SavedError::Shape(_) => (
+        SavedError::Shape(what) => (
+            format!("这些权重和本演示的网络形状不符：{what}。"),
+            format!("These weights do not fit this demo's network: {what}."),
+        ),
+        SavedError::OtherModel { .. } | SavedError::Settings(_) => (
             format!("这些权重和本演示的网络不符：{detail}。"),
             format!("These weights do not fit this demo's network: {detail}."),
         ),

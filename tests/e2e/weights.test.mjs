@@ -3,6 +3,7 @@
 // the trained one did, to the digits shown; a file of another demo and a truncated file are
 // refused in both languages while the demo keeps its model and keeps working.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { assertNoConsoleErrors, byId, openPage, withSite } from './harness.mjs';
@@ -34,6 +35,22 @@ async function bothLanguages(page, prefix) {
   const zh = await refusal(page, prefix);
   await page.click(byId('lang-toggle'));
   return { en, zh };
+}
+
+/**
+ * A weights file written here, by the format's description (lab_core::saved): magic, version,
+ * payload length, sha256, then a safetensors payload with no tensors whose metadata names `demo`.
+ */
+function weightsFileOf(demo) {
+  const json = Buffer.from(JSON.stringify({ __metadata__: { demo, model: 'mlp-v1', steps: '1' } }));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  const payload = Buffer.concat([length, json]);
+  const header = Buffer.alloc(16);
+  header.write('OMLW', 0, 'latin1');
+  header.writeUInt32LE(1, 4);
+  header.writeBigUInt64LE(BigInt(payload.length), 8);
+  return Buffer.concat([header, createHash('sha256').update(payload).digest(), payload]);
 }
 
 const playgroundUrl = () => `${site.server.url}/?demo=playground&data=xor&layers=6,4&act=relu&lr=0.03&batch=8&backend=flex&lang=en`;
@@ -84,7 +101,6 @@ describe('weights files', () => {
       assertNoConsoleErrors(p);
       await p.close();
     }
-    fs.writeFileSync(new URL('./artifacts/playground.omlw', import.meta.url), file.bytes);
   });
 
   test('peptides: both trained models load into a fresh page; another demo\'s file and a damaged one are refused', async () => {
@@ -116,8 +132,7 @@ describe('weights files', () => {
     assert.deepEqual(await figures(fresh), trained);
 
     // The playground's file, then a damaged one: refused, and the models stay.
-    const playground = fs.readFileSync(new URL('./artifacts/playground.omlw', import.meta.url));
-    await upload(fresh, 'peptides', { name: 'playground.omlw', bytes: playground });
+    await upload(fresh, 'peptides', { name: 'playground.omlw', bytes: weightsFileOf('playground') });
     const other = await bothLanguages(fresh, 'peptides');
     assert.match(other.en, /weights of the demo "playground".*unchanged/);
     assert.match(other.zh, /演示“playground”的权重/);

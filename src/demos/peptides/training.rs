@@ -50,7 +50,7 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
         if state.weights.take_save_request() {
             state.weights.offer(current.save(split.set.id).await);
         }
-        if let Some(file) = state.weights.take_file().or(waiting.take()) {
+        if let Some(file) = state.weights.take_file().or_else(|| waiting.take()) {
             match file
                 .setting(SAVED_SET)
                 .map(|id| DATASETS.iter().find(|d| d.id == id))
