@@ -13,3 +13,4 @@ pub mod share;
 pub mod slow_backend;
 pub mod text_limit;
 pub mod value_map;
+pub mod weights_file;

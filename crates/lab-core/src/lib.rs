@@ -20,6 +20,7 @@ pub mod photo;
 pub mod rank;
 pub mod recommend;
 pub mod regularize;
+pub mod saved;
 pub mod speech;
 pub mod text;
 pub mod train;

@@ -27,6 +27,7 @@ use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::problem::Problem;
 use crate::widgets::run_controls::{RunControls, RunState};
 use crate::widgets::slow_backend::SlowOnNdArray;
+use crate::widgets::weights_file::{WeightsFile, WeightsPort};
 use sequence::SequencePanel;
 
 pub const DEMO: Demo = Demo {
@@ -86,6 +87,8 @@ struct State {
     sequence: RwSignal<String>,
     reading: RwSignal<Option<Reading>>,
     problem: RwSignal<Option<Message>>,
+    /// Both models saved and loaded as one file.
+    weights: WeightsPort,
 }
 
 #[component]
@@ -111,6 +114,7 @@ fn Peptides() -> impl IntoView {
         ),
         reading: RwSignal::new(None),
         problem: RwSignal::new(None),
+        weights: WeightsPort::new(DEMO.id),
     };
     let loading = RwSignal::new(None::<String>);
     let lang = use_lang();
@@ -153,6 +157,8 @@ fn Peptides() -> impl IntoView {
         <SlowOnNdArray testid="peptides-ndarray-note" note=NDARRAY_NOTE />
         {move || loading.get().map(|what| view! { <p class="status" data-testid="peptides-loading">{what}</p> })}
         <Problem problem=state.problem testid="peptides-problem" />
+        <WeightsFile port=state.weights prefix="peptides"
+            ready=Signal::derive(move || state.history.with(|h| !h.is_empty())) />
         <Curves state=state />
         <SequencePanel state=state />
     }

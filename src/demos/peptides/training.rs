@@ -4,8 +4,9 @@
 
 use std::rc::Rc;
 
-use lab_core::peptides::data;
-use lab_core::peptides::trainer::{self, EPOCHS, PeptideSpec, PeptideTrainer};
+use lab_core::peptides::data::{self, DATASETS};
+use lab_core::peptides::trainer::{self, EPOCHS, PeptideSpec, PeptideTrainer, SAVED_SET};
+use lab_core::saved::{Saved, SavedError};
 use leptos::prelude::*;
 
 use super::{Settings, Split, State};
@@ -22,6 +23,8 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
     let mut placement = Placement::<(Settings, usize)>::new();
     let mut pace = EpochPace::new(MAX_STEPS_PER_FRAME, EVALUATE_EVERY, EPOCHS);
     let mut read_text: Option<String> = None;
+    // A loaded file trained on another set, waiting for that set's trainer.
+    let mut waiting: Option<Saved> = None;
     while job.frame().await {
         let (Some(active), Some(split)) =
             (backend.active.get_untracked(), state.data.get_untracked())
@@ -44,6 +47,37 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
         let Some(current) = trainer.as_mut() else {
             continue;
         };
+        if state.weights.take_save_request() {
+            state.weights.offer(current.save(split.set.id).await);
+        }
+        if let Some(file) = state.weights.take_file().or_else(|| waiting.take()) {
+            match file
+                .setting(SAVED_SET)
+                .map(|id| DATASETS.iter().find(|d| d.id == id))
+            {
+                Err(why) => state.weights.refuse(why),
+                Ok(None) => state.weights.refuse(SavedError::Settings(format!(
+                    "unknown data set {:?}",
+                    file.settings[SAVED_SET]
+                ))),
+                Ok(Some(set)) if set != split.set => {
+                    state.running.set(false);
+                    state.settings.update(|s| s.set = set);
+                    waiting = Some(file);
+                    continue;
+                }
+                Ok(Some(_)) => match current.restore(&file) {
+                    Ok(()) => {
+                        state.running.set(false);
+                        state.history.set(Vec::new());
+                        pace.restart();
+                        read_text = None;
+                        state.weights.accept(&file);
+                    }
+                    Err(why) => state.weights.refuse(why),
+                },
+            }
+        }
         let running = state.running.get_untracked();
         let clock = current.clock();
         if pace.train(

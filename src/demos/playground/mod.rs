@@ -12,6 +12,8 @@ mod output;
 mod settings;
 mod training;
 
+use lab_core::mlp::LayerWeights;
+use lab_core::saved::{self, Saved, SavedError};
 use lab_core::train::{Snapshot, TrainSpec};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -21,6 +23,7 @@ use crate::i18n::{Lang, Message, Text, use_lang};
 use crate::runtime::backend::use_backend;
 use crate::runtime::host::{self, Input, InputKind, Progress};
 use crate::runtime::job::Job;
+use crate::widgets::weights_file::{WeightsFile, WeightsPort};
 use controls::{DataPanel, RegularizationPanel, StatusLine, TopBar};
 use network_panel::NetworkPanel;
 use output::OutputPanel;
@@ -68,6 +71,8 @@ struct Controls {
     pending_steps: RwSignal<u32>,
     /// Bumped by "reset": the loop rebuilds the trainer from the spec.
     resets: RwSignal<u32>,
+    /// Weights and steps of a loaded file, for the trainer the loop builds next.
+    restore: RwSignal<Option<(Vec<LayerWeights>, usize)>>,
 }
 
 #[derive(Clone, Copy)]
@@ -86,6 +91,7 @@ fn Playground() -> impl IntoView {
         running: RwSignal::new(false),
         pending_steps: RwSignal::new(0),
         resets: RwSignal::new(0),
+        restore: RwSignal::new(None),
     };
     let view_state = View {
         snapshot: RwSignal::new(None),
@@ -95,6 +101,8 @@ fn Playground() -> impl IntoView {
     };
     Effect::new(move |_| settings::to_url(&controls.spec.get()));
     follow_host(controls, view_state);
+    let weights = WeightsPort::new(DEMO.id);
+    follow_weights_file(controls, view_state, weights);
 
     spawn_local(training::training_loop(
         Job::new(FRAME_BUDGET_MS),
@@ -113,6 +121,8 @@ fn Playground() -> impl IntoView {
         })}
         <TopBar controls=controls view_state=view_state />
         <StatusLine controls=controls status=view_state.status />
+        <WeightsFile port=weights prefix="playground"
+            ready=Signal::derive(move || view_state.snapshot.with(Option::is_some)) />
         <div class="playground">
             <div class="left-column">
                 <DataPanel controls=controls />
@@ -122,6 +132,66 @@ fn Playground() -> impl IntoView {
             <OutputPanel controls=controls view_state=view_state />
         </div>
     }
+}
+
+/// The model's name in a saved file; the settings carry the layer sizes and activation.
+const SAVED_MODEL: &str = "mlp-v1";
+
+/// Saves the last snapshot's weights with the whole setup (the link's keys), and loads a file
+/// as a link would set the playground up, continuing from its weights and steps.
+fn follow_weights_file(controls: Controls, view_state: View, port: WeightsPort) {
+    Effect::new(move |_| {
+        if !port.save_requested() {
+            return;
+        }
+        let file = view_state.snapshot.with_untracked(|snapshot| {
+            let snapshot = snapshot.as_ref().ok_or("nothing trained yet")?;
+            let spec = controls.spec.get_untracked();
+            Ok(Saved {
+                demo: DEMO.id.into(),
+                model: SAVED_MODEL.into(),
+                steps: snapshot.steps as u64,
+                settings: settings::query(&spec)
+                    .into_iter()
+                    .map(|(key, value)| (key.to_string(), value))
+                    .collect(),
+                tensors: saved::mlp_tensors(&snapshot.weights),
+            })
+        });
+        port.offer(file);
+    });
+    Effect::new(move |_| {
+        let Some(file) = port.loaded_file() else {
+            return;
+        };
+        match restore(&file) {
+            Ok((spec, weights)) => {
+                controls.running.set(false);
+                controls.spec.set(spec);
+                controls.restore.set(Some((weights, file.steps as usize)));
+                controls.resets.update(|n| *n += 1);
+                port.accept(&file);
+            }
+            Err(why) => port.refuse(why),
+        }
+    });
+}
+
+/// The setup and weights a file holds, every setting and shape checked.
+fn restore(file: &Saved) -> Result<(TrainSpec, Vec<LayerWeights>), SavedError> {
+    file.expect_model(SAVED_MODEL)?;
+    for (key, _) in settings::query(&TrainSpec::default()) {
+        file.setting(key)?;
+    }
+    let (spec, problems) = settings::parse(|key| file.settings.get(key).cloned());
+    if !problems.is_empty() {
+        return Err(SavedError::Settings(format!(
+            "invalid values {}",
+            problems.join(", ")
+        )));
+    }
+    let weights = saved::mlp_weights(&spec.mlp, &file.tensors)?;
+    Ok((spec, weights))
 }
 
 /// What the embedding article may steer: the setup (the same keys as a link, applied as a new

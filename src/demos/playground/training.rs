@@ -30,7 +30,7 @@ pub(super) async fn training_loop(mut job: Job, controls: Controls, view: View, 
             continue;
         };
         if place != Place::Stay {
-            trainer = Some(build(place, spec, &active, view));
+            trainer = Some(build(place, spec, &active, controls, view));
         }
         let Some(current) = trainer.as_mut() else {
             continue;
@@ -85,10 +85,21 @@ pub(super) async fn training_loop(mut job: Job, controls: Controls, view: View, 
     }
 }
 
-/// A trainer for `spec` on `active`'s device: after a device change alone it carries the last
-/// snapshot's weights and step count over instead of starting again.
-fn build(place: Place, spec: TrainSpec, active: &ActiveBackend, view: View) -> Trainer {
+/// A trainer for `spec` on `active`'s device: from a loaded file's weights and steps, or after a
+/// device change alone carrying the last snapshot's over, instead of starting again.
+fn build(
+    place: Place,
+    spec: TrainSpec,
+    active: &ActiveBackend,
+    controls: Controls,
+    view: View,
+) -> Trainer {
     let device = active.device.clone();
+    if let Some((weights, steps)) = controls.restore.try_update(Option::take).flatten() {
+        view.history.set(Vec::new());
+        view.status.set(Status::Ok);
+        return Trainer::resume(spec, device, GRID, &weights, steps);
+    }
     match view.snapshot.get_untracked() {
         Some(last) if place == Place::Move => {
             Trainer::resume(spec, device, GRID, &last.weights, last.steps)

@@ -1,9 +1,10 @@
 //! The article's `labels=[1]` step, live: the visitor labels sentences and a fresh classifier
 //! head is trained on the frozen encoder's sentence vectors, under the demo's frame-paced job.
 
+use burn::nn::Linear;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Tensor, TensorData};
-use lab_core::text::training::HeadTrainer;
+use lab_core::text::training::{HeadTrainer, restore_head, save_head};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -16,6 +17,7 @@ use crate::runtime::model_asset::{Loaded, ModelAsset};
 use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::problem::Problem;
 use crate::widgets::text_limit::bound_text;
+use crate::widgets::weights_file::{WeightsFile, WeightsPort};
 
 /// The visitor's sentences to start the fine-tuning with: 1 positive, 0 negative.
 const TRAINING_EXAMPLES: [(&str, usize); 6] = [
@@ -46,6 +48,10 @@ pub(super) fn FineTune(
     let running = RwSignal::new(false);
     let problem = RwSignal::new(None::<Message>);
     let run_token = StoredValue::new(0u32);
+    // The head trained or loaded last and its steps, for "Download weights".
+    let trained = StoredValue::new_local(None::<(Linear, usize)>);
+    let has_head = RwSignal::new(false);
+    let weights = WeightsPort::new(super::DEMO.id);
     // A new model or device invalidates the trained head.
     Effect::new(move |_| {
         asset.version.track();
@@ -53,6 +59,61 @@ pub(super) fn FineTune(
         curve.set(Vec::new());
         predictions.set(Vec::new());
         running.set(false);
+        trained.set_value(None);
+        has_head.set(false);
+    });
+    Effect::new(move |_| {
+        if !weights.save_requested() {
+            return;
+        }
+        let (Some(loaded), Some((head, steps))) = (asset.loaded.get_value(), trained.get_value())
+        else {
+            return;
+        };
+        spawn_local(async move {
+            weights.offer(save_head(&head, &loaded.manifest.name, steps).await);
+        });
+    });
+    // A loaded head replaces the one trained (a run in progress is stopped) and scores the
+    // sentences; a head for another encoder leaves everything as it was.
+    Effect::new(move |_| {
+        let Some(file) = weights.loaded_file() else {
+            return;
+        };
+        let Some(loaded) = asset.loaded.get_value() else {
+            return;
+        };
+        let hidden = loaded.manifest.config.hidden_size;
+        let head = match restore_head(&file, &loaded.manifest.name, hidden, &loaded.device()) {
+            Ok(head) => head,
+            Err(why) => return weights.refuse(why),
+        };
+        run_token.update_value(|t| *t += 1);
+        running.set(false);
+        curve.set(Vec::new());
+        trained.set_value(Some((head.clone(), file.steps as usize)));
+        has_head.set(true);
+        weights.accept(&file);
+        let texts: Vec<String> = examples
+            .get_untracked()
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        let sentence = text.get_untracked();
+        spawn_local(async move {
+            let mut texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            if loaded.model.encode(&sentence).is_ok() {
+                texts.push(&sentence);
+            }
+            let scored = match loaded.model.sentence_vectors(&texts, &loaded.device()) {
+                Ok(features) => positive(&head, features, &loaded).await,
+                Err(why) => Err(text_failure(why)),
+            };
+            match scored {
+                Ok(positive) => predictions.set(positive),
+                Err(failure) => backend.handle(failure, |m| problem.set(Some(m))),
+            }
+        });
     });
     let start = move |_| {
         let Some(loaded) = asset.loaded.get_value() else {
@@ -93,8 +154,14 @@ pub(super) fn FineTune(
             if run_token.get_value() == token {
                 running.set(false);
             }
-            if let Err(failure) = outcome {
-                backend.handle(failure, |m| problem.set(Some(m)));
+            match outcome {
+                // A head loaded meanwhile stopped this run and took its place.
+                Ok(_) if run_token.get_value() != token => {}
+                Ok(head) => {
+                    trained.set_value(Some(head));
+                    has_head.set(true);
+                }
+                Err(failure) => backend.handle(failure, |m| problem.set(Some(m))),
             }
         });
     };
@@ -118,6 +185,7 @@ pub(super) fn FineTune(
             {move || if running.get() { tr("训练中…", "Training…")() } else { tr("训练分类头", "Train the head")() }}
         </button>
         <Problem problem=problem testid="finetune-problem" />
+        <WeightsFile port=weights prefix="finetune" ready=has_head.into() />
         <div data-testid="finetune-loss" data-losses=move || serde_json::to_string(&curve.get().iter().map(|p| p.1).collect::<Vec<_>>()).unwrap_or_default()>
             <LineChart name="fine-tune-loss" series=series x_label=Signal::derive(move || tr("步", "step")().to_string()) />
         </div>
@@ -172,7 +240,7 @@ fn LabelledSentences(
 /// Trains a fresh head on the frozen encoder's sentence vectors of `labelled`, as many steps a
 /// frame as fit the job's budget (measured through the read-back, which is where WebGPU's queued
 /// steps cost), reporting the (step, loss) points so far and P(positive) of every example and of
-/// `sentence` after each frame.
+/// `sentence` after each frame. Returns the trained head and its steps.
 async fn fine_tune(
     loaded: &Loaded<TextModels>,
     labelled: &[(String, usize)],
@@ -180,7 +248,7 @@ async fn fine_tune(
     mut job: Job,
     current: impl Fn() -> bool,
     report: impl Fn(&[(f32, f32)], &[f32]),
-) -> Result<(), Failure> {
+) -> Result<(Linear, usize), Failure> {
     let mut texts: Vec<&str> = labelled.iter().map(|(t, _)| t.as_str()).collect();
     // The sentence above is scored too, but never trained on; if it is empty it is left out.
     if loaded.model.encode(sentence).is_ok() {
@@ -213,11 +281,19 @@ async fn fine_tune(
         }
         let loss = read_back(last, &loaded.active).await?;
         losses.push((trainer.steps() as f32, loss[0]));
-        let logits = trainer.head().forward(features.clone());
-        let probabilities = read_back(softmax(logits, 1), &loaded.active).await?;
-        let positive: Vec<f32> = probabilities.chunks(2).map(|p| p[1]).collect();
+        let positive = positive(&trainer.head(), features.clone(), loaded).await?;
         report(&losses, &positive);
         steps.adapt(now_ms() - started, job.budget_ms());
     }
-    Ok(())
+    Ok((trainer.head(), trainer.steps()))
+}
+
+/// P(positive) under `head` of each sentence whose vector is a row of `features`.
+async fn positive(
+    head: &Linear,
+    features: Tensor<2>,
+    loaded: &Loaded<TextModels>,
+) -> Result<Vec<f32>, Failure> {
+    let probabilities = read_back(softmax(head.forward(features), 1), &loaded.active).await?;
+    Ok(probabilities.chunks(2).map(|p| p[1]).collect())
 }

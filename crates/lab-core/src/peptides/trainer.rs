@@ -15,6 +15,14 @@ use super::model::{CompositionBaseline, PeptideCnn};
 use crate::backend::read_host;
 use crate::epochs::EpochClock;
 use crate::optim::{OptimizerKind, OptimizerSpec};
+use crate::saved::{self, Saved, SavedError};
+
+/// The demo's id and its two models' name in a saved file; bump the version when either
+/// architecture changes.
+pub const SAVED_DEMO: &str = "peptides";
+pub const SAVED_MODEL: &str = "peptide-cnn-and-composition-v1";
+/// The setting that names the data set both models were trained on.
+pub const SAVED_SET: &str = "set";
 
 /// Peptides per training step.
 pub const BATCH_SIZE: usize = 32;
@@ -198,6 +206,39 @@ impl PeptideTrainer {
             cnn_test: score(1),
             baseline_test: score(2),
         })
+    }
+
+    /// Both models on the host, with the steps behind them and the set (`set_id`) they were
+    /// trained on, for a saved file.
+    pub async fn save(&self, set_id: &str) -> Result<Saved, String> {
+        let mut tensors = saved::prefixed("cnn", saved::read_module(&self.cnn).await?);
+        tensors.extend(saved::prefixed(
+            "baseline",
+            saved::read_module(&self.baseline).await?,
+        ));
+        Ok(Saved {
+            demo: SAVED_DEMO.into(),
+            model: SAVED_MODEL.into(),
+            steps: self.steps as u64,
+            settings: [(SAVED_SET.to_string(), set_id.to_string())].into(),
+            tensors,
+        })
+    }
+
+    /// Continues from `file`'s models and step count (the optimizers start afresh); a file that
+    /// does not fit leaves the trainer as it was.
+    pub fn restore(&mut self, file: &Saved) -> Result<(), SavedError> {
+        file.expect_model(SAVED_MODEL)?;
+        let cnn = saved::restore_module(PeptideCnn::init(&self.device), file.part("cnn"))?;
+        let baseline = saved::restore_module(
+            CompositionBaseline::init(&self.device),
+            file.part("baseline"),
+        )?;
+        self.cnn = cnn;
+        self.baseline = baseline;
+        self.steps = usize::try_from(file.steps).unwrap_or(usize::MAX);
+        self.cursor = self.order.len();
+        Ok(())
     }
 
     /// The network being trained (on the autodiff device), for [`read`].

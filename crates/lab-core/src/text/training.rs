@@ -14,6 +14,7 @@ use rand::{Rng, RngExt};
 
 use super::bert::{Bert, BertInput};
 use crate::optim::{OptimizerKind, OptimizerSpec};
+use crate::saved::{self, Saved, SavedError};
 
 /// Share of the real tokens BERT masks.
 pub const MASK_RATE: f64 = 0.15;
@@ -219,4 +220,55 @@ impl HeadTrainer {
     pub fn head(&self) -> Linear {
         self.head.valid()
     }
+}
+
+/// The demo's id and the head's name in a saved file.
+pub const SAVED_DEMO: &str = "text";
+pub const SAVED_HEAD: &str = "sentiment-head-v1";
+/// The settings that say which sentence vectors the head reads.
+const SAVED_ENCODER: &str = "encoder";
+const SAVED_HIDDEN: &str = "hidden";
+
+/// A trained head (any backend) as a saved file, with the encoder (`encoder`: the model's id)
+/// whose sentence vectors it was trained on.
+pub async fn save_head(head: &Linear, encoder: &str, steps: usize) -> Result<Saved, String> {
+    let hidden = head.weight.dims()[0];
+    Ok(Saved {
+        demo: SAVED_DEMO.into(),
+        model: SAVED_HEAD.into(),
+        steps: steps as u64,
+        settings: [
+            (SAVED_ENCODER.to_string(), encoder.to_string()),
+            (SAVED_HIDDEN.to_string(), hidden.to_string()),
+        ]
+        .into(),
+        tensors: saved::read_module(head).await?,
+    })
+}
+
+/// The saved head, on `device`, if it was trained on the vectors of `encoder` (of size
+/// `hidden`): a head reads one encoder's vectors and means nothing on another's.
+pub fn restore_head(
+    file: &Saved,
+    encoder: &str,
+    hidden: usize,
+    device: &Device,
+) -> Result<Linear, SavedError> {
+    file.expect_model(SAVED_HEAD)?;
+    let trained_on = file.setting(SAVED_ENCODER)?;
+    if trained_on != encoder {
+        return Err(SavedError::Settings(format!(
+            "the head was trained on {trained_on}'s sentence vectors, the page has {encoder} loaded"
+        )));
+    }
+    if file.setting(SAVED_HIDDEN)? != hidden.to_string() {
+        return Err(SavedError::Shape(format!(
+            "vectors of {} values, {encoder} gives {hidden}",
+            file.setting(SAVED_HIDDEN)?
+        )));
+    }
+    saved::restore_module(
+        LinearConfig::new(hidden, 2).init(device),
+        file.tensors.clone(),
+    )
 }
