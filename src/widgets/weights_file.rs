@@ -72,6 +72,11 @@ impl WeightsPort {
     /// The checked file waiting, if any, untracked; the demo answers with
     /// [`WeightsPort::accept`] or [`WeightsPort::refuse`].
     pub fn take_file(&self) -> Option<Saved> {
+        // Only a waiting file is taken: an update with nothing to take would still notify, and
+        // an effect that tracks `pending` would then wake itself for ever.
+        if self.pending.with_untracked(Option::is_none) {
+            return None;
+        }
         let (name, file) = self.pending.try_update(Option::take).flatten()?;
         self.taken.set(name);
         Some(file)
