@@ -456,8 +456,8 @@ mod tests {
                 LayerWeights {
                     inputs,
                     outputs,
-                    weight: w.into_data().to_vec().unwrap(),
-                    bias: b.into_data().to_vec().unwrap(),
+                    weight: w.into_data().try_into_vec::<f32>().unwrap(),
+                    bias: b.into_data().try_into_vec::<f32>().unwrap(),
                 }
             })
             .collect();
@@ -480,7 +480,7 @@ mod tests {
         Mlp::from_weights(&spec(), weights, &device)
             .forward(input)
             .into_data()
-            .to_vec()
+            .try_into_vec::<f32>()
             .unwrap()
     }
 
