@@ -8,7 +8,7 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
-use super::host::{PROTOCOL, VERSION};
+use super::host::{PROTOCOL, VERSION, field, is_ours};
 use super::url;
 use crate::i18n::Lang;
 
@@ -40,14 +40,13 @@ pub fn listen_heights(on_height: impl Fn(&str, u32) + 'static) -> Option<HeightL
                 return;
             }
             let data = ev.data();
-            let field = |name: &str| js_sys::Reflect::get(&data, &name.into()).ok();
-            let ours = field("protocol").and_then(|v| v.as_string()).as_deref() == Some(PROTOCOL)
-                && field("version").and_then(|v| v.as_f64()) == Some(f64::from(VERSION))
-                && field("type").and_then(|v| v.as_string()).as_deref() == Some("height");
+            let ours = is_ours(&data)
+                && field(&data, "version").as_f64() == Some(f64::from(VERSION))
+                && field(&data, "type").as_string().as_deref() == Some("height");
             if let (true, Some(demo), Some(height)) = (
                 ours,
-                field("demo").and_then(|v| v.as_string()),
-                field("height").and_then(|v| v.as_f64()),
+                field(&data, "demo").as_string(),
+                field(&data, "height").as_f64(),
             ) {
                 on_height(&demo, height as u32);
             }

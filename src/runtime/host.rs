@@ -215,12 +215,12 @@ pub fn provide(demo: &'static str, lang: RwSignal<Lang>) {
     });
 }
 
-/// Whether a message is meant for the lab at all.
-fn is_ours(data: &JsValue) -> bool {
+/// Whether a message is meant for the lab at all (either way: frames.rs reads frames' events).
+pub(super) fn is_ours(data: &JsValue) -> bool {
     field(data, "protocol").as_string().as_deref() == Some(PROTOCOL)
 }
 
-fn field(data: &JsValue, name: &str) -> JsValue {
+pub(super) fn field(data: &JsValue, name: &str) -> JsValue {
     js_sys::Reflect::get(data, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
