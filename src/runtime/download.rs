@@ -193,15 +193,15 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, DownloadError> {
 }
 
 async fn open_cache() -> Option<Cache> {
-    // Absent outside secure contexts and in some private modes: then there is simply no cache.
-    // `window.caches` is then undefined rather than an error, and calling `open` on it would
-    // throw out of the loader, which would wait for ever.
-    let storage = web_sys::window()?.caches().ok()?;
-    if !storage.is_object() {
-        return None;
-    }
-    let opened = storage.open(ASSET_CACHE);
+    let opened = cache_storage()?.open(ASSET_CACHE);
     JsFuture::from(opened).await.ok()?.dyn_into().ok()
+}
+
+/// The page's Cache API, when it has one. It is absent outside secure contexts and in some
+/// private modes, where `window.caches` is undefined rather than an error; calling `open` on it
+/// would throw out of a loader, which would then wait for ever.
+pub(super) fn cache_storage() -> Option<web_sys::CacheStorage> {
+    web_sys::window()?.caches().ok().filter(|c| c.is_object())
 }
 
 /// The name of a DOMException (`QuotaExceededError`), else the error's message.

@@ -7,7 +7,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, CacheStorage, Request, Response};
 
-use super::download::ASSET_CACHE;
+use super::download::{ASSET_CACHE, cache_storage};
 use super::js_error_text;
 
 /// The shell caches' common prefix, as www/sw.js names them (`PREFIX` there).
@@ -140,11 +140,6 @@ fn folder_of(url: &str, base: &str) -> String {
         Some((folder, _)) => folder.to_string(),
         None => ".".to_string(),
     }
-}
-
-fn cache_storage() -> Option<CacheStorage> {
-    // Absent outside secure contexts: `window.caches` is then undefined, not an error.
-    web_sys::window()?.caches().ok().filter(|c| c.is_object())
 }
 
 async fn open(storage: &CacheStorage, name: &str) -> Result<Cache, String> {
