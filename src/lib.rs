@@ -5,6 +5,7 @@
 //! - [`guide`]: the guided start page, every demo in the article's order.
 //! - [`widgets`]: charts and maps every demo shares.
 //! - [`runtime`]: what the browser adds to lab-core: device choice, frames, the URL.
+//! - [`worker_program`]: the lab's Web Worker, which runs the page's heavy requests.
 
 pub mod app;
 pub mod demos;
@@ -12,6 +13,7 @@ pub mod guide;
 pub mod i18n;
 pub mod runtime;
 pub mod widgets;
+pub mod worker_program;
 
 // The crate's own unit tests run where the crate runs, in headless Chromium (the wasm stage of
 // `cargo xtask test`): built natively, the web crate would compile its whole dependency tree a

@@ -11,5 +11,11 @@ unsafe extern "C" {
 fn main() {
     // SAFETY: the linker's synthetic constructor runner, called once before anything else runs.
     unsafe { __wasm_call_ctors() };
-    open_model_lab::mount();
+    // One program, two roles: the page, and the lab's worker that the page starts from the same
+    // wasm (runtime/worker.rs), so the worker costs no second download or build.
+    if web_sys::window().is_some() {
+        open_model_lab::mount();
+    } else {
+        open_model_lab::worker_program::serve();
+    }
 }

@@ -21,12 +21,14 @@ const PAGE = new URL('./', self.registration.scope).href;
 const shellUrls = new Set(SHELL.map((path) => new URL(path, self.registration.scope).href));
 
 self.addEventListener('install', (event) => {
-  // The top-level files other than index.html are trunk's, named by their content's hash: the
-  // copy the page has just downloaded is the right one, so the HTTP cache may serve it and the
-  // first visit does not download the wasm twice. Every other file is revalidated, so that an
-  // older build's copy in the HTTP cache never fills this build's cache.
+  // Trunk names the page's wasm, loader and stylesheet by their content's hash (a u64 in hex,
+  // without leading zeros: 1 to 16 digits): the copy the page has just downloaded is the right
+  // one, so the HTTP cache may serve it and the first visit does not download the wasm twice. Every other file (index.html, the lab's worker, which
+  // trunk cannot hash, the icons) is revalidated, so that an older build's copy in the HTTP
+  // cache never fills this build's cache.
+  const hashed = /^[^/]+-[0-9a-f]{1,16}(_bg\.wasm|\.js|\.css)$/;
   const requests = SHELL.map((path) => new Request(new URL(path, self.registration.scope).href, {
-    cache: path !== './' && !path.includes('/') ? 'default' : 'no-cache',
+    cache: hashed.test(path) ? 'default' : 'no-cache',
   }));
   event.waitUntil(
     caches

@@ -1,5 +1,5 @@
 //! What the browser adds to the ML core: picking the device, pacing work by frames, the URL,
-//! fetching and caching large assets.
+//! fetching and caching large assets, the lab's worker.
 
 pub mod backend;
 pub mod crash;
@@ -12,8 +12,10 @@ pub mod job;
 pub mod model_asset;
 mod model_list;
 pub mod offline;
+pub mod photo;
 pub mod save_file;
 pub mod url;
+pub mod worker;
 
 /// The message of a JavaScript error value, for showing to the visitor.
 pub fn js_error_text(value: &wasm_bindgen::JsValue) -> String {
@@ -31,4 +33,10 @@ pub async fn blob_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, String> {
         .await
         .map_err(|e| js_error_text(&e))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// `bytes` as a blob, to hand to the lab's worker as a file would be.
+pub fn bytes_blob(bytes: &[u8]) -> Result<web_sys::Blob, String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|e| js_error_text(&e))
 }

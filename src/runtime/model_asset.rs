@@ -41,12 +41,14 @@ pub trait ModelKind: Sized + 'static {
     fn companions(_manifest: &Self::Manifest) -> Vec<Listed<'_>> {
         Vec::new()
     }
+    /// The model from its checked files, for `active`'s backend: built on its device, or handed
+    /// to the lab's worker where the demo runs its CPU inference there (hence async).
     fn build(
         manifest: &Self::Manifest,
         weights: &Verified,
         companions: &[Verified],
-        device: &Device,
-    ) -> Result<Self::Model, AssetError>;
+        active: &ActiveBackend,
+    ) -> impl Future<Output = Result<Self::Model, Failure>>;
     /// One inference on a fixed input, so that kernels are compiled and buffers allocated before
     /// the visitor's first result is timed; paced by `job`, the demo's, which ends on unmount.
     fn warm_up(loaded: &Loaded<Self>, job: Job) -> impl Future<Output = Result<(), Failure>>;
@@ -268,8 +270,7 @@ async fn load<K: ModelKind>(
     report(LoadState::Loading);
     next_frame().await;
     let started = now_ms();
-    let device = active.device.clone().inner();
-    let model = K::build(&manifest, &weights, &companions, &device).map_err(failed)?;
+    let model = K::build(&manifest, &weights, &companions, &active).await?;
     let load_ms = now_ms() - started;
 
     report(LoadState::WarmingUp);
@@ -321,6 +322,11 @@ fn download_problem(why: &DownloadError) -> Message {
 }
 
 /// The message for a model file that failed its check or could not be built.
+/// A model's files that checked but did not make a model: the message, as a failure.
+pub fn asset_failure(error: &AssetError) -> Failure {
+    Failure::Shown(asset_problem(&error.to_string()))
+}
+
 pub fn asset_problem(detail: &str) -> Message {
     Message::new(
         format!("模型文件校验失败，已丢弃：{detail}。请重试。"),

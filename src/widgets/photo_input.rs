@@ -12,14 +12,14 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DragEvent, File, HtmlInputElement, MediaStream, MediaStreamConstraints};
+use web_sys::{Blob, DragEvent, File, HtmlInputElement, MediaStream, MediaStreamConstraints};
 
-use lab_core::photo::{self, MAX_DIMENSION, MAX_FILE_BYTES, MAX_PIXELS, PhotoError, Shrink};
+use lab_core::photo::Shrink;
 
 use crate::i18n::{Message, Text, tr, use_lang};
-use crate::runtime::frame::next_frame;
 use crate::runtime::host::{self, Input, InputKind};
-use crate::runtime::{blob_bytes, download, js_error_text as js_text};
+use crate::runtime::photo::{self, NotDecoded};
+use crate::runtime::{bytes_blob, download, js_error_text as js_text};
 use crate::widgets::problem::Problem;
 
 /// A photo the visitor gave, decoded: a name to show and its upright RGB pixels.
@@ -40,81 +40,15 @@ pub const SAMPLE_PHOTOS: &[(&str, Text)] = &[
     ("rocket.jpg", Text::new("火箭", "rocket")),
 ];
 
-/// What the page says when the photo `name` cannot be used; the demo keeps the photo it had.
-fn photo_problem(name: &str, why: &PhotoError) -> Message {
-    let megapixels = MAX_PIXELS / 1_000_000;
-    match why {
-        PhotoError::NotAnImage => Message::new(
-            format!("“{name}”不是 PNG、JPEG 或 WebP 图片。仍使用之前的照片。"),
-            format!("“{name}” is not a PNG, JPEG or WebP image. The previous photo is kept."),
-        ),
-        PhotoError::Unsupported(format) => Message::new(
-            format!(
-                "本页无法读取 {format} 图片：请把“{name}”另存为 JPEG、PNG 或 WebP。仍使用之前的照片。"
-            ),
-            format!(
-                "{format} images cannot be read here: save “{name}” as JPEG, PNG or WebP. The previous photo is kept."
-            ),
-        ),
-        PhotoError::FileTooLarge { bytes } => {
-            let (size, most) = (bytes / 1_000_000, MAX_FILE_BYTES / 1_000_000);
-            Message::new(
-                format!("“{name}”有 {size} MB，文件太大（最多 {most} MB）。仍使用之前的照片。"),
-                format!(
-                    "“{name}” is {size} MB, too large a file (at most {most} MB). The previous photo is kept."
-                ),
-            )
-        }
-        PhotoError::HeaderTooLarge => Message::new(
-            format!(
-                "“{name}”太大，无法在页面里安全解码（每边最多 {MAX_DIMENSION}，总共最多 {megapixels} 百万像素）。仍使用之前的照片。"
-            ),
-            format!(
-                "“{name}” is too large to decode safely in the page (at most {MAX_DIMENSION} a side and {megapixels} megapixels). The previous photo is kept."
-            ),
-        ),
-        // `limit` is this kind of image's: fewer megapixels where each takes more memory.
-        PhotoError::TooLarge {
-            width,
-            height,
-            megapixels: limit,
-        } => Message::new(
-            format!(
-                "“{name}”有 {width}×{height} 像素，太大了（每边最多 {MAX_DIMENSION}，这类图片总共最多 {limit} 百万像素）。仍使用之前的照片。"
-            ),
-            format!(
-                "“{name}” is {width}×{height} pixels, too large (at most {MAX_DIMENSION} a side and {limit} megapixels for an image of this kind). The previous photo is kept."
-            ),
-        ),
-        PhotoError::Broken(detail) => Message::new(
-            format!("“{name}”无法解码，文件可能已损坏（{detail}）。仍使用之前的照片。"),
-            format!(
-                "“{name}” cannot be decoded; the file may be damaged ({detail}). The previous photo is kept."
-            ),
-        ),
-        PhotoError::Empty => Message::new(
-            format!("“{name}”是空文件，没有像素。仍使用之前的照片。"),
-            format!("“{name}” is empty: it has no pixels. The previous photo is kept."),
-        ),
-    }
-}
-
-/// Refuses a file over [`MAX_FILE_BYTES`] before its bytes are decoded, however it came (a
-/// picker, a drop, the embedding article).
-fn within_file_limit(name: &str, bytes: u64) -> Result<(), Message> {
-    if bytes > MAX_FILE_BYTES {
-        return Err(photo_problem(name, &PhotoError::FileTooLarge { bytes }));
-    }
-    Ok(())
-}
-
 pub fn sample_url(file: &str) -> String {
     format!("assets/samples/{file}")
 }
 
-async fn sample_bytes(file: &str) -> Result<Vec<u8>, Message> {
+async fn sample_file(file: &str) -> Result<Blob, Message> {
     download::fetch_bytes(&sample_url(file))
         .await
+        .map_err(|why| why.to_string())
+        .and_then(|bytes| bytes_blob(&bytes))
         .map_err(|why| {
             Message::new(
                 format!("示例照片加载失败：{why}"),
@@ -138,54 +72,66 @@ pub fn PhotoInput(
 ) -> impl IntoView {
     let dragging = RwSignal::new(false);
     let problem = RwSignal::new(None::<Message>);
+    let decoding = RwSignal::new(false);
+    // The photo whose decoding the worker did not survive: the retry button shows while it is set.
+    let retry = RwSignal::new_local(None::<(String, Option<&'static str>, Blob)>);
     let given = RwSignal::new(0u32);
     let on_error = Callback::new(move |message| problem.set(Some(message)));
-    let deliver = move |name: String, sample, bytes: Result<Vec<u8>, Message>| {
+    let deliver = move |name: String, sample, file: Result<Blob, Message>| {
         given.update(|n| *n += 1);
+        let file = match file {
+            Ok(file) => file,
+            Err(message) => return problem.set(Some(message)),
+        };
+        decoding.set(true);
         spawn_local(async move {
-            // Let the page paint before a large photo takes the thread to decode.
-            next_frame().await;
-            match bytes.and_then(|bytes| {
-                photo::decode(&bytes, shrink).map_err(|why| photo_problem(&name, &why))
-            }) {
+            let decoded = photo::decode(&name, &file, shrink).await;
+            decoding.set(false);
+            match decoded {
                 Ok(image) => {
                     problem.set(None);
+                    retry.set(None);
                     on_photo.run(Photo {
                         name,
                         image: Arc::new(image),
                         sample,
                     });
                 }
-                Err(message) => problem.set(Some(message)),
+                Err(NotDecoded {
+                    message,
+                    retry: again,
+                }) => {
+                    problem.set(Some(message));
+                    retry.set(again.then_some((name, sample, file)));
+                }
             }
         });
     };
-    let deliver_bytes =
-        Callback::new(move |(name, bytes): (String, Vec<u8>)| deliver(name, None, Ok(bytes)));
+    let try_again = move |_| {
+        if let Some((name, sample, file)) = retry.get_untracked() {
+            deliver(name, sample, Ok(file));
+        }
+    };
+    let deliver_bytes = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
+        deliver(
+            name,
+            None,
+            bytes_blob(&bytes).map_err(|why| read_problem(&why)),
+        )
+    });
     // A photo the embedding article hands over is the visitor's photo like any other.
     host::accept(InputKind::Image, move |input| {
         if let Input::Image { name, bytes } = input {
-            let checked = within_file_limit(&name, bytes.len() as u64).map(|()| bytes);
-            deliver(name, None, checked);
+            deliver(
+                name,
+                None,
+                bytes_blob(&bytes).map_err(|why| read_problem(&why)),
+            );
         }
     });
 
-    let from_file = move |file: File| {
-        spawn_local(async move {
-            let name = file.name();
-            // Refused before its bytes are copied into wasm memory, where they would stay.
-            if let Err(problem) = within_file_limit(&name, file.size() as u64) {
-                return deliver(name, None, Err(problem));
-            }
-            let read = blob_bytes(&file).await.map_err(|why| {
-                Message::new(
-                    format!("无法读取 {name}：{why}"),
-                    format!("Could not read {name}: {why}"),
-                )
-            });
-            deliver(name, None, read);
-        })
-    };
+    // A file goes to the worker as it is: its bytes are never copied into the page's memory.
+    let from_file = move |file: File| deliver(file.name(), None, Ok(file.into()));
     let on_pick = move |event: ev::Event| {
         let input: HtmlInputElement = event_target(&event);
         if let Some(file) = input.files().and_then(|files| files.get(0)) {
@@ -221,11 +167,11 @@ pub fn PhotoInput(
     on_cleanup(move || paste.remove());
 
     let load_sample = Callback::new(move |file: &'static str| {
-        spawn_local(async move { deliver(file.to_string(), Some(file), sample_bytes(file).await) })
+        spawn_local(async move { deliver(file.to_string(), Some(file), sample_file(file).await) })
     });
     if let Some(file) = first {
         spawn_local(async move {
-            let fetched = sample_bytes(file).await;
+            let fetched = sample_file(file).await;
             if given.get_untracked() == 0 {
                 deliver(file.to_string(), Some(file), fetched);
             }
@@ -253,8 +199,22 @@ pub fn PhotoInput(
             <span class="hint">{tr("或拖放、粘贴图片到这里。图片只在本页处理，不会上传。", "or drop or paste one here. The photo is processed in this page and never uploaded.")}</span>
             {camera.then(|| view! { <CameraSnapshot on_photo=deliver_bytes on_error=on_error /> })}
         </div>
+        <Show when=move || decoding.get()>
+            <p class="hint" role="status" data-testid="photo-decoding">{tr("正在解码照片…", "Decoding the photo…")}</p>
+        </Show>
         <Problem problem=problem testid="photo-problem" />
+        <Show when=move || retry.with(Option::is_some)>
+            <button data-testid="photo-retry" on:click=try_again>{tr("重试", "Try again")}</button>
+        </Show>
     }
+}
+
+/// A photo's bytes that could not be handed on (the browser refused to make a blob of them).
+fn read_problem(why: &str) -> Message {
+    Message::new(
+        format!("无法读取这张照片：{why}"),
+        format!("Could not read the photo: {why}"),
+    )
 }
 
 /// A button per sample photo, with its thumbnail.

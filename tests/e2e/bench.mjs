@@ -11,12 +11,17 @@
 //
 // --compare measures only the playground's training, then TensorFlow.js training the same network
 // in the same page (tests/bench/tfjs.mjs), and prints both with the lab/tfjs ratios; it fails
-// when either side's loss did not fall, since then the figures compare no training at all.
+// when either side's loss did not fall, since then the figures compare no training at all. Then,
+// in the same browser, the classify and text demos' inference against onnxruntime-web on ONNX
+// exports of the same checkpoints (tests/bench/inference.mjs; needs scripts/export_onnx.py's
+// files in .cache/onnx and dist/text-models/minilm-l6). BENCH_ONLY=train or =infer: one half.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { compareInference } from '../bench/inference.mjs';
+import { ortMounts } from '../bench/ort.mjs';
 import { installTfjs, trainTfjs } from '../bench/tfjs.mjs';
 import { distDir, frameRate, launchBrowser, openPage, serveDist } from './harness.mjs';
 
@@ -144,18 +149,34 @@ const TEXT_MODELS = ['lab-bert-zh', 'e5-small'];
  * its lengths are what the same prefixes give (printed), and the longest is cut at 128.
  */
 async function textLatency(browser, url, backend, model, runs = TEXT_RUNS) {
-  const page = await openPage(browser, `${url}/?demo=text&model=${model}&backend=${backend}&lang=en`);
+  const { lengths } = await textRuns(browser, url, backend, model, { runs });
+  return lengths.map(({ tokens, median }) => `${tokens} tokens ${median.toFixed(1)} ms`).join(', ');
+}
+
+/**
+ * textLatency's measurement: per length of TEXT_LENGTHS the tokens the page made, the median of
+ * `runs` (ms) and the last run's token ids; and `readyMs`, from opening the page to the model
+ * shown ready. `weights` picks the model's weights file (`&weights=`), else its default.
+ * `exact`: every length a prefix of REVIEW, for a model that reads it one token per character
+ * and is not cut at 128 (MiniLM-L6, whose English vocabulary makes most characters [UNK]).
+ */
+async function textRuns(browser, url, backend, model, { runs = TEXT_RUNS, weights, pageOptions, exact = false } = {}) {
+  const query = `demo=text&model=${model}&backend=${backend}&lang=en${weights ? `&weights=${weights}` : ''}`;
+  const page = await openPage(browser, undefined, pageOptions);
   try {
+    const opened = Date.now();
+    await page.goto(`${url}/?${query}`);
     await page.waitForSelector('[data-testid="model-status"][data-state="ready"]', { timeout: 300_000 });
+    const readyMs = Date.now() - opened;
     await page.waitForSelector('[data-testid="sentiment"]', { timeout: 120_000 });
-    const figures = [];
+    const lengths = [];
     for (const tokens of TEXT_LENGTHS) {
       const times = [];
       let seen = 0;
       for (let run = 0; run <= runs; run++) {
         // Every run is a new sentence (its last character alternates), and the page numbers
         // its answers. 128: twice REVIEW, over 128 tokens for both models, cut at 128.
-        const base = tokens === 128 ? REVIEW.repeat(2) : REVIEW.slice(0, tokens - 3);
+        const base = tokens === 128 && !exact ? REVIEW.repeat(2) : REVIEW.slice(0, tokens - 3);
         const text = `${run % 2 ? '好' : '坏'}${base}`;
         const before = await page.$eval('[data-testid="sentiment"]', (el) => Number(el.dataset.request));
         await page.fill('[data-testid="text-input"]', text);
@@ -171,11 +192,13 @@ async function textLatency(browser, url, backend, model, runs = TEXT_RUNS) {
         const ms = Number((await page.textContent('[data-testid="text-ms"]')).replace(/[^0-9.]/g, ''));
         if (run > 0) times.push(ms);
       }
+      const ids = await page.$$eval('[data-testid="tokens"] li', (items) => items.map((li) => Number(li.dataset.id)));
       times.sort((a, b) => a - b);
-      figures.push(`${seen} tokens ${times[times.length >> 1].toFixed(1)} ms`);
+      lengths.push({ tokens: seen, median: times[times.length >> 1], ids });
     }
-    return figures.join(', ');
+    return { lengths, readyMs };
   } finally {
+    if (page.consoleErrors.length) console.log(`  (text ${model} ${backend}) page errors:\n    ${page.consoleErrors.join('\n    ')}`);
     await page.close();
   }
 }
@@ -189,9 +212,24 @@ const CLASSIFY_RUNS = 20;
  * one), so GFLOP/s counts 2 × 2 × the manifest's MACs.
  */
 async function classifyLatency(browser, url, backend, model) {
-  const page = await openPage(browser, `${url}/?demo=classify&model=${model}&backend=${backend}&lang=en`);
+  const { median, manifest } = await classifyRuns(browser, url, backend, model);
+  const gflops = (2 * 2 * manifest.macs) / (median / 1000) / 1e9;
+  return `${manifest.name} ${median.toFixed(0)} ms per photo (2 passes), ${gflops.toFixed(1)} GFLOP/s`;
+}
+
+/**
+ * classifyLatency's measurement: the median per photo (ms), the manifest, `readyMs` (from
+ * opening the page to the model shown ready) and the top 5 of the last photo, chelsea.png
+ * ([class, probability] as the page holds them). `weights` picks the weights file (`&weights=`).
+ */
+async function classifyRuns(browser, url, backend, model, { weights, pageOptions } = {}) {
+  const query = `demo=classify&model=${model}&backend=${backend}&lang=en${weights ? `&weights=${weights}` : ''}`;
+  const page = await openPage(browser, undefined, pageOptions);
   try {
+    const opened = Date.now();
+    await page.goto(`${url}/?${query}`);
     await page.waitForSelector('[data-testid="model-status"][data-state="ready"]', { timeout: 180_000 });
+    const readyMs = Date.now() - opened;
     const manifest = JSON.parse(fs.readFileSync(path.join(distDir, 'assets/models', model, 'manifest.json'), 'utf8'));
     const times = [];
     for (let run = 0; run <= CLASSIFY_RUNS; run++) {
@@ -206,11 +244,12 @@ async function classifyLatency(browser, url, backend, model) {
       const ms = Number((await page.textContent('[data-testid="classify-ms"]')).replace(/[^0-9.]/g, ''));
       if (run > 0) times.push(ms);
     }
+    const top5 = await page.$$eval('[data-testid="top5"] li',
+      (items) => items.map((li) => [Number(li.dataset.class), Number(li.dataset.probability)]));
     times.sort((a, b) => a - b);
-    const median = times[times.length >> 1];
-    const gflops = (2 * 2 * manifest.macs) / (median / 1000) / 1e9;
-    return `${manifest.name} ${median.toFixed(0)} ms per photo (2 passes), ${gflops.toFixed(1)} GFLOP/s`;
+    return { median: times[times.length >> 1], manifest, readyMs, top5 };
   } finally {
+    if (page.consoleErrors.length) console.log(`  (classify ${model} ${backend}) page errors:\n    ${page.consoleErrors.join('\n    ')}`);
     await page.close();
   }
 }
@@ -239,11 +278,10 @@ const TRAINED = 0.5;
  * own code, so that it refuses nothing tfjs does. The lab's figure is the page's own (frame-paced,
  * one snapshot read back per frame), with SGD and with Adam picked in the playground.
  */
-async function compare(url) {
+async function compareTraining(browser, url) {
   // Before the run: the load our own Chromium adds would hide whether the machine was quiet.
   const started = new Date().toISOString();
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-  const browser = await launchBrowser({ webgpu: false });
   const page = await openPage(browser, undefined, { bypassCSP: true });
   const lab = {};
   const tfjs = {};
@@ -282,7 +320,6 @@ async function compare(url) {
     if (page.consoleErrors.length) console.log(`page errors:\n  ${page.consoleErrors.join('\n  ')}`);
   } finally {
     await page.close();
-    await browser.close();
   }
 
   const fmt = (x) => (x === undefined ? 'n/a' : Math.round(x).toLocaleString('en-US'));
@@ -326,14 +363,38 @@ Goal: lab/tfjs-wasm >= 2x.
   }
 }
 
+/**
+ * --compare: training against TensorFlow.js (a plain server, as the site is hosted), then
+ * inference against onnxruntime-web (a cross-origin-isolated server, for ORT's threads), in one
+ * browser. BENCH_ONLY=train or BENCH_ONLY=infer runs one half.
+ */
+async function compare() {
+  const browser = await launchBrowser({ webgpu: false });
+  try {
+    if (want('train')) {
+      const server = await serveDist(distDir);
+      try {
+        await compareTraining(browser, server.url);
+      } finally {
+        await server.close();
+      }
+    }
+    if (want('infer')) {
+      const server = await serveDist(distDir, { isolated: true, mounts: ortMounts() });
+      try {
+        await compareInference({ browser, url: server.url, classifyRuns, textRuns, distDir });
+      } finally {
+        await server.close();
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
 async function main() {
   if (process.argv.includes('--compare')) {
-    const server = await serveDist(distDir);
-    try {
-      await compare(server.url);
-    } finally {
-      await server.close();
-    }
+    await compare();
     return;
   }
   const rows = [];

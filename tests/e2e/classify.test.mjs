@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { artifactPath, assertNoConsoleErrors, distDir, frameRate, greyPng, heicHeader, launchBrowser, lossyWebp, openPage, repoRoot, serveDist } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, distDir, frameRate, greyPng, heicHeader, launchBrowser, lossyWebp, openPage, repoRoot, serveDist, watchPage } from './harness.mjs';
 
 let server;
 let browser;
@@ -73,7 +73,10 @@ describe('image classification (2.2)', () => {
     assert.equal(raw.length, 5, 'the unnormalised comparison is shown');
     const offsite = page.requests.filter((url) => new URL(url).origin !== origin && !url.startsWith('blob:') && !url.startsWith('data:'));
     assert.deepEqual(offsite, [], 'classifying made no request off this origin');
-    assert.deepEqual(page.requests.filter((url) => !url.includes('/assets/')), [], `requests while classifying: ${page.requests}`);
+    // The first photo starts the lab's worker: its starter, then the page's own program again.
+    const program = (url) => /^\/(lab-worker\.js|open-model-lab-[0-9a-f]{1,16}(\.js|_bg\.wasm))$/.test(new URL(url).pathname);
+    const other = page.requests.filter((url) => !url.includes('/assets/') && !program(url));
+    assert.deepEqual(other, [], `requests while classifying: ${page.requests}`);
     await page.screenshot({ path: artifactPath('classify-cat.png'), fullPage: true });
 
     await page.click(byId('sample-coffee.png'));
@@ -128,6 +131,55 @@ describe('image classification (2.2)', () => {
     assert.equal(huge.length, 5);
     assert.equal(await page.$(byId('photo-problem')), null, 'the huge photo gets a result, not a message');
     assert.deepEqual(page.consoleErrors, []);
+    await page.close();
+  });
+
+  test('on the CPU it runs in the lab\'s worker; when that worker dies mid-classification, a message and a retry that loads the model into a fresh one', async () => {
+    const page = await openPage(browser, `${server.url}/?demo=classify&backend=flex&lang=en`);
+    await waitForModel(page);
+    await page.click(byId('sample-chelsea.png'));
+    const cat = await classified(page);
+    const models = [];
+    for (const worker of page.workers()) {
+      if (await worker.evaluate(() => self.name) === 'models') models.push(worker);
+    }
+    assert.equal(models.length, 1, 'the classifier runs in the models worker');
+    // The worker's own program traps as it answers its next request (the same nearly-4-GiB
+    // allocation as crash.test.mjs), as an out-of-memory in the pass would: no answer reaches the page.
+    const glue = new URL(await page.getAttribute('link[rel=modulepreload]', 'href'), server.url).href;
+    await models[0].evaluate(async (glue) => {
+      const { default: init } = await import(glue);
+      const wasm = await init();
+      self.postMessage = () => wasm.__wbindgen_malloc(0xFFFFFFF0, 8);
+    }, glue);
+
+    await page.click(byId('sample-coffee.png'));
+    await page.waitForSelector(byId('classify-retry'), { timeout: 60_000 });
+    assert.match(await page.textContent(byId('classify-problem')), /running the classifier stopped unexpectedly \(.+\)\. The page and its settings are unharmed/);
+    assert.equal(await page.locator(byId('crash-overlay')).count(), 0, 'the page itself did not die');
+    assert.deepEqual(await topClasses(page), cat, 'the last result is kept');
+    assert.equal(await page.getAttribute(byId('model-status'), 'data-state'), 'ready', 'the model stays picked');
+
+    await page.click(byId('classify-retry'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="classify-problem"]') === null, null, { timeout: 120_000 });
+    const coffee = await classified(page);
+    assert.notDeepEqual(coffee, cat, 'the retry classified the new photo');
+    assert.equal(await page.$(byId('classify-retry')), null);
+    await page.close();
+  });
+
+  test('where no worker can start (a browser without module workers), photos are decoded and classified in the page', async () => {
+    // The offline copy would answer the starter itself; without it, the route below does.
+    const page = watchPage(await browser.newPage({ serviceWorkers: 'block' }));
+    await page.route(/\/lab-worker\.js$/, (route) => route.fulfill({ status: 404, body: 'no workers here' }));
+    await page.goto(`${server.url}/?demo=classify&backend=flex&lang=en`);
+    await waitForModel(page);
+    await page.click(byId('sample-chelsea.png'));
+    const cat = await classified(page);
+    assert.ok(CAT_CLASSES.has(cat[0].class), `chelsea.png: top-1 ${cat[0].text}`);
+    assert.equal(await page.$(byId('photo-problem')), null);
+    assert.equal(await page.$(byId('classify-problem')), null);
+    assert.equal(page.workers().length, 0, 'no worker runs');
     await page.close();
   });
 

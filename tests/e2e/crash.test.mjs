@@ -45,6 +45,42 @@ describe('a crash of the wasm program', () => {
     await page.close();
   });
 
+  test('in the lab\'s worker, while it decodes a photo, costs only that photo: a bilingual message, a retry in a fresh worker, the page and its state intact', async () => {
+    const page = await openPage(site.browser, `${site.server.url}/?demo=augment&lang=en&seed=7`);
+    await page.waitForFunction(() => /chelsea\.png · /.test(document.querySelector('[data-testid="photo-name"]')?.textContent ?? ''), null, { timeout: 60_000 });
+    const decoder = page.workers().find((w) => new URL(w.url()).pathname === '/lab-worker.js');
+    assert.ok(decoder, `the photo was decoded in the lab's worker: ${page.workers().map((w) => w.url())}`);
+    // The worker's own program traps on its next request, as an abort or an out-of-memory would:
+    // the same nearly-4-GiB allocation as above, asked of the worker's allocator.
+    const glue = new URL(await page.getAttribute('link[rel=modulepreload]', 'href'), site.server.url).href;
+    await decoder.evaluate(async (glue) => {
+      // The worker's program is already started: its glue's init hands back the same exports.
+      const { default: init } = await import(glue);
+      const wasm = await init();
+      self.addEventListener('message', () => wasm.__wbindgen_malloc(0xFFFFFFF0, 8));
+    }, glue);
+
+    await page.click(byId('sample-coffee.png'));
+    await page.waitForSelector(byId('photo-retry'), { timeout: 30_000 });
+    const message = await page.textContent(byId('photo-problem'));
+    // A release build traps ("unreachable"); a debug build's allocator refuses first.
+    assert.match(message, /coffee\.png.*stopped unexpectedly \(.*(unreachable|invalid malloc request).*\).*previous photo is kept/i);
+    assert.equal(await page.locator(byId('crash-overlay')).count(), 0, 'the page itself did not die');
+    assert.match(await page.textContent(byId('photo-name')), /chelsea\.png/, 'the previous photo is kept');
+    assert.equal(new URL(page.url()).searchParams.get('seed'), '7', `the settings are kept: ${page.url()}`);
+    assert.equal(await page.inputValue(byId('seed')), '7');
+    await page.click(byId('lang-toggle'));
+    assert.match(await page.textContent(byId('photo-problem')), /后台程序意外停止/);
+    await page.click(byId('lang-toggle'));
+
+    await page.click(byId('photo-retry'));
+    await page.waitForFunction(() => /coffee\.png · /.test(document.querySelector('[data-testid="photo-name"]')?.textContent ?? ''), null, { timeout: 60_000 });
+    assert.equal(await page.$(byId('photo-problem')), null);
+    assert.equal(await page.$(byId('photo-retry')), null);
+    assert.equal(page.workers().filter((w) => new URL(w.url()).pathname === '/lab-worker.js').length, 1, 'the dead worker was closed');
+    await page.close();
+  });
+
   test('its exports are called directly, not through a wrapper that reruns the constructors', async () => {
     // src/main.rs calls the static constructors once; were it not to, wasm-ld would wrap every
     // export as `<name>_command_export` and each call from the page would run them all again.

@@ -1,7 +1,8 @@
 // Shared helpers for the end-to-end tests (tests/e2e/*.test.mjs, run with
 // `node --test`) and the browser benchmark (bench.mjs).
 //
-// - serveDist(dir): static server over trunk's dist/ on 127.0.0.1
+// - serveDist(dir, {isolated, mounts}): static server over trunk's dist/ on 127.0.0.1 (with
+//   COOP/COEP when isolated; mounts serve other folders under a prefix)
 // - launchBrowser({webgpu, args}): the system Chromium through playwright-core
 // - openPage(browser, url, {permissions}): a page that records console errors and requests
 //   (watchPage(page) adds the same records to a page of a shared context)
@@ -9,6 +10,7 @@
 // - withSite(): before/after hooks for a test file's server and browser
 // - byId(id), assertNoConsoleErrors(page): selectors and the console check
 // - frameRate(page, ms), greyPng(w, h): frames while the page works; a big PNG made in memory
+// - speechTopCounts(page, ms): how often each speech class led its live classification
 //
 // Nothing here downloads a browser: playwright-core drives /usr/bin/chromium
 // (override with the CHROMIUM_BIN environment variable).
@@ -55,6 +57,7 @@ const MIME = {
   '.wav': 'audio/wav',
   '.woff2': 'font/woff2',
   '.bin': 'application/octet-stream',
+  '.onnx': 'application/octet-stream',
 };
 
 function mimeOf(file) {
@@ -73,9 +76,12 @@ function isFile(p) {
  * Serve `dir` (default: dist/) over HTTP on 127.0.0.1 with an ephemeral port.
  * A path without an extension that matches no file falls back to index.html
  * (client-side routes); a missing path with an extension is a 404.
+ * `isolated`: every response carries COOP same-origin and COEP require-corp, so the page is
+ * cross-origin isolated (SharedArrayBuffer, wasm threads). `mounts`: {'/prefix/': folder}, files
+ * served under a prefix from another folder (bench --compare's onnxruntime-web and ONNX files).
  * @returns {Promise<{url: string, close: () => Promise<void>}>} url has no trailing slash.
  */
-export async function serveDist(dir = distDir) {
+export async function serveDist(dir = distDir, { isolated = false, mounts = {} } = {}) {
   const root = path.resolve(dir);
   const index = path.join(root, 'index.html');
   if (!isFile(index)) {
@@ -84,6 +90,11 @@ export async function serveDist(dir = distDir) {
   const server = http.createServer((req, res) => {
     const send = (status, file) => {
       const headers = { 'Cache-Control': 'no-store' };
+      if (isolated) {
+        headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+        headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
+        headers['Cross-Origin-Resource-Policy'] = 'same-origin';
+      }
       if (!file) {
         headers['Content-Type'] = 'text/plain; charset=utf-8';
         res.writeHead(status, headers);
@@ -108,6 +119,13 @@ export async function serveDist(dir = distDir) {
       pathname = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
     } catch {
       return send(400);
+    }
+    for (const [prefix, folder] of Object.entries(mounts)) {
+      if (!pathname.startsWith(prefix)) continue;
+      const base = path.resolve(folder);
+      const mounted = path.resolve(base, '.' + path.posix.normalize(`/${pathname.slice(prefix.length)}`));
+      if (!mounted.startsWith(base + path.sep)) return send(403);
+      return isFile(mounted) ? send(200, mounted) : send(404);
     }
     const file = path.resolve(root, '.' + path.posix.normalize(pathname));
     if (file !== root && !file.startsWith(root + path.sep)) {
@@ -291,4 +309,24 @@ export function withSite({ webgpu = false, args = [] } = {}) {
     await site.server?.close();
   });
   return site;
+}
+
+/**
+ * The speech demo's live classification over `ms`: how often each of its two classes was the
+ * most probable, counting each new pair of probabilities once.
+ */
+export async function speechTopCounts(page, ms) {
+  return page.evaluate((ms) => new Promise((resolve) => {
+    const counts = [0, 0];
+    let last = null;
+    const timer = setInterval(() => {
+      const p = [0, 1].map((i) => Number(document.querySelector(`[data-testid="speech-probability-${i}"]`)?.dataset.p ?? NaN));
+      const key = p.join();
+      if (p.every(Number.isFinite) && key !== last) {
+        counts[p[0] >= p[1] ? 0 : 1] += 1;
+        last = key;
+      }
+    }, 50);
+    setTimeout(() => { clearInterval(timer); resolve(counts); }, ms);
+  }), ms);
 }

@@ -112,7 +112,7 @@ const raceWon = (page) =>
   page.waitForFunction(() => document.querySelector('[data-testid="race-winner"]').textContent.includes('Winner'), null, { timeout: 120_000 });
 
 describe('share links and PNG export', () => {
-  test('the race: a copied link brings back the data, finish line, runners, learning rates and hyper-parameters, and the same losses; its chart saves as PNG', async () => {
+  test('the race: a copied link brings back the data, finish line, seed, runners, learning rates and hyper-parameters, and the same losses; its chart saves as PNG', async () => {
     const page = await open('demo=optimizers&backend=flex&lang=en');
     await page.selectOption(byId('race-data'), 'xor');
     await setField(page, 'race-finish', 100);
@@ -121,11 +121,14 @@ describe('share links and PNG export', () => {
     await setField(page, 'race-0-0', 0.8);
     await page.click(byId('race-add'));
     assert.equal(await raceRows(page), 5);
+    await page.click(byId('race-reseed'));
+    assert.equal(await page.textContent(byId('race-seed')), 'Seed 8');
     await page.click(byId('race-play'));
     await raceWon(page);
     const losses = await raceLosses(page, 5);
     const link = await copyLink(page);
     assert.match(new URL(link).searchParams.get('runs'), /^adam:0\.02:0\.8:0\.999:/);
+    assert.equal(new URL(link).searchParams.get('seed'), '8');
 
     const again = await open(new URL(link).search.slice(1));
     assert.equal(await raceRows(again), 5);
@@ -135,6 +138,7 @@ describe('share links and PNG export', () => {
     assert.equal(await again.inputValue(byId('race-lr-0')), '0.02');
     assert.equal(await again.inputValue(byId('race-0-0')), '0.8');
     assert.equal(await again.inputValue(byId('race-kind-4')), 'adamw');
+    assert.equal(await again.textContent(byId('race-seed')), 'Seed 8');
     await again.click(byId('race-play'));
     await raceWon(again);
     assert.deepEqual(await raceLosses(again, 5), losses, 'the same race gives the same test losses');
@@ -244,7 +248,7 @@ describe('share links and PNG export', () => {
     await Promise.all([page.close(), again.close(), third.close()]);
   });
 
-  test('text: a copied link brings back the sentence and the model, with the same analysis; a long text keeps its first 500 characters, said', async () => {
+  test('text: a copied link brings back the sentence, the model and the fine-tuning sentences, with the same analysis; a long text keeps its first 500 characters, said', async () => {
     const ready = (p) => p.waitForSelector(`${byId('model-status')}[data-state="ready"]`, { timeout: 120_000 });
     const analysed = (p, probe) =>
       p.waitForFunction((probe) => [...document.querySelectorAll('[data-testid="tokens"] .token')].some((t) => t.textContent === probe), probe, { timeout: 60_000 });
@@ -256,6 +260,19 @@ describe('share links and PNG export', () => {
     await analysed(page, '坏');
     await page.waitForFunction((s) => new URL(location.href).searchParams.get('text') === s, sentence);
     const first = await sentiment(page);
+    // The fine-tuning sentences: one rewritten, one label flipped, one removed.
+    const finetuneInputs = (p) => p.$$eval(`${byId('finetune-examples')} input`, (inputs) => inputs.map((i) => i.value));
+    const finetuneLabels = (p) => p.$$eval(`${byId('finetune-examples')} .label-toggle`, (buttons) => buttons.map((b) => b.dataset.label));
+    const firstSentence = page.locator(`${byId('finetune-examples')} input`).first();
+    await firstSentence.fill('物流很快，包装也好');
+    await firstSentence.blur();
+    await page.locator(`${byId('finetune-examples')} .label-toggle`).nth(1).click();
+    await page.getByRole('button', { name: 'Remove sentence 6' }).click();
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('examples')?.startsWith('1:物流很快'));
+    const sentences = await finetuneInputs(page);
+    const labels = await finetuneLabels(page);
+    assert.equal(sentences.length, 5);
+    assert.deepEqual(labels, ['1', '0', '1', '0', '0']);
     const link = await copyLink(page);
     assert.equal(new URL(link).searchParams.get('model'), 'lab-bert-zh');
 
@@ -264,6 +281,8 @@ describe('share links and PNG export', () => {
     assert.equal(await again.inputValue(byId('text-input')), sentence);
     await analysed(again, '坏');
     assert.deepEqual(await sentiment(again), first);
+    assert.deepEqual(await finetuneInputs(again), sentences);
+    assert.deepEqual(await finetuneLabels(again), labels);
 
     const long = '好'.repeat(450) + '坏'.repeat(150);
     await page.fill(byId('text-input'), long);
@@ -273,17 +292,56 @@ describe('share links and PNG export', () => {
     const cut = await copyLink(page);
     const third = await open(new URL(cut).search.slice(1));
     assert.equal(await third.inputValue(byId('text-input')), long.slice(0, 500));
+
+    // Fine-tuning sentences past the link's 500 characters: whole sentences are kept, said.
+    const longSentence = (i) => `${i}`.repeat(200);
+    for (let i = 0; i < 4; i += 1) {
+      await page.click(byId('finetune-add'));
+      const added = page.locator(`${byId('finetune-examples')} input`).last();
+      await added.fill(longSentence(i));
+      await added.blur();
+    }
+    await page.waitForSelector(byId('finetune-link-cut'));
+    assert.match(await page.textContent(byId('finetune-link-cut')), /9 sentences: a link keeps only the first 7 \(500 characters at most\)/);
+    const fourth = await open(new URL(await copyLink(page)).search.slice(1));
+    await ready(fourth);
+    assert.deepEqual(await finetuneInputs(fourth), [...sentences, longSentence(0), longSentence(1)]);
+    await fourth.close();
     for (const p of [page, again, third]) assertNoConsoleErrors(p);
     await Promise.all([page.close(), again.close(), third.close()]);
   });
 
+  test('the playground: the per-neuron maps and the weight histogram save as PNG', async () => {
+    const page = await open('demo=playground&layers=4,3&backend=flex&lang=en', byId('network-canvas'));
+    await page.click(byId('play'));
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) > 100, null, { timeout: 60_000 });
+    await page.click(byId('play'));
+    const network = await savePng(page, 'network');
+    assert.equal(network.file, 'playground-network.png');
+    const canvas = await page.$eval(byId('network-canvas'), (c) => [c.width, c.height]);
+    const maps = readPng(network.bytes);
+    assert.deepEqual([maps.width, maps.height], canvas);
+    assert.ok(maps.colours > 20, `${maps.colours} colours in the neurons' maps`);
+
+    const shown = await page.$eval(byId('weight-histogram'), (svg) => svg.getBoundingClientRect().toJSON());
+    const histogram = await savePng(page, 'weight-histogram');
+    assert.equal(histogram.file, 'playground-weight-histogram.png');
+    const bars = readPng(histogram.bytes);
+    assert.deepEqual([bars.width, bars.height], [Math.round(shown.width * 2), Math.round(shown.height * 2)]);
+    assert.ok(bars.notWhite > 0.01 && bars.notWhite < 0.9, `${(bars.notWhite * 100).toFixed(2)}% of the histogram drawn`);
+    console.log(`# playground PNGs: network ${maps.width}×${maps.height} (${maps.colours} colours), histogram ${bars.width}×${bars.height}`);
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+
   test('bad values in a link fall back to the defaults, with no error', async () => {
-    const race = await open('demo=optimizers&runs=adam:0.01:7,zzz:1,sgd:-1&data=nope&finish=-3&backend=flex&lang=en');
+    const race = await open('demo=optimizers&runs=adam:0.01:7,zzz:1,sgd:-1&data=nope&finish=-3&seed=-2&backend=flex&lang=en');
     assert.equal(await raceRows(race), 1);
     assert.equal(await race.inputValue(byId('race-kind-0')), 'adam');
     assert.equal(await race.inputValue(byId('race-0-0')), '0.9', 'β₁ = 7 is refused for the default');
     assert.equal(await race.inputValue(byId('race-data')), 'circle');
     assert.equal(await race.inputValue(byId('race-finish')), '1500');
+    assert.equal(await race.textContent(byId('race-seed')), 'Seed 7');
 
     const landscape = await open('demo=landscape&surface=nope&start=99,NaN&paths=zzz&backend=flex&lang=en');
     assert.equal(await landscape.inputValue(byId('landscape-surface')), 'rosenbrock');
@@ -299,8 +357,9 @@ describe('share links and PNG export', () => {
     assert.equal(await augment.isChecked(byId('op-hflip')), true);
     assert.equal(await augment.inputValue(byId('strength-rotate')), '15');
 
-    const text = await open('demo=text&text=%20%20&lang=en');
+    const text = await open('demo=text&text=%20%20&examples=2:x%0Anope&lang=en');
     assert.equal(await text.inputValue(byId('text-input')), '今天天气真好');
+    assert.equal(await text.locator(`${byId('finetune-examples')} input`).first().inputValue(), '这家店的服务真周到');
 
     for (const p of [race, landscape, augment, text]) {
       assertNoConsoleErrors(p);

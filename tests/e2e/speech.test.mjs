@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { assertNoConsoleErrors, byId, openPage, repoRoot, withSite } from './harness.mjs';
+import { assertNoConsoleErrors, byId, openPage, repoRoot, speechTopCounts, withSite } from './harness.mjs';
 
 const fakeMicrophone = path.join(repoRoot, 'www/assets/speech/jfk.wav');
 const site = withSite({
@@ -27,23 +27,6 @@ async function record(page, i, n) {
     await page.click(byId(`speech-record-${i}`));
     await page.waitForFunction(({ i, before }) => Number(document.querySelector(`[data-testid="speech-examples-${i}"]`).dataset.count) === before + 1, { i, before }, { timeout: 10_000 });
   }
-}
-
-/** How often each class is the most probable over `ms` of live classification. */
-async function topCounts(page, ms) {
-  return page.evaluate((ms) => new Promise((resolve) => {
-    const counts = [0, 0];
-    let last = null;
-    const timer = setInterval(() => {
-      const p = [0, 1].map((i) => Number(document.querySelector(`[data-testid="speech-probability-${i}"]`)?.dataset.p ?? NaN));
-      const key = p.join();
-      if (p.every(Number.isFinite) && key !== last) {
-        counts[p[0] >= p[1] ? 0 : 1] += 1;
-        last = key;
-      }
-    }, 50);
-    setTimeout(() => { clearInterval(timer); resolve(counts); }, ms);
-  }), ms);
 }
 
 describe('speech (2.3)', () => {
@@ -95,10 +78,10 @@ describe('speech (2.3)', () => {
 
     // Live recognition: the ARCTIC sample now, then the microphone's JFK.
     await page.waitForSelector(byId('speech-probability-1'), { timeout: 10_000 });
-    const arctic = await topCounts(page, 4_000);
+    const arctic = await speechTopCounts(page, 4_000);
     await page.selectOption(byId('speech-source'), 'mic');
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="speech-spectrogram"]').dataset.frames) > 150, null, { timeout: 20_000 });
-    const jfk = await topCounts(page, 4_000);
+    const jfk = await speechTopCounts(page, 4_000);
     console.log(`# live: on the ARCTIC sample ${arctic[1]} of ${arctic[0] + arctic[1]} say ARCTIC; on the microphone ${jfk[0]} of ${jfk[0] + jfk[1]} say JFK`);
     assert.ok(arctic[1] > 2 * arctic[0], `ARCTIC recognised: ${arctic}`);
     assert.ok(jfk[0] > 2 * jfk[1], `JFK recognised: ${jfk}`);

@@ -1,12 +1,13 @@
 // End to end: "Download weights" and "Load weights". A model trained a little through the UI is
 // downloaded, a fresh (untrained) page loads the file, and the page then shows the same figures
-// the trained one did, to the digits shown; a file of another demo and a truncated file are
-// refused in both languages while the demo keeps its model and keeps working.
+// the trained one did, to the digits shown (the speech network, which hears live sound, tells
+// the same words apart); a file of another demo and a truncated file are refused in both
+// languages while the demo keeps its model and keeps working.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
-import { assertNoConsoleErrors, byId, openPage, withSite } from './harness.mjs';
+import { assertNoConsoleErrors, byId, openPage, speechTopCounts, withSite } from './harness.mjs';
 
 const site = withSite();
 
@@ -171,6 +172,136 @@ describe('weights files', () => {
     await fresh.waitForSelector(byId('finetune-sentence'), { timeout: 60_000 });
     assert.deepEqual(await predictions(fresh), trained);
     assert.match(await fresh.textContent(byId('finetune-weights-status')), /trained for 150 steps/);
+    for (const p of [page, fresh]) {
+      assertNoConsoleErrors(p);
+      await p.close();
+    }
+  });
+
+  test('recommender: both trained models load into a fresh page with the same held-out RMSE and suggestions', async () => {
+    const url = `${site.server.url}/?demo=recommend&lang=en&backend=flex`;
+    const figures = (page) => page.evaluate(() => {
+      const q = (id) => document.querySelector(`[data-testid="${id}"]`);
+      const scores = q('recommend-scores');
+      return { scores: scores.innerText, factorization: scores.dataset.factorization, biases: scores.dataset.biases, epochs: q('recommend-epochs').textContent };
+    });
+    const suggestions = async (page) => {
+      await page.click(byId('recommend-example'));
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="recommend-suggestion"]').length === 10, null, { timeout: 30_000 });
+      return page.locator(byId('recommend-suggestion')).allTextContents();
+    };
+    const page = await openPage(site.browser, url);
+    await page.waitForSelector(`${byId('recommend-train')}:not([disabled])`, { timeout: 60_000 });
+    await page.click(byId('recommend-train'));
+    // The run stops by itself after its last epoch, right after an evaluation of those weights.
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="recommend-train"]').textContent.includes('Train')
+        && JSON.parse(document.querySelector('[data-testid="recommend-rmse"]').dataset.testRmse || '[]').length > 2,
+      null,
+      { timeout: 300_000 },
+    );
+    await page.waitForTimeout(300);
+    const trained = await figures(page);
+    const suggested = await suggestions(page);
+    const file = await download(page, 'recommend');
+    assert.match(file.name, /^recommend-biases-and-factorization-v1-step\d+-[\d-]+\.omlw$/);
+
+    const fresh = await openPage(site.browser, url);
+    await fresh.waitForSelector(byId('recommend-scores'), { timeout: 60_000 });
+    assert.notEqual((await figures(fresh)).factorization, trained.factorization);
+    await upload(fresh, 'recommend', file);
+    await fresh.waitForSelector(byId('recommend-weights-status'), { timeout: 30_000 });
+    await fresh.waitForFunction((f) => document.querySelector('[data-testid="recommend-scores"]')?.dataset.factorization === f, trained.factorization, { timeout: 30_000 });
+    assert.deepEqual(await figures(fresh), trained);
+    assert.deepEqual(await suggestions(fresh), suggested, 'the same suggestions from the loaded tastes');
+    assert.match(await fresh.textContent(byId('recommend-weights-status')), /Loaded recommend-.*: trained for \d+ steps/);
+
+    // The peptides' file and a damaged copy: refused in both languages, and the models stay.
+    await upload(fresh, 'recommend', { name: 'peptides.omlw', bytes: weightsFileOf('peptides') });
+    const other = await bothLanguages(fresh, 'recommend');
+    assert.match(other.en, /weights of the demo "peptides".*unchanged/);
+    assert.match(other.zh, /演示“peptides”的权重.*保持不变/);
+    const damaged = Buffer.from(file.bytes);
+    damaged[damaged.length - 9] ^= 0xff;
+    await upload(fresh, 'recommend', { name: 'damaged.omlw', bytes: damaged });
+    await fresh.waitForFunction(() => /damaged or altered/.test(document.querySelector('[data-testid="recommend-weights-problem"]').textContent));
+    assert.deepEqual(await figures(fresh), trained);
+    for (const p of [page, fresh]) {
+      assertNoConsoleErrors(p);
+      await p.close();
+    }
+  });
+
+  test('speech: a keyword network loads into a fresh page with its class names and tells the same voices apart', async () => {
+    const url = `${site.server.url}/?demo=speech&lang=en&backend=flex&source=arctic`;
+    const examples = (page, i) => page.evaluate((i) => Number(document.querySelector(`[data-testid="speech-examples-${i}"]`).dataset.count), i);
+    const record = async (page, i, n) => {
+      for (let k = 0; k < n; k += 1) {
+        const before = await examples(page, i);
+        await page.click(byId(`speech-record-${i}`));
+        await page.waitForFunction(({ i, before }) => Number(document.querySelector(`[data-testid="speech-examples-${i}"]`).dataset.count) === before + 1, { i, before }, { timeout: 10_000 });
+      }
+    };
+    const listenTo = async (page, source) => {
+      await page.selectOption(byId('speech-source'), source);
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="speech-spectrogram"]').dataset.frames) > 150, null, { timeout: 20_000 });
+    };
+    const recognises = async (page) => {
+      await listenTo(page, 'arctic');
+      await page.waitForSelector(byId('speech-probability-1'), { timeout: 10_000 });
+      const arctic = await speechTopCounts(page, 3_000);
+      await listenTo(page, 'jfk');
+      const jfk = await speechTopCounts(page, 3_000);
+      assert.ok(arctic[0] > 2 * arctic[1], `ARCTIC recognised: ${arctic}`);
+      assert.ok(jfk[1] > 2 * jfk[0], `JFK recognised: ${jfk}`);
+      return { arctic, jfk };
+    };
+
+    const page = await openPage(site.browser, url);
+    await page.click(byId('speech-listen'));
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="speech-spectrogram"]').dataset.frames) > 100, null, { timeout: 20_000 });
+    await page.click(byId('speech-remove-class'));
+    await page.fill(byId('speech-word-0'), 'ARCTIC');
+    await page.fill(byId('speech-word-1'), 'JFK');
+    assert.equal(await page.isDisabled(byId('speech-weights-save')), true, 'nothing to save before training');
+    await record(page, 0, 3);
+    await listenTo(page, 'jfk');
+    await record(page, 1, 3);
+    await page.click(byId('speech-train'));
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="speech-train"]').textContent.includes('Train')
+        && JSON.parse(document.querySelector('[data-testid="speech-loss"]').dataset.losses || '[]').length >= 2,
+      null,
+      { timeout: 120_000 },
+    );
+    const before = await recognises(page);
+    const file = await download(page, 'speech');
+    assert.match(file.name, /^speech-keyword-cnn-v1-step\d+-[\d-]+\.omlw$/);
+    const steps = file.name.match(/step(\d+)/)[1];
+
+    // A fresh page with no examples and the default three classes takes the file's two.
+    const fresh = await openPage(site.browser, url);
+    await fresh.waitForSelector(byId('speech-word-2'));
+    await upload(fresh, 'speech', file);
+    await fresh.waitForSelector(byId('speech-weights-status'), { timeout: 30_000 });
+    assert.match(await fresh.textContent(byId('speech-weights-status')), new RegExp(`Loaded ${file.name}: trained for ${steps} steps`));
+    assert.equal(await fresh.inputValue(byId('speech-word-0')), 'ARCTIC');
+    assert.equal(await fresh.inputValue(byId('speech-word-1')), 'JFK');
+    assert.equal(await fresh.$(byId('speech-word-2')), null);
+    assert.equal(await fresh.isDisabled(byId('speech-weights-save')), false, 'a loaded network can be saved again');
+    await fresh.click(byId('speech-listen'));
+    const after = await recognises(fresh);
+    console.log(`# speech: before saving ${JSON.stringify(before)}, after loading ${JSON.stringify(after)}`);
+
+    // The playground's file and a truncated copy: refused in both languages; the classes stay.
+    await upload(fresh, 'speech', { name: 'playground.omlw', bytes: weightsFileOf('playground') });
+    const other = await bothLanguages(fresh, 'speech');
+    assert.match(other.en, /weights of the demo "playground".*unchanged/);
+    assert.match(other.zh, /演示“playground”的权重.*保持不变/);
+    await upload(fresh, 'speech', { name: 'cut.omlw', bytes: file.bytes.subarray(0, file.bytes.length - 7) });
+    await fresh.waitForFunction(() => /incomplete/.test(document.querySelector('[data-testid="speech-weights-problem"]').textContent));
+    assert.equal(await fresh.inputValue(byId('speech-word-0')), 'ARCTIC');
+    await recognises(fresh);
     for (const p of [page, fresh]) {
       assertNoConsoleErrors(p);
       await p.close();

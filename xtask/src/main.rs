@@ -129,12 +129,18 @@ Runs `setup` and the test prerequisites, builds the site (`trunk build
   node tests/e2e/bench.mjs     (browser steps/s, wasm size, first paint)
 
 Options:
-  --compare    Instead, `npm ci` in tests/bench (TensorFlow.js 4.22, pinned),
-               build the site, and run only `node tests/e2e/bench.mjs --compare`:
-               the playground's training (2-16-16-1, batch 64) on flex and
-               ndarray, then TensorFlow.js (wasm, 1 thread; cpu) training the
-               same network with SGD and Adam in the same headless Chromium
-               page; steps/s, losses and the lab/tfjs ratios
+  --compare    Instead, `npm ci` in tests/bench (TensorFlow.js 4.22 and
+               onnxruntime-web 1.30.0, pinned), build the site, convert MiniLM-L6
+               into it, export the ONNX files (scripts/export_onnx.py, in
+               .cache/onnx-venv, made when missing: about 4 GB), and run only
+               `node tests/e2e/bench.mjs --compare`: the playground's training
+               (2-16-16-1, batch 64) on flex and ndarray, then TensorFlow.js
+               (wasm, 1 thread; cpu) training the same network with SGD and Adam
+               in the same headless Chromium page; steps/s, losses and the
+               lab/tfjs ratios. Then, in the same browser on a COOP/COEP server,
+               EfficientNet-Lite0 and MiniLM-L6 (16/64/128 tokens) in the lab's
+               demos against onnxruntime-web (wasm, 1 and all threads, fp32 and
+               int8): medians, lab/ORT ratios, model creation, agreement
 ";
 
 const FUZZ_USAGE: &str = "\

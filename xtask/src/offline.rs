@@ -3,7 +3,7 @@
 //! `sw.js`, which is what makes browsers install the new worker and drop the old copy.
 //!
 //! The shell is what every demo needs before its own downloads: index.html (precached as `./`,
-//! the navigation fallback), trunk's hashed wasm, loader and stylesheet at the top level,
+//! the navigation fallback), trunk's wasm, loader and stylesheet and the lab's worker at the top level,
 //! `static/` (manifest, icons, the audio tap) and the sample photos. Models, manifests and data
 //! stay out: the page keeps those itself (runtime/download.rs).
 

@@ -174,6 +174,22 @@ impl Verified {
         })
     }
 
+    /// Bytes that [`Verified::check`] passed in another instance of the same program and that
+    /// were handed over whole with their name and sha256 (the page's to its worker's): taken as
+    /// they are, so that a file is still hashed once per load.
+    pub fn handed_over(file: String, sha256: String, bytes: Vec<u8>) -> Self {
+        Self {
+            file,
+            sha256,
+            bytes,
+        }
+    }
+
+    /// The sha256 the bytes were checked against.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
     pub fn file(&self) -> &str {
         &self.file
     }

@@ -432,6 +432,10 @@ mod tests {
     use crate::mlp::{ActivationKind, Mlp};
     use crate::peptides::data::Peptide;
     use crate::peptides::trainer::{PeptideSpec, PeptideTrainer};
+    use crate::recommend::data::Triple;
+    use crate::recommend::trainer::{RecommendSpec, RecommendTrainer};
+    use crate::speech::audio::MEL_BANDS;
+    use crate::speech::keyword::{self, CLIP_FRAMES, Clip, KeywordSpec, KeywordTrainer};
     use crate::text::training::{restore_head, save_head};
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -665,6 +669,147 @@ mod tests {
         assert!(matches!(
             restore_head(&read, "e5", 8, &device),
             Err(SavedError::Shape(_))
+        ));
+    }
+
+    fn ratings(count: usize) -> Vec<Triple> {
+        (0..count)
+            .map(|i| Triple {
+                user: (i % 5) as u32,
+                movie: (i * 3 % 7) as u32,
+                stars: 0.5 + (i % 10) as f32 * 0.5,
+            })
+            .collect()
+    }
+
+    fn recommender(seed: u64, users: usize) -> RecommendTrainer {
+        let spec = RecommendSpec {
+            seed,
+            factors: 4,
+            ..RecommendSpec::default()
+        };
+        let device = Device::flex().autodiff();
+        RecommendTrainer::new(&spec, (users, 7), ratings(60), ratings(25), &device)
+    }
+
+    #[test]
+    fn the_recommender_models_round_trip_with_identical_rmse_and_movie_side() {
+        let mut trained = recommender(1, 5);
+        for _ in 0..5 {
+            trained.step();
+        }
+        let file = block_on(trained.save()).unwrap();
+        let read = Saved::decode(&file.encode().unwrap(), "recommend").unwrap();
+        assert_eq!(read.setting("factors"), Ok("4"));
+        let mut fresh = recommender(2, 5);
+        assert_ne!(block_on(fresh.evaluate()), block_on(trained.evaluate()));
+        fresh.restore(&read).unwrap();
+        assert_eq!(block_on(fresh.evaluate()), block_on(trained.evaluate()));
+        let side = block_on(fresh.movie_side()).unwrap();
+        assert_eq!(side, block_on(trained.movie_side()).unwrap());
+        // μ comes back as the constant it was, not as a parameter that training would move.
+        for _ in 0..3 {
+            fresh.step();
+        }
+        assert_eq!(block_on(fresh.movie_side()).unwrap().global, side.global);
+    }
+
+    #[test]
+    fn recommender_weights_for_other_users_or_another_model_leave_the_trainer_as_it_was() {
+        let file = block_on(recommender(1, 5).save()).unwrap();
+        let mut other = recommender(3, 6);
+        let before = block_on(other.evaluate());
+        assert!(matches!(other.restore(&file), Err(SavedError::Shape(_))));
+        let mut wrong = file.clone();
+        wrong.settings.insert("factors".into(), "0".into());
+        assert!(matches!(
+            recommender(1, 5).restore(&wrong),
+            Err(SavedError::Settings(_))
+        ));
+        wrong.model = "peptide-cnn-and-composition-v1".into();
+        assert!(matches!(
+            other.restore(&wrong),
+            Err(SavedError::OtherModel { .. })
+        ));
+        assert_eq!(block_on(other.evaluate()), before);
+    }
+
+    /// Six clips of three classes, each a made-up log-mel picture of its own.
+    fn keyword_clips() -> Vec<Clip> {
+        (0..6)
+            .map(|i| Clip {
+                frames: (0..CLIP_FRAMES)
+                    .map(|t| std::array::from_fn(|band| ((t * (i % 3 + 1) + band) % 17) as f32))
+                    .collect(),
+                label: i % 3,
+            })
+            .collect()
+    }
+
+    fn keyword_trainer(seed: u64, clips: Vec<Clip>, classes: usize) -> KeywordTrainer {
+        let spec = KeywordSpec {
+            seed,
+            ..KeywordSpec::for_optimizer(crate::optim::OptimizerKind::Adam)
+        };
+        KeywordTrainer::new(&spec, clips, classes, &Device::flex().autodiff())
+    }
+
+    #[test]
+    fn the_keyword_network_round_trips_with_its_class_names_and_identical_answers() {
+        let mut trained = keyword_trainer(1, keyword_clips(), 3);
+        for _ in 0..4 {
+            trained.step();
+        }
+        let words = ["yes".to_string(), "no".into(), "背景".into()];
+        let file = block_on(trained.save(&words)).unwrap();
+        let read = Saved::decode(&file.encode().unwrap(), "speech").unwrap();
+        let device = Device::flex().autodiff();
+        let restored = keyword::restore(&read, &device).unwrap();
+        assert_eq!(restored.words, words);
+        assert_eq!(restored.steps, 4);
+        // A page without examples classifies with the loaded network as the trained one did.
+        let mut fresh = keyword_trainer(2, Vec::new(), 3);
+        let heard: Vec<[f32; MEL_BANDS]> = keyword_clips()[1].frames.clone();
+        let answer = |t: &KeywordTrainer| block_on(keyword::classify(t.model(), &heard, &device));
+        assert_ne!(answer(&fresh), answer(&trained));
+        fresh.resume(restored);
+        assert_eq!(answer(&fresh), answer(&trained));
+        assert_eq!(fresh.steps(), 4);
+    }
+
+    #[test]
+    fn a_keyword_file_with_bad_classes_or_weights_is_refused() {
+        let device = Device::flex().autodiff();
+        let trainer = keyword_trainer(1, keyword_clips(), 3);
+        let words = ["a".repeat(30), "b".into(), "c".into()];
+        let file = block_on(trainer.save(&words)).unwrap();
+        assert_eq!(
+            keyword::restore(&file, &device).unwrap().words[0],
+            "a".repeat(keyword::MAX_WORD_CHARS)
+        );
+        let mut two = file.clone();
+        two.settings.insert("classes".into(), "2".into());
+        assert!(matches!(
+            keyword::restore(&two, &device),
+            Err(SavedError::Shape(_))
+        ));
+        let mut many = file.clone();
+        many.settings.insert("classes".into(), "9".into());
+        assert!(matches!(
+            keyword::restore(&many, &device),
+            Err(SavedError::Settings(_))
+        ));
+        let mut unnamed = file.clone();
+        unnamed.settings.remove("word.1");
+        assert!(matches!(
+            keyword::restore(&unnamed, &device),
+            Err(SavedError::Settings(why)) if why.contains("word.1")
+        ));
+        let mut other = file;
+        other.model = "mlp-v1".into();
+        assert!(matches!(
+            keyword::restore(&other, &device),
+            Err(SavedError::OtherModel { .. })
         ));
     }
 }

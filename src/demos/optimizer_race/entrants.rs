@@ -11,6 +11,8 @@ pub const MAX_RUNS: usize = 5;
 /// The finish lines a link or the control may set, in steps.
 pub const FINISH_RANGE: std::ops::RangeInclusive<usize> = 10..=20000;
 const DEFAULT_FINISH: usize = 1500;
+/// The seed of the data and of every runner's initial weights on a first visit.
+const DEFAULT_SEED: u64 = 7;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entrant {
@@ -179,15 +181,21 @@ pub fn parse_finish(value: Option<&str>) -> usize {
         .unwrap_or(DEFAULT_FINISH)
 }
 
-/// The one network and data every entrant trains: only the optimizer differs.
-pub fn race_spec(entrant: &Entrant, data: DatasetKind) -> TrainSpec {
+pub fn parse_seed(value: Option<&str>) -> u64 {
+    value
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(DEFAULT_SEED)
+}
+
+/// The one network and data every entrant trains, drawn from `seed`: only the optimizer differs.
+pub fn race_spec(entrant: &Entrant, data: DatasetKind, seed: u64) -> TrainSpec {
     TrainSpec {
         data: DataSpec {
             kind: data,
             samples: 300,
             noise: 0.15,
             train_ratio: 0.5,
-            seed: 7,
+            seed,
         },
         mlp: MlpSpec {
             hidden: vec![8, 8],
@@ -195,7 +203,7 @@ pub fn race_spec(entrant: &Entrant, data: DatasetKind) -> TrainSpec {
         },
         learning_rate: entrant.learning_rate,
         batch_size: 16,
-        seed: 7,
+        seed,
         optimizer: entrant.optimizer.clone(),
         ..Default::default()
     }
@@ -276,5 +284,16 @@ mod tests {
         assert_eq!(parse_finish(None), DEFAULT_FINISH);
         assert_eq!(parse_dataset(Some("xor")), DatasetKind::Xor);
         assert_eq!(parse_dataset(Some("nope")), DatasetKind::Circle);
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_seed_draws_the_data_and_the_weights_and_falls_back_to_its_default() {
+        assert_eq!(parse_seed(Some("12")), 12);
+        for bad in ["-1", "x", "", "1.5"] {
+            assert_eq!(parse_seed(Some(bad)), DEFAULT_SEED, "{bad}");
+        }
+        assert_eq!(parse_seed(None), DEFAULT_SEED);
+        let spec = race_spec(&default_entrants()[0], DatasetKind::Xor, 12);
+        assert_eq!((spec.seed, spec.data.seed), (12, 12));
     }
 }

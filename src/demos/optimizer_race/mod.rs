@@ -60,6 +60,8 @@ struct Race {
     entrants: RwSignal<Vec<Entrant>>,
     dataset: RwSignal<DatasetKind>,
     finish: RwSignal<usize>,
+    /// Draws the data and every runner's initial weights.
+    seed: RwSignal<u64>,
     running: RwSignal<bool>,
     resets: RwSignal<u32>,
     progress: RwSignal<Vec<Progress>>,
@@ -72,6 +74,7 @@ fn OptimizerRace() -> impl IntoView {
         entrants: RwSignal::new(entrants::parse_entrants(url::query("runs").as_deref())),
         dataset: RwSignal::new(entrants::parse_dataset(url::query("data").as_deref())),
         finish: RwSignal::new(entrants::parse_finish(url::query("finish").as_deref())),
+        seed: RwSignal::new(entrants::parse_seed(url::query("seed").as_deref())),
         running: RwSignal::new(false),
         resets: RwSignal::new(0),
         progress: RwSignal::new(Vec::new()),
@@ -82,6 +85,7 @@ fn OptimizerRace() -> impl IntoView {
             ("runs", entrants::entrants_query(&race.entrants.get())),
             ("data", race.dataset.get().id().to_string()),
             ("finish", race.finish.get().to_string()),
+            ("seed", race.seed.get().to_string()),
         ])
     });
     let job = Job::new(FRAME_BUDGET_MS);
@@ -114,13 +118,14 @@ fn OptimizerRace() -> impl IntoView {
     }
 }
 
-/// Play, restart, the data, the finish line, and a new runner.
+/// Play, restart, the data, the finish line, the seed, and a new runner.
 #[component]
 fn RaceBar(race: Race) -> impl IntoView {
     let Race {
         entrants,
         dataset,
         finish,
+        seed,
         running,
         resets,
         problem,
@@ -165,6 +170,10 @@ fn RaceBar(race: Race) -> impl IntoView {
                 <input type="number" min="10" max="20000" step="10" data-testid="race-finish" prop:value=move || finish.get().to_string()
                     on:change=move |ev| set_finish(&ev) />
             </label>
+            <button data-testid="race-reseed" on:click=move |_| seed.update(|s| *s = s.wrapping_add(1))>
+                {tr("换一批数据和初始权重", "New data and initial weights")}
+            </button>
+            <span class="hint" data-testid="race-seed">{tr("种子 ", "Seed ")}{move || seed.get()}</span>
             <button data-testid="race-add" disabled={move || entrants.get().len() >= MAX_RUNS} on:click=add>
                 {tr("加一个选手", "Add a runner")}
             </button>

@@ -31,6 +31,7 @@ pub(super) async fn race_loop(mut job: Job, race: Race, backend: Backend, lang: 
         let key = (
             race.entrants.get_untracked(),
             race.dataset.get_untracked(),
+            race.seed.get_untracked(),
             race.resets.get_untracked(),
         );
         let Some(place) = placement.place(key.clone(), active.generation) else {
@@ -83,7 +84,7 @@ pub(super) async fn race_loop(mut job: Job, race: Race, backend: Backend, lang: 
 
 /// A trainer per entrant on `active`'s device, each from its saved state when it has one.
 fn build(
-    (entrants, data, _): &(Vec<super::Entrant>, lab_core::data::DatasetKind, u32),
+    (entrants, data, seed, _): &(Vec<super::Entrant>, lab_core::data::DatasetKind, u64, u32),
     active: &ActiveBackend,
     saved: &[Saved],
 ) -> Vec<Trainer> {
@@ -91,7 +92,7 @@ fn build(
         .iter()
         .zip(saved)
         .map(|(entrant, saved)| {
-            let (spec, device) = (race_spec(entrant, *data), active.device.clone());
+            let (spec, device) = (race_spec(entrant, *data, *seed), active.device.clone());
             match saved {
                 Some((weights, steps)) => Trainer::resume(spec, device, GRID, weights, *steps),
                 None => Trainer::new(spec, device, GRID),

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use super::{Controls, GRID, network_view};
 use crate::i18n::{Lang, tr, use_lang};
+use crate::widgets::save_png::{Figure, SavePng};
 use crate::widgets::value_map::MapPainter;
 
 #[component]
@@ -63,6 +64,7 @@ pub(super) fn NetworkPanel(
             </div>
             <canvas node_ref=canvas data-testid="network-canvas" width=network_view::WIDTH height="200" role="img"
                 aria-label=tr("网络图：每个神经元在输入平面上的输出，连线是权重（说明见下）", "The network: each neuron's output over the input plane, links are weights (explained below)")></canvas>
+            <SavePng figure=Figure::Canvas(canvas) name="network" />
             <p class="hint">{tr(
                 "每个方块是一个神经元在整个输入平面上的输出；连线颜色表示权重：蓝正、橙负，越粗越大。",
                 "Each square is one neuron's output over the whole input plane; links show weights: blue positive, orange negative, thicker when larger.",

@@ -120,6 +120,7 @@ fn WeightHistogram(snapshot: RwSignal<Option<Snapshot>>) -> impl IntoView {
         })
     };
     let width = 300.0 / HISTOGRAM_BINS as f64;
+    let svg = NodeRef::<leptos::svg::Svg>::new();
     let lang = use_lang();
     let counts_text = move || {
         let counts = counts()
@@ -139,7 +140,7 @@ fn WeightHistogram(snapshot: RwSignal<Option<Snapshot>>) -> impl IntoView {
     view! {
         <div class="histogram">
             <p class="hint">{tr("权重分布（−2 到 2）", "Weights, −2 to 2")}</p>
-            <svg viewBox="0 0 300 60" data-testid="weight-histogram" role="img" aria-label=counts_text>
+            <svg node_ref=svg viewBox="0 0 300 60" data-testid="weight-histogram" role="img" aria-label=counts_text>
                 {move || {
                     let counts = counts();
                     let peak = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
@@ -149,6 +150,7 @@ fn WeightHistogram(snapshot: RwSignal<Option<Snapshot>>) -> impl IntoView {
                     }).collect_view()
                 }}
             </svg>
+            <SavePng figure=Figure::Svg(svg) name="weight-histogram" />
         </div>
     }
 }

@@ -26,6 +26,7 @@ use crate::runtime::url;
 use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::problem::Problem;
 use crate::widgets::run_controls::{RunControls, RunState};
+use crate::widgets::weights_file::{WeightsFile, WeightsPort};
 
 pub const DEMO: Demo = Demo {
     id: "recommend",
@@ -73,6 +74,8 @@ struct State {
     /// The factorisation's movie side after the latest evaluation.
     side: RwSignal<Option<Rc<MovieSide>>, LocalStorage>,
     problem: RwSignal<Option<Message>>,
+    /// Both models saved and loaded as one file.
+    weights: WeightsPort,
 }
 
 #[component]
@@ -91,6 +94,7 @@ fn Recommend() -> impl IntoView {
         history: RwSignal::new(Vec::new()),
         side: RwSignal::new_local(None),
         problem: RwSignal::new(None),
+        weights: WeightsPort::new(DEMO.id),
     };
     let loading = RwSignal::new(None::<String>);
     let lang = use_lang();
@@ -118,6 +122,8 @@ fn Recommend() -> impl IntoView {
         <Controls state=state />
         {move || loading.get().map(|what| view! { <p class="status" data-testid="recommend-loading">{what}</p> })}
         <Problem problem=state.problem testid="recommend-problem" />
+        <WeightsFile port=state.weights prefix="recommend"
+            ready=Signal::derive(move || state.history.with(|h| !h.is_empty())) />
         <Curves state=state />
         <visitor::VisitorPanel state=state />
     }

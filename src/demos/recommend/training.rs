@@ -1,6 +1,8 @@
 //! The loop that owns the recommender's trainer: once per frame it trains as many steps as fit,
 //! and every half epoch reads back an evaluation and the movies' side of the factorisation,
-//! which the visitor's suggestions are computed from.
+//! which the visitor's suggestions are computed from. A saved file asked for is written here, and
+//! a loaded one replaces both models, evaluated at once so that the scores and the suggestions
+//! are the file's.
 
 use std::rc::Rc;
 
@@ -40,6 +42,20 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
         let Some(current) = trainer.as_mut() else {
             continue;
         };
+        if state.weights.take_save_request() {
+            state.weights.offer(current.save().await);
+        }
+        if let Some(file) = state.weights.take_file() {
+            match current.restore(&file) {
+                Ok(()) => {
+                    state.running.set(false);
+                    state.history.set(Vec::new());
+                    pace.restart();
+                    state.weights.accept(&file);
+                }
+                Err(why) => state.weights.refuse(why),
+            }
+        }
         let running = state.running.get_untracked();
         let clock = current.clock();
         if !pace.train(

@@ -12,7 +12,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     AudioContext, AudioContextOptions, AudioNode, AudioWorkletNode, AudioWorkletNodeOptions,
-    ChannelCountMode, DomException, MediaStream, MediaStreamConstraints, MessageEvent,
+    ChannelCountMode, DomException, MediaStream, MediaStreamConstraints, MessageEvent, MessagePort,
 };
 
 use crate::i18n::Message;
@@ -35,6 +35,8 @@ pub struct Capture {
     context: AudioContext,
     stream: Option<MediaStream>,
     samples: Rc<RefCell<Vec<f32>>>,
+    /// The tap's port: its handler is cleared before the closure goes.
+    port: MessagePort,
     _on_block: Closure<dyn FnMut(MessageEvent)>,
 }
 
@@ -63,6 +65,7 @@ impl Capture {
             context,
             stream,
             samples,
+            port,
             _on_block: on_block,
         };
         capture.connect(&tap, input).map_err(|e| unavailable(&e))?;
@@ -115,6 +118,10 @@ impl Drop for Capture {
                 }
             }
         }
+        // A block the tap posted before the close still arrives: it must find no handler, not
+        // the closure dropped with this capture.
+        self.port.set_onmessage(None);
+        self.port.close();
         let _ = self.context.close();
     }
 }

@@ -1,9 +1,10 @@
 //! The keyword trainer: the classes and their recorded examples, the loop that owns the network
-//! (it trains on the examples while the visitor lets it, and classifies the latest second heard
-//! ten times a second once trained), its loss curve and the live probabilities.
+//! (it trains on the examples while the visitor lets it, classifies the latest second heard ten
+//! times a second once trained or loaded from a file, and writes the file asked for), its loss
+//! curve and the live probabilities.
 
 use lab_core::speech::keyword::{
-    self, CLIP_FRAMES, KeywordSpec, KeywordTrainer, MAX_CLASSES, Score,
+    self, CLIP_FRAMES, KeywordSpec, KeywordTrainer, MAX_CLASSES, MAX_WORD_CHARS, Score,
 };
 use leptos::prelude::*;
 
@@ -13,6 +14,7 @@ use crate::runtime::backend::Backend;
 use crate::runtime::job::{EpochPace, Job, Place, Placement};
 use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::run_controls::{RunControls, RunState};
+use crate::widgets::weights_file::WeightsFile;
 
 /// Examples each class needs before training can start.
 pub const MIN_EXAMPLES: usize = 3;
@@ -30,13 +32,29 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
     let mut placement = Placement::<(Settings, usize, usize)>::new();
     let mut pace = EpochPace::new(MAX_STEPS_PER_FRAME, EVALUATE_EVERY, EPOCHS);
     let mut classified_at = 0;
+    // A loaded network, waiting for the trainer built next for its classes.
+    let mut waiting = None;
     while job.frame().await {
         let Some(active) = backend.active.get_untracked() else {
             continue;
         };
-        if !ready(state) {
-            trainer = None;
-            continue;
+        // A loaded file brings its classes: their names replace the page's, and the examples of
+        // classes it does not have go.
+        if let Some(file) = state.weights.take_file() {
+            match keyword::restore(&file, &active.device) {
+                Ok(saved) => {
+                    state.running.set(false);
+                    let classes = saved.words.len();
+                    state
+                        .clips
+                        .update(|clips| clips.retain(|c| c.label < classes));
+                    state.words.set(saved.words.clone());
+                    state.recording.set(None);
+                    state.weights.accept(&file);
+                    waiting = Some(saved);
+                }
+                Err(why) => state.weights.refuse(why),
+            }
         }
         let key = (
             state.settings.get_untracked(),
@@ -46,17 +64,20 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
         let Some(place) = placement.place(key, active.generation) else {
             continue;
         };
-        if place != Place::Stay || trainer.is_none() {
+        // A trainer exists even before there are examples enough to train: it is what a loaded
+        // network classifies with.
+        if place != Place::Stay || trainer.is_none() || waiting.is_some() {
             let spec = KeywordSpec {
                 seed: 1 + u64::from(key.0.resets),
                 ..KeywordSpec::for_optimizer(key.0.optimizer)
             };
-            trainer = Some(KeywordTrainer::new(
-                &spec,
-                state.clips.get_untracked(),
-                key.2,
-                &active.device,
-            ));
+            let mut fresh =
+                KeywordTrainer::new(&spec, state.clips.get_untracked(), key.2, &active.device);
+            if let Some(saved) = waiting.take() {
+                fresh.resume(saved);
+            }
+            state.network_steps.set(fresh.steps());
+            trainer = Some(fresh);
             state.scores.set(Vec::new());
             state.probabilities.set(None);
             pace.restart();
@@ -64,15 +85,21 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
         let Some(current) = trainer.as_mut() else {
             continue;
         };
+        if state.weights.take_save_request() {
+            let words = state.words.get_untracked();
+            state.weights.offer(current.save(&words).await);
+        }
         let running = state.running.get_untracked();
         let clock = current.clock();
-        if pace.train(
-            &job,
-            running,
-            clock,
-            || current.step(),
-            state.steps_per_second,
-        ) {
+        if ready(state)
+            && pace.train(
+                &job,
+                running,
+                clock,
+                || current.step(),
+                state.steps_per_second,
+            )
+        {
             match current.evaluate().await {
                 Ok(score) => state.scores.update(|s| s.push(score)),
                 Err(why) => {
@@ -80,6 +107,7 @@ pub(super) async fn training_loop(mut job: Job, state: State, backend: Backend) 
                     continue;
                 }
             }
+            state.network_steps.set(current.steps());
             if pace.evaluated(current.clock()) {
                 state.running.set(false);
             }
@@ -175,7 +203,7 @@ pub(super) fn KeywordPanel(state: State) -> impl IntoView {
         <table class="keyword-classes">
             <For each=move || 0..state.words.with(Vec::len) key=|i| *i let:class>
                 <tr>
-                    <td><input type="text" maxlength="20" data-testid=format!("speech-word-{class}")
+                    <td><input type="text" maxlength=MAX_WORD_CHARS.to_string() data-testid=format!("speech-word-{class}")
                         aria-label=move || match lang.get() {
                             Lang::Zh => format!("第 {} 类的名称", class + 1),
                             Lang::En => format!("Name of class {}", class + 1),
@@ -219,6 +247,8 @@ pub(super) fn KeywordPanel(state: State) -> impl IntoView {
                 on_optimizer=move |kind| update(&|s: &mut Settings| s.optimizer = kind)
                 on_reset=move |()| update(&|s: &mut Settings| s.resets += 1) />
         </div>
+        <WeightsFile port=state.weights prefix="speech"
+            ready=Signal::derive(move || state.network_steps.get() > 0) />
         <Curve state=state />
         <p class="hint">{move || match lang.get() {
             Lang::Zh => format!("网络：三层 3×3 卷积（8、16、32 个通道，前两层后 2×2 最大池化），对时间和频率取平均，再接一个线性层；输入是最近 {CLIP_FRAMES} 帧（约 1 秒）的对数梅尔频谱。训练时每段示例随机前后平移最多 0.12 秒。最多 {MAX_CLASSES} 类。"),

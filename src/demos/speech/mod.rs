@@ -27,6 +27,7 @@ use crate::runtime::job::Job;
 use crate::runtime::url;
 use crate::widgets::problem::Problem;
 use crate::widgets::slow_backend::SlowOnNdArray;
+use crate::widgets::weights_file::WeightsPort;
 
 pub const DEMO: Demo = Demo {
     id: "speech",
@@ -139,6 +140,10 @@ struct State {
     scores: RwSignal<Vec<Score>>,
     /// Each class's probability for the latest second, once a network is trained.
     probabilities: RwSignal<Option<Vec<f32>>>,
+    /// Training steps behind the network (a loaded one's too): one with none is not saved.
+    network_steps: RwSignal<usize>,
+    /// The network saved and loaded as a file, with the classes' names.
+    weights: WeightsPort,
 }
 
 fn default_words(lang: Lang) -> Vec<String> {
@@ -183,6 +188,8 @@ fn Speech() -> impl IntoView {
         steps_per_second: RwSignal::new(0.0),
         scores: RwSignal::new(Vec::new()),
         probabilities: RwSignal::new(None),
+        network_steps: RwSignal::new(0),
+        weights: WeightsPort::new(DEMO.id),
     };
     Effect::new(move |_| {
         let (source, optimizer) = (state.source.get(), state.settings.get().optimizer);

@@ -8,12 +8,14 @@ use lab_core::text::training::{HeadTrainer, restore_head, save_head};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::link::{EXAMPLES_KEY, examples_value, parse_examples};
 use super::{TextModels, text_failure};
 use crate::i18n::{Lang, Message, tr, use_lang};
 use crate::runtime::backend::{Failure, read_back, use_backend};
 use crate::runtime::frame::now_ms;
 use crate::runtime::job::{Job, StepsPerFrame};
 use crate::runtime::model_asset::{Loaded, ModelAsset};
+use crate::runtime::url;
 use crate::widgets::line_chart::{LineChart, Series};
 use crate::widgets::problem::Problem;
 use crate::widgets::text_limit::bound_text;
@@ -41,7 +43,14 @@ pub(super) fn FineTune(
     job: Job,
 ) -> impl IntoView {
     let backend = use_backend();
-    let examples = RwSignal::new(TRAINING_EXAMPLES.map(|(t, l)| (t.to_string(), l)).to_vec());
+    let defaults = TRAINING_EXAMPLES.map(|(t, l)| (t.to_string(), l)).to_vec();
+    let linked = url::query(EXAMPLES_KEY);
+    let examples = RwSignal::new(parse_examples(linked.as_deref(), &defaults, MAX_EXAMPLES));
+    // The sentences as a link holds them, written at each edit (a change, not a key), and the
+    // notice when some do not fit.
+    let link = Memo::new(move |_| examples.with(|e| examples_value(e, &defaults)));
+    Effect::new(move |_| url::set_query(&[(EXAMPLES_KEY, link.with(|l| l.0.clone()))]));
+    let lang = use_lang();
     let curve = RwSignal::new(Vec::<(f32, f32)>::new());
     // P(positive) of each example, then of the sentence above, under the trained head.
     let predictions = RwSignal::new(Vec::<f32>::new());
@@ -179,6 +188,9 @@ pub(super) fn FineTune(
             "The article's labels=[1] step: BERT itself stays frozen and a brand-new classifier head is trained on its sentence vectors. Edit the sentences, flip the labels, train again and watch the predictions change.",
         )}</p>
         <LabelledSentences examples=examples predictions=predictions problem=problem />
+        {move || link.with(|l| l.1.clone()).map(|m| view! {
+            <p class="hint" data-testid="finetune-link-cut">{move || m.get(lang.get()).to_string()}</p>
+        })}
         <button data-testid="finetune-add" disabled=move || examples.with(|e| e.len() >= MAX_EXAMPLES)
             on:click=move |_| examples.update(|e| e.push((String::new(), 1)))>{tr("加一句", "Add a sentence")}</button>
         <button data-testid="finetune-start" disabled=move || running.get() on:click=start>

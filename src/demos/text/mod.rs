@@ -12,7 +12,6 @@
 
 use std::sync::Arc;
 
-use burn::tensor::Device;
 use lab_core::asset::{AssetError, Verified, WeightsFile};
 use lab_core::text::asset::TextManifest;
 use lab_core::text::pipeline::TextModel;
@@ -22,11 +21,13 @@ use leptos::task::spawn_local;
 
 use crate::demos::Demo;
 use crate::i18n::{Lang, Message, Text, tr, use_lang};
-use crate::runtime::backend::{Failure, use_backend};
+use crate::runtime::backend::{ActiveBackend, Failure, use_backend};
 use crate::runtime::debounce::debounced;
 use crate::runtime::host::{self, Event, Input, InputKind};
 use crate::runtime::job::Job;
-use crate::runtime::model_asset::{Listed, Loaded, ModelAsset, ModelKind, use_model_asset};
+use crate::runtime::model_asset::{
+    Listed, Loaded, ModelAsset, ModelKind, asset_failure, use_model_asset,
+};
 use crate::runtime::url;
 use crate::widgets::model_picker::ModelPicker;
 use crate::widgets::problem::Problem;
@@ -35,6 +36,7 @@ use crate::widgets::text_limit::{bound_text, link_text};
 mod analysis;
 mod fill_mask;
 mod fine_tune;
+mod link;
 mod similar;
 
 use analysis::{AnalysisView, Shown, analyse, verdict};
@@ -117,22 +119,24 @@ impl ModelKind for TextModels {
         std::iter::once(tokenizer).chain(neighbours).collect()
     }
 
-    fn build(
+    async fn build(
         manifest: &TextManifest,
         weights: &Verified,
         companions: &[Verified],
-        device: &Device,
-    ) -> Result<TextModel, AssetError> {
+        active: &ActiveBackend,
+    ) -> Result<TextModel, Failure> {
         let tokenizer = companions
             .first()
-            .ok_or_else(|| AssetError::UnknownFile(manifest.tokenizer.file.clone()))?;
+            .ok_or_else(|| AssetError::UnknownFile(manifest.tokenizer.file.clone()))
+            .map_err(|e| asset_failure(&e))?;
         TextModel::load(
             manifest.clone(),
             tokenizer,
             weights,
             companions.get(1),
-            device,
+            &active.device.clone().inner(),
         )
+        .map_err(|e| asset_failure(&e))
     }
 
     async fn warm_up(loaded: &Loaded<Self>, _: Job) -> Result<(), Failure> {

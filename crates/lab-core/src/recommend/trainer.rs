@@ -14,12 +14,22 @@ use super::suggest::MovieSide;
 use crate::backend::read_host;
 use crate::epochs::EpochClock;
 use crate::optim::{OptimizerKind, OptimizerSpec};
+use crate::saved::{self, Saved, SavedError};
+
+/// The demo's id and its two models' name in a saved file; bump the version when either
+/// architecture changes.
+pub const SAVED_DEMO: &str = "recommend";
+pub const SAVED_MODEL: &str = "biases-and-factorization-v1";
+/// The setting that gives k, the length of the tastes.
+const SAVED_FACTORS: &str = "factors";
 
 /// Ratings per training step.
 pub const BATCH_SIZE: usize = 1024;
 /// How long the page trains: the held-out RMSE is lowest around here (measured on flex), and
 /// rises slowly after it as the biases learn the training ratings by heart.
 pub const EPOCHS: f32 = 14.0;
+/// The longest tastes a saved file may hold: bounds the tables a file can make the page build.
+const MAX_FACTORS: usize = 256;
 /// Ratings per evaluation pass.
 const EVAL_CHUNK: usize = 16_384;
 
@@ -83,6 +93,8 @@ pub struct RecommendTrainer {
     factorization_optimizer: ModuleOptimizer,
     biases_optimizer: ModuleOptimizer,
     spec: RecommendSpec,
+    /// Users × movies of the data set, which a saved file's tables must have.
+    shape: (usize, usize),
     train: Vec<Triple>,
     test: Vec<Triple>,
     mean_test_rmse: f32,
@@ -122,6 +134,7 @@ impl RecommendTrainer {
             factorization_optimizer: spec.optimizer.build(),
             biases_optimizer: spec.optimizer.build(),
             spec: spec.clone(),
+            shape: (users, movies),
             train,
             test,
             mean_test_rmse,
@@ -190,6 +203,56 @@ impl RecommendTrainer {
             biases_test: values[2],
             mean_test: self.mean_test_rmse,
         })
+    }
+
+    /// Both models on the host with the steps behind them, for a saved file.
+    pub async fn save(&self) -> Result<Saved, String> {
+        let mut tensors = saved::prefixed(
+            "factorization",
+            saved::read_module(&self.factorization).await?,
+        );
+        tensors.extend(saved::prefixed(
+            "biases",
+            saved::read_module(&self.biases).await?,
+        ));
+        Ok(Saved {
+            demo: SAVED_DEMO.into(),
+            model: SAVED_MODEL.into(),
+            steps: self.steps as u64,
+            settings: [(SAVED_FACTORS.to_string(), self.spec.factors.to_string())].into(),
+            tensors,
+        })
+    }
+
+    /// Continues from `file`'s models and step count (the optimizers start afresh: the restored
+    /// parameters are new to them); a file that does not fit this data set leaves the trainer as
+    /// it was. The file's k may differ from the spec's: the tastes' length is read from it.
+    pub fn restore(&mut self, file: &Saved) -> Result<(), SavedError> {
+        file.expect_model(SAVED_MODEL)?;
+        let factors: usize = file
+            .setting(SAVED_FACTORS)?
+            .parse()
+            .ok()
+            .filter(|k| (1..=MAX_FACTORS).contains(k))
+            .ok_or_else(|| {
+                SavedError::Settings(format!("factors must be a number from 1 to {MAX_FACTORS}"))
+            })?;
+        let (users, movies) = self.shape;
+        // The fresh modules' values are all replaced; the mean and seed only fill them.
+        let factorization = saved::restore_module(
+            Factorization::init(users, movies, factors, 0.0, self.spec.seed, &self.device),
+            file.part("factorization"),
+        )?;
+        let biases = saved::restore_module(
+            Biases::init(users, movies, 0.0, &self.device),
+            file.part("biases"),
+        )?;
+        self.factorization = factorization;
+        self.biases = biases;
+        self.spec.factors = factors;
+        self.steps = usize::try_from(file.steps).unwrap_or(usize::MAX);
+        self.cursor = self.order.len();
+        Ok(())
     }
 
     /// The factorisation's movie side, read back for folding in the visitor and for the map.

@@ -19,6 +19,15 @@ use super::audio::{Frame, MEL_BANDS};
 use crate::backend::read_host;
 use crate::epochs::EpochClock;
 use crate::optim::{OptimizerKind, OptimizerSpec};
+use crate::saved::{self, Saved, SavedError};
+
+/// The demo's id and the network's name in a saved file; bump the version when the architecture
+/// changes.
+pub const SAVED_DEMO: &str = "speech";
+pub const SAVED_MODEL: &str = "keyword-cnn-v1";
+/// The settings that give the number of classes and each one's name (`word.0`, `word.1`...).
+const SAVED_CLASSES: &str = "classes";
+const SAVED_WORD: &str = "word";
 
 /// Frames in one example: 0.96 s of hops, about a second of sound.
 pub const CLIP_FRAMES: usize = 96;
@@ -31,6 +40,9 @@ const MAX_SHIFT: usize = 12;
 /// Log-mel values are centred on the clip's mean and divided by this, so that the network sees
 /// values of order one whatever the loudness.
 const LEVEL_SCALE_DB: f32 = 20.0;
+/// The longest class name: the page's name fields take this many characters, and a saved
+/// file's longer names are cut to it.
+pub const MAX_WORD_CHARS: usize = 20;
 /// Channels of the three convolutions.
 const CHANNELS: [usize; 3] = [8, 16, 32];
 
@@ -256,6 +268,67 @@ impl KeywordTrainer {
     pub fn model(&self) -> &KeywordCnn {
         &self.model
     }
+
+    /// The network on the host with the steps behind it and the classes' names, for a saved
+    /// file.
+    pub async fn save(&self, words: &[String]) -> Result<Saved, String> {
+        let mut settings: std::collections::BTreeMap<String, String> = words
+            .iter()
+            .enumerate()
+            .map(|(i, word)| (format!("{SAVED_WORD}.{i}"), word.clone()))
+            .collect();
+        settings.insert(SAVED_CLASSES.into(), words.len().to_string());
+        Ok(Saved {
+            demo: SAVED_DEMO.into(),
+            model: SAVED_MODEL.into(),
+            steps: self.steps as u64,
+            settings,
+            tensors: saved::read_module(&self.model).await?,
+        })
+    }
+
+    /// Continues from `saved`'s network and steps (the optimizer starts afresh: the restored
+    /// parameters are new to it). The page builds this trainer for the file's classes first, so
+    /// the shapes agree.
+    pub fn resume(&mut self, saved: SavedKeywords) {
+        self.model = saved.network;
+        self.steps = saved.steps;
+        self.cursor = self.order.len();
+    }
+}
+
+/// A saved keyword network, read whole: the weights in a network of the file's classes, the
+/// classes' names and the steps behind them.
+pub struct SavedKeywords {
+    pub network: KeywordCnn,
+    pub words: Vec<String>,
+    pub steps: usize,
+}
+
+/// Reads `file` into a network on `device`; a file that does not fit is refused before anything
+/// of the page's changes.
+pub fn restore(file: &Saved, device: &Device) -> Result<SavedKeywords, SavedError> {
+    file.expect_model(SAVED_MODEL)?;
+    let classes: usize = file
+        .setting(SAVED_CLASSES)?
+        .parse()
+        .ok()
+        .filter(|n| (2..=MAX_CLASSES).contains(n))
+        .ok_or_else(|| {
+            SavedError::Settings(format!("classes must be a number from 2 to {MAX_CLASSES}"))
+        })?;
+    let words = (0..classes)
+        .map(|i| {
+            file.setting(&format!("{SAVED_WORD}.{i}"))
+                .map(|word| word.chars().take(MAX_WORD_CHARS).collect())
+        })
+        .collect::<Result<Vec<String>, _>>()?;
+    let network = saved::restore_module(KeywordCnn::init(classes, device), file.tensors.clone())?;
+    Ok(SavedKeywords {
+        network,
+        words,
+        steps: usize::try_from(file.steps).unwrap_or(usize::MAX),
+    })
 }
 
 /// Mean cross-entropy and accuracy of `model` on `clips`, unshifted (`device` is the model's).

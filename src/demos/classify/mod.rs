@@ -1,15 +1,18 @@
 //! Article 2.2: classify the visitor's own photo with a pretrained ImageNet network, entirely in
-//! the page. The model (manifest + int8 or f32 weights) comes through the shared model hook
+//! the browser. The model (manifest + int8 or f32 weights) comes through the shared model hook
 //! ([`crate::runtime::model_asset`]); the photo through [`PhotoInput`]; the classification is
-//! lab-core's pipeline ([`lab_core::vision::pipeline`]), which this page only paces by frames.
-//! The photo never leaves the page.
+//! lab-core's pipeline ([`lab_core::vision::pipeline`]), run in the lab's worker on the CPU
+//! backends and paced by frames in the page on WebGPU ([`engine`]). The photo never leaves the
+//! device.
+
+mod engine;
+
+pub use engine::{LOAD_OP, RUN_OP, load_here, run_here};
 
 use std::sync::Arc;
 
-use burn::tensor::Device;
 use lab_core::asset::{AssetError, Verified, WeightsFile};
 use lab_core::rank::Prediction;
-use lab_core::vision::Classifier;
 use lab_core::vision::asset::Manifest;
 use lab_core::vision::pipeline::{Classification, DECODE_SHRINK, Pass};
 use leptos::html::Canvas;
@@ -27,6 +30,7 @@ use crate::widgets::model_picker::ModelPicker;
 use crate::widgets::photo_input::{Photo, PhotoInput};
 use crate::widgets::problem::Problem;
 use crate::widgets::value_map::draw_rgb;
+use engine::{Engine, Input};
 
 pub const DEMO: Demo = Demo {
     id: "classify",
@@ -55,7 +59,7 @@ struct ImageModels;
 
 impl ModelKind for ImageModels {
     type Manifest = Manifest;
-    type Model = Classifier;
+    type Model = Engine;
     const DIR: &'static str = "assets/models";
     const NONE: Text = Text::new(
         "站点里没有模型。请先运行 cargo xtask setup。",
@@ -74,20 +78,25 @@ impl ModelKind for ImageModels {
         format!("{} · {}", manifest.name, manifest.arch)
     }
 
-    fn build(
+    async fn build(
         manifest: &Manifest,
         weights: &Verified,
         _: &[Verified],
-        device: &Device,
-    ) -> Result<Classifier, AssetError> {
-        Classifier::from_asset(manifest, weights, device)
+        active: &ActiveBackend,
+    ) -> Result<Engine, Failure> {
+        Engine::build(manifest, weights, active).await
     }
 
     async fn warm_up(loaded: &Loaded<Self>, job: Job) -> Result<(), Failure> {
-        let pass = Pass::warm_up(&loaded.model, &loaded.manifest, &loaded.device());
-        run_pass(pass, &loaded.active, job, |_, _| ())
-            .await
-            .map(drop)
+        match &loaded.model {
+            Engine::Page(classifier) => {
+                let pass = Pass::warm_up(classifier, &loaded.manifest, &loaded.device());
+                run_pass(pass, &loaded.active, job, |_, _| ())
+                    .await
+                    .map(drop)
+            }
+            Engine::Worker(remote) => remote.logits(Input::WarmUp).await.map(drop),
+        }
     }
 }
 
@@ -107,6 +116,8 @@ struct Run {
     /// Classifications finished, so that a reader can tell a new result from the last one.
     finished: RwSignal<u32>,
     problem: RwSignal<Option<Message>>,
+    /// Bumped by "Try again" after a failed classification, which runs it again.
+    again: RwSignal<u32>,
 }
 
 #[component]
@@ -120,11 +131,13 @@ fn ClassifyDemo() -> impl IntoView {
         stage: RwSignal::new(None),
         finished: RwSignal::new(0),
         problem: RwSignal::new(None),
+        again: RwSignal::new(0),
     };
     // Classify whenever a photo arrives or a model becomes ready; a newer request supersedes.
     let token = StoredValue::new(0u32);
     let host = host::link();
     Effect::new(move |_| {
+        run.again.track();
         let (Some(loaded), Some(photo)) = (asset.model(), photo.get()) else {
             run.result.set(None);
             return;
@@ -169,6 +182,11 @@ fn ClassifyDemo() -> impl IntoView {
             {move || manifest.get().map(|m| view! { <ModelCard manifest=m /> })}
             <PhotoInput on_photo=move |given| photo.set(Some(given)) shrink=DECODE_SHRINK />
             <Problem problem=run.problem testid="classify-problem" />
+            <Show when=move || run.problem.with(Option::is_some) && photo.with(Option::is_some)>
+                <button data-testid="classify-retry" on:click=move |_| run.again.update(|n| *n += 1)>
+                    {tr("重试", "Try again")}
+                </button>
+            </Show>
             <div class="classify-result">
                 <PhotoPreview photo=photo />
                 <ClassificationView run=run manifest=manifest />
@@ -285,14 +303,20 @@ async fn classify(
     on_stage: impl Fn(usize, usize),
 ) -> Result<Classified, Failure> {
     let started = now_ms();
-    let pass =
-        Pass::photo(&loaded.model, &loaded.manifest, image, &loaded.device()).map_err(|why| {
-            Failure::Shown(Message::new(
-                format!("无法预处理这张照片：{why:?}"),
-                format!("The photo could not be preprocessed: {why:?}"),
-            ))
-        })?;
-    let logits = run_pass(pass, &loaded.active, job, on_stage).await?;
+    let logits = match &loaded.model {
+        Engine::Page(classifier) => {
+            let pass = Pass::photo(classifier, &loaded.manifest, image, &loaded.device()).map_err(
+                |why| {
+                    Failure::Shown(Message::new(
+                        format!("无法预处理这张照片：{why:?}"),
+                        format!("The photo could not be preprocessed: {why:?}"),
+                    ))
+                },
+            )?;
+            run_pass(pass, &loaded.active, job, on_stage).await?
+        }
+        Engine::Worker(remote) => remote.logits(Input::Photo(image)).await?,
+    };
     Ok(Classified {
         classification: Classification::from_logits(&logits),
         ms: now_ms() - started,
