@@ -1,12 +1,13 @@
 //! The lab's Web Worker: the page's own program, whose `main` (src/main.rs) runs [`serve`] when it
-//! finds no window, answering the page's requests (runtime/worker.rs) off the page's thread. Each operation belongs to the runtime
-//! module that also holds its page side; this file only reads the envelope and dispatches.
+//! finds no window, answering the page's requests (runtime/worker.rs) off the page's thread. Each
+//! operation belongs to the module that also holds its page side; this file only reads the
+//! envelope and dispatches.
 
 use js_sys::{Array, Object};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::demos::classify;
+use crate::demos::{classify, text};
 use crate::runtime::photo;
 use crate::runtime::worker::{get, set};
 
@@ -41,6 +42,10 @@ async fn answer(request: JsValue) {
         photo::DECODE_OP => photo::decode_here(&request).await,
         classify::LOAD_OP => classify::load_here(&request).await,
         classify::RUN_OP => classify::run_here(&request).await,
+        text::LOAD_OP => text::load_here(&request).await,
+        text::ANALYSE_OP => text::analyse_here(&request).await,
+        text::FILL_OP => text::fill_here(&request).await,
+        text::VECTORS_OP => text::vectors_here(&request).await,
         _ => {
             // Only the page's own runtime/worker.rs writes here, so this is a mismatch of builds.
             web_sys::console::warn_1(&format!("the lab's worker has no operation {op:?}").into());

@@ -189,13 +189,14 @@ fn e5_model(device: &burn::tensor::Device) -> lab_core::text::pipeline::TextMode
 #[wasm_bindgen_test]
 fn e5_token_ids_match_the_native_fixture() {
     let model = e5_model(&burn::tensor::Device::flex());
-    let source = model.manifest.source_ids.clone().unwrap();
+    let source = model.reader.manifest.source_ids.clone().unwrap();
     let ids: Vec<Vec<u32>> = e5_parity::lines()
         .iter()
         .map(|line| {
-            let text = format!("{}{line}", model.manifest.prefix);
+            let text = format!("{}{line}", model.reader.manifest.prefix);
             let encoded =
-                lab_core::text::tokenizer::encode(&model.tokenizer, &text, usize::MAX).unwrap();
+                lab_core::text::tokenizer::encode(&model.reader.tokenizer, &text, usize::MAX)
+                    .unwrap();
             encoded.ids.iter().map(|&id| source[id as usize]).collect()
         })
         .collect();
@@ -210,7 +211,7 @@ fn e5_token_ids_match_the_native_fixture() {
 async fn e5_matches_the_reference(kind: BackendKind) {
     let device = open(kind).await;
     let model = e5_model(&device);
-    let source = model.manifest.source_ids.clone().unwrap();
+    let source = model.reader.manifest.source_ids.clone().unwrap();
     let fixture: serde_json::Value = serde_json::from_str(include_str!(
         "../crates/lab-core/tests/fixtures/e5_reference.json"
     ))
@@ -229,6 +230,7 @@ async fn e5_matches_the_reference(kind: BackendKind) {
     for sentence in fixture["sentences"].as_array().unwrap() {
         let text = sentence["text"].as_str().unwrap();
         let original: Vec<u64> = model
+            .reader
             .encode(text)
             .unwrap()
             .ids

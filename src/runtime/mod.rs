@@ -13,6 +13,7 @@ pub mod model_asset;
 mod model_list;
 pub mod offline;
 pub mod photo;
+pub mod remote_model;
 pub mod save_file;
 pub mod url;
 pub mod worker;

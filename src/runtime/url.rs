@@ -14,11 +14,25 @@ pub fn query(key: &str) -> Option<String> {
 
 /// Sets these keys in the query string (others are kept) without reloading or adding history.
 pub fn set_query(pairs: &[(&str, String)]) {
+    write(pairs, false);
+}
+
+/// As [`set_query`], except that an empty value removes its key: for keys whose absence already
+/// means the demo's defaults, so that a link does not carry `key=` saying nothing.
+pub fn set_query_or_remove(pairs: &[(&str, String)]) {
+    write(pairs, true);
+}
+
+fn write(pairs: &[(&str, String)], remove_empty: bool) {
     let (Some(window), Some(params)) = (web_sys::window(), params()) else {
         return;
     };
     for (key, value) in pairs {
-        params.set(key, value);
+        if remove_empty && value.is_empty() {
+            params.delete(key);
+        } else {
+            params.set(key, value);
+        }
     }
     let url = format!("?{}", String::from(params.to_string()));
     if let Ok(history) = window.history() {

@@ -259,6 +259,7 @@ describe('share links and PNG export', () => {
     await page.fill(byId('text-input'), sentence);
     await analysed(page, '坏');
     await page.waitForFunction((s) => new URL(location.href).searchParams.get('text') === s, sentence);
+    assert.equal(new URL(page.url()).searchParams.has('examples'), false, 'the default sentences add nothing to the link');
     const first = await sentiment(page);
     // The fine-tuning sentences: one rewritten, one label flipped, one removed.
     const finetuneInputs = (p) => p.$$eval(`${byId('finetune-examples')} input`, (inputs) => inputs.map((i) => i.value));

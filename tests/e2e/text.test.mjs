@@ -3,7 +3,7 @@
 // `cargo xtask setup` builds into www/text-models/e5-small (the demo's default).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { artifactPath, assertNoConsoleErrors, byId, openPage, withSite } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, byId, frameRate, openPage, withSite } from './harness.mjs';
 
 const site = withSite();
 
@@ -113,6 +113,47 @@ describe('the lab\'s Chinese BERT (2.1)', () => {
     labels.forEach((label, i) => assert.equal(predicted[i] > 0.5 ? 1 : 0, label, `example ${i}: P(+) ${predicted[i]}`));
     await page.waitForSelector(byId('finetune-sentence'));
     assertNoConsoleErrors(page);
+    await page.close();
+  });
+
+  test('on the CPU the encoder runs in the models worker: the page keeps drawing, and a worker that dies mid-analysis costs one message, not the page', async () => {
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&model=lab-bert-zh&backend=flex&lang=en`);
+    await waitForModel(page);
+    await page.waitForSelector(byId('sentiment'));
+    const models = [];
+    for (const worker of page.workers()) {
+      if (await worker.evaluate(() => self.name) === 'models') models.push(worker);
+    }
+    assert.equal(models.length, 1, 'the encoder runs in the models worker');
+
+    // The longest sentence the model takes, analysed while the page's frames are counted.
+    const frames = frameRate(page, 3000);
+    const long = await analyse(page, '质量太差了，用了两天就坏，再也不买了。'.repeat(8), '坏');
+    const { fps, longestGapMs } = await frames;
+    const seq = Number(await page.getAttribute(byId('attention'), 'data-seq'));
+    console.log(`# lab-bert-zh (flex, worker): ${seq} tokens analysed (${long.label}); ${fps.toFixed(1)} frames/s meanwhile, longest frame gap ${longestGapMs.toFixed(0)} ms`);
+    assert.ok(longestGapMs < 1000, `the page froze for ${longestGapMs.toFixed(0)} ms while analysing`);
+
+    // The worker's program traps as it answers its next request (the same nearly-4-GiB allocation
+    // as crash.test.mjs), as an out-of-memory in the encoder would.
+    const glue = new URL(await page.getAttribute('link[rel=modulepreload]', 'href'), site.server.url).href;
+    await models[0].evaluate(async (glue) => {
+      const { default: init } = await import(glue);
+      const wasm = await init();
+      self.postMessage = () => wasm.__wbindgen_malloc(0xFFFFFFF0, 8);
+    }, glue);
+    const typed = '物流很快，包装也很好，推荐！';
+    await page.fill(byId('text-input'), typed);
+    await page.waitForSelector(byId('text-problem'), { timeout: 60_000 });
+    assert.match(await page.textContent(byId('text-problem')), /running the text model stopped unexpectedly \(.+\)\. The page and its settings are unharmed/);
+    assert.equal(await page.locator(byId('crash-overlay')).count(), 0, 'the page itself did not die');
+    assert.equal(await page.inputValue(byId('text-input')), typed, 'the text is kept');
+    assert.equal(await page.getAttribute(byId('model-status'), 'data-state'), 'ready', 'the model stays picked');
+
+    // The next sentence starts a fresh worker, which is handed the model again.
+    const positive = await analyse(page, `${typed}很满意`, '满');
+    assert.equal(positive.label, 'positive');
+    assert.equal(await page.$(byId('text-problem')), null);
     await page.close();
   });
 

@@ -85,7 +85,7 @@ fn bench(name: &str, devices: &[(BackendKind, Result<Device, String>)]) {
             .iter()
             .map(|&n| {
                 let prefixed = format!("{}{text}", manifest.prefix);
-                let encoded = tokenizer::encode(&model.tokenizer, &prefixed, n).unwrap();
+                let encoded = tokenizer::encode(&model.reader.tokenizer, &prefixed, n).unwrap();
                 assert_eq!(encoded.ids.len(), n);
                 let input = BertInput::from_encoded(&encoded, device);
                 format!(

@@ -296,12 +296,12 @@ fn the_encoder_matches_the_f32_reference_on_wgpu() {
 fn the_pages_asset_gives_the_reference_vectors() {
     let device = Device::flex();
     let model = page_model(&device);
-    let source = model.manifest.source_ids.clone().unwrap();
+    let source = model.reader.manifest.source_ids.clone().unwrap();
     let fixture = fixture();
     let mut covered = Vec::new();
     for sentence in fixture["sentences"].as_array().unwrap() {
         let text = sentence["text"].as_str().unwrap();
-        let encoded = model.encode(text).unwrap();
+        let encoded = model.reader.encode(text).unwrap();
         let original: Vec<u32> = encoded.ids.iter().map(|&id| source[id as usize]).collect();
         if original != ints(&sentence["ids"]) {
             println!("{text:?}: the cut vocabulary splits it differently");
@@ -325,6 +325,7 @@ fn the_pages_asset_keeps_its_held_out_accuracy() {
     let device = Device::flex();
     let model = page_model(&device);
     let stated = model
+        .reader
         .manifest
         .measurements
         .iter()
@@ -340,9 +341,9 @@ fn the_pages_asset_keeps_its_held_out_accuracy() {
     let encoded: Vec<Encoded> = split
         .test
         .iter()
-        .map(|r| model.encode(&r.text).unwrap())
+        .map(|r| model.reader.encode(&r.text).unwrap())
         .collect();
-    let vectors = e5_asset::sentence_vectors(&model.bert, &encoded, model.special.pad);
+    let vectors = e5_asset::sentence_vectors(&model.bert, &encoded, model.reader.special.pad);
     let rows: Vec<f32> = vectors.iter().flatten().copied().collect();
     let vectors = Tensor::<2>::from_data(
         burn::tensor::TensorData::new(rows, [vectors.len(), vectors[0].len()]),
@@ -375,7 +376,7 @@ fn the_pages_asset_keeps_its_held_out_accuracy() {
 fn a_held_out_review_finds_itself_among_the_similar_sentences() {
     let device = Device::flex();
     let model = page_model(&device);
-    let neighbours = model.neighbours.as_ref().unwrap();
+    let neighbours = model.reader.neighbours.as_ref().unwrap();
     assert_eq!(neighbours.len(), 1737);
     for index in [0, 900, 1736] {
         let text = neighbours.texts[index].clone();
@@ -385,7 +386,7 @@ fn a_held_out_review_finds_itself_among_the_similar_sentences() {
         let attentions = values(pending.attentions.clone());
         let vector = pending.vector.clone().map(values);
         let nearest = pending
-            .finish(&model, probabilities, attentions, vector)
+            .finish(&model.reader, probabilities, attentions, vector)
             .nearest;
         println!("{text:?}: {:?}", &nearest[..2]);
         assert_eq!(nearest[0].index, index);

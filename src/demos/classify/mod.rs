@@ -30,7 +30,7 @@ use crate::widgets::model_picker::ModelPicker;
 use crate::widgets::photo_input::{Photo, PhotoInput};
 use crate::widgets::problem::Problem;
 use crate::widgets::value_map::draw_rgb;
-use engine::{Engine, Input};
+use engine::{Engine, Input, remote_logits};
 
 pub const DEMO: Demo = Demo {
     id: "classify",
@@ -95,7 +95,7 @@ impl ModelKind for ImageModels {
                     .await
                     .map(drop)
             }
-            Engine::Worker(remote) => remote.logits(Input::WarmUp).await.map(drop),
+            Engine::Worker(remote) => remote_logits(remote, Input::WarmUp).await.map(drop),
         }
     }
 }
@@ -315,7 +315,7 @@ async fn classify(
             )?;
             run_pass(pass, &loaded.active, job, on_stage).await?
         }
-        Engine::Worker(remote) => remote.logits(Input::Photo(image)).await?,
+        Engine::Worker(remote) => remote_logits(remote, Input::Photo(image)).await?,
     };
     Ok(Classified {
         classification: Classification::from_logits(&logits),

@@ -7,10 +7,9 @@ use lab_core::text::pipeline::Analysis;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::{TextModels, text_failure};
+use super::TextModels;
 use crate::i18n::{Lang, Message, tr, use_lang};
-use crate::runtime::backend::{Failure, read_back};
-use crate::runtime::frame::now_ms;
+use crate::runtime::backend::Failure;
 use crate::runtime::model_asset::Loaded;
 use crate::widgets::value_map::{context_2d, diverging};
 
@@ -37,23 +36,9 @@ impl Shown {
 
 /// Sentiment, tokens and every attention map of one sentence, read back.
 pub(super) async fn analyse(loaded: &Loaded<TextModels>, text: &str) -> Result<Shown, Failure> {
-    let started = now_ms();
-    let pending = loaded
-        .model
-        .analyse(text, &loaded.device())
-        .map_err(text_failure)?;
-    let probabilities = match pending.probabilities.clone() {
-        Some(p) => Some(read_back(p, &loaded.active).await?),
-        None => None,
-    };
-    let ms = now_ms() - started;
-    let attentions = read_back(pending.attentions.clone(), &loaded.active).await?;
-    let vector = match pending.vector.clone() {
-        Some(v) => Some(read_back(v, &loaded.active).await?),
-        None => None,
-    };
+    let (analysis, ms) = loaded.model.analyse(text, &loaded.active).await?;
     Ok(Shown {
-        analysis: Arc::new(pending.finish(&loaded.model, probabilities, attentions, vector)),
+        analysis: Arc::new(analysis),
         ms,
         seq: 0,
     })

@@ -4,24 +4,14 @@ use lab_core::text::pipeline::Fillers;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::{TextModels, text_failure};
+use super::TextModels;
 use crate::i18n::{Message, tr};
-use crate::runtime::backend::{Failure, read_back, use_backend};
-use crate::runtime::model_asset::{Loaded, ModelAsset};
+use crate::runtime::backend::use_backend;
+use crate::runtime::model_asset::ModelAsset;
 use crate::widgets::problem::Problem;
 use crate::widgets::text_limit::bound_text;
 
 const MASK_EXAMPLE: &str = "今天天气真[MASK]。";
-
-/// The likeliest tokens for each `[MASK]` of the sentence.
-async fn fill_mask(loaded: &Loaded<TextModels>, text: &str) -> Result<Vec<Fillers>, Failure> {
-    let pending = loaded
-        .model
-        .fill_mask(text, &loaded.device())
-        .map_err(text_failure)?;
-    let scores = read_back(pending.scores, &loaded.active).await?;
-    Ok(loaded.model.fillers(&scores))
-}
 
 #[component]
 pub(super) fn FillMask(asset: ModelAsset<TextModels>) -> impl IntoView {
@@ -37,7 +27,7 @@ pub(super) fn FillMask(asset: ModelAsset<TextModels>) -> impl IntoView {
             return;
         };
         spawn_local(async move {
-            match fill_mask(&loaded, &text).await {
+            match loaded.model.fillers(&text, &loaded.active).await {
                 Ok(found) => {
                     problem.set(None);
                     fillers.set(found);

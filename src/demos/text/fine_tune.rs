@@ -8,8 +8,8 @@ use lab_core::text::training::{HeadTrainer, restore_head, save_head};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::TextModels;
 use super::link::{EXAMPLES_KEY, examples_value, parse_examples};
-use super::{TextModels, text_failure};
 use crate::i18n::{Lang, Message, tr, use_lang};
 use crate::runtime::backend::{Failure, read_back, use_backend};
 use crate::runtime::frame::now_ms;
@@ -49,7 +49,7 @@ pub(super) fn FineTune(
     // The sentences as a link holds them, written at each edit (a change, not a key), and the
     // notice when some do not fit.
     let link = Memo::new(move |_| examples.with(|e| examples_value(e, &defaults)));
-    Effect::new(move |_| url::set_query(&[(EXAMPLES_KEY, link.with(|l| l.0.clone()))]));
+    Effect::new(move |_| url::set_query_or_remove(&[(EXAMPLES_KEY, link.with(|l| l.0.clone()))]));
     let lang = use_lang();
     let curve = RwSignal::new(Vec::<(f32, f32)>::new());
     // P(positive) of each example, then of the sentence above, under the trained head.
@@ -111,13 +111,17 @@ pub(super) fn FineTune(
         let sentence = text.get_untracked();
         spawn_local(async move {
             let mut texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-            if loaded.model.encode(&sentence).is_ok() {
+            if loaded.model.reader().encode(&sentence).is_ok() {
                 texts.push(&sentence);
             }
-            let scored = match loaded.model.sentence_vectors(&texts, &loaded.device()) {
-                Ok(features) => positive(&head, features, &loaded).await,
-                Err(why) => Err(text_failure(why)),
+            let scored = async {
+                let features = loaded
+                    .model
+                    .sentence_vectors(&texts, &loaded.active)
+                    .await?;
+                positive(&head, features, &loaded).await
             };
+            let scored = scored.await;
             match scored {
                 Ok(positive) => predictions.set(positive),
                 Err(failure) => backend.handle(failure, |m| problem.set(Some(m))),
@@ -263,13 +267,13 @@ async fn fine_tune(
 ) -> Result<(Linear, usize), Failure> {
     let mut texts: Vec<&str> = labelled.iter().map(|(t, _)| t.as_str()).collect();
     // The sentence above is scored too, but never trained on; if it is empty it is left out.
-    if loaded.model.encode(sentence).is_ok() {
+    if loaded.model.reader().encode(sentence).is_ok() {
         texts.push(sentence);
     }
     let features = loaded
         .model
-        .sentence_vectors(&texts, &loaded.device())
-        .map_err(text_failure)?;
+        .sentence_vectors(&texts, &loaded.active)
+        .await?;
     let [_, size] = features.dims();
     let host = read_back(features.clone(), &loaded.active).await?;
     let train_rows = labelled.len();

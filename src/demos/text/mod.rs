@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use lab_core::asset::{AssetError, Verified, WeightsFile};
 use lab_core::text::asset::TextManifest;
-use lab_core::text::pipeline::TextModel;
 use lab_core::text::tokenizer::TextError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -34,12 +33,17 @@ use crate::widgets::problem::Problem;
 use crate::widgets::text_limit::{bound_text, link_text};
 
 mod analysis;
+mod engine;
 mod fill_mask;
 mod fine_tune;
 mod link;
 mod similar;
 
 use analysis::{AnalysisView, Shown, analyse, verdict};
+use engine::TextEngine;
+pub use engine::{
+    ANALYSE_OP, FILL_OP, LOAD_OP, VECTORS_OP, analyse_here, fill_here, load_here, vectors_here,
+};
 use fill_mask::FillMask;
 use fine_tune::FineTune;
 use similar::Similar;
@@ -79,7 +83,7 @@ pub struct TextModels;
 
 impl ModelKind for TextModels {
     type Manifest = TextManifest;
-    type Model = TextModel;
+    type Model = TextEngine;
     const DIR: &'static str = "text-models";
     const NONE: Text = Text::new(
         "站点里没有文本模型。请先运行 cargo xtask setup。",
@@ -124,19 +128,12 @@ impl ModelKind for TextModels {
         weights: &Verified,
         companions: &[Verified],
         active: &ActiveBackend,
-    ) -> Result<TextModel, Failure> {
+    ) -> Result<TextEngine, Failure> {
         let tokenizer = companions
             .first()
             .ok_or_else(|| AssetError::UnknownFile(manifest.tokenizer.file.clone()))
             .map_err(|e| asset_failure(&e))?;
-        TextModel::load(
-            manifest.clone(),
-            tokenizer,
-            weights,
-            companions.get(1),
-            &active.device.clone().inner(),
-        )
-        .map_err(|e| asset_failure(&e))
+        TextEngine::build(manifest, weights, tokenizer, companions.get(1), active).await
     }
 
     async fn warm_up(loaded: &Loaded<Self>, _: Job) -> Result<(), Failure> {
@@ -145,8 +142,8 @@ impl ModelKind for TextModels {
 }
 
 /// What the page says when a text cannot be handled.
-fn text_failure(error: TextError) -> Failure {
-    Failure::Shown(match error {
+fn text_problem(error: TextError) -> Message {
+    match error {
         TextError::Empty => Message::new(
             "请输入文字：只有空白或控制字符的文本没有可分析的内容。",
             "Please type some text: whitespace and control characters alone leave nothing to analyse.",
@@ -163,7 +160,7 @@ fn text_failure(error: TextError) -> Failure {
             "这个模型没有完形填空（MLM）头。",
             "This model has no masked-language-model head.",
         ),
-    })
+    }
 }
 
 #[component]

@@ -28,7 +28,7 @@ pub(super) fn Similar(
         let (Some(shown), Some(loaded)) = (shown.get(), asset.model()) else {
             return Vec::new();
         };
-        let Some(neighbours) = &loaded.model.neighbours else {
+        let Some(neighbours) = &loaded.model.reader().neighbours else {
             return Vec::new();
         };
         shown

@@ -21,14 +21,21 @@ pub const FILLERS: usize = 5;
 /// Similar sentences shown.
 pub const NEAREST: usize = 5;
 
-/// A BERT with its tokenizer and manifest.
-pub struct TextModel {
+/// What a text model is besides its network: the manifest, the tokenizer and the asset's
+/// sentences. It encodes texts and turns the network's outputs into answers, so that a page whose
+/// network runs elsewhere (a worker) holds only this.
+pub struct TextReader {
     pub manifest: TextManifest,
-    pub bert: Bert,
     pub tokenizer: Tokenizer,
     pub special: SpecialIds,
     /// The asset's sentences with precomputed vectors, when it has them.
     pub neighbours: Option<Neighbours>,
+}
+
+/// A BERT with what reads its inputs and outputs.
+pub struct TextModel {
+    pub reader: TextReader,
+    pub bert: Bert,
 }
 
 /// A sentence's analysis, on the host.
@@ -60,25 +67,34 @@ impl PendingAnalysis {
     /// The analysis from the tensors read back; `vector` is [`PendingAnalysis::vector`]'s.
     pub fn finish(
         self,
-        model: &TextModel,
+        reader: &TextReader,
         probabilities: Option<Vec<f32>>,
         attentions: Vec<f32>,
         vector: Option<Vec<f32>>,
     ) -> Analysis {
         let [layers, heads, _, _] = self.attentions.dims();
-        let nearest = match (&model.neighbours, vector) {
-            (Some(neighbours), Some(vector)) => neighbours.nearest(&vector, NEAREST),
-            _ => Vec::new(),
-        };
-        Analysis {
-            encoded: self.encoded,
-            probabilities,
-            attentions,
-            layers,
-            heads,
-            nearest,
-        }
+        reader.analysis(
+            self.encoded,
+            Read {
+                probabilities,
+                attentions,
+                layers,
+                heads,
+                vector,
+            },
+        )
     }
+}
+
+/// The outputs of an analysis' pass, read back to the host.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Read {
+    pub probabilities: Option<Vec<f32>>,
+    /// `[layer][head][query][key]`, flattened.
+    pub attentions: Vec<f32>,
+    pub layers: usize,
+    pub heads: usize,
+    pub vector: Option<Vec<f32>>,
 }
 
 /// The masked-language-model scores of each `[MASK]`, queued on the device.
@@ -90,19 +106,16 @@ pub struct PendingFill {
 /// The likeliest tokens for one `[MASK]`, with their probabilities.
 pub type Fillers = Vec<(String, f32)>;
 
-impl TextModel {
-    /// The model from its manifest and verified files (the neighbours file when the manifest
+impl TextReader {
+    /// The reader from its manifest and verified files (the neighbours file when the manifest
     /// lists one).
     pub fn load(
         manifest: TextManifest,
         tokenizer: &Verified,
-        weights: &Verified,
         neighbours: Option<&Verified>,
-        device: &Device,
     ) -> Result<Self, AssetError> {
         let tokenizer = manifest.tokenizer(tokenizer)?;
         let special = manifest.special_ids(&tokenizer)?;
-        let bert = Bert::from_asset(&manifest, weights, device)?;
         let neighbours = match (&manifest.neighbours, neighbours) {
             (Some(listed), Some(file)) if file.file() == listed.file => {
                 Some(Neighbours::decode(file)?)
@@ -112,7 +125,6 @@ impl TextModel {
         };
         Ok(Self {
             manifest,
-            bert,
             tokenizer,
             special,
             neighbours,
@@ -129,10 +141,59 @@ impl TextModel {
         tokenizer::encode(&self.tokenizer, &prefixed, self.manifest.max_length)
     }
 
+    /// The analysis of `encoded` from its pass's outputs.
+    pub fn analysis(&self, encoded: Encoded, read: Read) -> Analysis {
+        let nearest = match (&self.neighbours, read.vector) {
+            (Some(neighbours), Some(vector)) => neighbours.nearest(&vector, NEAREST),
+            _ => Vec::new(),
+        };
+        Analysis {
+            encoded,
+            probabilities: read.probabilities,
+            attentions: read.attentions,
+            layers: read.layers,
+            heads: read.heads,
+            nearest,
+        }
+    }
+
+    /// The [`FILLERS`] likeliest tokens of each `[MASK]`, from [`PendingFill::scores`] read back.
+    pub fn fillers(&self, scores: &[f32]) -> Vec<Fillers> {
+        let vocabulary = self.manifest.config.vocab_size;
+        scores
+            .chunks(vocabulary)
+            .map(|row| {
+                top_k(row, FILLERS)
+                    .into_iter()
+                    .map(|p| {
+                        let token = self.tokenizer.id_to_token(p.class as u32);
+                        (token.unwrap_or_default(), p.probability)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+impl TextModel {
+    /// The model from its manifest and verified files (the neighbours file when the manifest
+    /// lists one).
+    pub fn load(
+        manifest: TextManifest,
+        tokenizer: &Verified,
+        weights: &Verified,
+        neighbours: Option<&Verified>,
+        device: &Device,
+    ) -> Result<Self, AssetError> {
+        let reader = TextReader::load(manifest, tokenizer, neighbours)?;
+        let bert = Bert::from_asset(&reader.manifest, weights, device)?;
+        Ok(Self { reader, bert })
+    }
+
     /// Tokens, sentiment, every attention map and (with neighbours) the sentence vector of one
     /// sentence, from one pass of the encoder.
     pub fn analyse(&self, text: &str, device: &Device) -> Result<PendingAnalysis, TextError> {
-        let encoded = self.encode(text)?;
+        let encoded = self.reader.encode(text)?;
         let input = BertInput::from_encoded(&encoded, device);
         let output = self.bert.forward(&input, true);
         let vector = self.bert.sentence_vectors(&output.hidden, &input.mask);
@@ -144,15 +205,15 @@ impl TextModel {
             encoded,
             probabilities,
             attentions: Tensor::cat(output.attentions, 0),
-            vector: self.neighbours.is_some().then_some(vector),
+            vector: self.reader.neighbours.is_some().then_some(vector),
         })
     }
 
     /// The scores of every `[MASK]` of the sentence; an error when it has none or the model has
     /// no masked-language-model head.
     pub fn fill_mask(&self, text: &str, device: &Device) -> Result<PendingFill, TextError> {
-        let mask = self.special.mask.ok_or(TextError::NoMlmHead)?;
-        let encoded = self.encode(text)?;
+        let mask = self.reader.special.mask.ok_or(TextError::NoMlmHead)?;
+        let encoded = self.reader.encode(text)?;
         let positions: Vec<i64> = encoded
             .ids
             .iter()
@@ -177,23 +238,6 @@ impl TextModel {
         Ok(PendingFill { scores })
     }
 
-    /// The [`FILLERS`] likeliest tokens of each `[MASK]`, from [`PendingFill::scores`] read back.
-    pub fn fillers(&self, scores: &[f32]) -> Vec<Fillers> {
-        let vocabulary = self.manifest.config.vocab_size;
-        scores
-            .chunks(vocabulary)
-            .map(|row| {
-                top_k(row, FILLERS)
-                    .into_iter()
-                    .map(|p| {
-                        let token = self.tokenizer.id_to_token(p.class as u32);
-                        (token.unwrap_or_default(), p.probability)
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
     /// Sentence vectors `[texts, hidden]` of the frozen encoder, as the model makes them
     /// ([`super::bert::SentenceVector`]).
     pub fn sentence_vectors(
@@ -203,10 +247,10 @@ impl TextModel {
     ) -> Result<Tensor<2>, TextError> {
         let encoded = texts
             .iter()
-            .map(|text| self.encode(text))
+            .map(|text| self.reader.encode(text))
             .collect::<Result<Vec<_>, _>>()?;
         let refs: Vec<&Encoded> = encoded.iter().collect();
-        let input = BertInput::batch(&refs, self.special.pad, device);
+        let input = BertInput::batch(&refs, self.reader.special.pad, device);
         let hidden = self.bert.forward(&input, false).hidden;
         Ok(self.bert.sentence_vectors(&hidden, &input.mask))
     }

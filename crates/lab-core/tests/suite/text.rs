@@ -511,7 +511,7 @@ fn the_text_pipeline_analyses_fills_and_embeds() {
         pending.vector.is_none(),
         "no neighbours, no vector to read back"
     );
-    let analysis = pending.finish(&model, probabilities, attentions, None);
+    let analysis = pending.finish(&model.reader, probabilities, attentions, None);
     assert!(analysis.nearest.is_empty());
     let seq = analysis.encoded.ids.len();
     assert_eq!(
@@ -540,7 +540,7 @@ fn the_text_pipeline_analyses_fills_and_embeds() {
             .unwrap()
             .scores,
     );
-    let fillers = model.fillers(&scores);
+    let fillers = model.reader.fillers(&scores);
     assert_eq!(fillers.len(), 1);
     assert_eq!(fillers[0].len(), FILLERS);
     assert!(fillers[0].windows(2).all(|w| w[0].1 >= w[1].1));
