@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use burn::tensor::Device;
 use js_sys::{Array, Object, Uint8Array};
-use lab_core::asset::Verified;
+use lab_core::asset::{AssetError, Verified};
 use lab_core::backend::BackendKind;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -135,11 +135,9 @@ fn refusal(answer: &JsValue) -> Failure {
     }))
 }
 
-/// A load request, read in the worker: the manifest's JSON, the files in the page's order and the
-/// opened backend.
+/// A load request, read in the worker: the files in the page's order and the opened backend.
 pub struct Handed {
     key: u32,
-    pub manifest: String,
     pub files: Vec<Verified>,
     pub device: Device,
 }
@@ -151,11 +149,17 @@ thread_local! {
 }
 
 impl Handed {
-    /// The request of [`RemoteModel::load`], with its backend opened; the previous model is let
-    /// go first, so that two large networks need not fit side by side.
-    pub async fn read(request: &JsValue) -> Result<Self, Message> {
+    /// The request of [`RemoteModel::load`] with its manifest read by `parse` and its backend
+    /// opened; the previous model is let go first, so that two large networks need not fit side
+    /// by side.
+    pub async fn read<M>(
+        request: &JsValue,
+        parse: impl FnOnce(&[u8]) -> Result<M, AssetError>,
+    ) -> Result<(Self, M), Message> {
         HELD.with(|held| held.borrow_mut().take());
         let text = |name| get(request, name).as_string().unwrap_or_default();
+        let manifest =
+            parse(text("manifest").as_bytes()).map_err(|e| asset_problem(&e.to_string()))?;
         let Some(backend) = BackendKind::from_id(&text("backend")).filter(|b| !b.is_gpu()) else {
             return Err(Message::new(
                 "后台程序只在 CPU 上运行模型。",
@@ -179,12 +183,12 @@ impl Handed {
                 Verified::handed_over(text("file"), text("sha256"), bytes)
             })
             .collect();
-        Ok(Self {
+        let handed = Self {
             key: get(request, "key").as_f64().unwrap_or(-1.0) as u32,
-            manifest: text("manifest"),
             files,
             device,
-        })
+        };
+        Ok((handed, manifest))
     }
 
     /// Keeps `model` as the worker's model and answers `{loaded}`, or answers the refusal.

@@ -208,13 +208,9 @@ struct Held {
 
 /// The worker's side of the load: `{loaded: true}`, or the refusal `{zh, en}`.
 pub async fn load_here(request: &JsValue) -> (JsValue, Array) {
-    let handed = match Handed::read(request).await {
-        Ok(handed) => handed,
+    let (handed, manifest) = match Handed::read(request, TextManifest::from_json).await {
+        Ok(read) => read,
         Err(message) => return refused(&message),
-    };
-    let manifest = match TextManifest::from_json(handed.manifest.as_bytes()) {
-        Ok(manifest) => manifest,
-        Err(e) => return refused(&asset_problem(&e.to_string())),
     };
     let [weights, tokenizer, rest @ ..] = handed.files.as_slice() else {
         return refused(&asset_problem("the model's files were not all handed over"));
