@@ -250,6 +250,25 @@ impl Saved {
             .ok_or_else(|| SavedError::Settings(format!("{key} is missing")))
     }
 
+    /// The setting `key` as a count within `bounds`: what a file may make the page build.
+    pub fn count_setting(
+        &self,
+        key: &str,
+        bounds: std::ops::RangeInclusive<usize>,
+    ) -> Result<usize, SavedError> {
+        self.setting(key)?
+            .parse()
+            .ok()
+            .filter(|n| bounds.contains(n))
+            .ok_or_else(|| {
+                SavedError::Settings(format!(
+                    "{key} must be a number from {} to {}",
+                    bounds.start(),
+                    bounds.end()
+                ))
+            })
+    }
+
     /// The tensors under `prefix` (`"cnn"` for `cnn.first.weight`...), the prefix taken off.
     pub fn part(&self, prefix: &str) -> Vec<HostTensor> {
         let prefix = format!("{prefix}.");

@@ -229,14 +229,7 @@ impl RecommendTrainer {
     /// it was. The file's k may differ from the spec's: the tastes' length is read from it.
     pub fn restore(&mut self, file: &Saved) -> Result<(), SavedError> {
         file.expect_model(SAVED_MODEL)?;
-        let factors: usize = file
-            .setting(SAVED_FACTORS)?
-            .parse()
-            .ok()
-            .filter(|k| (1..=MAX_FACTORS).contains(k))
-            .ok_or_else(|| {
-                SavedError::Settings(format!("factors must be a number from 1 to {MAX_FACTORS}"))
-            })?;
+        let factors = file.count_setting(SAVED_FACTORS, 1..=MAX_FACTORS)?;
         let (users, movies) = self.shape;
         // The fresh modules' values are all replaced; the mean and seed only fill them.
         let factorization = saved::restore_module(

@@ -309,14 +309,7 @@ pub struct SavedKeywords {
 /// of the page's changes.
 pub fn restore(file: &Saved, device: &Device) -> Result<SavedKeywords, SavedError> {
     file.expect_model(SAVED_MODEL)?;
-    let classes: usize = file
-        .setting(SAVED_CLASSES)?
-        .parse()
-        .ok()
-        .filter(|n| (2..=MAX_CLASSES).contains(n))
-        .ok_or_else(|| {
-            SavedError::Settings(format!("classes must be a number from 2 to {MAX_CLASSES}"))
-        })?;
+    let classes = file.count_setting(SAVED_CLASSES, 2..=MAX_CLASSES)?;
     let words = (0..classes)
         .map(|i| {
             file.setting(&format!("{SAVED_WORD}.{i}"))
