@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::Result;
 use crate::ctx::{Ctx, header, run};
-use crate::setup::{COMPARE_STEPS, TEST_STEPS, run_steps, setup};
+use crate::setup::{COMPARE_STEPS, SITE_STEPS, TEST_STEPS, run_steps, setup};
 use crate::test::{convert_own_resnet, trunk_build};
 
 #[derive(Debug, PartialEq)]
@@ -34,7 +34,7 @@ impl BenchOptions {
 }
 
 pub fn bench(ctx: &Ctx, options: &BenchOptions) -> Result {
-    setup(ctx, TEST_STEPS)?;
+    setup(ctx, TEST_STEPS, SITE_STEPS)?;
     if options.compare {
         // Only this run needs TensorFlow.js and onnxruntime-web (about 400 MB installed), so
         // `setup` leaves them out.

@@ -63,7 +63,10 @@ impl Ctx {
     /// arguments.
     pub fn converter(&self) -> Command {
         let mut cmd = self.cargo();
-        cmd.args(["run", "-p", "model-convert"]);
+        // Cargo's lines instead of its progress bar: setup compiles the site beside the
+        // converter, and two bars on one terminal line garble each other.
+        cmd.args(["run", "-p", "model-convert"])
+            .env("CARGO_TERM_PROGRESS_WHEN", "never");
         if self.converter_shares_test_build {
             cmd.args(["--features", "lab-core/wgpu"]);
         }

@@ -201,7 +201,7 @@ fn dispatch(args: &[String]) -> Result {
         "setup" => {
             no_args("setup", rest)?;
             let ctx = Ctx::new()?;
-            setup::setup(&ctx, &[])
+            setup::setup(&ctx, &[], &[])
         }
         "serve" => {
             let options = serve::ServeOptions::parse(rest)?;

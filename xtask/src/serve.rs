@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use crate::Result;
 use crate::ctx::{Ctx, header, run_interactive};
-use crate::setup::setup;
+use crate::setup::{SITE_STEPS, setup};
 use crate::test::trunk_build;
 
 /// What trunk builds the site from, relative to the repository root (folders walked).
@@ -63,7 +63,7 @@ impl ServeOptions {
 }
 
 pub fn serve(ctx: &Ctx, options: &ServeOptions) -> Result {
-    setup(ctx, &[])?;
+    setup(ctx, &[], SITE_STEPS)?;
     if let Some(trunk_args) = &options.watch {
         header(&format!(
             "serve: trunk serve --release on http://127.0.0.1:{} (rebuilds on every edit)",
@@ -103,15 +103,19 @@ pub fn serve(ctx: &Ctx, options: &ServeOptions) -> Result {
 
 /// The newest modification time among the site's inputs, as nanoseconds since the epoch.
 fn newest_input(ctx: &Ctx) -> Option<String> {
-    let newest = SITE_INPUTS
-        .iter()
-        .filter_map(|input| newest_under(&ctx.root.join(input)))
-        .max()?;
-    let nanos = newest
+    let nanos = newest_site_input(ctx)?
         .duration_since(SystemTime::UNIX_EPOCH)
         .ok()?
         .as_nanos();
     Some(nanos.to_string())
+}
+
+/// The newest modification time among the site's inputs.
+pub fn newest_site_input(ctx: &Ctx) -> Option<SystemTime> {
+    SITE_INPUTS
+        .iter()
+        .filter_map(|input| newest_under(&ctx.root.join(input)))
+        .max()
 }
 
 fn newest_under(path: &Path) -> Option<SystemTime> {

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::ctx::{Ctx, execute, header, probe, run};
 use crate::pins::{BINARYEN_VERSION, step_trunk_toml};
+use crate::serve::newest_site_input;
 use crate::tools::{step_cargo_deny, step_trunk, step_wasm_bindgen};
 use crate::{Result, WASM_TARGET, assets, models};
 
@@ -65,7 +66,8 @@ const DOWNLOAD_STEPS: &[Step] = &[
     },
 ];
 
-/// What needs both of the above; add new model conversions here. They run in order.
+/// What needs the downloads; add new model conversions here. They run in order, on the
+/// download thread once its downloads are done, beside the build steps and [`SITE_STEPS`].
 const ASSET_STEPS: &[Step] = &[
     Step {
         name: "Trunk.toml",
@@ -88,6 +90,15 @@ const ASSET_STEPS: &[Step] = &[
         run: models::step_text_index,
     },
 ];
+
+/// For a task that ends in `trunk build --release` (serve, test's end-to-end stage, bench): the
+/// site's wasm compiled by cargo after the build steps, beside the model conversions. The two
+/// overlap well on 2 cores: the site's fat-LTO link and the e5 asset's encoder pass each keep
+/// one core busy for minutes. trunk's own cargo run then finds everything built.
+pub const SITE_STEPS: &[Step] = &[Step {
+    name: "the site's wasm (cargo build --release --target wasm32-unknown-unknown)",
+    run: step_site_wasm,
+}];
 
 /// Extra prerequisites of `test` and `bench`, downloaded beside the build steps.
 pub const TEST_STEPS: &[Step] = &[
@@ -129,9 +140,9 @@ pub fn run_steps(ctx: &Ctx, steps: &[Step]) -> Result {
     Ok(())
 }
 
-/// The build steps, and on a second thread the downloads and `extra_downloads` (a task's own
-/// prerequisites, e.g. [`TEST_STEPS`]); then, with both done, the asset steps.
-pub fn setup(ctx: &Ctx, extra_downloads: &[Step]) -> Result {
+/// The build steps, then `extra_builds` (e.g. [`SITE_STEPS`]); on a second thread the downloads
+/// and `extra_downloads` (a task's own prerequisites, e.g. [`TEST_STEPS`]), then the asset steps.
+pub fn setup(ctx: &Ctx, extra_downloads: &[Step], extra_builds: &[Step]) -> Result {
     // Before the threads: rustup must not change the toolchain while the download thread adds
     // components to it (`test`'s rustfmt and clippy).
     run_steps(
@@ -141,21 +152,22 @@ pub fn setup(ctx: &Ctx, extra_downloads: &[Step]) -> Result {
             run: step_wasm_target,
         }],
     )?;
-    let (built, downloaded) = std::thread::scope(|scope| {
-        let downloads = scope.spawn(|| {
+    let (built, assets) = std::thread::scope(|scope| {
+        let assets = scope.spawn(|| {
             run_steps(ctx, DOWNLOAD_STEPS)?;
-            run_steps(ctx, extra_downloads)
+            run_steps(ctx, extra_downloads)?;
+            run_steps(ctx, ASSET_STEPS)
         });
-        let built = run_steps(ctx, BUILD_STEPS);
-        let downloaded = downloads
+        let built = run_steps(ctx, BUILD_STEPS).and_then(|()| run_steps(ctx, extra_builds));
+        let assets = assets
             .join()
             .unwrap_or_else(|_| Err("the download thread panicked".into()));
-        (built, downloaded)
+        (built, assets)
     });
-    match (built, downloaded) {
-        (Ok(()), Ok(())) => run_steps(ctx, ASSET_STEPS),
+    match (built, assets) {
+        (Ok(()), Ok(())) => Ok(()),
         (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
-        (Err(build), Err(download)) => Err(format!("{build}\n{download}")),
+        (Err(build), Err(assets)) => Err(format!("{build}\n{assets}")),
     }
 }
 
@@ -230,6 +242,42 @@ fn step_wasm_opt(ctx: &Ctx) -> Result {
 /// crate in Cargo.lock must be downloaded beforehand. Quiet when all are there.
 fn step_cargo_fetch(ctx: &Ctx) -> Result {
     execute(ctx.cargo().arg("fetch"), false, false)
+}
+
+/// What trunk runs for the site (index.html's `rust` link: the bin, no features; Trunk.toml's
+/// `--offline` is no part of cargo's fingerprint).
+const SITE_WASM_BUILD: &[&str] = &[
+    "build",
+    "--release",
+    "--target",
+    WASM_TARGET,
+    "--bin",
+    "open-model-lab",
+];
+/// The wasm that [`SITE_WASM_BUILD`] writes, relative to the repository root.
+const SITE_WASM: &str = "target/wasm32-unknown-unknown/release/open-model-lab.wasm";
+
+/// The same cargo command trunk runs, so its fingerprint matches and trunk's run is then a
+/// no-op. Cargo's lines instead of its progress bar: the converter's cargo prints beside it,
+/// and two bars on one terminal line garble each other. Silent when no input is newer than the
+/// wasm (cargo still checks, in about a second).
+fn step_site_wasm(ctx: &Ctx) -> Result {
+    let built = fs::metadata(ctx.root.join(SITE_WASM)).and_then(|m| m.modified());
+    let current = match (built, newest_site_input(ctx)) {
+        (Ok(built), Some(newest)) => built >= newest,
+        _ => false,
+    };
+    let mut cargo = ctx.cargo();
+    cargo
+        .args(SITE_WASM_BUILD)
+        .env("CARGO_TERM_PROGRESS_WHEN", "never");
+    if current {
+        return execute(cargo.arg("--quiet"), false, false);
+    }
+    header(
+        "setup: compiling the site's wasm beside the model conversions (cargo, release, fat LTO: about 13 minutes on 2 cores the first time, the last few in one link step that prints nothing)",
+    );
+    run(&mut cargo)
 }
 
 fn step_apt_packages(ctx: &Ctx) -> Result {

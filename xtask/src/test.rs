@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::ctx::{Ctx, header, run};
-use crate::setup::{TEST_STEPS, setup};
+use crate::setup::{SITE_STEPS, TEST_STEPS, setup};
 use crate::{Result, WASM_TARGET, assets};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -131,7 +131,12 @@ impl TestOptions {
 }
 
 pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
-    setup(ctx, TEST_STEPS)?;
+    let site = if opts.stages.contains(&Stage::E2e) {
+        SITE_STEPS
+    } else {
+        &[]
+    };
+    setup(ctx, TEST_STEPS, site)?;
     if opts.prereqs_only {
         println!("xtask: test prerequisites are in place");
         return Ok(());
