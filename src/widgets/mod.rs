@@ -4,6 +4,7 @@ pub mod kept_panel;
 pub mod line_chart;
 pub mod load_status;
 pub mod model_picker;
+pub mod op_profile;
 pub mod palette;
 pub mod photo_input;
 pub mod problem;

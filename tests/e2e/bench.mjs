@@ -23,7 +23,7 @@ import zlib from 'node:zlib';
 import { compareInference } from '../bench/inference.mjs';
 import { ortMounts } from '../bench/ort.mjs';
 import { installTfjs, trainTfjs } from '../bench/tfjs.mjs';
-import { distDir, frameRate, launchBrowser, openPage, serveDist } from './harness.mjs';
+import { distDir, frameRate, launchBrowser, openPage, readProfile, serveDist } from './harness.mjs';
 
 const BACKENDS = ['flex', 'ndarray'];
 const PLAYGROUND = 'demo=playground&data=circle&layers=16,16&batch=64&lr=0.03';
@@ -150,7 +150,16 @@ const TEXT_MODELS = ['lab-bert-zh', 'e5-small'];
  */
 async function textLatency(browser, url, backend, model, runs = TEXT_RUNS) {
   const { lengths } = await textRuns(browser, url, backend, model, { runs });
-  return lengths.map(({ tokens, median }) => `${tokens} tokens ${median.toFixed(1)} ms`).join(', ');
+  return lengths.map(({ tokens, median, profile }) => `${tokens} tokens ${median.toFixed(1)} ms${describeProfile(profile)}`)
+    .join(', ');
+}
+
+/** A profile as `; op share% (ms), …` by time, largest first; empty without one. */
+function describeProfile(profile) {
+  if (!profile) return '';
+  const ops = [...profile.ops].sort((a, b) => b.ms - a.ms)
+    .map(({ op, ms }) => `${op} ${((100 * ms) / profile.total).toFixed(0)}% (${ms.toFixed(1)})`);
+  return ` [per op, ms of a ${profile.total.toFixed(1)} ms pass: ${ops.join(', ')}]`;
 }
 
 /**
@@ -194,7 +203,7 @@ async function textRuns(browser, url, backend, model, { runs = TEXT_RUNS, weight
       }
       const ids = await page.$$eval('[data-testid="tokens"] li', (items) => items.map((li) => Number(li.dataset.id)));
       times.sort((a, b) => a - b);
-      lengths.push({ tokens: seen, median: times[times.length >> 1], ids });
+      lengths.push({ tokens: seen, median: times[times.length >> 1], ids, profile: await readProfile(page) });
     }
     return { lengths, readyMs };
   } finally {
@@ -212,9 +221,9 @@ const CLASSIFY_RUNS = 20;
  * one), so GFLOP/s counts 2 × 2 × the manifest's MACs.
  */
 async function classifyLatency(browser, url, backend, model) {
-  const { median, manifest } = await classifyRuns(browser, url, backend, model);
+  const { median, manifest, profile } = await classifyRuns(browser, url, backend, model);
   const gflops = (2 * 2 * manifest.macs) / (median / 1000) / 1e9;
-  return `${manifest.name} ${median.toFixed(0)} ms per photo (2 passes), ${gflops.toFixed(1)} GFLOP/s`;
+  return `${manifest.name} ${median.toFixed(0)} ms per photo (2 passes), ${gflops.toFixed(1)} GFLOP/s${describeProfile(profile)}`;
 }
 
 /**
@@ -247,7 +256,7 @@ async function classifyRuns(browser, url, backend, model, { weights, pageOptions
     const top5 = await page.$$eval('[data-testid="top5"] li',
       (items) => items.map((li) => [Number(li.dataset.class), Number(li.dataset.probability)]));
     times.sort((a, b) => a - b);
-    return { median: times[times.length >> 1], manifest, readyMs, top5 };
+    return { median: times[times.length >> 1], manifest, readyMs, top5, profile: await readProfile(page) };
   } finally {
     if (page.consoleErrors.length) console.log(`  (classify ${model} ${backend}) page errors:\n    ${page.consoleErrors.join('\n    ')}`);
     await page.close();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { artifactPath, assertNoConsoleErrors, distDir, frameRate, greyPng, heicHeader, launchBrowser, lossyWebp, openPage, repoRoot, serveDist, watchPage } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, distDir, frameRate, greyPng, heicHeader, launchBrowser, lossyWebp, openPage, readProfile, repoRoot, serveDist, watchPage } from './harness.mjs';
 
 let server;
 let browser;
@@ -71,6 +71,14 @@ describe('image classification (2.2)', () => {
     assert.ok(sum <= 1.0001, `top-5 probabilities sum to ${sum}`);
     const raw = await topClasses(page, 'top5-unnormalised');
     assert.equal(raw.length, 5, 'the unnormalised comparison is shown');
+    // Where the worker's time went: EfficientNet-Lite0's 16 blocks, each one depthwise
+    // convolution; 33 full convolutions (stem, 15 expansions, 16 projections, head); a batch
+    // norm after each; all within the pass's own time.
+    const profile = await readProfile(page);
+    const calls = Object.fromEntries(profile.ops.map(({ op, calls }) => [op, calls]));
+    assert.deepEqual([calls['depthwise-conv'], calls.conv, calls['batch-norm'], calls.head], [16, 33, 49, 1], JSON.stringify(profile));
+    const marked = profile.ops.filter(({ op }) => op !== 'other').reduce((sum, { ms }) => sum + ms, 0);
+    assert.ok(marked > 0 && marked <= profile.total + 0.5, `ops ${marked} ms within the pass's ${profile.total} ms`);
     const offsite = page.requests.filter((url) => new URL(url).origin !== origin && !url.startsWith('blob:') && !url.startsWith('data:'));
     assert.deepEqual(offsite, [], 'classifying made no request off this origin');
     // The first photo starts the lab's worker: its starter, then the page's own program again.

@@ -289,6 +289,21 @@ export const lossyWebp = () => fs.readFileSync(path.join(repoRoot, 'crates/lab-c
 /** The selector of an element by its data-testid. */
 export const byId = (id) => `[data-testid="${id}"]`;
 
+/**
+ * The page's "where the time went" table of its last answer (src/widgets/op_profile.rs): the
+ * per-op profile of a pass on the CPU, `{total, ops: [{op, ms, calls}]}` with the unmarked rest
+ * as op `other`; null where the page shows none (WebGPU).
+ */
+export async function readProfile(page) {
+  return page.evaluate(() => {
+    const table = document.querySelector('[data-testid="op-profile"]');
+    if (!table) return null;
+    const ops = [...table.querySelectorAll('tr[data-op]')]
+      .map((row) => ({ op: row.dataset.op, ms: Number(row.dataset.ms), calls: Number(row.dataset.calls ?? 0) }));
+    return { total: Number(table.dataset.totalMs), ops };
+  });
+}
+
 /** Fails the test with every console error and uncaught page error `openPage` recorded. */
 export function assertNoConsoleErrors(page) {
   assert.deepEqual(page.consoleErrors, [], `console errors: ${page.consoleErrors.join('\n')}`);

@@ -3,7 +3,7 @@
 // `cargo xtask setup` builds into www/text-models/e5-small (the demo's default).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { artifactPath, assertNoConsoleErrors, byId, frameRate, openPage, watchPage, withSite } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, byId, frameRate, openPage, readProfile, watchPage, withSite } from './harness.mjs';
 
 const site = withSite();
 
@@ -235,6 +235,19 @@ describe('multilingual-e5-small (2.1), the default text model', () => {
 
     const negative = await analyse(page, '质量太差了，用了两天就坏了，非常失望', '失望');
     assert.equal(negative.label, 'negative', `P ${negative.probability}`);
+
+    // Where the encoder's time went, measured in the worker: every kind of the encoder's work,
+    // as often as its 12 layers run it, within the pass's own time.
+    const profile = await readProfile(page);
+    const calls = Object.fromEntries(profile.ops.map(({ op, calls }) => [op, calls]));
+    assert.deepEqual(
+      [calls.embeddings, calls.dense, calls['attention-scores'], calls.softmax, calls['attention-values'], calls.gelu, calls['layer-norm']],
+      [1, 12 * 6, 12, 12, 12, 12, 12 * 2],
+      JSON.stringify(profile),
+    );
+    const marked = profile.ops.filter(({ op }) => op !== 'other').reduce((sum, { ms }) => sum + ms, 0);
+    assert.ok(marked > 0 && marked <= profile.total + 0.5, `ops ${marked} ms within the pass's ${profile.total} ms`);
+    assert.ok(profile.ops.find(({ op }) => op === 'dense').ms > 0, 'the dense layers take time');
 
     const layers = await page.$$eval(`${byId('attention-layer')} option`, (els) => els.length);
     const heads = await page.$$eval(`${byId('attention-head')} option`, (els) => els.length);

@@ -17,6 +17,7 @@ pub mod mlp;
 pub mod optim;
 pub mod peptides;
 pub mod photo;
+pub mod profile;
 pub mod rank;
 pub mod recommend;
 pub mod regularize;

@@ -12,6 +12,7 @@ use image::RgbImage;
 use js_sys::{Array, Float32Array, Object, Uint8Array};
 use lab_core::asset::Verified;
 use lab_core::backend::read_host;
+use lab_core::profile::{self, Profile};
 use lab_core::vision::Classifier;
 use lab_core::vision::asset::Manifest;
 use lab_core::vision::pipeline::Pass;
@@ -68,8 +69,11 @@ pub enum Input<'a> {
 }
 
 /// The pass's logits (the photo normalised, then raw; or the warm-up's) from the worker's
-/// classifier.
-pub async fn remote_logits(remote: &RemoteModel, input: Input<'_>) -> Result<Vec<f32>, Failure> {
+/// classifier, with where its time went.
+pub async fn remote_logits(
+    remote: &RemoteModel,
+    input: Input<'_>,
+) -> Result<(Vec<f32>, Option<Profile>), Failure> {
     let answer = remote
         .call(RUN_OP, || {
             let request = Object::new();
@@ -84,7 +88,10 @@ pub async fn remote_logits(remote: &RemoteModel, input: Input<'_>) -> Result<Vec
             (request, transfer)
         })
         .await?;
-    get(&answer, "logits")
+    let profile = get(&answer, "profile")
+        .dyn_ref::<Float32Array>()
+        .and_then(|floats| Profile::from_floats(&floats.to_vec()));
+    let logits = get(&answer, "logits")
         .dyn_ref::<Float32Array>()
         .map(Float32Array::to_vec)
         .ok_or_else(|| {
@@ -92,7 +99,8 @@ pub async fn remote_logits(remote: &RemoteModel, input: Input<'_>) -> Result<Vec
                 "后台程序没有给出分类结果。",
                 "The background program gave no classification.",
             ))
-        })
+        })?;
+    Ok((logits, profile))
 }
 
 /// The classifier the models worker holds.
@@ -125,7 +133,7 @@ pub async fn run_here(request: &JsValue) -> (JsValue, Array) {
     let Some(held) = remote_model::held::<Held>(request) else {
         return missing();
     };
-    let mut pass = match get(request, "pixels").dyn_into::<Uint8Array>() {
+    let pass = match get(request, "pixels").dyn_into::<Uint8Array>() {
         Err(_) => Pass::warm_up(&held.classifier, &held.manifest, &held.device),
         Ok(pixels) => {
             let side = |name| get(request, name).as_f64().unwrap_or(0.0) as u32;
@@ -147,12 +155,18 @@ pub async fn run_here(request: &JsValue) -> (JsValue, Array) {
             }
         }
     };
-    while pass.run_stage() {}
-    match read_host(pass.logits().flatten::<1>(0, 1)).await {
+    // The worker runs on the CPU, where each stage computes as it is called: profiled.
+    let (logits, profile) = profile::record(|| pass.logits());
+    match read_host(logits.flatten::<1>(0, 1)).await {
         Ok(logits) => {
             let logits = Float32Array::from(logits.as_slice());
             let answer = Object::new();
             set(&answer, "logits", &logits);
+            set(
+                &answer,
+                "profile",
+                &Float32Array::from(profile.to_floats().as_slice()),
+            );
             (answer.into(), Array::of1(&logits.buffer()))
         }
         Err(why) => refused(&Message::new(

@@ -12,6 +12,7 @@ pub use engine::{LOAD_OP, RUN_OP, load_here, run_here};
 use std::sync::Arc;
 
 use lab_core::asset::{AssetError, Verified, WeightsFile};
+use lab_core::profile::Profile;
 use lab_core::rank::Prediction;
 use lab_core::vision::asset::Manifest;
 use lab_core::vision::pipeline::{Classification, DECODE_SHRINK, Pass};
@@ -27,6 +28,7 @@ use crate::runtime::host::{self, Event};
 use crate::runtime::job::Job;
 use crate::runtime::model_asset::{Loaded, ModelKind, use_model_asset};
 use crate::widgets::model_picker::ModelPicker;
+use crate::widgets::op_profile::OpProfileView;
 use crate::widgets::photo_input::{Photo, PhotoInput};
 use crate::widgets::problem::Problem;
 use crate::widgets::value_map::draw_rgb;
@@ -105,6 +107,8 @@ impl ModelKind for ImageModels {
 struct Classified {
     classification: Classification,
     ms: f64,
+    /// Where the time went, when the worker computed it on the CPU.
+    profile: Option<Profile>,
 }
 
 /// The classification of the current photo: its result, its progress and its failure.
@@ -238,6 +242,7 @@ fn ClassificationView(run: Run, manifest: Signal<Option<Arc<Manifest>>>) -> impl
                 view! {
                     <h3>{tr("前五个类别", "Top 5")} <small data-testid="classify-ms">{format!(" {:.0} ms", c.ms)}</small></h3>
                     <TopClasses predictions=c.classification.normalised manifest=manifest.clone() testid="top5" />
+                    {c.profile.map(|profile| view! { <OpProfileView profile /> })}
                     <details class="normalisation">
                         <summary>{tr("不做均值/方差归一化会怎样？", "What if the pixels are not normalised?")}</summary>
                         <p>{tr(
@@ -303,7 +308,7 @@ async fn classify(
     on_stage: impl Fn(usize, usize),
 ) -> Result<Classified, Failure> {
     let started = now_ms();
-    let logits = match &loaded.model {
+    let (logits, profile) = match &loaded.model {
         Engine::Page(classifier) => {
             let pass = Pass::photo(classifier, &loaded.manifest, image, &loaded.device()).map_err(
                 |why| {
@@ -313,13 +318,14 @@ async fn classify(
                     ))
                 },
             )?;
-            run_pass(pass, &loaded.active, job, on_stage).await?
+            (run_pass(pass, &loaded.active, job, on_stage).await?, None)
         }
         Engine::Worker(remote) => remote_logits(remote, Input::Photo(image)).await?,
     };
     Ok(Classified {
         classification: Classification::from_logits(&logits),
         ms: now_ms() - started,
+        profile,
     })
 }
 

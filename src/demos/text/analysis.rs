@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use lab_core::profile::Profile;
 use lab_core::text::asset::TextManifest;
 use lab_core::text::pipeline::Analysis;
 use leptos::html::Canvas;
@@ -11,6 +12,7 @@ use super::TextModels;
 use crate::i18n::{Lang, Message, tr, use_lang};
 use crate::runtime::backend::Failure;
 use crate::runtime::model_asset::Loaded;
+use crate::widgets::op_profile::OpProfileView;
 use crate::widgets::value_map::{context_2d, diverging};
 
 /// An analysis as the page shows it, with the milliseconds to the sentiment.
@@ -19,6 +21,8 @@ pub(super) struct Shown {
     /// Shared: the attention maps of a long sentence are megabytes, and views clone this.
     analysis: Arc<Analysis>,
     ms: f64,
+    /// Where the encoder's time went, on the CPU.
+    profile: Option<Profile>,
     /// Which request of the page this answers (`data-request`), for scripts that wait for it.
     seq: u32,
 }
@@ -36,10 +40,11 @@ impl Shown {
 
 /// Sentiment, tokens and every attention map of one sentence, read back.
 pub(super) async fn analyse(loaded: &Loaded<TextModels>, text: &str) -> Result<Shown, Failure> {
-    let (analysis, ms) = loaded.model.analyse(text, &loaded.active).await?;
+    let (analysis, ms, profile) = loaded.model.analyse(text, &loaded.active).await?;
     Ok(Shown {
         analysis: Arc::new(analysis),
         ms,
+        profile,
         seq: 0,
     })
 }
@@ -77,6 +82,7 @@ pub(super) fn AnalysisView(
     let Shown {
         analysis,
         ms,
+        profile,
         seq: request,
     } = shown;
     let last_layer = analysis.layers.saturating_sub(1);
@@ -130,6 +136,7 @@ pub(super) fn AnalysisView(
                 <span></span><span></span><small data-testid="text-ms">{format!(" {:.1} ms", ms)}</small>
             </div>
         }.into_any())}
+        {profile.map(|profile| view! { <OpProfileView profile /> })}
         {truncated.map(|m| view! { <p class="notice" data-testid="truncated">{move || m.get(lang.get()).to_string()}</p> })}
         <h2>{tr("词元", "Tokens")} <small>{format!(" {seq}")}</small></h2>
         <ol class="tokens" data-testid="tokens">

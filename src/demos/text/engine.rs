@@ -12,6 +12,7 @@ use burn::tensor::{Tensor, TensorData};
 use js_sys::{Array, Float32Array, Object};
 use lab_core::asset::Verified;
 use lab_core::backend::read_host;
+use lab_core::profile::{self, Profile};
 use lab_core::text::asset::TextManifest;
 use lab_core::text::pipeline::{Analysis, Fillers, Read, TextModel, TextReader};
 use wasm_bindgen::{JsCast, JsValue};
@@ -82,18 +83,24 @@ impl TextEngine {
         }
     }
 
-    /// One sentence's analysis, with the milliseconds until its sentiment was known.
+    /// One sentence's analysis, with the milliseconds until its sentiment was known and, on
+    /// the CPU, where the encoder's time went.
     pub async fn analyse(
         &self,
         text: &str,
         active: &ActiveBackend,
-    ) -> Result<(Analysis, f64), Failure> {
+    ) -> Result<(Analysis, f64, Option<Profile>), Failure> {
         let started = now_ms();
         match self {
             TextEngine::Page(model) => {
-                let pending = model
-                    .analyse(text, &active.device.clone().inner())
-                    .map_err(failure)?;
+                let device = active.device.clone().inner();
+                let (pending, profile) = if active.kind.is_gpu() {
+                    (model.analyse(text, &device), None)
+                } else {
+                    let (pending, profile) = profile::record(|| model.analyse(text, &device));
+                    (pending, Some(profile))
+                };
+                let pending = pending.map_err(failure)?;
                 let probabilities = match pending.probabilities.clone() {
                     Some(p) => Some(read_back(p, active).await?),
                     None => None,
@@ -105,7 +112,7 @@ impl TextEngine {
                     None => None,
                 };
                 let analysis = pending.finish(&model.reader, probabilities, attentions, vector);
-                Ok((analysis, ms))
+                Ok((analysis, ms, profile))
             }
             TextEngine::Worker { reader, remote } => {
                 let encoded = reader.encode(text).map_err(failure)?;
@@ -119,7 +126,8 @@ impl TextEngine {
                     heads: count("heads"),
                     vector: floats(&answer, "vector"),
                 };
-                Ok((reader.analysis(encoded, read), ms))
+                let profile = floats(&answer, "profile").and_then(|f| Profile::from_floats(&f));
+                Ok((reader.analysis(encoded, read), ms, profile))
             }
         }
     }
@@ -222,7 +230,13 @@ pub async fn load_here(request: &JsValue) -> (JsValue, Array) {
 }
 
 /// What a pass gives back: tensors, read back and transferred as Float32Arrays, and counts.
-type Outputs = (Vec<(&'static str, Tensor<1>)>, Vec<(&'static str, usize)>);
+#[derive(Default)]
+struct Outputs {
+    tensors: Vec<(&'static str, Tensor<1>)>,
+    counts: Vec<(&'static str, usize)>,
+    /// Where the pass's time went, as [`Profile::to_floats`].
+    profile: Option<Profile>,
+}
 
 /// Runs `work` on the worker's model for `request` (its `text`), answering with the outputs;
 /// `{missing}` or a refusal otherwise.
@@ -234,16 +248,23 @@ async fn answer_with(
         return missing();
     };
     let text = get(request, "text").as_string().unwrap_or_default();
-    let (tensors, counts) = match work(&held.model, &held.device, &text) {
+    let outputs = match work(&held.model, &held.device, &text) {
         Ok(outputs) => outputs,
         Err(message) => return refused(&message),
     };
     let answer = Object::new();
     let transfer = Array::new();
-    for (name, count) in counts {
+    for (name, count) in outputs.counts {
         set(&answer, name, &count.into());
     }
-    for (name, tensor) in tensors {
+    if let Some(profile) = outputs.profile {
+        set(
+            &answer,
+            "profile",
+            &Float32Array::from(profile.to_floats().as_slice()),
+        );
+    }
+    for (name, tensor) in outputs.tensors {
         match read_host(tensor).await {
             Ok(values) => {
                 let values = Float32Array::from(values.as_slice());
@@ -261,10 +282,12 @@ async fn answer_with(
     (answer.into(), transfer)
 }
 
-/// The worker's side of [`TextEngine::analyse`].
+/// The worker's side of [`TextEngine::analyse`]; the worker runs on the CPU, so the pass is
+/// profiled.
 pub async fn analyse_here(request: &JsValue) -> (JsValue, Array) {
     answer_with(request, |model, device, text| {
-        let pending = model.analyse(text, device).map_err(text_problem)?;
+        let (pending, profile) = profile::record(|| model.analyse(text, device));
+        let pending = pending.map_err(text_problem)?;
         let [layers, heads, _, _] = pending.attentions.dims();
         let tensors = [
             (
@@ -278,7 +301,11 @@ pub async fn analyse_here(request: &JsValue) -> (JsValue, Array) {
             .into_iter()
             .filter_map(|(name, tensor)| Some((name, tensor?)))
             .collect();
-        Ok((tensors, vec![("layers", layers), ("heads", heads)]))
+        Ok(Outputs {
+            tensors,
+            counts: vec![("layers", layers), ("heads", heads)],
+            profile: Some(profile),
+        })
     })
     .await
 }
@@ -287,7 +314,10 @@ pub async fn analyse_here(request: &JsValue) -> (JsValue, Array) {
 pub async fn fill_here(request: &JsValue) -> (JsValue, Array) {
     answer_with(request, |model, device, text| {
         let pending = model.fill_mask(text, device).map_err(text_problem)?;
-        Ok((vec![("scores", pending.scores.flatten(0, 1))], Vec::new()))
+        Ok(Outputs {
+            tensors: vec![("scores", pending.scores.flatten(0, 1))],
+            ..Outputs::default()
+        })
     })
     .await
 }
@@ -303,7 +333,10 @@ pub async fn vectors_here(request: &JsValue) -> (JsValue, Array) {
         let vectors = model
             .sentence_vectors(&texts, device)
             .map_err(text_problem)?;
-        Ok((vec![("vectors", vectors.flatten(0, 1))], Vec::new()))
+        Ok(Outputs {
+            tensors: vec![("vectors", vectors.flatten(0, 1))],
+            ..Outputs::default()
+        })
     })
     .await
 }

@@ -16,6 +16,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::tokenizer::Encoded;
+use crate::profile::{OpKind, timed};
 
 /// The sizes of a BERT, read from a Hugging Face `config.json` (unknown fields are ignored).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -332,11 +333,13 @@ impl Bert {
             .unsqueeze::<2>()
             .repeat_dim(0, batch);
         let e = &self.embeddings;
-        let mut hidden = self.dropout.forward(e.norm.forward(
-            e.word.forward(input.ids.clone())
-                + e.position.forward(positions)
-                + e.token_type.forward(input.type_ids.clone()),
-        ));
+        let mut hidden = timed(OpKind::Embeddings, || {
+            self.dropout.forward(e.norm.forward(
+                e.word.forward(input.ids.clone())
+                    + e.position.forward(positions)
+                    + e.token_type.forward(input.type_ids.clone()),
+            ))
+        });
         // Padding gets -inf-like scores before the softmax: `[batch, 1, 1, seq]`.
         let padding: Tensor<4, Bool> = input.mask.clone().equal_elem(0).unsqueeze_dims(&[1, 2]);
         let mut attentions = Vec::new();
@@ -434,25 +437,31 @@ impl Layer {
             t.reshape([batch, seq, self.heads, head_dim])
                 .swap_dims(1, 2)
         };
-        let q = split(self.query.forward(x.clone()));
-        let k = split(self.key.forward(x.clone()));
-        let v = split(self.value.forward(x.clone()));
-        let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt();
-        let scores = scores.mask_fill(padding.expand([batch, self.heads, seq, seq]), f32::MIN);
-        let attention = softmax(scores, 3);
-        let context = dropout
-            .forward(attention.clone())
-            .matmul(v)
-            .swap_dims(1, 2)
-            .reshape([batch, seq, hidden]);
-        let x = self
-            .attention_norm
-            .forward(dropout.forward(self.attention_output.forward(context)) + x);
-        let y = dropout.forward(
-            self.output
-                .forward(gelu(self.intermediate.forward(x.clone()))),
-        );
-        (self.output_norm.forward(y + x), attention)
+        let dense = |layer: &Linear, x: Tensor<3>| timed(OpKind::Dense, || layer.forward(x));
+        let q = split(dense(&self.query, x.clone()));
+        let k = split(dense(&self.key, x.clone()));
+        let v = split(dense(&self.value, x.clone()));
+        let scores = timed(OpKind::AttentionScores, || {
+            let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt();
+            scores.mask_fill(padding.expand([batch, self.heads, seq, seq]), f32::MIN)
+        });
+        let attention = timed(OpKind::Softmax, || softmax(scores, 3));
+        let context = timed(OpKind::AttentionValues, || {
+            dropout
+                .forward(attention.clone())
+                .matmul(v)
+                .swap_dims(1, 2)
+                .reshape([batch, seq, hidden])
+        });
+        let attended = dropout.forward(dense(&self.attention_output, context));
+        let x = timed(OpKind::LayerNorm, || {
+            self.attention_norm.forward(attended + x)
+        });
+        let intermediate = dense(&self.intermediate, x.clone());
+        let expanded = timed(OpKind::Gelu, || gelu(intermediate));
+        let y = dropout.forward(dense(&self.output, expanded));
+        let out = timed(OpKind::LayerNorm, || self.output_norm.forward(y + x));
+        (out, attention)
     }
 }
 

@@ -16,7 +16,8 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 
-use super::conv_macs;
+use super::{conv_bn, conv_macs};
+use crate::profile::{OpKind, timed};
 
 const BN_EPS: f64 = 1e-3;
 
@@ -58,7 +59,7 @@ fn bn(channels: usize, device: &Device) -> BatchNorm {
 }
 
 fn relu6(x: Tensor<4>) -> Tensor<4> {
-    x.clamp(0.0, 6.0)
+    timed(OpKind::Activation, || x.clamp(0.0, 6.0))
 }
 
 /// Mobile inverted bottleneck: 1×1 expansion (absent when the ratio is 1), depthwise k×k,
@@ -98,11 +99,20 @@ impl MbConv {
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let mut x = input.clone();
         if let (Some(expand), Some(bn0)) = (&self.expand_conv, &self.bn0) {
-            x = relu6(bn0.forward(expand.forward(x)));
+            x = relu6(conv_bn(OpKind::Conv, expand, bn0, x));
         }
-        x = relu6(self.bn1.forward(self.depthwise_conv.forward(x)));
-        x = self.bn2.forward(self.project_conv.forward(x));
-        if self.residual { x + input } else { x }
+        x = relu6(conv_bn(
+            OpKind::DepthwiseConv,
+            &self.depthwise_conv,
+            &self.bn1,
+            x,
+        ));
+        x = conv_bn(OpKind::Conv, &self.project_conv, &self.bn2, x);
+        if self.residual {
+            timed(OpKind::Activation, || x + input)
+        } else {
+            x
+        }
     }
 }
 
@@ -145,18 +155,20 @@ impl EfficientNetLite {
 
     pub fn stage(&self, index: usize, x: Tensor<4>) -> Tensor<4> {
         match index {
-            0 => relu6(self.bn0.forward(self.conv_stem.forward(x))),
+            0 => relu6(conv_bn(OpKind::Conv, &self.conv_stem, &self.bn0, x)),
             i => self.blocks[i - 1].forward(x),
         }
     }
 
     /// The 1×1 head convolution, global average pooling and the classifier.
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
-        let x = relu6(self.bn1.forward(self.conv_head.forward(features)));
+        let x = relu6(conv_bn(OpKind::Conv, &self.conv_head, &self.bn1, features));
         let [batch, channels, _, _] = x.dims();
         // Dropout before the classifier is inactive at inference.
-        self.fc
-            .forward(x.mean_dim(3).mean_dim(2).reshape([batch, channels]))
+        timed(OpKind::Head, || {
+            self.fc
+                .forward(x.mean_dim(3).mean_dim(2).reshape([batch, channels]))
+        })
     }
 
     /// Multiply-accumulates of a forward pass on a `size × size` image.

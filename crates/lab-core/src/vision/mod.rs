@@ -25,6 +25,8 @@ pub mod resnet;
 
 use burn::tensor::{Device, Tensor};
 
+use crate::profile::{OpKind, timed};
+
 pub use efficientnet::EfficientNetLite;
 pub use resnet::ResNet;
 
@@ -152,6 +154,17 @@ impl Classifier {
             Classifier::ResNet(net) => burn::module::Module::num_params(net),
         }
     }
+}
+
+/// A convolution timed as `kind` (lab_core::profile), then its batch norm as its own step.
+pub(crate) fn conv_bn(
+    kind: OpKind,
+    conv: &burn::nn::conv::Conv2d,
+    bn: &burn::nn::BatchNorm,
+    x: Tensor<4>,
+) -> Tensor<4> {
+    let x = timed(kind, || conv.forward(x));
+    timed(OpKind::BatchNorm, || bn.forward(x))
 }
 
 /// MACs of a convolution producing `out × out` pixels.

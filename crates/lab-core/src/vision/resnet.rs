@@ -9,7 +9,8 @@ use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, Pa
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use super::{Arch, conv_macs};
+use super::{Arch, conv_bn, conv_macs};
+use crate::profile::{OpKind, timed};
 
 /// torchvision's batch-norm epsilon.
 const BN_EPS: f64 = 1e-5;
@@ -81,16 +82,17 @@ impl Block {
     }
 
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
-        let mut x = relu(self.bn1.forward(self.conv1.forward(input.clone())));
-        x = self.bn2.forward(self.conv2.forward(x));
+        let activate = |x| timed(OpKind::Activation, || relu(x));
+        let mut x = activate(conv_bn(OpKind::Conv, &self.conv1, &self.bn1, input.clone()));
+        x = conv_bn(OpKind::Conv, &self.conv2, &self.bn2, x);
         if let (Some(conv3), Some(bn3)) = (&self.conv3, &self.bn3) {
-            x = bn3.forward(conv3.forward(relu(x)));
+            x = conv_bn(OpKind::Conv, conv3, bn3, activate(x));
         }
         let identity = match &self.downsample {
-            Some(down) => down.bn.forward(down.conv.forward(input)),
+            Some(down) => conv_bn(OpKind::Conv, &down.conv, &down.bn, input),
             None => input,
         };
-        relu(x + identity)
+        timed(OpKind::Activation, || relu(x + identity))
     }
 
     fn macs(&self, size: usize) -> (u64, usize) {
@@ -200,9 +202,10 @@ impl ResNet {
 
     pub fn stage(&self, index: usize, x: Tensor<4>) -> Tensor<4> {
         match index {
-            0 => self
-                .maxpool
-                .forward(relu(self.bn1.forward(self.conv1.forward(x)))),
+            0 => {
+                let x = conv_bn(OpKind::Conv, &self.conv1, &self.bn1, x);
+                timed(OpKind::Activation, || self.maxpool.forward(relu(x)))
+            }
             i => self
                 .blocks()
                 .nth(i - 1)
@@ -214,8 +217,10 @@ impl ResNet {
     /// Global average pooling and the classifier.
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
         let [batch, channels, _, _] = features.dims();
-        self.fc
-            .forward(features.mean_dim(3).mean_dim(2).reshape([batch, channels]))
+        timed(OpKind::Head, || {
+            self.fc
+                .forward(features.mean_dim(3).mean_dim(2).reshape([batch, channels]))
+        })
     }
 
     /// Multiply-accumulates of a forward pass on a `size × size` image.
