@@ -191,9 +191,16 @@ fn check(arch: Arch, asset_round_trip: bool) {
         )
         .unwrap();
         let again = logits(&loaded, &inputs, &device);
-        assert_eq!(
-            again, got,
-            "the f32 asset must reproduce the imported model exactly"
+        // Loading folds the batch norms into the convolutions: equal to float rounding.
+        let scale = got.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
+        let diff = again
+            .iter()
+            .flatten()
+            .zip(got.iter().flatten())
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(
+            diff <= 1e-5 * scale.max(1.0),
+            "the f32 asset must reproduce the imported model: logits up to {scale} differ by {diff}"
         );
         let int8_bytes = std::fs::read(out.join(asset::INT8_FILE)).unwrap();
         let ratio = int8_bytes.len() as f64 / f32_bytes.len() as f64;

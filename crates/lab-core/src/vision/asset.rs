@@ -122,6 +122,7 @@ impl Classifier {
         model
             .load_host_tensors(tensors)
             .map_err(AssetError::Weights)?;
+        model.fold_batch_norms();
         Ok(model)
     }
 

@@ -16,7 +16,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 
-use super::{conv_bn, conv_macs};
+use super::{conv_bn, conv_macs, fold_batch_norm};
 use crate::profile::{OpKind, timed};
 
 const BN_EPS: f64 = 1e-3;
@@ -69,9 +69,9 @@ pub struct MbConv {
     pub expand_conv: Option<Conv2d>,
     pub bn0: Option<BatchNorm>,
     pub depthwise_conv: Conv2d,
-    pub bn1: BatchNorm,
+    pub bn1: Option<BatchNorm>,
     pub project_conv: Conv2d,
-    pub bn2: BatchNorm,
+    pub bn2: Option<BatchNorm>,
     pub residual: bool,
 }
 
@@ -89,17 +89,17 @@ impl MbConv {
             expand_conv: (expand != 1).then(|| conv(cin, mid, 1, 1, 1, device)),
             bn0: (expand != 1).then(|| bn(mid, device)),
             depthwise_conv: conv(mid, mid, kernel, stride, mid, device),
-            bn1: bn(mid, device),
+            bn1: Some(bn(mid, device)),
             project_conv: conv(mid, cout, 1, 1, 1, device),
-            bn2: bn(cout, device),
+            bn2: Some(bn(cout, device)),
             residual: stride == 1 && cin == cout,
         }
     }
 
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let mut x = input.clone();
-        if let (Some(expand), Some(bn0)) = (&self.expand_conv, &self.bn0) {
-            x = relu6(conv_bn(OpKind::Conv, expand, bn0, x));
+        if let Some(expand) = &self.expand_conv {
+            x = relu6(conv_bn(OpKind::Conv, expand, &self.bn0, x));
         }
         x = relu6(conv_bn(
             OpKind::DepthwiseConv,
@@ -119,10 +119,10 @@ impl MbConv {
 #[derive(Module, Debug)]
 pub struct EfficientNetLite {
     pub conv_stem: Conv2d,
-    pub bn0: BatchNorm,
+    pub bn0: Option<BatchNorm>,
     pub blocks: Vec<MbConv>,
     pub conv_head: Conv2d,
-    pub bn1: BatchNorm,
+    pub bn1: Option<BatchNorm>,
     pub fc: Linear,
 }
 
@@ -138,10 +138,10 @@ impl EfficientNetLite {
         let last = LITE0_STAGES[LITE0_STAGES.len() - 1].5;
         Self {
             conv_stem: conv(3, STEM, 3, 2, 1, device),
-            bn0: bn(STEM, device),
+            bn0: Some(bn(STEM, device)),
             blocks,
             conv_head: conv(last, HEAD, 1, 1, 1, device),
-            bn1: bn(HEAD, device),
+            bn1: Some(bn(HEAD, device)),
             fc: LinearConfig::new(HEAD, num_classes)
                 .with_initializer(Initializer::Zeros)
                 .init(device),
@@ -151,6 +151,19 @@ impl EfficientNetLite {
     /// The stem, then one stage per block (see [`super::Classifier::stage`]).
     pub fn stage_count(&self) -> usize {
         1 + self.blocks.len()
+    }
+
+    /// Every batch norm folded into the convolution before it (see [`fold_batch_norm`]).
+    pub fn fold_batch_norms(&mut self) {
+        fold_batch_norm(&mut self.conv_stem, &mut self.bn0);
+        for block in &mut self.blocks {
+            if let Some(expand) = &mut block.expand_conv {
+                fold_batch_norm(expand, &mut block.bn0);
+            }
+            fold_batch_norm(&mut block.depthwise_conv, &mut block.bn1);
+            fold_batch_norm(&mut block.project_conv, &mut block.bn2);
+        }
+        fold_batch_norm(&mut self.conv_head, &mut self.bn1);
     }
 
     pub fn stage(&self, index: usize, x: Tensor<4>) -> Tensor<4> {

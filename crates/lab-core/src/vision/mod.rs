@@ -23,6 +23,9 @@ pub mod pipeline;
 pub mod preprocess;
 pub mod resnet;
 
+use burn::module::Param;
+use burn::nn::BatchNorm;
+use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor};
 
 use crate::profile::{OpKind, timed};
@@ -74,6 +77,16 @@ impl Classifier {
             }
             Arch::ResNet18 => Classifier::ResNet(ResNet::resnet18(num_classes, device)),
             Arch::ResNet50 => Classifier::ResNet(ResNet::resnet50(num_classes, device)),
+        }
+    }
+
+    /// Folds every batch norm into the convolution before it: for inference only (the page
+    /// never trains a classifier), where a pass then runs one operation for each pair. The
+    /// logits agree with the unfolded network's to float rounding.
+    pub fn fold_batch_norms(&mut self) {
+        match self {
+            Classifier::EfficientNet(net) => net.fold_batch_norms(),
+            Classifier::ResNet(net) => net.fold_batch_norms(),
         }
     }
 
@@ -156,15 +169,38 @@ impl Classifier {
     }
 }
 
-/// A convolution timed as `kind` (lab_core::profile), then its batch norm as its own step.
+/// A convolution timed as `kind` (lab_core::profile), then its batch norm as its own step
+/// unless the norm was folded into it.
 pub(crate) fn conv_bn(
     kind: OpKind,
-    conv: &burn::nn::conv::Conv2d,
-    bn: &burn::nn::BatchNorm,
+    conv: &Conv2d,
+    bn: &Option<BatchNorm>,
     x: Tensor<4>,
 ) -> Tensor<4> {
     let x = timed(kind, || conv.forward(x));
-    timed(OpKind::BatchNorm, || bn.forward(x))
+    match bn {
+        Some(bn) => timed(OpKind::BatchNorm, || bn.forward(x)),
+        None => x,
+    }
+}
+
+/// Folds an inference batch norm (running statistics) into the convolution before it and
+/// takes it out: per output channel, with s = γ/√(σ² + ε), the weights become w·s and the bias
+/// (b − μ)·s + β. One operation then does what took the convolution and the norm's four
+/// full-size passes (subtract, divide, scale, shift).
+pub(crate) fn fold_batch_norm(conv: &mut Conv2d, bn: &mut Option<BatchNorm>) {
+    let Some(bn) = bn.take() else { return };
+    let [out, ..] = conv.weight.dims();
+    let scale = bn.gamma.val() / (bn.running_var.value() + bn.epsilon).sqrt();
+    let bias = match &conv.bias {
+        Some(bias) => bias.val(),
+        None => Tensor::zeros([out], &scale.device()),
+    };
+    let weight = conv.weight.val() * scale.clone().reshape([out, 1, 1, 1]);
+    conv.weight = Param::from_tensor(weight);
+    conv.bias = Some(Param::from_tensor(
+        (bias - bn.running_mean.value()) * scale + bn.beta.val(),
+    ));
 }
 
 /// MACs of a convolution producing `out × out` pixels.

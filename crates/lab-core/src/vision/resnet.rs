@@ -9,7 +9,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, Pa
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use super::{Arch, conv_bn, conv_macs};
+use super::{Arch, conv_bn, conv_macs, fold_batch_norm};
 use crate::profile::{OpKind, timed};
 
 /// torchvision's batch-norm epsilon.
@@ -39,7 +39,7 @@ fn bn(channels: usize, device: &Device) -> BatchNorm {
 #[derive(Module, Debug)]
 pub struct Downsample {
     pub conv: Conv2d,
-    pub bn: BatchNorm,
+    pub bn: Option<BatchNorm>,
 }
 
 /// A basic block (two 3×3 convolutions, ResNet-18/34) or, when `conv3` is present, a bottleneck
@@ -47,9 +47,9 @@ pub struct Downsample {
 #[derive(Module, Debug)]
 pub struct Block {
     pub conv1: Conv2d,
-    pub bn1: BatchNorm,
+    pub bn1: Option<BatchNorm>,
     pub conv2: Conv2d,
-    pub bn2: BatchNorm,
+    pub bn2: Option<BatchNorm>,
     pub conv3: Option<Conv2d>,
     pub bn3: Option<BatchNorm>,
     pub downsample: Option<Downsample>,
@@ -59,9 +59,9 @@ impl Block {
     fn basic(cin: usize, cout: usize, stride: usize, device: &Device) -> Self {
         Self {
             conv1: conv(cin, cout, 3, stride, device),
-            bn1: bn(cout, device),
+            bn1: Some(bn(cout, device)),
             conv2: conv(cout, cout, 3, 1, device),
-            bn2: bn(cout, device),
+            bn2: Some(bn(cout, device)),
             conv3: None,
             bn3: None,
             downsample: downsample(cin, cout, stride, device),
@@ -72,9 +72,9 @@ impl Block {
         let cout = width * 4;
         Self {
             conv1: conv(cin, width, 1, 1, device),
-            bn1: bn(width, device),
+            bn1: Some(bn(width, device)),
             conv2: conv(width, width, 3, stride, device),
-            bn2: bn(width, device),
+            bn2: Some(bn(width, device)),
             conv3: Some(conv(width, cout, 1, 1, device)),
             bn3: Some(bn(cout, device)),
             downsample: downsample(cin, cout, stride, device),
@@ -85,8 +85,8 @@ impl Block {
         let activate = |x| timed(OpKind::Activation, || relu(x));
         let mut x = activate(conv_bn(OpKind::Conv, &self.conv1, &self.bn1, input.clone()));
         x = conv_bn(OpKind::Conv, &self.conv2, &self.bn2, x);
-        if let (Some(conv3), Some(bn3)) = (&self.conv3, &self.bn3) {
-            x = conv_bn(OpKind::Conv, conv3, bn3, activate(x));
+        if let Some(conv3) = &self.conv3 {
+            x = conv_bn(OpKind::Conv, conv3, &self.bn3, activate(x));
         }
         let identity = match &self.downsample {
             Some(down) => conv_bn(OpKind::Conv, &down.conv, &down.bn, input),
@@ -116,14 +116,14 @@ fn downsample(cin: usize, cout: usize, stride: usize, device: &Device) -> Option
             .with_bias(false)
             .with_initializer(Initializer::Zeros)
             .init(device),
-        bn: bn(cout, device),
+        bn: Some(bn(cout, device)),
     })
 }
 
 #[derive(Module, Debug)]
 pub struct ResNet {
     pub conv1: Conv2d,
-    pub bn1: BatchNorm,
+    pub bn1: Option<BatchNorm>,
     pub maxpool: MaxPool2d,
     pub layer1: Vec<Block>,
     pub layer2: Vec<Block>,
@@ -164,7 +164,7 @@ impl ResNet {
         let mut layers = layers.into_iter();
         Self {
             conv1: conv(3, 64, 7, 2, device),
-            bn1: bn(64, device),
+            bn1: Some(bn(64, device)),
             maxpool: MaxPool2dConfig::new([3, 3])
                 .with_strides([2, 2])
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
@@ -198,6 +198,27 @@ impl ResNet {
     /// The stem, then one stage per block (see [`super::Classifier::stage`]).
     pub fn stage_count(&self) -> usize {
         1 + self.blocks().count()
+    }
+
+    /// Every batch norm folded into the convolution before it (see [`fold_batch_norm`]).
+    pub fn fold_batch_norms(&mut self) {
+        fold_batch_norm(&mut self.conv1, &mut self.bn1);
+        let layers = [
+            &mut self.layer1,
+            &mut self.layer2,
+            &mut self.layer3,
+            &mut self.layer4,
+        ];
+        for block in layers.into_iter().flatten() {
+            fold_batch_norm(&mut block.conv1, &mut block.bn1);
+            fold_batch_norm(&mut block.conv2, &mut block.bn2);
+            if let Some(conv3) = &mut block.conv3 {
+                fold_batch_norm(conv3, &mut block.bn3);
+            }
+            if let Some(down) = &mut block.downsample {
+                fold_batch_norm(&mut down.conv, &mut down.bn);
+            }
+        }
     }
 
     pub fn stage(&self, index: usize, x: Tensor<4>) -> Tensor<4> {

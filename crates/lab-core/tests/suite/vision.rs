@@ -14,11 +14,11 @@ use image::{Rgb, RgbImage};
 use lab_core::asset::{self, AssetError, HostTensor, WeightsFile};
 use lab_core::photo::{self, Shrink};
 use lab_core::rank::top_k;
-use lab_core::vision::Classifier;
 use lab_core::vision::asset::Manifest;
 use lab_core::vision::preprocess::{
     Preprocessing, crop_offset, photo_to_input, preprocess, resized_size, to_input, views,
 };
+use lab_core::vision::{Arch, Classifier};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -464,8 +464,10 @@ fn bias_correction_lowers_the_int8_logit_error() {
     let device = Device::flex();
     let (manifest, f32_model) = load(asset::F32_FILE, &device);
     let (_, corrected) = load(asset::INT8_FILE, &device);
-    // The same int8 weights without the correction: the f32 file, quantized as it is.
-    let plain_bytes = asset::encode_weights(&f32_model.host_tensors().unwrap(), true).unwrap();
+    // The same int8 weights without the correction: the f32 file, quantized as it is (read
+    // from the file: the loaded model's batch norms are folded into its convolutions).
+    let f32_tensors = asset::decode_weights(&read(&model_dir().join(asset::F32_FILE))).unwrap();
+    let plain_bytes = asset::encode_weights(&f32_tensors, true).unwrap();
     let mut plain = Classifier::init(manifest.arch().unwrap(), manifest.num_classes, &device);
     plain
         .load_host_tensors(asset::decode_weights(&plain_bytes).unwrap())
@@ -525,4 +527,66 @@ fn the_pipeline_stage_by_stage_equals_one_forward_pass() {
         "{:?}",
         ranked.normalised[0]
     );
+}
+
+/// A network of `arch` with random weights and batch-norm statistics (the placeholders' shapes
+/// and names, drawn from `seed`), loaded twice: as is and with its norms folded in.
+fn unfolded_and_folded(arch: Arch, seed: u64, device: &Device) -> (Classifier, Classifier) {
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+    let mut rng = StdRng::seed_from_u64(seed);
+    let random: Vec<HostTensor> = Classifier::init(arch, 10, device)
+        .host_tensors()
+        .unwrap()
+        .into_iter()
+        .map(|t| {
+            let positive = t.name.ends_with("running_var");
+            let data = (0..t.data.len())
+                .map(|_| {
+                    let x: f32 = rng.random_range(-0.5..0.5);
+                    if positive { 0.5 + x.abs() } else { x }
+                })
+                .collect();
+            HostTensor { data, ..t }
+        })
+        .collect();
+    let mut unfolded = Classifier::init(arch, 10, device);
+    unfolded.load_host_tensors(random.clone()).unwrap();
+    let mut folded = Classifier::init(arch, 10, device);
+    folded.load_host_tensors(random).unwrap();
+    folded.fold_batch_norms();
+    (unfolded, folded)
+}
+
+#[test]
+fn folding_the_batch_norms_into_the_convolutions_keeps_the_logits() {
+    let device = Device::flex();
+    let images = burn::tensor::Tensor::<4>::random(
+        [2, 3, 64, 64],
+        burn::tensor::Distribution::Uniform(-2.0, 2.0),
+        &device,
+    );
+    let host = |t: burn::tensor::Tensor<2>| -> Vec<f32> {
+        t.into_data().convert::<f32>().try_into_vec().unwrap()
+    };
+    for (arch, seed) in [(Arch::EfficientNetLite0, 1), (Arch::ResNet18, 2)] {
+        let (unfolded, folded) = unfolded_and_folded(arch, seed, &device);
+        assert!(
+            folded.num_params() < unfolded.num_params(),
+            "the norms are gone"
+        );
+        let want = host(unfolded.forward(images.clone()));
+        let got = host(folded.forward(images.clone()));
+        let scale = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let diff = crate::common::max_abs_diff(&want, &got);
+        println!("{arch:?}: logits up to {scale:.3}, folded differs by {diff:.2e}");
+        assert!(
+            scale > 1e-3,
+            "{arch:?}: the random network's logits are not all zero"
+        );
+        assert!(
+            diff <= 1e-4 * scale.max(1.0),
+            "{arch:?}: folding changed the logits by {diff}"
+        );
+    }
 }
