@@ -26,6 +26,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeProfile } from '../e2e/harness.mjs';
 import { CHELSEA_INPUT, ONNX_FILES, installOrt, onnxIndex } from './ort.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -178,6 +179,14 @@ ${hasText ? '' : `MiniLM-L6 not measured in the lab: dist/text-models/${TEXT_MOD
       ratio(best(labOf, 'int8'), ortOf(ort[`int8 ${many}`])),
       ratio(labOf(lab['flex int8']), labOf(lab['flex f32']))]),
   );
+  console.log('\nWhere the lab\'s time went (its per-op profile of the last run, f32 file; the classifier\'s covers both passes of a photo):');
+  for (const backend of BACKENDS) {
+    const run = lab[`${backend} f32`];
+    if (run.classify) console.log(`  ${IMAGE_MODEL} ${backend}:${describeProfile(run.classify.profile)}`);
+    for (const length of run.text?.lengths ?? []) {
+      console.log(`  ${TEXT_MODEL} ${length.tokens} tokens ${backend}:${describeProfile(length.profile)}`);
+    }
+  }
   console.log('\nModel creation, ms: lab = opening the demo until the model shows ready (the app\'s start, fetch, sha256, load);'
     + ' ORT = fetch + InferenceSession.create:');
   printTable(

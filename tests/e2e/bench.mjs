@@ -23,7 +23,7 @@ import zlib from 'node:zlib';
 import { compareInference } from '../bench/inference.mjs';
 import { ortMounts } from '../bench/ort.mjs';
 import { installTfjs, trainTfjs } from '../bench/tfjs.mjs';
-import { distDir, frameRate, launchBrowser, openPage, readProfile, serveDist } from './harness.mjs';
+import { describeProfile, distDir, frameRate, launchBrowser, openPage, readProfile, serveDist } from './harness.mjs';
 
 const BACKENDS = ['flex', 'ndarray'];
 const PLAYGROUND = 'demo=playground&data=circle&layers=16,16&batch=64&lr=0.03';
@@ -154,13 +154,6 @@ async function textLatency(browser, url, backend, model, runs = TEXT_RUNS) {
     .join(', ');
 }
 
-/** A profile as `; op share% (ms), …` by time, largest first; empty without one. */
-function describeProfile(profile) {
-  if (!profile) return '';
-  const ops = [...profile.ops].sort((a, b) => b.ms - a.ms)
-    .map(({ op, ms }) => `${op} ${((100 * ms) / profile.total).toFixed(0)}% (${ms.toFixed(1)})`);
-  return ` [per op, ms of a ${profile.total.toFixed(1)} ms pass: ${ops.join(', ')}]`;
-}
 
 /**
  * textLatency's measurement: per length of TEXT_LENGTHS the tokens the page made, the median of

@@ -304,6 +304,14 @@ export async function readProfile(page) {
   });
 }
 
+/** A profile as `; op share% (ms), …` by time, largest first; empty without one. */
+export function describeProfile(profile) {
+  if (!profile) return '';
+  const ops = [...profile.ops].sort((a, b) => b.ms - a.ms)
+    .map(({ op, ms }) => `${op} ${((100 * ms) / profile.total).toFixed(0)}% (${ms.toFixed(1)})`);
+  return ` [per op, ms of a ${profile.total.toFixed(1)} ms pass: ${ops.join(', ')}]`;
+}
+
 /** Fails the test with every console error and uncaught page error `openPage` recorded. */
 export function assertNoConsoleErrors(page) {
   assert.deepEqual(page.consoleErrors, [], `console errors: ${page.consoleErrors.join('\n')}`);
