@@ -13,9 +13,10 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use burn::tensor::Device;
-use js_sys::{Array, Object, Uint8Array};
+use js_sys::{Array, Float32Array, Object, Uint8Array};
 use lab_core::asset::{AssetError, Verified};
 use lab_core::backend::BackendKind;
+use lab_core::profile::Profile;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -224,4 +225,21 @@ pub fn missing() -> (JsValue, Array) {
 /// The answer that refuses a request with `message`.
 pub fn refused(message: &Message) -> (JsValue, Array) {
     (answer_message(message), Array::new())
+}
+
+/// Puts where a pass's time went into a worker's answer, as `profile`
+/// ([`Profile::to_floats`]).
+pub fn set_profile(answer: &Object, profile: &Profile) {
+    set(
+        answer,
+        "profile",
+        &Float32Array::from(profile.to_floats().as_slice()),
+    );
+}
+
+/// The profile a worker's answer carries ([`set_profile`]), if any.
+pub fn profile_of(answer: &JsValue) -> Option<Profile> {
+    get(answer, "profile")
+        .dyn_ref::<Float32Array>()
+        .and_then(|floats| Profile::from_floats(&floats.to_vec()))
 }

@@ -103,16 +103,17 @@ pub fn serve(ctx: &Ctx, options: &ServeOptions) -> Result {
 
 /// The newest modification time among the site's inputs, as nanoseconds since the epoch.
 fn newest_input(ctx: &Ctx) -> Option<String> {
-    let nanos = newest_site_input(ctx)?
+    let nanos = newest_of(ctx, SITE_INPUTS)?
         .duration_since(SystemTime::UNIX_EPOCH)
         .ok()?
         .as_nanos();
     Some(nanos.to_string())
 }
 
-/// The newest modification time among the site's inputs.
-pub fn newest_site_input(ctx: &Ctx) -> Option<SystemTime> {
-    SITE_INPUTS
+/// The newest modification time among `inputs` (paths relative to the repository root, folders
+/// walked).
+pub fn newest_of(ctx: &Ctx, inputs: &[&str]) -> Option<SystemTime> {
+    inputs
         .iter()
         .filter_map(|input| newest_under(&ctx.root.join(input)))
         .max()

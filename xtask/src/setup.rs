@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::ctx::{Ctx, execute, header, probe, run};
 use crate::pins::{BINARYEN_VERSION, step_trunk_toml};
-use crate::serve::newest_site_input;
+use crate::serve::newest_of;
 use crate::tools::{step_cargo_deny, step_trunk, step_wasm_bindgen};
 use crate::{Result, WASM_TARGET, assets, models};
 
@@ -254,6 +254,15 @@ const SITE_WASM_BUILD: &[&str] = &[
     "--bin",
     "open-model-lab",
 ];
+/// What cargo compiles the site's wasm from (trunk's copied folders, www/ among them, are no
+/// part of it: a new model asset does not make the wasm stale).
+const SITE_WASM_INPUTS: &[&str] = &[
+    "Cargo.toml",
+    "Cargo.lock",
+    ".cargo",
+    "src",
+    "crates/lab-core",
+];
 /// The wasm that [`SITE_WASM_BUILD`] writes, relative to the repository root.
 const SITE_WASM: &str = "target/wasm32-unknown-unknown/release/open-model-lab.wasm";
 
@@ -263,7 +272,7 @@ const SITE_WASM: &str = "target/wasm32-unknown-unknown/release/open-model-lab.wa
 /// wasm (cargo still checks, in about a second).
 fn step_site_wasm(ctx: &Ctx) -> Result {
     let built = fs::metadata(ctx.root.join(SITE_WASM)).and_then(|m| m.modified());
-    let current = match (built, newest_site_input(ctx)) {
+    let current = match (built, newest_of(ctx, SITE_WASM_INPUTS)) {
         (Ok(built), Some(newest)) => built >= newest,
         _ => false,
     };

@@ -31,7 +31,8 @@ pub enum OpKind {
     /// One filter per channel: EfficientNet's depthwise convolutions.
     DepthwiseConv,
     BatchNorm,
-    /// ReLU6 and residual sums.
+    /// Activations (EfficientNet's ReLU6, ResNet's ReLU and its stem's max pooling) and
+    /// residual sums.
     Activation,
     /// The classifier: pooling and its last dense layer.
     Head,

@@ -21,7 +21,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::i18n::Message;
 use crate::runtime::backend::{ActiveBackend, Failure};
 use crate::runtime::model_asset::{asset_failure, asset_problem};
-use crate::runtime::remote_model::{self, Handed, RemoteModel, missing, refused};
+use crate::runtime::remote_model::{
+    self, Handed, RemoteModel, missing, profile_of, refused, set_profile,
+};
 use crate::runtime::worker::{self, get, set};
 
 /// The worker's names for the two operations.
@@ -88,9 +90,7 @@ pub async fn remote_logits(
             (request, transfer)
         })
         .await?;
-    let profile = get(&answer, "profile")
-        .dyn_ref::<Float32Array>()
-        .and_then(|floats| Profile::from_floats(&floats.to_vec()));
+    let profile = profile_of(&answer);
     let logits = get(&answer, "logits")
         .dyn_ref::<Float32Array>()
         .map(Float32Array::to_vec)
@@ -162,11 +162,7 @@ pub async fn run_here(request: &JsValue) -> (JsValue, Array) {
             let logits = Float32Array::from(logits.as_slice());
             let answer = Object::new();
             set(&answer, "logits", &logits);
-            set(
-                &answer,
-                "profile",
-                &Float32Array::from(profile.to_floats().as_slice()),
-            );
+            set_profile(&answer, &profile);
             (answer.into(), Array::of1(&logits.buffer()))
         }
         Err(why) => refused(&Message::new(

@@ -22,7 +22,9 @@ use crate::i18n::Message;
 use crate::runtime::backend::{ActiveBackend, Failure, read_back};
 use crate::runtime::frame::now_ms;
 use crate::runtime::model_asset::{asset_failure, asset_problem};
-use crate::runtime::remote_model::{self, Handed, RemoteModel, missing, refused};
+use crate::runtime::remote_model::{
+    self, Handed, RemoteModel, missing, profile_of, refused, set_profile,
+};
 use crate::runtime::worker::{self, get, set};
 
 /// The worker's names for the four operations.
@@ -126,8 +128,7 @@ impl TextEngine {
                     heads: count("heads"),
                     vector: floats(&answer, "vector"),
                 };
-                let profile = floats(&answer, "profile").and_then(|f| Profile::from_floats(&f));
-                Ok((reader.analysis(encoded, read), ms, profile))
+                Ok((reader.analysis(encoded, read), ms, profile_of(&answer)))
             }
         }
     }
@@ -234,7 +235,7 @@ pub async fn load_here(request: &JsValue) -> (JsValue, Array) {
 struct Outputs {
     tensors: Vec<(&'static str, Tensor<1>)>,
     counts: Vec<(&'static str, usize)>,
-    /// Where the pass's time went, as [`Profile::to_floats`].
+    /// Where the pass's time went, answered as `profile` (remote_model::set_profile).
     profile: Option<Profile>,
 }
 
@@ -257,12 +258,8 @@ async fn answer_with(
     for (name, count) in outputs.counts {
         set(&answer, name, &count.into());
     }
-    if let Some(profile) = outputs.profile {
-        set(
-            &answer,
-            "profile",
-            &Float32Array::from(profile.to_floats().as_slice()),
-        );
+    if let Some(profile) = &outputs.profile {
+        set_profile(&answer, profile);
     }
     for (name, tensor) in outputs.tensors {
         match read_host(tensor).await {
