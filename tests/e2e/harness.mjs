@@ -292,16 +292,21 @@ export const byId = (id) => `[data-testid="${id}"]`;
 /**
  * The page's "where the time went" table of its last answer (src/widgets/op_profile.rs): the
  * per-op profile of a pass on the CPU, `{total, ops: [{op, ms, calls}]}` with the unmarked rest
- * as op `other`; null where the page shows none (WebGPU).
+ * as op `other`, and derived from them `calls` (op → calls) and `marked` (the ms of every op but
+ * `other`); null where the page shows none (WebGPU).
  */
 export async function readProfile(page) {
-  return page.evaluate(() => {
+  const profile = await page.evaluate(() => {
     const table = document.querySelector('[data-testid="op-profile"]');
     if (!table) return null;
     const ops = [...table.querySelectorAll('tr[data-op]')]
       .map((row) => ({ op: row.dataset.op, ms: Number(row.dataset.ms), calls: Number(row.dataset.calls ?? 0) }));
     return { total: Number(table.dataset.totalMs), ops };
   });
+  if (!profile) return null;
+  const calls = Object.fromEntries(profile.ops.map(({ op, calls }) => [op, calls]));
+  const marked = profile.ops.filter(({ op }) => op !== 'other').reduce((sum, { ms }) => sum + ms, 0);
+  return { ...profile, calls, marked };
 }
 
 /** A profile as `; op share% (ms), …` by time, largest first; empty without one. */
