@@ -78,6 +78,12 @@ impl std::fmt::Display for DownloadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DownloadError::Network(why) => write!(f, "network error: {why}"),
+            // A missing model most often means a site still being prepared: `cargo xtask serve`
+            // serves the page while the models convert, and adds them when they are done.
+            DownloadError::Status(404) => write!(
+                f,
+                "the server answered HTTP 404: the file is not on the server (a site that `cargo xtask serve` is still preparing gets its models when their conversion ends: reload then)"
+            ),
             DownloadError::Status(code) => write!(f, "the server answered HTTP {code}"),
             DownloadError::Check(why) => write!(f, "{why}"),
         }

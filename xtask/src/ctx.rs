@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 
 use crate::Result;
 
+#[derive(Clone)]
 pub struct Ctx {
     pub root: PathBuf,
     /// PATH for every child: `.tools/node_modules/.bin`, cargo's bin folder,
@@ -17,6 +18,8 @@ pub struct Ctx {
     cargo: OsString,
     /// Whether the converter is built with lab-core's `wgpu` feature (see [`Ctx::converter`]).
     converter_shares_test_build: bool,
+    /// Every child runs under `nice -n 19` (see [`Ctx::lowest_priority`]).
+    lowest_priority: bool,
 }
 
 impl Ctx {
@@ -36,6 +39,7 @@ impl Ctx {
             path,
             cargo,
             converter_shares_test_build: false,
+            lowest_priority: false,
         })
     }
 
@@ -47,6 +51,15 @@ impl Ctx {
         Self {
             converter_shares_test_build: true,
             ..self
+        }
+    }
+
+    /// A copy whose children run at the lowest CPU priority (`nice -n 19`): `serve` converts the
+    /// models beside the page's own build, and on 2 cores the page must not wait for them.
+    pub fn lowest_priority(&self) -> Self {
+        Self {
+            lowest_priority: true,
+            ..self.clone()
         }
     }
 
@@ -77,7 +90,14 @@ impl Ctx {
     /// A command with the tool PATH, run from the repository root. The program
     /// is looked up on the tool PATH, not the inherited one.
     pub fn cmd(&self, program: impl AsRef<OsStr>) -> Command {
-        let mut cmd = Command::new(self.resolve(program.as_ref()));
+        let program = self.resolve(program.as_ref());
+        let mut cmd = if self.lowest_priority {
+            let mut nice = Command::new("nice");
+            nice.args(["-n", "19"]).arg(program);
+            nice
+        } else {
+            Command::new(program)
+        };
         cmd.env("PATH", &self.path).current_dir(&self.root);
         cmd
     }

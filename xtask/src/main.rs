@@ -14,6 +14,7 @@ mod ctx;
 mod fuzz;
 mod models;
 mod offline;
+mod packages;
 mod pins;
 mod pypi;
 mod serve;

