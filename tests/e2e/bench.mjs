@@ -7,7 +7,8 @@
 // - training speed of the playground per CPU backend (steps/s after 8 s, the loss before and
 //   after), and the page's frame rate meanwhile (target: at least 30 frames/s)
 // - size of dist/*.wasm, raw and gzip -9
-// - first paint / first contentful paint of the start page (mean of 3 loads)
+// - first contentful paint and time to interactive of the start page and of each demo opened
+//   directly (mean of 3 cold loads; BENCH_ONLY=paint for these alone)
 //
 // --compare measures only the playground's training, then TensorFlow.js training the same network
 // in the same page (tests/bench/tfjs.mjs), and prints both with the lab/tfjs ratios; it fails
@@ -102,36 +103,52 @@ async function peptideStepsPerSecond(browser, url, backend, set) {
   }
 }
 
-async function paintTimes(browser, url) {
-  const sums = { 'first-paint': 0, 'first-contentful-paint': 0 };
-  const counts = { 'first-paint': 0, 'first-contentful-paint': 0 };
+/** The demos' ids, read from the start page's navigation (the shell's one registry). */
+async function demoIds(browser, url) {
+  const page = await openPage(browser);
+  try {
+    await page.goto(`${url}/`);
+    const nav = page.locator('[data-testid^="nav-"]:not([data-testid="nav-guide"])');
+    await nav.first().waitFor({ timeout: 60_000 });
+    return (await nav.evaluateAll((links) => links.map((a) => a.dataset.testid))).map((t) => t.slice('nav-'.length));
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * First contentful paint and time to interactive of one page, opened in a fresh context (cold
+ * cache), from navigation start. Interactive: the wasm started, the app mounted (the loading
+ * text gone), the backend open, and the demo's panel there, so its controls answer. A model
+ * demo's model download comes after that, with its own progress bar, and is not part of it.
+ */
+async function loadTimes(browser, url, demo) {
+  const sums = { fcp: 0, tti: 0 };
+  let backend = '';
   for (let i = 0; i < PAINT_LOADS; i++) {
-    const page = await openPage(browser); // fresh context: cold cache
+    const page = await openPage(browser);
     try {
-      await page.goto(`${url}/`, { waitUntil: 'load' });
-      await page
-        .waitForFunction(
-          () => performance.getEntriesByType('paint').some((e) => e.name === 'first-contentful-paint'),
-          null,
-          { timeout: 15_000 },
-        )
-        .catch(() => {});
-      const entries = await page.evaluate(() =>
-        performance.getEntriesByType('paint').map((e) => ({ name: e.name, startTime: e.startTime })),
+      await page.goto(demo ? `${url}/?demo=${demo}` : `${url}/`);
+      const tti = await page.waitForFunction(
+        (id) => {
+          const status = document.querySelector('[data-testid=backend-status]');
+          const panel = id ? document.querySelector(`main.demo[data-demo="${id}"]`) : document.querySelector('.app');
+          return !document.getElementById('loading') && status?.dataset.backend && panel ? performance.now() : false;
+        },
+        demo,
+        { polling: 'raf', timeout: 60_000 },
       );
-      for (const { name, startTime } of entries) {
-        if (name in sums) {
-          sums[name] += startTime;
-          counts[name] += 1;
-        }
-      }
+      sums.tti += await tti.jsonValue();
+      await page.waitForFunction(() => performance.getEntriesByType('paint').some((e) => e.name === 'first-contentful-paint'), null, {
+        timeout: 15_000,
+      });
+      sums.fcp += await page.evaluate(() => performance.getEntriesByType('paint').find((e) => e.name === 'first-contentful-paint').startTime);
+      backend = await page.locator('[data-testid=backend-status]').getAttribute('data-backend');
     } finally {
       await page.close();
     }
   }
-  return Object.fromEntries(
-    Object.keys(sums).map((k) => [k, counts[k] ? sums[k] / counts[k] : undefined]),
-  );
+  return { fcp: sums.fcp / PAINT_LOADS, tti: sums.tti / PAINT_LOADS, backend };
 }
 
 /** Text the lab's BERT reads as one token per character (each is in its vocabulary). */
@@ -463,11 +480,13 @@ async function main() {
       await perBackend((b) => `browser classify ${model} ${b} (median of ${CLASSIFY_RUNS})`, (backend) => classifyLatency(browser, server.url, backend, model));
     }
 
-    const paint = want('paint') ? await paintTimes(browser, server.url) : {};
-    for (const [name, ms] of Object.entries(paint)) {
-      const figure = ms === undefined ? 'n/a' : `${ms.toFixed(0)} ms`;
-      console.log(`${name}: ${figure} (mean of ${PAINT_LOADS} loads)`);
-      rows.push([name, figure]);
+    // The start page, then each demo opened directly, as a link from the article opens it.
+    for (const demo of want('paint') ? [null, ...(await demoIds(browser, server.url))] : []) {
+      const { fcp, tti, backend } = await loadTimes(browser, server.url, demo);
+      const label = `load ${demo ? `?demo=${demo}` : 'start page'} (mean of ${PAINT_LOADS} cold loads, ${backend})`;
+      const figure = `first contentful paint ${fcp.toFixed(0)} ms, interactive ${tti.toFixed(0)} ms`;
+      console.log(`${label}: ${figure}`);
+      rows.push([label, figure]);
     }
   } finally {
     await browser.close();

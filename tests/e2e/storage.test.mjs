@@ -2,7 +2,8 @@
 // Cache API (as on plain http over a LAN address, `file://` or some private modes) and with a
 // storage quota that refuses every write, the model still loads from the network into memory,
 // and the page says that the next visit downloads it again. A model whose manifest is refused is
-// left out with its reason, and the others load.
+// left out with its reason, and the others load. A model list not on the server yet (a `serve`
+// still converting) says so, and Retry finds it once it is there.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fs from 'node:fs';
@@ -63,6 +64,26 @@ describe('model storage', () => {
     assert.equal(await page.locator(`${byId('model')} option`).count(), 1);
     assert.ok(!page.requests.some((url) => url.includes('escape')), 'the odd folder name is never fetched');
     assertNoConsoleErrors(page);
+    await page.close();
+  });
+  test('a model list not on the server yet, as while `cargo xtask serve` converts, says so, and Retry loads it once it is there', async () => {
+    const page = await openPage(site.browser);
+    const index = `${site.server.url}/text-models/index.json`;
+    await page.route(index, (route) => route.fulfill({ status: 404, body: 'not found' }));
+    await page.goto(`${site.server.url}/?demo=text&lang=en&backend=flex`);
+    await page.waitForSelector(byId('model-error'), { timeout: 60_000 });
+    assert.match(
+      await page.textContent(byId('model-error')),
+      /Could not read the list of models: the server answered HTTP 404: the file is not on the server \(a site that `cargo xtask serve` is still preparing gets its models when their conversion ends: reload then\)/,
+    );
+    // The rest of the page is untouched: another demo opens from the navigation.
+    assert.equal(await page.locator(byId('nav-playground')).count(), 1);
+    // The conversion has ended: the list is there now, and Retry finds it without a reload.
+    await page.unroute(index);
+    await page.click(byId('model-retry'));
+    await page.waitForSelector(`${byId('model-status')}[data-state="ready"]`, { timeout: 120_000 });
+    // The one console error is the browser's own line for the 404.
+    assert.ok(page.consoleErrors.every((line) => /404/.test(line)), page.consoleErrors.join('\n'));
     await page.close();
   });
 });
