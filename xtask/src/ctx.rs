@@ -9,6 +9,9 @@ use std::process::{Command, Stdio};
 
 use crate::Result;
 
+/// Where the CPU-only converter is built (see [`Ctx::converter`]).
+const CPU_CONVERTER_TARGET_DIR: &str = "target/cpu-converter";
+
 #[derive(Clone)]
 pub struct Ctx {
     pub root: PathBuf,
@@ -82,6 +85,14 @@ impl Ctx {
             .env("CARGO_TERM_PROGRESS_WHEN", "never");
         if self.converter_shares_test_build {
             cmd.args(["--features", "lab-core/wgpu"]);
+        } else {
+            // Its own build folder: cargo locks a profile's folder for a whole build, and
+            // `serve` builds this one at the lowest priority beside the page, so in target/debug
+            // it held trunk's `cargo xtask finish-site` hook, and the page, until it ended (6
+            // minutes in a cold run). Apart, `serve` and `test` also stop rebuilding each other's
+            // burn with the other's features.
+            cmd.arg("--target-dir")
+                .arg(self.root.join(CPU_CONVERTER_TARGET_DIR));
         }
         cmd.arg("--");
         cmd
