@@ -8,7 +8,8 @@
 //   after), and the page's frame rate meanwhile (target: at least 30 frames/s)
 // - size of dist/*.wasm, raw and gzip -9
 // - first contentful paint and time to interactive of the start page and of each demo opened
-//   directly (mean of 3 cold loads; BENCH_ONLY=paint for these alone)
+//   directly (mean of 3 cold loads; BENCH_ONLY=paint for these alone), over loopback and over a
+//   throttled 40 Mbit/s line from a server that sends gzip
 //
 // --compare measures only the playground's training, then TensorFlow.js training the same network
 // in the same page (tests/bench/tfjs.mjs), and prints both with the lab/tfjs ratios; it fails
@@ -30,6 +31,8 @@ const BACKENDS = ['flex', 'ndarray'];
 const PLAYGROUND = 'demo=playground&data=circle&layers=16,16&batch=64&lr=0.03';
 const RUN_MS = 8000;
 const PAINT_LOADS = 3;
+/** The connection of the throttled loads: a common home line (DevTools' throttling). */
+const HOME_NETWORK = { label: '40 Mbit/s, 20 ms, gzip', downMbps: 40, upMbps: 10, roundTripMs: 20 };
 
 function kib(bytes) {
   return `${(bytes / 1024).toFixed(1)} KiB`;
@@ -121,13 +124,24 @@ async function demoIds(browser, url) {
  * cache), from navigation start. Interactive: the wasm started, the app mounted (the loading
  * text gone), the backend open, and the demo's panel there, so its controls answer. A model
  * demo's model download comes after that, with its own progress bar, and is not part of it.
+ * `network`: Chromium's throttling (DevTools' own) for every load, else loopback's full speed.
  */
-async function loadTimes(browser, url, demo) {
+async function loadTimes(browser, url, demo, network) {
   const sums = { fcp: 0, tti: 0 };
   let backend = '';
   for (let i = 0; i < PAINT_LOADS; i++) {
     const page = await openPage(browser);
     try {
+      if (network) {
+        const devtools = await page.context().newCDPSession(page);
+        await devtools.send('Network.enable');
+        await devtools.send('Network.emulateNetworkConditions', {
+          offline: false,
+          latency: network.roundTripMs,
+          downloadThroughput: (network.downMbps * 1e6) / 8,
+          uploadThroughput: (network.upMbps * 1e6) / 8,
+        });
+      }
       await page.goto(demo ? `${url}/?demo=${demo}` : `${url}/`);
       const tti = await page.waitForFunction(
         (id) => {
@@ -480,13 +494,27 @@ async function main() {
       await perBackend((b) => `browser classify ${model} ${b} (median of ${CLASSIFY_RUNS})`, (backend) => classifyLatency(browser, server.url, backend, model));
     }
 
-    // The start page, then each demo opened directly, as a link from the article opens it.
-    for (const demo of want('paint') ? [null, ...(await demoIds(browser, server.url))] : []) {
-      const { fcp, tti, backend } = await loadTimes(browser, server.url, demo);
-      const label = `load ${demo ? `?demo=${demo}` : 'start page'} (mean of ${PAINT_LOADS} cold loads, ${backend})`;
-      const figure = `first contentful paint ${fcp.toFixed(0)} ms, interactive ${tti.toFixed(0)} ms`;
-      console.log(`${label}: ${figure}`);
-      rows.push([label, figure]);
+    // The start page, then each demo opened directly, as a link from the article opens it: over
+    // loopback (the page's own work), then over a home connection from a host that serves
+    // gzip (the download included).
+    const demos = want('paint') ? [null, ...(await demoIds(browser, server.url))] : [];
+    const loads = async (url, network, where) => {
+      for (const demo of demos) {
+        const { fcp, tti, backend } = await loadTimes(browser, url, demo, network);
+        const label = `load ${demo ? `?demo=${demo}` : 'start page'}, ${where} (mean of ${PAINT_LOADS} cold loads, ${backend})`;
+        const figure = `first contentful paint ${fcp.toFixed(0)} ms, interactive ${tti.toFixed(0)} ms`;
+        console.log(`${label}: ${figure}`);
+        rows.push([label, figure]);
+      }
+    };
+    await loads(server.url, null, 'loopback');
+    if (demos.length) {
+      const gzipped = await serveDist(distDir, { gzip: true });
+      try {
+        await loads(gzipped.url, HOME_NETWORK, HOME_NETWORK.label);
+      } finally {
+        await gzipped.close();
+      }
     }
   } finally {
     await browser.close();

@@ -60,6 +60,9 @@ const MIME = {
   '.onnx': 'application/octet-stream',
 };
 
+/** What `serveDist({gzip})` compresses: the page's code and text, not the models' weights. */
+const COMPRESSIBLE = new Set(['.html', '.js', '.wasm', '.css', '.json', '.svg', '.txt']);
+
 function mimeOf(file) {
   return MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
@@ -79,9 +82,12 @@ function isFile(p) {
  * `isolated`: every response carries COOP same-origin and COEP require-corp, so the page is
  * cross-origin isolated (SharedArrayBuffer, wasm threads). `mounts`: {'/prefix/': folder}, files
  * served under a prefix from another folder (bench --compare's onnxruntime-web and ONNX files).
+ * `gzip`: text and wasm files go gzip -9 compressed to a browser that accepts it, as a static
+ * host serves them (the benchmark's loads over a throttled network).
  * @returns {Promise<{url: string, close: () => Promise<void>}>} url has no trailing slash.
  */
-export async function serveDist(dir = distDir, { isolated = false, mounts = {} } = {}) {
+export async function serveDist(dir = distDir, { isolated = false, mounts = {}, gzip = false } = {}) {
+  const compressed = new Map();
   const root = path.resolve(dir);
   const index = path.join(root, 'index.html');
   if (!isFile(index)) {
@@ -101,9 +107,17 @@ export async function serveDist(dir = distDir, { isolated = false, mounts = {} }
         res.end(req.method === 'HEAD' || status === 204 ? undefined : `${status}\n`);
         return;
       }
-      const size = fs.statSync(file).size;
       headers['Content-Type'] = mimeOf(file);
-      headers['Content-Length'] = String(size);
+      if (gzip && COMPRESSIBLE.has(path.extname(file)) && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+        if (!compressed.has(file)) compressed.set(file, zlib.gzipSync(fs.readFileSync(file), { level: 9 }));
+        const body = compressed.get(file);
+        headers['Content-Encoding'] = 'gzip';
+        headers['Content-Length'] = String(body.length);
+        res.writeHead(status, headers);
+        res.end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
+      headers['Content-Length'] = String(fs.statSync(file).size);
       res.writeHead(status, headers);
       if (req.method === 'HEAD') {
         res.end();
