@@ -60,7 +60,7 @@ download:
   - trunk 0.21.14                        (a prebuilt binary through cargo-binstall
                                          when it is installed and reaches one,
                                          else cargo install --locked, opt-level 1
-                                         without LTO: about 5 minutes on 2 cores)
+                                         without LTO: about 5 minutes alone on 2 cores)
   - wasm-bindgen-cli, at the version of the `wasm-bindgen` crate in Cargo.lock
                                          (cargo-binstall as above, else cargo
                                          install, without --locked)

@@ -22,7 +22,7 @@ pub fn step_trunk(ctx: &Ctx) -> Result {
         return Ok(());
     }
     header(&format!(
-        "setup: building trunk {TRUNK_VERSION} from source (about 5 minutes on 2 cores; cargo's progress follows)"
+        "setup: building trunk {TRUNK_VERSION} from source (about 5 minutes alone on 2 cores, 8–15 beside the site's build; cargo's progress follows)"
     ));
     install_tool(ctx, "trunk", TRUNK_VERSION)
 }
@@ -93,7 +93,7 @@ pub fn step_wasm_bindgen(ctx: &Ctx) -> Result {
         return Ok(());
     }
     header(&format!(
-        "setup: building wasm-bindgen-cli {version} from source (several minutes on 2 cores; cargo's progress follows)"
+        "setup: building wasm-bindgen-cli {version} from source (2–6 minutes on 2 cores, the more beside the site's build; cargo's progress follows)"
     ));
     run(ctx
         .cargo()
