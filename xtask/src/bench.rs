@@ -8,8 +8,9 @@ use std::path::Path;
 
 use crate::Result;
 use crate::ctx::{Ctx, header, run};
+use crate::serve::trunk_build;
 use crate::setup::{COMPARE_STEPS, SITE_STEPS, TEST_STEPS, run_steps, setup};
-use crate::test::{convert_own_resnet, trunk_build};
+use crate::test::convert_own_resnet;
 
 #[derive(Debug, PartialEq)]
 pub struct BenchOptions {

@@ -8,9 +8,8 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use crate::Result;
-use crate::ctx::{Ctx, header, run_interactive};
-use crate::setup::{SITE_STEPS, setup, setup_page_first};
-use crate::test::trunk_build;
+use crate::ctx::{Ctx, header, run, run_interactive};
+use crate::setup::{Conversions, SITE_STEPS, setup, setup_page_first};
 
 /// What trunk builds the site from, relative to the repository root (folders walked).
 const SITE_INPUTS: &[&str] = &[
@@ -89,26 +88,35 @@ pub fn serve(ctx: &Ctx, options: &ServeOptions) -> Result {
             "serve: trunk build --release into dist/ (wasm-bindgen and wasm-opt: about 4 minutes on 2 cores, which print little)",
         );
         trunk_build(ctx)?;
-        if let Some(newest) = newest {
-            write_stamp(ctx, newest)?;
-        }
     }
     header(&format!(
         "serve: http://127.0.0.1:{}/ (python3 -m http.server over dist/; Ctrl-C stops it)",
         options.port
     ));
-    let mut server = ctx
-        .cmd("python3")
-        .args(["-m", "http.server", &options.port, "--bind", "127.0.0.1"])
-        .arg("--directory")
-        .arg(ctx.root.join("dist"))
-        .spawn()
-        .map_err(|e| format!("could not start python3 -m http.server: {e}"))?;
     if !conversions.is_finished() {
         header(
             "serve: the page is up; the model conversions go on below at the lowest CPU priority. Until they end, the model demos say their models are not on the server yet; reload the page when this says they are in.",
         );
     }
+    // The conversions report from their own thread, so that the server's own failure (a port in
+    // use) is said at once rather than after them.
+    let background = ctx.clone();
+    std::thread::spawn(move || {
+        if let Err(e) = report_conversions(&background, conversions, newest) {
+            println!("xtask: {e}");
+        }
+    });
+    run_interactive(
+        ctx.cmd("python3")
+            .args(["-m", "http.server", &options.port, "--bind", "127.0.0.1"])
+            .arg("--directory")
+            .arg(ctx.root.join("dist")),
+    )
+}
+
+/// Waits for the conversions, copies what they made into dist/ and says to reload; `built_from`
+/// is the stamp dist/ was built from.
+fn report_conversions(ctx: &Ctx, conversions: Conversions, built_from: Option<u128>) -> Result {
     match conversions.join() {
         Ok(Ok(())) => {
             let copied = copy_converted(ctx)?;
@@ -117,7 +125,7 @@ pub fn serve(ctx: &Ctx, options: &ServeOptions) -> Result {
                     "serve: the converted models are in dist/ ({copied} files): reload the page"
                 ));
                 // dist/ now holds them: the next serve need not rebuild for them.
-                if let (Some(built), Some(assets)) = (newest, newest_of(ctx, CONVERTED)) {
+                if let (Some(built), Some(assets)) = (built_from, newest_of(ctx, CONVERTED)) {
                     write_stamp(ctx, built.max(nanos(assets)))?;
                 }
             }
@@ -129,14 +137,7 @@ pub fn serve(ctx: &Ctx, options: &ServeOptions) -> Result {
             println!("xtask: the conversions' thread panicked; the page is served without them")
         }
     }
-    let status = server
-        .wait()
-        .map_err(|e| format!("python3 -m http.server: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("python3 -m http.server stopped ({status})"))
-    }
+    Ok(())
 }
 
 /// The folders the conversions write into, which index.html copies into dist/ as they are.
@@ -183,6 +184,18 @@ fn copy_newer(source: &Path, target: &Path) -> Result<usize> {
         }
     }
     Ok(copied)
+}
+
+/// `trunk build --release` into dist/, stamped with what it was built from: `test` and `bench`
+/// build dist/ too, and trunk replaces the whole folder, stamp included, so a stamp written only
+/// by `serve` made the next `serve` redo wasm-bindgen and wasm-opt (5 minutes) for nothing.
+pub fn trunk_build(ctx: &Ctx) -> Result {
+    let newest = newest_input(ctx);
+    run(ctx.trunk().args(["build", "--release"]))?;
+    match newest {
+        Some(newest) => write_stamp(ctx, newest),
+        None => Ok(()),
+    }
 }
 
 fn write_stamp(ctx: &Ctx, built_from: u128) -> Result {

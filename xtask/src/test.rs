@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::ctx::{Ctx, header, run};
+use crate::serve::trunk_build;
 use crate::setup::{SITE_STEPS, TEST_STEPS, setup};
 use crate::{Result, WASM_TARGET, assets};
 
@@ -216,10 +217,6 @@ fn lint(ctx: &Ctx, stage_header: &str) -> Result {
         run(ctx.cargo().args(*args))?;
     }
     Ok(())
-}
-
-pub fn trunk_build(ctx: &Ctx) -> Result {
-    run(ctx.trunk().args(["build", "--release"]))
 }
 
 fn e2e(ctx: &Ctx) -> Result {
