@@ -4,8 +4,10 @@
 use std::env;
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use crate::Result;
 
@@ -23,6 +25,8 @@ pub struct Ctx {
     converter_shares_test_build: bool,
     /// Every child runs under `nice -n 19` (see [`Ctx::lowest_priority`]).
     lowest_priority: bool,
+    /// Every child writes its output here instead of the terminal (see [`Ctx::logging_to`]).
+    log: Option<Arc<File>>,
 }
 
 impl Ctx {
@@ -43,6 +47,7 @@ impl Ctx {
             cargo,
             converter_shares_test_build: false,
             lowest_priority: false,
+            log: None,
         })
     }
 
@@ -62,6 +67,15 @@ impl Ctx {
     pub fn lowest_priority(&self) -> Self {
         Self {
             lowest_priority: true,
+            ..self.clone()
+        }
+    }
+
+    /// A copy whose children write their output (stdout and stderr) to `log`: work that runs
+    /// behind a task's own would otherwise interleave its lines with the task's.
+    pub fn logging_to(&self, log: File) -> Self {
+        Self {
+            log: Some(Arc::new(log)),
             ..self.clone()
         }
     }
@@ -110,6 +124,11 @@ impl Ctx {
             Command::new(program)
         };
         cmd.env("PATH", &self.path).current_dir(&self.root);
+        if let Some(log) = &self.log
+            && let (Ok(out), Ok(err)) = (log.try_clone(), log.try_clone())
+        {
+            cmd.stdout(out).stderr(err);
+        }
         cmd
     }
 

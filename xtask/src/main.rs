@@ -101,14 +101,17 @@ libvulkan1 through apt-get, only those missing; `npm ci` in tests/e2e when its
 lock file changed), then the stages in order, stopping at the first failure:
   lint    cargo fmt --all --check
           cargo deny check licenses bans sources (deny.toml)
-          cargo clippy --workspace --exclude open-model-lab --all-targets
-            -- -D warnings
-  native  cargo test -p lab-core -p model-convert -p xtask
+  native  cargo test -p lab-core -p model-convert -p xtask, compiled through
+          clippy-driver with -D warnings as `cargo clippy` does: their lint
   wasm    cargo test --target wasm32-unknown-unknown --lib --test browser
           (the web crate's unit tests and tests/browser.rs, in headless Chromium
           via chromedriver, capabilities in webdriver.json), compiled through
           clippy-driver with -D warnings: the web crate's lint, on its target
   e2e     trunk build --release, then node --test on tests/e2e/*.test.mjs
+
+trunk, the site's wasm and `trunk build --release` are built behind setup and
+the first three stages, at the lowest CPU priority, into target/site-build.log;
+the e2e stage waits for them.
 
 Options:
   --quick          Skip the e2e stage
@@ -202,7 +205,7 @@ fn dispatch(args: &[String]) -> Result {
         "setup" => {
             no_args("setup", rest)?;
             let ctx = Ctx::new()?;
-            setup::setup(&ctx, &[], &[])
+            setup::setup(&ctx, &[], setup::TRUNK_STEPS)
         }
         "serve" => {
             let options = serve::ServeOptions::parse(rest)?;

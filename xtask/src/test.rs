@@ -4,47 +4,35 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::path::PathBuf;
+use std::process::Command;
 use std::time::Instant;
 
 use crate::ctx::{Ctx, header, run};
-use crate::serve::trunk_build;
-use crate::setup::{SITE_STEPS, TEST_STEPS, setup};
+use crate::setup::{SITE_STEPS, SiteBuild, TEST_STEPS, build_site_behind, setup};
 use crate::{Result, WASM_TARGET, assets};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const WASM_TEST_TIMEOUT_S: &str = "300";
 
-/// The lint stage's cargo commands, cheapest first so that a formatting slip fails in seconds:
-/// the native crates natively, with the features the native tests resolve to (so the check
-/// shares that stage's proc-macro and build-script builds). The web crate is linted where it
-/// runs, on wasm, by the wasm stage's own build ([`WASM_LINT`]): a separate `cargo clippy` for
-/// wasm would check its whole dependency tree once more (7 minutes on 2 cores).
+/// The lint stage's cargo commands, cheapest first so that a formatting slip fails in seconds.
+/// clippy is not among them: the native and wasm stages compile the workspace's crates through
+/// clippy-driver ([`CLIPPY_WRAPPER`]), so that no separate `cargo clippy` checks the whole
+/// dependency tree once more for nothing but the lints (5 minutes natively, 7 for wasm, on 2
+/// cores).
 pub const LINT_STEPS: &[(&str, &[&str])] = &[
     ("formatting", &["fmt", "--all", "--check"]),
     (
         "licences, bans and sources (deny.toml)",
         &["deny", "check", "licenses", "bans", "sources"],
     ),
-    (
-        "clippy, native",
-        &[
-            "clippy",
-            "--workspace",
-            "--exclude",
-            "open-model-lab",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    ),
 ];
 
-/// The wasm stage compiles the web crate's library, unit tests and browser tests through
-/// clippy-driver, as `cargo clippy` itself does (its workspace wrapper, and its arguments in
-/// `CLIPPY_ARGS`, each followed by `__CLIPPY_HACKERY__`): every warning fails the build, and the
-/// dependencies are compiled once, for the tests. (The 3-line `src/main.rs` is not among them.)
-pub const WASM_LINT: [(&str, &str); 2] = [
+/// What `cargo clippy` itself sets for its build (its workspace wrapper, and its arguments in
+/// `CLIPPY_ARGS`, each followed by `__CLIPPY_HACKERY__`), set for the native and wasm stages'
+/// builds: every workspace crate they compile, with its tests and examples, is linted with
+/// every warning an error, and the dependencies are compiled once, for the tests. (The web
+/// crate's 3-line `src/main.rs` is not among them.)
+pub const CLIPPY_WRAPPER: [(&str, &str); 2] = [
     ("RUSTC_WORKSPACE_WRAPPER", "clippy-driver"),
     (
         "CLIPPY_ARGS",
@@ -132,15 +120,21 @@ impl TestOptions {
 }
 
 pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
-    let site = if opts.stages.contains(&Stage::E2e) {
-        SITE_STEPS
-    } else {
-        &[]
-    };
-    setup(ctx, TEST_STEPS, site)?;
+    let end_to_end = opts.stages.contains(&Stage::E2e);
     if opts.prereqs_only {
+        setup(ctx, TEST_STEPS, if end_to_end { SITE_STEPS } else { &[] })?;
         println!("xtask: test prerequisites are in place");
         return Ok(());
+    }
+    // Only the end-to-end stage needs trunk and the site: they build behind everything before it.
+    let mut site = if end_to_end {
+        Some(build_site_behind(ctx)?)
+    } else {
+        None
+    };
+    setup(ctx, TEST_STEPS, &[])?;
+    if let Some(site) = &mut site {
+        site.setup_done();
     }
     let started = Instant::now();
     let total = opts.stages.len();
@@ -151,20 +145,15 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
             Stage::Lint => lint(ctx, &format!("test {n}/{total}: lint")),
             Stage::Native => {
                 header(&format!(
-                    "test {n}/{total}: native (cargo test -p lab-core -p model-convert -p xtask)"
+                    "test {n}/{total}: native, linted by clippy as it builds (cargo test -p lab-core -p model-convert -p xtask)"
                 ));
-                run(ctx.cargo().args(NATIVE_TEST))
+                run(linted_by_clippy(ctx).args(NATIVE_TEST))
             }
             Stage::Wasm => {
                 header(&format!(
                     "test {n}/{total}: wasm in headless Chromium, linted by clippy as it builds (cargo test --target {WASM_TARGET} --lib --test browser)"
                 ));
-                let mut cargo = ctx.cargo();
-                for (name, value) in WASM_LINT {
-                    // The wrapper is looked up on the tool PATH, next to cargo.
-                    cargo.env(name, ctx.resolve_program(value));
-                }
-                run(cargo
+                run(linted_by_clippy(ctx)
                     .args([
                         "test",
                         "--target",
@@ -186,7 +175,9 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
                 header(&format!(
                     "test {n}/{total}: end to end (trunk build --release, node --test tests/e2e/)"
                 ));
-                e2e(ctx)
+                site.take()
+                    .map_or(Ok(()), SiteBuild::finish)
+                    .and_then(|()| e2e(ctx))
             }
         };
         result.map_err(|e| format!("test stage `{}` failed: {e}", stage.name()))?;
@@ -205,7 +196,16 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
     Ok(())
 }
 
-/// Formatting, then clippy with every warning an error; one header per command.
+/// cargo with [`CLIPPY_WRAPPER`] set; the wrapper is looked up on the tool PATH, next to cargo.
+fn linted_by_clippy(ctx: &Ctx) -> Command {
+    let mut cargo = ctx.cargo();
+    for (name, value) in CLIPPY_WRAPPER {
+        cargo.env(name, ctx.resolve_program(value));
+    }
+    cargo
+}
+
+/// Formatting, then the licence, ban and source checks; one header per command.
 fn lint(ctx: &Ctx, stage_header: &str) -> Result {
     for (i, (what, args)) in LINT_STEPS.iter().enumerate() {
         header(&format!(
@@ -220,7 +220,6 @@ fn lint(ctx: &Ctx, stage_header: &str) -> Result {
 }
 
 fn e2e(ctx: &Ctx) -> Result {
-    trunk_build(ctx)?;
     convert_own_resnet(ctx)?;
     let dir = ctx.root.join("tests/e2e");
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
@@ -336,19 +335,13 @@ mod tests {
     }
 
     #[test]
-    fn lint_denies_warnings_on_both_targets() {
-        let clippy: Vec<&[&str]> = LINT_STEPS
-            .iter()
-            .map(|(_, args)| *args)
-            .filter(|args| args[0] == "clippy")
-            .collect();
-        assert_eq!(clippy.len(), 1);
-        assert!(clippy[0].ends_with(&["--", "-D", "warnings"]));
-        assert!(clippy[0].contains(&"--all-targets"));
+    fn the_native_and_wasm_builds_are_linted_with_warnings_denied() {
         assert_eq!(LINT_STEPS[0].1, ["fmt", "--all", "--check"]);
-        // The wasm side: clippy-driver wraps the wasm stage's build and denies warnings.
-        assert_eq!(WASM_LINT[0], ("RUSTC_WORKSPACE_WRAPPER", "clippy-driver"));
-        let args: Vec<&str> = WASM_LINT[1]
+        assert_eq!(
+            CLIPPY_WRAPPER[0],
+            ("RUSTC_WORKSPACE_WRAPPER", "clippy-driver")
+        );
+        let args: Vec<&str> = CLIPPY_WRAPPER[1]
             .1
             .split("__CLIPPY_HACKERY__")
             .filter(|a| !a.is_empty())

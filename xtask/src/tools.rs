@@ -22,7 +22,7 @@ pub fn step_trunk(ctx: &Ctx) -> Result {
         return Ok(());
     }
     header(&format!(
-        "setup: building trunk {TRUNK_VERSION} from source (about 5 minutes alone on 2 cores, 8–15 beside the site's build; cargo's progress follows)"
+        "setup: building trunk {TRUNK_VERSION} from source (about 5 minutes alone on 2 cores, 8–15 beside other builds)"
     ));
     install_tool(ctx, "trunk", TRUNK_VERSION)
 }
@@ -48,11 +48,14 @@ pub fn step_cargo_deny(ctx: &Ctx) -> Result {
 /// `cargo install --locked` of a tool that only drives others (trunk starts cargo, wasm-bindgen
 /// and wasm-opt; cargo-deny reads metadata): opt-level 1 without LTO serves as well as the tool's
 /// own release profile and builds far faster (trunk's fat-LTO profile took about 25 minutes
-/// here, this 4.6; measured on 2 cores, 2026-12-03).
+/// here, this 4.6; measured on 2 cores, 2026-12-03). Without default features: trunk's are its
+/// TLS stack (ring, rustls) and update check, for downloads that `offline = true` never makes
+/// (cargo-deny has none).
 fn install_tool(ctx: &Ctx, krate: &str, version: &str) -> Result {
     run(ctx
         .cargo()
-        .args(["install", "--locked", krate, "--version", version])
+        .args(["install", "--locked", "--no-default-features", krate])
+        .args(["--version", version])
         .env("CARGO_PROFILE_RELEASE_LTO", "false")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"))
@@ -95,7 +98,13 @@ pub fn step_wasm_bindgen(ctx: &Ctx) -> Result {
     header(&format!(
         "setup: building wasm-bindgen-cli {version} from source (2–6 minutes on 2 cores, the more beside the site's build; cargo's progress follows)"
     ));
-    run(ctx
-        .cargo()
-        .args(["install", "wasm-bindgen-cli", "--version", &version]))
+    // Without its default TLS stack (ring, rustls), which only the test runner's download of
+    // chromedriver uses: the wasm stage names Debian's.
+    run(ctx.cargo().args([
+        "install",
+        "--no-default-features",
+        "wasm-bindgen-cli",
+        "--version",
+        &version,
+    ]))
 }
