@@ -229,6 +229,8 @@ pub fn execute(cmd: &mut Command, echo: bool, interactive: bool) -> Result {
 pub fn probe(cmd: &mut Command) -> Option<String> {
     let out = cmd
         .stdin(Stdio::null())
+        // Named, not left to `output`: a command for a log (`Ctx::logging_to`) has its stdout set.
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .output()
         .ok()?;

@@ -263,8 +263,8 @@ impl SiteBuild {
         }
     }
 
-    /// Waits for the build, saying every half minute where it is (its log's last line); when
-    /// it failed, the error ends with the log's last lines.
+    /// Waits for the build, saying every half minute where it is (its log's last line, or that
+    /// it still runs); when it failed, the error ends with the log's last lines.
     pub fn finish(self) -> Result {
         const EVERY: Duration = Duration::from_secs(30);
         if !self.thread.is_finished() {
@@ -272,13 +272,24 @@ impl SiteBuild {
                 "test: waiting for the site's build behind (its log: {SITE_BUILD_LOG})"
             ));
         }
+        let waiting = Instant::now();
         let mut said = Instant::now();
+        let mut last_said = None;
         while !self.thread.is_finished() {
             std::thread::sleep(Duration::from_secs(1));
             if said.elapsed() >= EVERY {
-                if let Some(line) = last_lines(&self.log, 1).pop() {
-                    println!("xtask: the site's build: {line}");
+                let line = last_lines(&self.log, 1).pop();
+                match &line {
+                    Some(line) if last_said.as_ref() != Some(line) => {
+                        println!("xtask: the site's build: {line}")
+                    }
+                    // wasm-opt and the fat-LTO link print nothing for minutes.
+                    _ => println!(
+                        "xtask: the site's build is still running ({} s waited)",
+                        waiting.elapsed().as_secs()
+                    ),
                 }
+                last_said = line;
                 said = Instant::now();
             }
         }
