@@ -19,6 +19,7 @@ mod pins;
 mod pypi;
 mod serve;
 mod setup;
+mod site_build;
 mod test;
 #[cfg(test)]
 mod tidy;

@@ -8,7 +8,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::ctx::{Ctx, header, run};
-use crate::setup::{SITE_STEPS, SiteBuild, TEST_STEPS, build_site_behind, setup};
+use crate::setup::{SITE_STEPS, TEST_STEPS, setup};
+use crate::site_build::{SiteBuild, build_site_behind};
 use crate::{Result, WASM_TARGET, assets};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

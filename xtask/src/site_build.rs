@@ -1,0 +1,122 @@
+//! The site's build behind `test`'s first stages: only the end-to-end stage needs trunk, the
+//! site's release wasm and `trunk build`, and on 2 cores the stages before it leave one core idle
+//! for long stretches, which this build fills at the lowest CPU priority.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::Result;
+use crate::ctx::{Ctx, header};
+use crate::serve::trunk_build;
+use crate::setup::{SITE_STEPS, run_steps};
+
+/// Where [`build_site_behind`]'s commands write, relative to the repository root.
+const SITE_BUILD_LOG: &str = "target/site-build.log";
+
+/// The site's build that [`build_site_behind`] started; [`SiteBuild::finish`] waits for it.
+pub struct SiteBuild {
+    thread: JoinHandle<Result>,
+    log: PathBuf,
+    setup_done: Option<Sender<()>>,
+}
+
+/// For `test`: [`SITE_STEPS`], then (once [`SiteBuild::setup_done`] says www/ is complete)
+/// `trunk build --release`, on a thread of their own, behind setup and the stages before the
+/// end-to-end one, which alone needs them; their commands run at the lowest CPU priority and
+/// write to [`SITE_BUILD_LOG`]. On 2 cores setup and those stages leave one core idle for long
+/// stretches (link steps, the browser tests, which run on one core, the fat-LTO link itself);
+/// trunk's and the site's 30 minutes of compiling fill them instead of running in a row.
+pub fn build_site_behind(ctx: &Ctx) -> Result<SiteBuild> {
+    let log = ctx.root.join(SITE_BUILD_LOG);
+    if let Some(dir) = log.parent() {
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let file = File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    header(&format!(
+        "setup: trunk, the site's wasm and then the site build behind the other steps and the stages, at the lowest CPU priority; their output goes to {SITE_BUILD_LOG}"
+    ));
+    let background = ctx.lowest_priority().logging_to(file);
+    let (setup_done, www_complete) = mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        run_steps(&background, SITE_STEPS)?;
+        www_complete
+            .recv()
+            .map_err(|_| "setup failed, so the site was not built".to_string())?;
+        let started = Instant::now();
+        trunk_build(&background)?;
+        println!(
+            "xtask: the site's trunk build (wasm-bindgen, wasm-opt) took {} s",
+            started.elapsed().as_secs()
+        );
+        Ok(())
+    });
+    Ok(SiteBuild {
+        thread,
+        log,
+        setup_done: Some(setup_done),
+    })
+}
+
+impl SiteBuild {
+    /// Says that setup is done, its downloads and conversions in www/: trunk may copy it.
+    pub fn setup_done(&mut self) {
+        if let Some(setup_done) = self.setup_done.take() {
+            // A closed channel means the build already failed; `finish` says so.
+            let _ = setup_done.send(());
+        }
+    }
+
+    /// Waits for the build, saying every half minute where it is (its log's last line, or that
+    /// it still runs); when it failed, the error ends with the log's last lines.
+    pub fn finish(self) -> Result {
+        const EVERY: Duration = Duration::from_secs(30);
+        if !self.thread.is_finished() {
+            header(&format!(
+                "test: waiting for the site's build behind (its log: {SITE_BUILD_LOG})"
+            ));
+        }
+        let waiting = Instant::now();
+        let mut said = Instant::now();
+        let mut last_said = None;
+        while !self.thread.is_finished() {
+            std::thread::sleep(Duration::from_secs(1));
+            if said.elapsed() >= EVERY {
+                let line = last_lines(&self.log, 1).pop();
+                match &line {
+                    Some(line) if last_said.as_ref() != Some(line) => {
+                        println!("xtask: the site's build: {line}")
+                    }
+                    // wasm-opt and the fat-LTO link print nothing for minutes.
+                    _ => println!(
+                        "xtask: the site's build is still running ({} s waited)",
+                        waiting.elapsed().as_secs()
+                    ),
+                }
+                last_said = line;
+                said = Instant::now();
+            }
+        }
+        let last_lines = |n| last_lines(&self.log, n);
+        match self.thread.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!(
+                "{e}\nthe last lines of {SITE_BUILD_LOG}:\n{}",
+                last_lines(40).join("\n")
+            )),
+            Err(_) => Err("the site's build thread panicked".into()),
+        }
+    }
+}
+
+/// The last `n` lines of `log` that are not blank (none when it cannot be read).
+fn last_lines(log: &Path, n: usize) -> Vec<String> {
+    let text = fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
+}
