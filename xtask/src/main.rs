@@ -110,9 +110,9 @@ lock file changed), then the stages in order, stopping at the first failure:
           clippy-driver with -D warnings: the web crate's lint, on its target
   e2e     trunk build --release, then node --test on tests/e2e/*.test.mjs
 
-trunk, the site's wasm and `trunk build --release` are built behind setup and
-the first three stages, at the lowest CPU priority, into target/site-build.log;
-the e2e stage waits for them.
+trunk, the site's wasm and `trunk build --release` are built beside setup and
+the first three stages, their output into target/site-build.log; the e2e stage
+waits for them.
 
 Options:
   --quick          Skip the e2e stage

@@ -1,6 +1,5 @@
-//! The site's build behind `test`'s first stages: only the end-to-end stage needs trunk, the
-//! site's release wasm and `trunk build`, and on 2 cores the stages before it leave one core idle
-//! for long stretches, which this build fills at the lowest CPU priority.
+//! The site's build beside `test`'s setup and first stages: only the end-to-end stage needs
+//! trunk, the site's release wasm and `trunk build`, so the other stages need not wait for them.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -13,10 +12,10 @@ use crate::ctx::{Ctx, header};
 use crate::serve::trunk_build;
 use crate::setup::{SITE_STEPS, run_steps};
 
-/// Where [`build_site_behind`]'s commands write, relative to the repository root.
+/// Where [`start_site_build`]'s commands write, relative to the repository root.
 const SITE_BUILD_LOG: &str = "target/site-build.log";
 
-/// The site's build that [`build_site_behind`] started; [`SiteBuild::finish`] waits for it.
+/// The site's build that [`start_site_build`] started; [`SiteBuild::finish`] waits for it.
 pub struct SiteBuild {
     thread: JoinHandle<Result>,
     log: PathBuf,
@@ -24,21 +23,22 @@ pub struct SiteBuild {
 }
 
 /// For `test`: [`SITE_STEPS`], then (once [`SiteBuild::setup_done`] says www/ is complete)
-/// `trunk build --release`, on a thread of their own, behind setup and the stages before the
-/// end-to-end one, which alone needs them; their commands run at the lowest CPU priority and
-/// write to [`SITE_BUILD_LOG`]. On 2 cores setup and those stages leave one core idle for long
-/// stretches (link steps, the browser tests, which run on one core, the fat-LTO link itself);
-/// trunk's and the site's 30 minutes of compiling fill them instead of running in a row.
-pub fn build_site_behind(ctx: &Ctx) -> Result<SiteBuild> {
+/// `trunk build --release`, on a thread of their own beside setup and the stages before the
+/// end-to-end one, which alone needs them; their commands write to [`SITE_BUILD_LOG`]. They run
+/// at normal priority, sharing the cores: on 2 cores the site's fat-LTO link keeps one core busy
+/// for minutes, and beside the other builds that core is not left idle. (At the lowest priority,
+/// measured cold on 2 cores, trunk's build alone took 38 minutes and the site's wasm was still
+/// compiling when the stages before it were done, so its link ran alone at the end.)
+pub fn start_site_build(ctx: &Ctx) -> Result<SiteBuild> {
     let log = ctx.root.join(SITE_BUILD_LOG);
     if let Some(dir) = log.parent() {
         fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     let file = File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     header(&format!(
-        "setup: trunk, the site's wasm and then the site build behind the other steps and the stages, at the lowest CPU priority; their output goes to {SITE_BUILD_LOG}"
+        "setup: trunk, the site's wasm and then the site build beside the other steps and the stages; their output goes to {SITE_BUILD_LOG}"
     ));
-    let background = ctx.lowest_priority().logging_to(file);
+    let background = ctx.logging_to(file);
     let (setup_done, www_complete) = mpsc::channel();
     let thread = std::thread::spawn(move || {
         run_steps(&background, SITE_STEPS)?;
@@ -75,7 +75,7 @@ impl SiteBuild {
         const EVERY: Duration = Duration::from_secs(30);
         if !self.thread.is_finished() {
             header(&format!(
-                "test: waiting for the site's build behind (its log: {SITE_BUILD_LOG})"
+                "test: waiting for the site's build (its log: {SITE_BUILD_LOG})"
             ));
         }
         let waiting = Instant::now();

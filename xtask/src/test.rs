@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::ctx::{Ctx, header, run};
 use crate::setup::{SITE_STEPS, TEST_STEPS, setup};
-use crate::site_build::{SiteBuild, build_site_behind};
+use crate::site_build::{SiteBuild, start_site_build};
 use crate::{Result, WASM_TARGET, assets};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -127,9 +127,9 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
         println!("xtask: test prerequisites are in place");
         return Ok(());
     }
-    // Only the end-to-end stage needs trunk and the site: they build behind everything before it.
+    // Only the end-to-end stage needs trunk and the site: they build beside everything before it.
     let mut site = if end_to_end {
-        Some(build_site_behind(ctx)?)
+        Some(start_site_build(ctx)?)
     } else {
         None
     };
