@@ -14,6 +14,19 @@ use crate::Result;
 /// Where the CPU-only converter is built (see [`Ctx::converter`]).
 const CPU_CONVERTER_TARGET_DIR: &str = "target/cpu-converter";
 
+/// What `cargo clippy` itself sets for its build (its workspace wrapper, and its arguments in
+/// `CLIPPY_ARGS`, each followed by `__CLIPPY_HACKERY__`), set for the native and wasm stages'
+/// builds and the converter that shares the native one: every workspace crate they compile, with its tests and examples, is linted with
+/// every warning an error, and the dependencies are compiled once, for the tests. (The web
+/// crate's 3-line `src/main.rs` is not among them.)
+pub const CLIPPY_WRAPPER: [(&str, &str); 2] = [
+    ("RUSTC_WORKSPACE_WRAPPER", "clippy-driver"),
+    (
+        "CLIPPY_ARGS",
+        "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
+    ),
+];
+
 #[derive(Clone)]
 pub struct Ctx {
     pub root: PathBuf,
@@ -92,7 +105,13 @@ impl Ctx {
     /// `cargo run -p model-convert [--features lab-core/wgpu] --`, ready for the converter's own
     /// arguments.
     pub fn converter(&self) -> Command {
-        let mut cmd = self.cargo();
+        // Sharing the native tests' build means their linted build: cargo builds a workspace
+        // crate again when its wrapper changes, which here would be lab-core, twice.
+        let mut cmd = if self.converter_shares_test_build {
+            self.cargo_linted()
+        } else {
+            self.cargo()
+        };
         // Cargo's lines instead of its progress bar: setup compiles the site beside the
         // converter, and two bars on one terminal line garble each other.
         cmd.args(["run", "-p", "model-convert"])
@@ -134,6 +153,16 @@ impl Ctx {
 
     pub fn cargo(&self) -> Command {
         self.cmd(&self.cargo)
+    }
+
+    /// cargo with [`CLIPPY_WRAPPER`] set; the wrapper is looked up on the tool PATH, next to
+    /// cargo.
+    pub fn cargo_linted(&self) -> Command {
+        let mut cargo = self.cargo();
+        for (name, value) in CLIPPY_WRAPPER {
+            cargo.env(name, self.resolve_program(value));
+        }
+        cargo
     }
 
     pub fn trunk(&self) -> Command {

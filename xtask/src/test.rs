@@ -4,7 +4,6 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Instant;
 
 use crate::ctx::{Ctx, header, run};
@@ -17,7 +16,7 @@ const WASM_TEST_TIMEOUT_S: &str = "300";
 
 /// The lint stage's cargo commands, cheapest first so that a formatting slip fails in seconds.
 /// clippy is not among them: the native and wasm stages compile the workspace's crates through
-/// clippy-driver ([`CLIPPY_WRAPPER`]), so that no separate `cargo clippy` checks the whole
+/// clippy-driver ([`crate::ctx::CLIPPY_WRAPPER`]), so that no separate `cargo clippy` checks the whole
 /// dependency tree once more for nothing but the lints (5 minutes natively, 7 for wasm, on 2
 /// cores).
 pub const LINT_STEPS: &[(&str, &[&str])] = &[
@@ -25,19 +24,6 @@ pub const LINT_STEPS: &[(&str, &[&str])] = &[
     (
         "licences, bans and sources (deny.toml)",
         &["deny", "check", "licenses", "bans", "sources"],
-    ),
-];
-
-/// What `cargo clippy` itself sets for its build (its workspace wrapper, and its arguments in
-/// `CLIPPY_ARGS`, each followed by `__CLIPPY_HACKERY__`), set for the native and wasm stages'
-/// builds: every workspace crate they compile, with its tests and examples, is linted with
-/// every warning an error, and the dependencies are compiled once, for the tests. (The web
-/// crate's 3-line `src/main.rs` is not among them.)
-pub const CLIPPY_WRAPPER: [(&str, &str); 2] = [
-    ("RUSTC_WORKSPACE_WRAPPER", "clippy-driver"),
-    (
-        "CLIPPY_ARGS",
-        "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
     ),
 ];
 
@@ -148,13 +134,14 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
                 header(&format!(
                     "test {n}/{total}: native, linted by clippy as it builds (cargo test -p lab-core -p model-convert -p xtask)"
                 ));
-                run(linted_by_clippy(ctx).args(NATIVE_TEST))
+                run(ctx.cargo_linted().args(NATIVE_TEST))
             }
             Stage::Wasm => {
                 header(&format!(
                     "test {n}/{total}: wasm in headless Chromium, linted by clippy as it builds (cargo test --target {WASM_TARGET} --lib --test browser)"
                 ));
-                run(linted_by_clippy(ctx)
+                run(ctx
+                    .cargo_linted()
                     .args([
                         "test",
                         "--target",
@@ -195,15 +182,6 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
         started.elapsed()
     );
     Ok(())
-}
-
-/// cargo with [`CLIPPY_WRAPPER`] set; the wrapper is looked up on the tool PATH, next to cargo.
-fn linted_by_clippy(ctx: &Ctx) -> Command {
-    let mut cargo = ctx.cargo();
-    for (name, value) in CLIPPY_WRAPPER {
-        cargo.env(name, ctx.resolve_program(value));
-    }
-    cargo
 }
 
 /// Formatting, then the licence, ban and source checks; one header per command.
@@ -280,6 +258,7 @@ pub fn convert_own_resnet(ctx: &Ctx) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ctx::CLIPPY_WRAPPER;
 
     #[test]
     fn parses_test_options() {
