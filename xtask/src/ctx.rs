@@ -16,9 +16,9 @@ const CPU_CONVERTER_TARGET_DIR: &str = "target/cpu-converter";
 
 /// What `cargo clippy` itself sets for its build (its workspace wrapper, and its arguments in
 /// `CLIPPY_ARGS`, each followed by `__CLIPPY_HACKERY__`), set for the native and wasm stages'
-/// builds and the converter that shares the native one: every workspace crate they compile, with its tests and examples, is linted with
-/// every warning an error, and the dependencies are compiled once, for the tests. (The web
-/// crate's 3-line `src/main.rs` is not among them.)
+/// builds and the converter that shares the native one: every workspace crate they compile,
+/// with its tests and examples, is linted with every warning an error, and the dependencies are
+/// compiled once, for the tests. (The web crate's 3-line `src/main.rs` is not among them.)
 pub const CLIPPY_WRAPPER: [(&str, &str); 2] = [
     ("RUSTC_WORKSPACE_WRAPPER", "clippy-driver"),
     (

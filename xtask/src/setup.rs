@@ -47,10 +47,10 @@ const SITE_WASM_STEP: Step = Step {
 /// What `setup` builds besides [`BUILD_STEPS`]: the tool that serves and builds the site.
 pub const TRUNK_STEPS: &[Step] = &[TRUNK];
 
-/// For a task that ends in `trunk build --release` (serve, test's end-to-end stage, bench):
-/// trunk, then the site's wasm, compiled by cargo beside the model conversions. The two overlap
-/// well on 2 cores: the site's fat-LTO link and the e5 asset's encoder pass each keep one core
-/// busy for minutes. trunk's own cargo run then finds everything built.
+/// For a task that ends in `trunk build --release` (test's end-to-end stage, bench, serve
+/// --watch): trunk, then the site's wasm, compiled by cargo beside the model conversions (and,
+/// under `test`, beside the stages: `site_build.rs`). The site's fat-LTO link keeps one core
+/// busy for minutes, which the other work fills. trunk's own cargo run then finds it built.
 pub const SITE_STEPS: &[Step] = &[TRUNK, SITE_WASM_STEP];
 
 /// What setup downloads, on a second thread while [`BUILD_STEPS`] compile.

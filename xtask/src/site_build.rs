@@ -99,12 +99,11 @@ impl SiteBuild {
                 said = Instant::now();
             }
         }
-        let last_lines = |n| last_lines(&self.log, n);
         match self.thread.join() {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(format!(
                 "{e}\nthe last lines of {SITE_BUILD_LOG}:\n{}",
-                last_lines(40).join("\n")
+                last_lines(&self.log, 40).join("\n")
             )),
             Err(_) => Err("the site's build thread panicked".into()),
         }

@@ -16,9 +16,9 @@ const WASM_TEST_TIMEOUT_S: &str = "300";
 
 /// The lint stage's cargo commands, cheapest first so that a formatting slip fails in seconds.
 /// clippy is not among them: the native and wasm stages compile the workspace's crates through
-/// clippy-driver ([`crate::ctx::CLIPPY_WRAPPER`]), so that no separate `cargo clippy` checks the whole
-/// dependency tree once more for nothing but the lints (5 minutes natively, 7 for wasm, on 2
-/// cores).
+/// clippy-driver ([`crate::ctx::CLIPPY_WRAPPER`]), so that no separate `cargo clippy` checks the
+/// whole dependency tree once more for nothing but the lints (5 minutes natively, 7 for wasm,
+/// on 2 cores).
 pub const LINT_STEPS: &[(&str, &[&str])] = &[
     ("formatting", &["fmt", "--all", "--check"]),
     (
