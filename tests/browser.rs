@@ -1,15 +1,15 @@
 //! In the browser (wasm-bindgen-test in headless Chromium): one training step on each of the
-//! three backends, WebGPU included through Chromium's software adapter (tiny shapes only: the
-//! software adapter is correct but slow); the augmentation grid, byte for byte as natively; and
-//! the token ids of 1,000 real Chinese lines, as natively; multilingual-e5-small's token ids and
-//! sentence vectors (the page's asset) against the package's tokenizer and the f32 reference;
-//! the speech demo's log-mel frames against librosa's.
+//! three backends, WebGPU included through Chromium's software adapter (small shapes only: the
+//! software adapter is correct but slow), and 50 steps on WebGPU to flex's numbers; the
+//! augmentation grid, byte for byte as natively; the token ids of 1,000 real Chinese lines, as
+//! natively; multilingual-e5-small's token ids and sentence vectors (the page's asset) against the
+//! package's tokenizer and the f32 reference; the speech demo's log-mel frames against librosa's.
 #![cfg(target_arch = "wasm32")]
 
 use lab_core::backend::BackendKind;
 use lab_core::data::{DataSpec, DatasetKind};
 use lab_core::mlp::{ActivationKind, MlpSpec};
-use lab_core::train::{TrainSpec, Trainer};
+use lab_core::train::{Snapshot, TrainSpec, Trainer};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -146,6 +146,46 @@ async fn training_step_on_ndarray() {
 #[wasm_bindgen_test]
 async fn training_step_on_webgpu() {
     a_training_step_changes_the_weights(BackendKind::WebGpu).await;
+}
+
+// The playground's agreement check, as lab-core's native test runs it for flex and ndarray.
+#[path = "../crates/lab-core/tests/suite/common/backend_agreement.rs"]
+mod backend_agreement;
+
+async fn trained(kind: BackendKind) -> Snapshot {
+    let mut trainer = Trainer::new(
+        backend_agreement::spec(),
+        open(kind).await,
+        backend_agreement::GRID,
+    );
+    for _ in 0..backend_agreement::STEPS {
+        trainer.step();
+        // As the page does between frames: 50 steps queued on Chromium's software WebGPU
+        // without a break kept the tab from answering the test runner for over 30 s.
+        yield_to_the_browser().await;
+    }
+    trainer.snapshot().await.expect("a finite snapshot")
+}
+
+async fn yield_to_the_browser() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .expect("a window")
+            .set_timeout_with_callback(&resolve)
+            .expect("setTimeout");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("a timeout resolves");
+}
+
+/// The page's WebGPU trains the network to flex's numbers. Here rather than natively: the native
+/// test build leaves the wgpu stack out, and this is the WebGPU the page runs on.
+#[wasm_bindgen_test]
+async fn webgpu_trains_to_the_numbers_of_flex() {
+    let flex = trained(BackendKind::Flex).await;
+    let webgpu = trained(BackendKind::WebGpu).await;
+    backend_agreement::assert_agree(&flex, &webgpu, 1e-4, "flex vs webgpu");
 }
 
 // multilingual-e5-small's parity lines and the lab's digest of their ids, checked natively

@@ -34,7 +34,7 @@ pub struct Ctx {
     /// then the inherited PATH.
     path: OsString,
     cargo: OsString,
-    /// Whether the converter is built with lab-core's `wgpu` feature (see [`Ctx::converter`]).
+    /// Whether the converter is built as the native tests' build (see [`Ctx::converter`]).
     converter_shares_test_build: bool,
     /// Every child runs under `nice -n 19` (see [`Ctx::lowest_priority`]).
     lowest_priority: bool,
@@ -64,10 +64,10 @@ impl Ctx {
         })
     }
 
-    /// For `test` and `bench`: the converter is built with the features the native tests
-    /// (`test::NATIVE_TEST`) resolve to, lab-core with `wgpu`, so that one build of the
-    /// dependency tree serves both (a second, CPU-only build of burn costs about 8 minutes on
-    /// CI's 2 cores). `serve` builds no test, so its converter leaves the wgpu stack out.
+    /// For `test` and `bench`: the converter is built as the native tests (`test::NATIVE_TEST`)
+    /// are, in target/debug through the clippy wrapper, so that one build of the dependency tree
+    /// serves both (a second build of burn costs about 8 minutes on CI's 2 cores). `serve` builds
+    /// no test, so its converter builds in a folder of its own without the wrapper.
     pub fn sharing_test_build(self) -> Self {
         Self {
             converter_shares_test_build: true,
@@ -96,14 +96,13 @@ impl Ctx {
     /// What the converter's first build is, and about how long it takes, for a step's header.
     pub fn converter_build(&self) -> &'static str {
         if self.converter_shares_test_build {
-            "the dependency tree the native tests use too, wgpu included: about 15 minutes on 2 cores"
+            "the dependency tree the native tests use too, burn on the CPU only: about 8 minutes on 2 cores"
         } else {
             "burn on the CPU only: about 8 minutes on 2 cores"
         }
     }
 
-    /// `cargo run -p model-convert [--features lab-core/wgpu] --`, ready for the converter's own
-    /// arguments.
+    /// `cargo run -p model-convert --`, ready for the converter's own arguments.
     pub fn converter(&self) -> Command {
         // Sharing the native tests' build means their linted build: cargo builds a workspace
         // crate again when its wrapper changes, which here would be lab-core, twice.
@@ -116,9 +115,7 @@ impl Ctx {
         // converter, and two bars on one terminal line garble each other.
         cmd.args(["run", "-p", "model-convert"])
             .env("CARGO_TERM_PROGRESS_WHEN", "never");
-        if self.converter_shares_test_build {
-            cmd.args(["--features", "lab-core/wgpu"]);
-        } else {
+        if !self.converter_shares_test_build {
             // Its own build folder: cargo locks a profile's folder for a whole build, and
             // `serve` builds this one at the lowest priority beside the page, so in target/debug
             // it held trunk's `cargo xtask finish-site` hook, and the page, until it ended (6

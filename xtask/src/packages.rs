@@ -8,8 +8,9 @@ use crate::Result;
 use crate::ctx::{Ctx, header, probe, run};
 use crate::pins::BINARYEN_VERSION;
 
-/// Debian packages needed by the tests: the browser and its driver for the wasm
-/// and end-to-end stages, a software Vulkan (lavapipe) for the wgpu backend.
+/// Debian packages needed by the tests: the browser and its driver for the wasm and end-to-end
+/// stages; a software Vulkan (lavapipe) for the native wgpu tests (lab-core's and model-convert's
+/// `wgpu` feature, which `test` leaves out of its build but a developer may turn on).
 const APT_PACKAGES: &[&str] = &[
     "chromium",
     "chromium-driver",

@@ -29,9 +29,12 @@ pub const LINT_STEPS: &[(&str, &[&str])] = &[
 
 /// The native stage: one `cargo test` over exactly these packages, so that one build of their
 /// dependency tree serves it and the converter (`Ctx::converter`, built with the same features).
-/// The web crate's own unit tests run in the wasm stage instead.
+/// Without lab-core's default `wgpu` feature: the wgpu/cubecl stack is 7 of the native tree's 15
+/// minutes on 2 cores, and the wasm stage checks the same agreements on the page's WebGPU. The
+/// web crate's own unit tests run in the wasm stage instead.
 pub const NATIVE_TEST: &[&str] = &[
     "test",
+    "--no-default-features",
     "-p",
     "lab-core",
     "-p",

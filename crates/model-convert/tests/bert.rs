@@ -180,6 +180,10 @@ fn minilm_matches_transformers_on_ndarray() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "wgpu"),
+    ignore = "needs the `wgpu` feature and a Vulkan driver; tests/browser.rs runs the encoder on WebGPU"
+)]
 fn minilm_matches_transformers_on_wgpu() {
     check_sentences(BackendKind::WebGpu);
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by the native tests.
 
 pub mod augment_fixture;
+pub mod backend_agreement;
 pub mod logmel_reference;
 pub mod photo_files;
 pub mod tokenizer_parity;
@@ -9,7 +10,10 @@ use burn::tensor::Device;
 use lab_core::backend::BackendKind;
 use lab_core::train::{Snapshot, Trainer};
 
-/// Opens a backend's autodiff device natively (the wgpu one on Mesa's lavapipe in CI).
+pub use backend_agreement::max_abs_diff;
+
+/// Opens a backend's autodiff device natively (wgpu only with lab-core's `wgpu` feature, on a
+/// Vulkan driver such as Mesa's lavapipe).
 pub fn device(kind: BackendKind) -> Device {
     pollster::block_on(kind.open())
         .unwrap_or_else(|error| panic!("{} backend unavailable: {error}", kind.id()))
@@ -17,14 +21,6 @@ pub fn device(kind: BackendKind) -> Device {
 
 pub fn snapshot(trainer: &Trainer) -> Snapshot {
     pollster::block_on(trainer.snapshot()).expect("a finite snapshot")
-}
-
-pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 /// Compares a digest with the committed fixture `tests/fixtures/<file>`, or rewrites the fixture
