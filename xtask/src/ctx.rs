@@ -120,7 +120,7 @@ impl Ctx {
             // `serve` builds this one at the lowest priority beside the page, so in target/debug
             // it held trunk's `cargo xtask finish-site` hook, and the page, until it ended (6
             // minutes in a cold run). Apart, `serve` and `test` also stop rebuilding each other's
-            // burn with the other's features.
+            // lab-core, which `test` compiles through clippy.
             cmd.arg("--target-dir")
                 .arg(self.root.join(CPU_CONVERTER_TARGET_DIR));
         }
