@@ -162,21 +162,9 @@ async fn trained(kind: BackendKind) -> Snapshot {
         trainer.step();
         // As the page does between frames: 50 steps queued on Chromium's software WebGPU
         // without a break kept the tab from answering the test runner for over 30 s.
-        yield_to_the_browser().await;
+        open_model_lab::runtime::frame::next_frame().await;
     }
     trainer.snapshot().await.expect("a finite snapshot")
-}
-
-async fn yield_to_the_browser() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .expect("a window")
-            .set_timeout_with_callback(&resolve)
-            .expect("setTimeout");
-    });
-    wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .expect("a timeout resolves");
 }
 
 /// The page's WebGPU trains the network to flex's numbers. Here rather than natively: the native
