@@ -58,7 +58,8 @@ async fn sample_file(file: &str) -> Result<Blob, Message> {
 }
 
 /// The picker. `on_photo` receives each photo, decoded and shrunk by `shrink`; a photo that
-/// cannot be read or decoded is refused here, with the reason shown under the picker.
+/// cannot be read or decoded is refused here, with the reason shown under the picker. Of photos
+/// picked in quick succession only the last is given, whichever finishes decoding first.
 #[component]
 pub fn PhotoInput(
     #[prop(into)] on_photo: Callback<Photo>,
@@ -75,17 +76,32 @@ pub fn PhotoInput(
     let decoding = RwSignal::new(false);
     // The photo whose decoding the worker did not survive: the retry button shows while it is set.
     let retry = RwSignal::new_local(None::<(String, Option<&'static str>, Blob)>);
-    let given = RwSignal::new(0u32);
+    // Every photo asked for takes the next ticket; only the latest one's photo is shown, so a
+    // slow decoding (a huge file, the first sample) that ends after a later pick is dropped.
+    let latest = RwSignal::new(0u32);
+    let ticket = move || {
+        latest.update(|n| *n += 1);
+        latest.get_untracked()
+    };
     let on_error = Callback::new(move |message| problem.set(Some(message)));
-    let deliver = move |name: String, sample, file: Result<Blob, Message>| {
-        given.update(|n| *n += 1);
+    let deliver = move |ticket: u32, name: String, sample, file: Result<Blob, Message>| {
+        if ticket != latest.get_untracked() {
+            return;
+        }
         let file = match file {
             Ok(file) => file,
-            Err(message) => return problem.set(Some(message)),
+            Err(message) => {
+                // An earlier photo still decoding is dropped now, so it no longer shows.
+                decoding.set(false);
+                return problem.set(Some(message));
+            }
         };
         decoding.set(true);
         spawn_local(async move {
             let decoded = photo::decode(&name, &file, shrink).await;
+            if ticket != latest.get_untracked() {
+                return;
+            }
             decoding.set(false);
             match decoded {
                 Ok(image) => {
@@ -109,11 +125,12 @@ pub fn PhotoInput(
     };
     let try_again = move |_| {
         if let Some((name, sample, file)) = retry.get_untracked() {
-            deliver(name, sample, Ok(file));
+            deliver(ticket(), name, sample, Ok(file));
         }
     };
     let deliver_bytes = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
         deliver(
+            ticket(),
             name,
             None,
             bytes_blob(&bytes).map_err(|why| read_problem(&why)),
@@ -123,6 +140,7 @@ pub fn PhotoInput(
     host::accept(InputKind::Image, move |input| {
         if let Input::Image { name, bytes } = input {
             deliver(
+                ticket(),
                 name,
                 None,
                 bytes_blob(&bytes).map_err(|why| read_problem(&why)),
@@ -131,7 +149,7 @@ pub fn PhotoInput(
     });
 
     // A file goes to the worker as it is: its bytes are never copied into the page's memory.
-    let from_file = move |file: File| deliver(file.name(), None, Ok(file.into()));
+    let from_file = move |file: File| deliver(ticket(), file.name(), None, Ok(file.into()));
     let on_pick = move |event: ev::Event| {
         let input: HtmlInputElement = event_target(&event);
         if let Some(file) = input.files().and_then(|files| files.get(0)) {
@@ -166,16 +184,20 @@ pub fn PhotoInput(
     });
     on_cleanup(move || paste.remove());
 
-    let load_sample = Callback::new(move |file: &'static str| {
-        spawn_local(async move { deliver(file.to_string(), Some(file), sample_file(file).await) })
-    });
-    if let Some(file) = first {
+    let load_sample = move |file: &'static str| {
+        let ticket = ticket();
         spawn_local(async move {
-            let fetched = sample_file(file).await;
-            if given.get_untracked() == 0 {
-                deliver(file.to_string(), Some(file), fetched);
-            }
-        });
+            deliver(
+                ticket,
+                file.to_string(),
+                Some(file),
+                sample_file(file).await,
+            )
+        })
+    };
+    // The first sample is the first pick: any the visitor makes before it arrives outranks it.
+    if let Some(file) = first {
+        load_sample(file);
     }
 
     view! {
@@ -189,7 +211,7 @@ pub fn PhotoInput(
             on:dragleave=move |_| dragging.set(false)
             on:drop=on_drop
         >
-            <SamplePhotos on_pick=load_sample />
+            <SamplePhotos on_pick=Callback::new(load_sample) />
             <label class="file-button">
                 {tr("选择图片…", "Choose a photo…")}
                 // Every image, not only what decodes: a HEIC or GIF picked here is named in

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { artifactPath, assertNoConsoleErrors, byId, greyPng, heicHeader, lossyWebp, openPage, repoRoot, withSite } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, byId, greyPng, heicHeader, lossyWebp, openPage, repoRoot, watchPage, withSite } from './harness.mjs';
 
 const site = withSite();
 const samples = path.join(repoRoot, 'www', 'assets', 'samples');
@@ -121,6 +121,41 @@ describe('data augmentation (1.3)', () => {
     assert.equal((await gridPixels(page)).length, 16);
 
     await page.screenshot({ path: artifactPath('augment.png'), fullPage: true });
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+
+  test('the last photo picked is shown: a sample that arrives after the visitor\'s own photo is dropped', { timeout: 120_000 }, async () => {
+    // The offline copy would answer the sample itself; without it, the route below does.
+    const page = watchPage(await site.browser.newPage({ serviceWorkers: 'block' }));
+    await page.goto(`${site.server.url}/?demo=augment&lang=en`);
+    await gridDone(page, { version: 1 });
+    // The sample's download is held (its thumbnail is not) until the visitor's photo is shown.
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    let asked;
+    const rocketAsked = new Promise((resolve) => { asked = resolve; });
+    await page.route(/\/assets\/samples\/rocket\.jpg$/, async (route) => {
+      if (route.request().resourceType() !== 'fetch') return route.continue();
+      asked();
+      await held;
+      return route.continue();
+    });
+    await page.click(byId('sample-rocket.jpg'));
+    await rocketAsked;
+    const photo = fs.readFileSync(path.join(samples, 'coffee.png'));
+    await page.setInputFiles(byId('photo-file'), { name: 'mine.png', mimeType: 'image/png', buffer: photo });
+    const shown = await gridDone(page, { version: 2 });
+    assert.match(await page.textContent(byId('photo-name')), /^mine\.png/);
+
+    const arrived = page.waitForResponse((response) => /rocket\.jpg$/.test(response.url()) && response.request().resourceType() === 'fetch');
+    release();
+    await (await arrived).finished();
+    // A sample decodes and draws in tens of milliseconds: had it been taken, it would show by now.
+    await page.waitForTimeout(1500);
+    assert.match(await page.textContent(byId('photo-name')), /^mine\.png/, 'the sample picked before the own photo does not replace it');
+    assert.equal(await page.getAttribute(byId('augment-grid'), 'data-done'), shown, 'no photo arrived after it');
+    assert.equal(await page.isVisible(byId('photo-decoding')), false);
     assertNoConsoleErrors(page);
     await page.close();
   });
