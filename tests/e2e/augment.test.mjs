@@ -150,8 +150,9 @@ describe('data augmentation (1.3)', () => {
 
     const arrived = page.waitForResponse((response) => /rocket\.jpg$/.test(response.url()) && response.request().resourceType() === 'fetch');
     release();
-    await (await arrived).finished();
-    // A sample decodes and draws in tens of milliseconds: had it been taken, it would show by now.
+    await arrived;
+    // The rest of the download, the decoding and the drawing take tens of milliseconds: had the
+    // sample been taken, it would show by now.
     await page.waitForTimeout(1500);
     assert.match(await page.textContent(byId('photo-name')), /^mine\.png/, 'the sample picked before the own photo does not replace it');
     assert.equal(await page.getAttribute(byId('augment-grid'), 'data-done'), shown, 'no photo arrived after it');
