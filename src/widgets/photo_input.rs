@@ -91,7 +91,7 @@ pub fn PhotoInput(
         let file = match file {
             Ok(file) => file,
             Err(message) => {
-                // An earlier photo still decoding is dropped now, so it no longer shows.
+                // An earlier photo still decoding is dropped now: its "decoding" status goes too.
                 decoding.set(false);
                 return problem.set(Some(message));
             }
