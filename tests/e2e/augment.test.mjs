@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { artifactPath, assertNoConsoleErrors, byId, greyPng, heicHeader, lossyWebp, openPage, repoRoot, watchPage, withSite } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, byId, greyPng, heicHeader, lossyWebp, openPage, repoRoot, withSite } from './harness.mjs';
 
 const site = withSite();
 const samples = path.join(repoRoot, 'www', 'assets', 'samples');
@@ -127,7 +127,7 @@ describe('data augmentation (1.3)', () => {
 
   test('the last photo picked is shown: a sample that arrives after the visitor\'s own photo is dropped', { timeout: 120_000 }, async () => {
     // The offline copy would answer the sample itself; without it, the route below does.
-    const page = watchPage(await site.browser.newPage({ serviceWorkers: 'block' }));
+    const page = await openPage(site.browser, undefined, { serviceWorkers: 'block' });
     await page.goto(`${site.server.url}/?demo=augment&lang=en`);
     await gridDone(page, { version: 1 });
     // The sample's download is held (its thumbnail is not) until the visitor's photo is shown.

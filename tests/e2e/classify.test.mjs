@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { artifactPath, assertNoConsoleErrors, distDir, frameRate, greyPng, heicHeader, launchBrowser, lossyWebp, openPage, readProfile, repoRoot, serveDist, watchPage } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, distDir, frameRate, greyPng, heicHeader, launchBrowser, lossyWebp, openPage, readProfile, repoRoot, serveDist } from './harness.mjs';
 
 let server;
 let browser;
@@ -177,7 +177,7 @@ describe('image classification (2.2)', () => {
 
   test('where no worker can start (a browser without module workers), photos are decoded and classified in the page', async () => {
     // The offline copy would answer the starter itself; without it, the route below does.
-    const page = watchPage(await browser.newPage({ serviceWorkers: 'block' }));
+    const page = await openPage(browser, undefined, { serviceWorkers: 'block' });
     await page.route(/\/lab-worker\.js$/, (route) => route.fulfill({ status: 404, body: 'no workers here' }));
     await page.goto(`${server.url}/?demo=classify&backend=flex&lang=en`);
     await waitForModel(page);

@@ -206,13 +206,14 @@ export async function launchBrowser({ webgpu = false, args = [] } = {}) {
 
 /**
  * A new page (in its own browser context, holding `permissions` such as 'microphone'; with
- * `bypassCSP`, one that ignores the site's Content-Security-Policy) that records:
+ * `bypassCSP`, one that ignores the site's Content-Security-Policy; with `serviceWorkers: 'block'`,
+ * one where the offline copy answers nothing, so that page.route sees every request) that records:
  * - page.consoleErrors: console.error messages and uncaught page errors
  * - page.requests: the URL of every request the page made
  * When `url` is given, the page is navigated there before returning.
  */
-export async function openPage(browser, url, { viewport = { width: 1280, height: 800 }, permissions = [], bypassCSP = false } = {}) {
-  const page = watchPage(await browser.newPage({ viewport, permissions, bypassCSP }));
+export async function openPage(browser, url, { viewport = { width: 1280, height: 800 }, permissions = [], bypassCSP = false, serviceWorkers = 'allow' } = {}) {
+  const page = watchPage(await browser.newPage({ viewport, permissions, bypassCSP, serviceWorkers }));
   if (url) await page.goto(url);
   return page;
 }

@@ -3,7 +3,7 @@
 // `cargo xtask setup` builds into www/text-models/e5-small (the demo's default).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { artifactPath, assertNoConsoleErrors, byId, frameRate, openPage, readProfile, watchPage, withSite } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, byId, frameRate, openPage, readProfile, withSite } from './harness.mjs';
 
 const site = withSite();
 
@@ -160,7 +160,7 @@ describe('the lab\'s Chinese BERT (2.1)', () => {
 
   test('where no worker can start, the page runs the encoder itself', async () => {
     // The offline copy would answer the starter itself; without it, the route below does.
-    const page = watchPage(await site.browser.newPage({ serviceWorkers: 'block' }));
+    const page = await openPage(site.browser, undefined, { serviceWorkers: 'block' });
     await page.route(/\/lab-worker\.js$/, (route) => route.fulfill({ status: 404, body: 'no workers here' }));
     await page.goto(`${site.server.url}/?demo=text&model=lab-bert-zh&backend=flex&lang=en`);
     await waitForModel(page);
@@ -321,7 +321,7 @@ describe('multilingual-e5-small (2.1), the default text model', () => {
     };
     const url = `${site.server.url}/?demo=text&backend=flex&lang=en`;
     const inWorker = await measure('worker', await openPage(site.browser, url));
-    const page = watchPage(await site.browser.newPage({ serviceWorkers: 'block' }));
+    const page = await openPage(site.browser, undefined, { serviceWorkers: 'block' });
     await page.route(/\/lab-worker\.js$/, (route) => route.fulfill({ status: 404, body: 'no workers here' }));
     await page.goto(url);
     const inPage = await measure('in the page', page);
