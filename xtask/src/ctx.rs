@@ -36,8 +36,9 @@ pub struct Ctx {
     cargo: OsString,
     /// Whether the converter is built as the native tests' build (see [`Ctx::converter`]).
     converter_shares_test_build: bool,
-    /// Every child runs under `nice -n 19` (see [`Ctx::lowest_priority`]).
-    lowest_priority: bool,
+    /// Every child runs under `nice -n` this when it is above 0 (see [`Ctx::behind_the_page`]
+    /// and [`Ctx::lowest_priority`]).
+    niceness: u8,
     /// Every child writes its output here instead of the terminal (see [`Ctx::logging_to`]).
     log: Option<Arc<File>>,
 }
@@ -59,7 +60,7 @@ impl Ctx {
             path,
             cargo,
             converter_shares_test_build: false,
-            lowest_priority: false,
+            niceness: 0,
             log: None,
         })
     }
@@ -79,7 +80,18 @@ impl Ctx {
     /// models beside the page's own build, and on 2 cores the page must not wait for them.
     pub fn lowest_priority(&self) -> Self {
         Self {
-            lowest_priority: true,
+            niceness: 19,
+            ..self.clone()
+        }
+    }
+
+    /// A copy whose children run under `nice -n 10`: `serve` compiles the tools behind the
+    /// site's wasm, the page's longest chain, so that they take the cores its one-crate stretches
+    /// leave idle (its fat-LTO link alone is about 7 minutes on one core) rather than half of
+    /// each core throughout; they still run well ahead of the conversions at `nice -n 19`.
+    pub fn behind_the_page(&self) -> Self {
+        Self {
+            niceness: 10,
             ..self.clone()
         }
     }
@@ -132,9 +144,9 @@ impl Ctx {
     /// is looked up on the tool PATH, not the inherited one.
     pub fn cmd(&self, program: impl AsRef<OsStr>) -> Command {
         let program = self.resolve(program.as_ref());
-        let mut cmd = if self.lowest_priority {
+        let mut cmd = if self.niceness > 0 {
             let mut nice = Command::new("nice");
-            nice.args(["-n", "19"]).arg(program);
+            nice.args(["-n", &self.niceness.to_string()]).arg(program);
             nice
         } else {
             Command::new(program)

@@ -170,10 +170,11 @@ pub type Conversions = std::thread::JoinHandle<Result>;
 
 /// For `serve`: what the page needs, with the model conversions left running behind it. On 2
 /// cores everything in a row takes about 37 minutes; the page alone (the tools, the site's wasm,
-/// the downloads) about 22. So the site's wasm and the tools compile on two threads at normal
-/// priority, and the downloads, then the asset steps, run on a third whose children have the
-/// lowest CPU priority: they use only what the page's build leaves idle (its one-core
-/// stretches), and all of it once the page is served. Returns when the page can be built.
+/// the downloads) about 22. So the site's wasm (at normal priority) and the tools (behind it,
+/// [`Ctx::behind_the_page`]) compile on two threads, and the downloads, then the asset steps,
+/// run on a third whose children have the lowest CPU priority: they use only what the page's
+/// build leaves idle, and all of it once the page is served. Returns when the page can be
+/// built.
 pub fn setup_page_first(ctx: &Ctx) -> Result<Conversions> {
     run_steps(ctx, TARGET_STEPS)?;
     let (downloaded, downloads) = std::sync::mpsc::channel();
@@ -189,8 +190,10 @@ pub fn setup_page_first(ctx: &Ctx) -> Result<Conversions> {
         run_steps(&background.lowest_priority(), ASSET_STEPS)
     });
     let built = std::thread::scope(|scope| {
-        let tools =
-            scope.spawn(|| run_steps(ctx, TRUNK_STEPS).and_then(|()| run_steps(ctx, BUILD_STEPS)));
+        let tools = scope.spawn(|| {
+            let behind = ctx.behind_the_page();
+            run_steps(&behind, TRUNK_STEPS).and_then(|()| run_steps(&behind, BUILD_STEPS))
+        });
         let site = run_steps(ctx, &[SITE_WASM_STEP]);
         let tools = tools
             .join()
