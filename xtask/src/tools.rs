@@ -22,7 +22,7 @@ pub fn step_trunk(ctx: &Ctx) -> Result {
         return Ok(());
     }
     header(&format!(
-        "setup: building trunk {TRUNK_VERSION} from source (about 5 minutes alone on 2 cores, 8–15 beside other builds)"
+        "setup: building trunk {TRUNK_VERSION} from source (about 5 minutes alone on 2 cores, 8–15 beside other builds, about 20 under `serve`, behind the site's build; cargo's progress follows)"
     ));
     install_tool(ctx, "trunk", TRUNK_VERSION)
 }
