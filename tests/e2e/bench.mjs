@@ -72,6 +72,20 @@ async function trainPlayground(page, backend) {
   return { value, frames, steps, lossBefore, lossAfter: await trainLoss() };
 }
 
+/**
+ * The playground's trainer in a tight loop in `page` (a playground page of the release site), on
+ * the bench's network with `optimizer`: steps/s over `ms` of wall time, and the training loss
+ * before and after, as trainPlayground gives them.
+ */
+async function labTightLoop(page, { backend, optimizer, readBack, ms }) {
+  const query = `${PLAYGROUND}&opt=${optimizer}`;
+  const run = await page.evaluate(
+    ([query, backend, readBack, ms]) => window.wasmBindings.playgroundTightLoop(query, backend, readBack, ms),
+    [query, backend, readBack, ms],
+  );
+  return { value: run.steps / run.seconds, steps: run.steps, lossBefore: run.lossBefore, lossAfter: run.lossAfter };
+}
+
 const loss = ({ lossBefore, lossAfter, steps }) =>
   `train loss ${lossBefore.toFixed(3)} -> ${lossAfter.toFixed(3)} after ${steps} steps`;
 
@@ -337,6 +351,19 @@ async function compareTraining(browser, url) {
         console.log(`lab ${backend} ${OPTIMIZERS[optimizer]}, the page's figure: ${run.value} steps/s at ${run.frames.fps.toFixed(1)} frames/s, ${loss(run)}`);
       }
     }
+    // The same trainer stepped back to back (src/demos/playground/tight_loop.rs), for the rows
+    // where tfjs does not pace its steps: the page's readout is paced, so it is the lab's figure
+    // only in the paced row. A short run first on each backend, as tfjs's warm-up steps.
+    for (const backend of BACKENDS) {
+      await labTightLoop(page, { backend, optimizer: 'sgd', readBack: false, ms: 300 });
+      for (const optimizer of Object.keys(OPTIMIZERS)) {
+        for (const mode of ['tight', 'readback']) {
+          const run = await labTightLoop(page, { backend, optimizer, readBack: mode === 'readback', ms: TFJS_RUN_MS });
+          lab[`${backend} ${optimizer} ${mode}`] = run;
+          console.log(`lab ${backend} ${OPTIMIZERS[optimizer]} ${mode}: ${run.value.toFixed(0)} steps/s, ${loss(run)}`);
+        }
+      }
+    }
     const fetched = await installTfjs(page);
     isolated = await page.evaluate(() => crossOriginIsolated);
     for (const backend of TFJS_BACKENDS) {
@@ -362,8 +389,10 @@ async function compareTraining(browser, url) {
 Training, lab vs TensorFlow.js 4.22 in one headless Chromium page, from ${started}
 (${os.cpus().length} CPUs, load average before it ${load}). Network 2-16-16-1 tanh, sigmoid cross-entropy,
 batch 64, 200 circle points, learning rate 0.03; Adam 0.9/0.999/1e-8.
-lab: the playground's steps/s readout (frame-paced: 10 ms of steps and one snapshot read back per
-frame, evaluation of the whole split and a 32x32 grid included), its optimizer picked in the page.
+lab, paced row: the playground's steps/s readout (frame-paced: 10 ms of steps and one snapshot read
+back per frame, evaluation of the whole split and a 32x32 grid included), its optimizer picked in the page.
+lab, tight and read-back rows: the same trainer stepped back to back in the same page for the same time
+(playgroundTightLoop), one loss read back at the end or every step's loss read back, as tfjs's runs.
 tfjs-wasm: ${wasmFile}, ${threads} thread (crossOriginIsolated ${isolated}: no SharedArrayBuffer
 without COOP/COEP); tfjs-cpu: its plain JavaScript backend. ${TFJS_RUN_MS / 1000} s per run after 50 warm-up steps.
 Goal: lab/tfjs-wasm >= 2x.
@@ -374,7 +403,7 @@ Goal: lab/tfjs-wasm >= 2x.
   for (const [optimizer, name] of Object.entries(OPTIMIZERS)) {
     for (const [mode, description] of Object.entries(TFJS_MODES)) {
       const wasm = tfjs[`wasm ${optimizer} ${mode}`].stepsPerSecond;
-      const labFigure = (b) => lab[`${b} ${optimizer}`].value;
+      const labFigure = (b) => lab[mode === 'paced' ? `${b} ${optimizer}` : `${b} ${optimizer} ${mode}`].value;
       rows.push([name, description, fmt(wasm), fmt(tfjs[`cpu ${optimizer} ${mode}`].stepsPerSecond),
         ...BACKENDS.flatMap((b) => [fmt(labFigure(b)), ratio(labFigure(b), wasm)])]);
     }

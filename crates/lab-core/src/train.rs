@@ -279,8 +279,10 @@ impl Trainer {
     }
 
     /// One optimizer step on the next minibatch. Nothing is read back, so on a GPU the
-    /// work is only queued and many steps can be issued within one frame.
-    pub fn step(&mut self) {
+    /// work is only queued and many steps can be issued within one frame. Returns the
+    /// minibatch's loss before the step (as [`Trainer::training_loss`]), for a caller that
+    /// reads every step's loss back, as TensorFlow.js's loops in the benchmark do.
+    pub fn step(&mut self) -> Tensor<1> {
         let batch = self.next_batch();
         let loss = self.training_loss(&batch);
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
@@ -288,6 +290,7 @@ impl Trainer {
             .optimizer
             .step(self.spec.learning_rate, self.model.clone(), grads);
         self.steps += 1;
+        loss.detach()
     }
 
     /// Reads back losses, accuracies, the prediction maps and the weights in one transfer. The

@@ -10,6 +10,7 @@ mod network_panel;
 mod network_view;
 mod output;
 mod settings;
+mod tight_loop;
 mod training;
 
 use lab_core::mlp::LayerWeights;
