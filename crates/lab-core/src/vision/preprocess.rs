@@ -4,9 +4,12 @@
 //! `CenterCrop(224)`, `ToTensor()`, `Normalize(mean, std)`. Photos are decoded by
 //! [`crate::photo`].
 
+use std::borrow::Cow;
+
 use burn::tensor::{Device, Tensor, TensorData};
-use image::RgbImage;
-use image::imageops::FilterType;
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType as Filter, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::{Rgb, RgbImage};
 use serde::{Deserialize, Serialize};
 
 use crate::photo::{self, PhotoError, Shrink};
@@ -116,48 +119,75 @@ pub fn crop_offset(size: u32, crop: u32) -> u32 {
 
 /// The normalised model input, `3 × crop × crop` floats, channel-major (R plane, G, B).
 pub fn preprocess(image: &RgbImage, p: &Preprocessing) -> Result<Vec<f32>, PhotoError> {
+    Ok(normalise(&resize_and_crop(image, p)?, p.mean, p.std))
+}
+
+/// The photo resized and centre-cropped as `p` says, `crop × crop` pixels: the costly half of
+/// [`preprocess`], done once for a photo that is normalised more than one way.
+pub fn resize_and_crop(image: &RgbImage, p: &Preprocessing) -> Result<RgbImage, PhotoError> {
     let (width, height) = image.dimensions();
     if width == 0 || height == 0 {
         return Err(PhotoError::Empty);
     }
     let (w, h) = resized_size(width, height, p.resize_shorter);
     let resized = if (w, h) == (width, height) {
-        image.clone()
+        Cow::Borrowed(image)
     } else {
-        image::imageops::resize(image, w, h, FilterType::Triangle)
+        Cow::Owned(resize(image, w, h))
     };
-    // Images smaller than the crop are padded with zeros, as CenterCrop pads.
-    let crop = p.crop as usize;
-    let (left, top) = (crop_offset(w, p.crop) as i64, crop_offset(h, p.crop) as i64);
-    let (left, top) = (
-        if w < p.crop {
-            -(i64::from(p.crop - w) / 2)
+    // Images smaller than the crop are padded with black, as CenterCrop pads with zeros.
+    let origin = |size: u32| {
+        if size < p.crop {
+            -(i64::from(p.crop - size) / 2)
         } else {
-            left
-        },
-        if h < p.crop {
-            -(i64::from(p.crop - h) / 2)
+            i64::from(crop_offset(size, p.crop))
+        }
+    };
+    let (left, top) = (origin(w), origin(h));
+    Ok(RgbImage::from_fn(p.crop, p.crop, |x, y| {
+        let (sx, sy) = (left + i64::from(x), top + i64::from(y));
+        if (0..i64::from(w)).contains(&sx) && (0..i64::from(h)).contains(&sy) {
+            *resized.get_pixel(sx as u32, sy as u32)
         } else {
-            top
-        },
-    );
-    let plane = crop * crop;
+            Rgb([0, 0, 0])
+        }
+    }))
+}
+
+/// `image` resized to `width × height` with an antialiased bilinear filter, as torchvision's
+/// `Resize` (Pillow's) does, by fast_image_resize: its SIMD kernels took a seventh of the time of
+/// `image`'s resize natively (0.43 against 3.06 ms for chelsea.png). Like `image`'s, every pixel
+/// is within one level of Pillow's (on chelsea.png's centre crop a mean difference of 0.20 of a
+/// level, `image`'s 0.18; the fixture's `preprocessing_vs_torchvision` has all four photos).
+fn resize(image: &RgbImage, width: u32, height: u32) -> RgbImage {
+    // An RgbImage is `width × height` U8x3 pixels, which is all either call below checks.
+    let layout = "an RgbImage is a U8x3 image";
+    let source = ImageRef::new(
+        image.width(),
+        image.height(),
+        image.as_raw(),
+        PixelType::U8x3,
+    )
+    .expect(layout);
+    let mut resized = Image::new(width, height, PixelType::U8x3);
+    let bilinear = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(Filter::Bilinear));
+    Resizer::new()
+        .resize(&source, &mut resized, &bilinear)
+        .expect(layout);
+    RgbImage::from_raw(width, height, resized.into_vec()).expect(layout)
+}
+
+/// A cropped photo as model input, `3 × crop × crop` floats, channel-major (R plane, G, B):
+/// each pixel value scaled to [0, 1], less the channel's `mean`, over its `std`.
+pub fn normalise(cropped: &RgbImage, mean: [f32; 3], std: [f32; 3]) -> Vec<f32> {
+    let plane = cropped.as_raw().len() / 3;
     let mut out = vec![0.0f32; 3 * plane];
-    for y in 0..crop {
-        for x in 0..crop {
-            let (sx, sy) = (left + x as i64, top + y as i64);
-            let pixel = if sx >= 0 && sy >= 0 && (sx as u32) < w && (sy as u32) < h {
-                resized.get_pixel(sx as u32, sy as u32).0
-            } else {
-                [0, 0, 0]
-            };
-            for c in 0..3 {
-                out[c * plane + y * crop + x] =
-                    (f32::from(pixel[c]) / 255.0 - p.mean[c]) / p.std[c];
-            }
+    for (i, pixel) in cropped.pixels().enumerate() {
+        for c in 0..3 {
+            out[c * plane + i] = (f32::from(pixel[c]) / 255.0 - mean[c]) / std[c];
         }
     }
-    Ok(out)
+    out
 }
 
 /// Decodes ([`photo::decode`]) and preprocesses a photo in one step.
