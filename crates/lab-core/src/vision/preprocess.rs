@@ -156,9 +156,9 @@ pub fn resize_and_crop(image: &RgbImage, p: &Preprocessing) -> Result<RgbImage, 
 
 /// `image` resized to `width × height` with an antialiased bilinear filter, as torchvision's
 /// `Resize` (Pillow's) does, by fast_image_resize: its SIMD kernels took a seventh of the time of
-/// `image`'s resize natively (0.43 against 3.06 ms for chelsea.png). Like `image`'s, every pixel
-/// is within one level of Pillow's (on chelsea.png's centre crop a mean difference of 0.20 of a
-/// level, `image`'s 0.18; the fixture's `preprocessing_vs_torchvision` has all four photos).
+/// `image`'s resize natively (0.43 against 3.06 ms for chelsea.png). On chelsea.png's centre
+/// crop every pixel is within one level of Pillow's, as with `image`'s (a mean difference of 0.20
+/// of a level, `image`'s 0.18); the fixture's `preprocessing_vs_torchvision` has all four photos.
 fn resize(image: &RgbImage, width: u32, height: u32) -> RgbImage {
     // An RgbImage is `width × height` U8x3 pixels, which is all either call below checks.
     let layout = "an RgbImage is a U8x3 image";
