@@ -1,6 +1,6 @@
 //! Image classification: preprocessing, int8 weights, asset verification, and the default
-//! long file: the vision tests share the PyTorch fixtures and the converted default model.
-//! pretrained EfficientNet-Lite0 against PyTorch.
+//! pretrained EfficientNet-Lite0 against PyTorch. One long file: the vision tests share the
+//! PyTorch fixtures and the converted default model.
 //!
 //! The model tests read the asset that `cargo xtask setup` converts into
 //! `www/assets/models/efficientnet-lite0/` and the reference logits that
@@ -16,7 +16,8 @@ use lab_core::photo::{self, Shrink};
 use lab_core::rank::top_k;
 use lab_core::vision::asset::Manifest;
 use lab_core::vision::preprocess::{
-    Preprocessing, crop_offset, photo_to_input, preprocess, resized_size, to_input, views,
+    Preprocessing, crop_offset, normalise, photo_to_input, preprocess, resize_and_crop,
+    resized_size, to_input, views,
 };
 use lab_core::vision::{Arch, Classifier};
 
@@ -62,6 +63,52 @@ fn normalises_with_imagenet_statistics() {
                 (v - expected).abs() < 1e-5,
                 "channel {c}: {v} vs {expected}"
             );
+        }
+    }
+}
+
+/// The classify demo resizes a photo once and normalises the crop two ways: the normalised input
+/// is `preprocess`'s, and the raw one holds the same pixels scaled to [0, 1].
+#[test]
+fn one_crop_gives_the_normalised_and_the_raw_input() {
+    let image = photo::decode(
+        &read(&root().join("www/assets/samples/chelsea.png")),
+        Shrink::Keep,
+    )
+    .unwrap();
+    let p = Preprocessing::default();
+    let cropped = resize_and_crop(&image, &p).unwrap();
+    assert_eq!(cropped.dimensions(), (224, 224));
+    let normalised = normalise(&cropped, p.mean, p.std);
+    assert_eq!(normalised, preprocess(&image, &p).unwrap());
+    let raw = normalise(&cropped, [0.0; 3], [1.0; 3]);
+    let plane = 224 * 224;
+    for (i, (&n, &r)) in normalised.iter().zip(&raw).enumerate() {
+        let c = i / plane;
+        assert!((0.0..=1.0).contains(&r), "raw value {r} at {i}");
+        let expected = (r - p.mean[c]) / p.std[c];
+        assert!((n - expected).abs() < 1e-5, "at {i}: {n} vs {expected}");
+    }
+}
+
+/// A crop wider than the resized photo is padded with black on both sides, as torchvision's
+/// `CenterCrop` pads; rows come from the centre as usual.
+#[test]
+fn a_crop_wider_than_the_photo_is_padded_with_black() {
+    let image = RgbImage::from_fn(4, 8, |x, y| Rgb([10 + x as u8, 20 + y as u8, 200]));
+    let p = Preprocessing {
+        resize_shorter: 4,
+        crop: 6,
+        ..Preprocessing::default()
+    };
+    let cropped = resize_and_crop(&image, &p).unwrap();
+    assert_eq!(cropped.dimensions(), (6, 6));
+    for y in 0..6 {
+        assert_eq!(cropped.get_pixel(0, y), &Rgb([0, 0, 0]));
+        assert_eq!(cropped.get_pixel(5, y), &Rgb([0, 0, 0]));
+        for x in 1..5 {
+            // Columns 1..5 are the photo's 0..4; rows start at crop_offset(8, 6) = 1.
+            assert_eq!(cropped.get_pixel(x, y), image.get_pixel(x - 1, y + 1));
         }
     }
 }
