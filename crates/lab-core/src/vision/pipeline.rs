@@ -41,7 +41,7 @@ impl<'m> Pass<'m> {
         device: &Device,
     ) -> Result<Self, PhotoError> {
         let p = &manifest.preprocessing;
-        // Resized once: the resize is most of preprocessing's time.
+        // The two inputs differ only in their normalisation: the photo is resized and cropped once.
         let cropped = preprocess::resize_and_crop(image, p)?;
         let inputs = [
             preprocess::normalise(&cropped, p.mean, p.std),
