@@ -168,7 +168,11 @@ ${hasText ? '' : `MiniLM-L6 not measured in the lab: dist/text-models/${TEXT_MOD
     rowsOf((model, input, labOf, ortOf) => [model, input, ...labKeys.map((k) => ms(labOf(lab[k]))), ...ortKeys.map((k) => ms(ortOf(ort[k])))]),
   );
   console.log('\nRatios lab/ORT (below 1.0x: the lab is faster); int8/f32: the lab\'s int8 file against its f32 file on flex:');
-  const best = (labOf, precision) => Math.min(...BACKENDS.map((b) => labOf(lab[`${b} ${precision}`]) ?? Infinity));
+  // undefined (printed n/a) when no backend has a figure, as for a model missing from dist/.
+  const best = (labOf, precision) => {
+    const figures = BACKENDS.map((b) => labOf(lab[`${b} ${precision}`])).filter((x) => x !== undefined);
+    return figures.length ? Math.min(...figures) : undefined;
+  };
   printTable(
     ['model', 'input', `flex/fp32 ${one}t`, `ndarray/fp32 ${one}t`, `best/fp32 ${many}t`, `best int8 file/int8 ${one}t`, `best int8 file/int8 ${many}t`, 'lab int8/f32 flex'],
     rowsOf((model, input, labOf, ortOf) => [model, input,
