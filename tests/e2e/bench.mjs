@@ -324,8 +324,10 @@ const TRAINED = 0.5;
 /**
  * The playground's training on each CPU backend, then TensorFlow.js's on the same network, all
  * in one page: a context that ignores the site's Content-Security-Policy, written for the lab's
- * own code, so that it refuses nothing tfjs does. The lab's figure is the page's own (frame-paced,
- * one snapshot read back per frame), with SGD and with Adam picked in the playground.
+ * own code, so that it refuses nothing tfjs does. The lab's figures, with SGD and with Adam, keyed
+ * by mode as tfjs's runs are: for the paced mode the page's own readout (frame-paced, one snapshot
+ * read back per frame, the optimizer picked in the playground), for the unpaced modes the same
+ * trainer stepped back to back (labTightLoop).
  */
 async function compareTraining(browser, url) {
   // Before the run: the load our own Chromium adds would hide whether the machine was quiet.
@@ -349,7 +351,7 @@ async function compareTraining(browser, url) {
         await page.selectOption('[data-testid=optimizer]', optimizer);
         await page.click('[data-testid=reset]');
         const run = await trainPlayground(page, backend);
-        lab[`${backend} ${optimizer}`] = run;
+        lab[`${backend} ${optimizer} paced`] = run;
         console.log(`lab ${backend} ${OPTIMIZERS[optimizer]}, the page's figure: ${run.value} steps/s at ${run.frames.fps.toFixed(1)} frames/s, ${loss(run)}`);
       }
     }
@@ -405,7 +407,7 @@ Goal: lab/tfjs-wasm >= 2x.
   for (const [optimizer, name] of Object.entries(OPTIMIZERS)) {
     for (const [mode, description] of Object.entries(TFJS_MODES)) {
       const wasm = tfjs[`wasm ${optimizer} ${mode}`].stepsPerSecond;
-      const labFigure = (b) => lab[mode === 'paced' ? `${b} ${optimizer}` : `${b} ${optimizer} ${mode}`].value;
+      const labFigure = (b) => lab[`${b} ${optimizer} ${mode}`].value;
       rows.push([name, description, fmt(wasm), fmt(tfjs[`cpu ${optimizer} ${mode}`].stepsPerSecond),
         ...BACKENDS.flatMap((b) => [fmt(labFigure(b)), ratio(labFigure(b), wasm)])]);
     }
