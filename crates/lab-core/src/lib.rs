@@ -11,6 +11,7 @@ pub mod augment;
 pub mod backend;
 pub mod data;
 pub mod epochs;
+pub mod kernels;
 pub mod landscape;
 pub mod linear_example;
 pub mod mlp;

@@ -7,6 +7,7 @@ mod common;
 mod augment;
 mod backends;
 mod gradients;
+mod kernels;
 mod landscape;
 mod linear_example;
 mod optimizers;
