@@ -16,6 +16,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::tokenizer::Encoded;
+use crate::kernels;
 use crate::profile::{OpKind, timed};
 
 /// The sizes of a BERT, read from a Hugging Face `config.json` (unknown fields are ignored).
@@ -458,7 +459,7 @@ impl Layer {
             self.attention_norm.forward(attended + x)
         });
         let intermediate = dense(&self.intermediate, x.clone());
-        let expanded = timed(OpKind::Gelu, || gelu(intermediate));
+        let expanded = timed(OpKind::Gelu, || kernels::gelu(intermediate));
         let y = dropout.forward(dense(&self.output, expanded));
         let out = timed(OpKind::LayerNorm, || self.output_norm.forward(y + x));
         (out, attention)

@@ -1,11 +1,13 @@
 //! lab-core's own CPU kernels against the burn operations they stand in for, on shapes that
 //! cover each code path: strides 1 and 2, kernels 3 and 5, the asymmetric `SAME` padding,
-//! widths that are not a multiple of four lanes, more than one image, NaN.
+//! widths that are not a multiple of four lanes, more than one image, NaN; and GELU over the
+//! whole range of its curve.
 
+use burn::tensor::activation::gelu;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
-use lab_core::kernels::{DepthwiseGeometry, depthwise_conv2d};
+use lab_core::kernels::{DepthwiseGeometry, depthwise_conv2d, gelu_in_place};
 
 /// burn's grouped convolution on flex, then the clamp, as the models computed it before.
 fn burn_depthwise(
@@ -34,11 +36,23 @@ fn burn_depthwise(
 }
 
 fn values<const D: usize>(tensor: &Tensor<D>) -> Vec<f32> {
-    tensor.clone().into_data().try_into_vec::<f32>().unwrap()
+    values_of(tensor.clone())
+}
+
+fn values_of<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    tensor.into_data().try_into_vec::<f32>().unwrap()
 }
 
 /// (batch, channels, input, kernel, stride, pad_begin, pad_end), the output size following.
-type Case = (usize, usize, [usize; 2], usize, usize, [usize; 2], [usize; 2]);
+type Case = (
+    usize,
+    usize,
+    [usize; 2],
+    usize,
+    usize,
+    [usize; 2],
+    [usize; 2],
+);
 
 #[test]
 fn depthwise_kernel_matches_burns_grouped_convolution() {
@@ -87,7 +101,10 @@ fn depthwise_kernel_matches_burns_grouped_convolution() {
                 .zip(&expected)
                 .map(|(a, e)| (a - e).abs())
                 .fold(0.0f32, f32::max);
-            assert!(worst < 1e-4, "{geometry:?} {clamp:?}: max difference {worst}");
+            assert!(
+                worst < 1e-4,
+                "{geometry:?} {clamp:?}: max difference {worst}"
+            );
             if clamp[0] == 0.0 {
                 assert!(actual.iter().all(|v| (0.0..=6.0).contains(v)));
             } else {
@@ -119,4 +136,46 @@ fn depthwise_kernel_keeps_nan_where_the_window_reads_it() {
     // Elsewhere the 3×3 window of ones, clamped to 6: the corner (3, 3) sums 4 ones.
     assert_eq!(output[15], 4.0);
     assert_eq!(output[10], 6.0);
+}
+
+#[test]
+fn gelu_kernel_matches_burns_exact_gelu() {
+    // Dense over the range where erf bends, out to where GELU is x or 0, every tail length.
+    let mut values: Vec<f32> = (-12_000..=12_000).map(|i| i as f32 / 1000.0).collect();
+    values.extend([0.0, -0.0, 1e-30, -1e-30, 80.0, -80.0, f32::MAX, f32::MIN]);
+    for len in [
+        values.len(),
+        values.len() - 1,
+        values.len() - 2,
+        values.len() - 3,
+    ] {
+        let values = &values[..len];
+        let device = Device::flex();
+        let tensor = Tensor::<1>::from_floats(values, &device);
+        let expected = values_of(gelu(tensor));
+        let mut actual = values.to_vec();
+        gelu_in_place(&mut actual);
+        for ((x, a), e) in values.iter().zip(&actual).zip(&expected) {
+            let tolerance = 1e-6 * x.abs().max(1.0);
+            assert!((a - e).abs() <= tolerance, "gelu({x}) = {a}, burn {e}");
+        }
+    }
+    let mut nan = [f32::NAN, 1.0, f32::NAN];
+    gelu_in_place(&mut nan);
+    assert!(nan[0].is_nan() && nan[2].is_nan() && (nan[1] - 0.841_344_7).abs() < 1e-6);
+}
+
+#[test]
+fn gelu_goes_through_the_kernel_on_the_host_and_through_burn_elsewhere() {
+    let device = Device::flex();
+    let x = Tensor::<2>::from_floats([[-3.0, -0.5, 0.0], [0.5, 2.0, 7.0]], &device);
+    let host = values_of(lab_core::kernels::gelu(x.clone()));
+    let burn = values_of(gelu(x.clone()));
+    assert!(host.iter().zip(&burn).all(|(h, b)| (h - b).abs() < 1e-6));
+    // With autodiff the tensor keeps its graph: the gradient of GELU at 0 is 1/2.
+    let device = device.autodiff();
+    let x = Tensor::<1>::from_floats([0.0], &device).require_grad();
+    let grads = lab_core::kernels::gelu(x.clone()).sum().backward();
+    let slope = values_of(x.grad(&grads).unwrap());
+    assert!((slope[0] - 0.5).abs() < 1e-6, "{slope:?}");
 }
