@@ -28,7 +28,8 @@ pub enum OpKind {
     LayerNorm,
     /// Convolutions over every input channel: stems, 1×1 expansions and projections.
     Conv,
-    /// One filter per channel: EfficientNet's depthwise convolutions.
+    /// One filter per channel: EfficientNet's depthwise convolutions, with their ReLU6 where
+    /// one kernel computes both (inference on the CPU, `lab_core::kernels`).
     DepthwiseConv,
     BatchNorm,
     /// Activations (EfficientNet's ReLU6, ResNet's ReLU and its stem's max pooling) and
