@@ -84,8 +84,8 @@ pub fn depthwise_conv2d(
     let in_plane = in_h * in_w;
     let out_plane = out_h * out_w;
     assert!(
-        channels > 0 && in_plane > 0 && sh > 0 && sw > 0,
-        "{geometry:?}"
+        channels > 0 && in_plane > 0 && out_plane > 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0,
+        "every size of a depthwise convolution is at least 1: {geometry:?}"
     );
     assert_eq!(
         input.len() % (channels * in_plane),
