@@ -106,7 +106,8 @@ fn depthwise_relu6(conv: &Conv2d, bn: &Option<BatchNorm>, x: Tensor<4>) -> Tenso
 }
 
 /// ((top, bottom), (left, right)) as burn's convolution pads: `Same` as TensorFlow does, the odd
-/// pixel at the bottom and right.
+/// pixel at the bottom and right. burn's own (`calculate_padding_2d_pairs`) is crate-private;
+/// the test against PyTorch fails if the two ever differ.
 fn padding_pairs(
     padding: &PaddingConfig2d,
     input: [usize; 2],
