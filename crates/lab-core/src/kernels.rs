@@ -57,6 +57,34 @@ pub struct DepthwiseGeometry {
     pub output: [usize; 2],
 }
 
+impl DepthwiseGeometry {
+    /// The geometry of a convolution padded by `padding`, (before, after) for height then
+    /// width, its output size following as burn's and PyTorch's does.
+    pub fn new(
+        channels: usize,
+        input: [usize; 2],
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [(usize, usize); 2],
+    ) -> Self {
+        let output = std::array::from_fn(|axis| {
+            let (before, after) = padding[axis];
+            let span = (input[axis] + before + after)
+                .checked_sub(kernel[axis])
+                .expect("the padded input is at least as large as the kernel");
+            span / stride[axis] + 1
+        });
+        Self {
+            channels,
+            input,
+            kernel,
+            stride,
+            pad_begin: padding.map(|(before, _)| before),
+            output,
+        }
+    }
+}
+
 /// Depthwise convolution of NCHW `input` (any batch) with `weight` laid out as burn's and
 /// PyTorch's `[channels, 1, kh, kw]`, plus `bias`, each result clamped to `[low, high]` (ReLU6
 /// is `[0, 6]`; no clamp is `[-inf, inf]`). NaN stays NaN.
@@ -153,11 +181,11 @@ pub fn depthwise_conv2d(
 
         for block in units.chunks(BLOCK) {
             // The last block repeats its last unit, computed and not stored twice.
-            let unit = |i: usize| block[i.min(block.len() - 1)];
+            let reads: [usize; BLOCK] = std::array::from_fn(|i| block[i.min(block.len() - 1)].read);
             let mut sums = [start; BLOCK];
             for (&offset, &tap) in offsets.iter().zip(&taps) {
-                for (i, sum) in sums.iter_mut().enumerate() {
-                    let at = unit(i).read + offset;
+                for (sum, read) in sums.iter_mut().zip(reads) {
+                    let at = read + offset;
                     let values: [f32; LANES] =
                         phases[at..at + LANES].try_into().expect("four values");
                     *sum = f32x4::from(values).mul_add(tap, *sum);

@@ -86,19 +86,15 @@ fn depthwise_relu6(conv: &Conv2d, bn: &Option<BatchNorm>, x: Tensor<4>) -> Tenso
             Some(bias) => kernels::host_values(bias.val()).0,
             None => vec![0.0; channels],
         };
-        let ((top, bottom), (left, right)) =
+        let (vertical, horizontal) =
             padding_pairs(&conv.padding, [in_h, in_w], conv.kernel_size, conv.stride);
-        let geometry = kernels::DepthwiseGeometry {
+        let geometry = kernels::DepthwiseGeometry::new(
             channels,
-            input: [in_h, in_w],
-            kernel: [kh, kw],
-            stride: conv.stride,
-            pad_begin: [top, left],
-            output: [
-                (in_h + top + bottom - kh) / conv.stride[0] + 1,
-                (in_w + left + right - kw) / conv.stride[1] + 1,
-            ],
-        };
+            [in_h, in_w],
+            [kh, kw],
+            conv.stride,
+            [vertical, horizontal],
+        );
         let output = kernels::depthwise_conv2d(&input, &weight, &bias, &geometry, [0.0, 6.0]);
         let [out_h, out_w] = geometry.output;
         kernels::from_host(output, [batch, channels, out_h, out_w], &device)

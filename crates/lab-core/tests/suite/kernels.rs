@@ -55,7 +55,7 @@ fn random<const D: usize>(dims: [usize; D], rng: &mut StdRng, device: &Device) -
     Tensor::from_data(TensorData::new(values, dims), device)
 }
 
-/// (batch, channels, input, kernel, stride, pad_begin, pad_end), the output size following.
+/// (batch, channels, input, kernel, stride, pad_begin, pad_end).
 type Case = (
     usize,
     usize,
@@ -83,18 +83,13 @@ fn depthwise_kernel_matches_burns_grouped_convolution() {
         (1, 2, [5, 5], 3, 1, [2, 3], [2, 1]),
     ];
     for (batch, channels, [in_h, in_w], kernel, stride, pad_begin, pad_end) in cases {
-        let output = [
-            (in_h + pad_begin[0] + pad_end[0] - kernel) / stride + 1,
-            (in_w + pad_begin[1] + pad_end[1] - kernel) / stride + 1,
-        ];
-        let geometry = DepthwiseGeometry {
+        let geometry = DepthwiseGeometry::new(
             channels,
-            input: [in_h, in_w],
-            kernel: [kernel, kernel],
-            stride: [stride, stride],
-            pad_begin,
-            output,
-        };
+            [in_h, in_w],
+            [kernel, kernel],
+            [stride, stride],
+            [(pad_begin[0], pad_end[0]), (pad_begin[1], pad_end[1])],
+        );
         let input = random([batch, channels, in_h, in_w], &mut rng, &device);
         let weight = random([channels, 1, kernel, kernel], &mut rng, &device);
         let bias = random([channels], &mut rng, &device);
