@@ -11,12 +11,14 @@ use burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
     Linear, LinearConfig,
 };
-use burn::tensor::activation::{gelu, softmax};
+use std::sync::Arc;
+
+use burn::tensor::activation::gelu;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::tokenizer::Encoded;
-use crate::kernels;
+use crate::kernels::{self, PackedDense};
 use crate::profile::{OpKind, timed};
 
 /// The sizes of a BERT, read from a Hugging Face `config.json` (unknown fields are ignored).
@@ -200,6 +202,36 @@ pub struct Layer {
     pub output: Linear,
     pub output_norm: LayerNorm,
     heads: usize,
+    /// The six dense layers' weights packed for the host ([`Bert::pack_for_host`]), read
+    /// instead of the `Linear`s' on flex without autodiff. Only a model whose weights no longer
+    /// change is packed: a training step would not reach this copy.
+    #[module(skip)]
+    packed: Option<Arc<PackedLayer>>,
+}
+
+/// [`Layer`]'s dense layers as [`PackedDense`].
+#[derive(Debug)]
+struct PackedLayer {
+    query: PackedDense,
+    key: PackedDense,
+    value: PackedDense,
+    attention_output: PackedDense,
+    intermediate: PackedDense,
+    output: PackedDense,
+}
+
+impl PackedLayer {
+    /// `None` when a width is not a whole number of the kernel's panels.
+    fn new(layer: &Layer) -> Option<Self> {
+        Some(Self {
+            query: PackedDense::new(&layer.query)?,
+            key: PackedDense::new(&layer.key)?,
+            value: PackedDense::new(&layer.value)?,
+            attention_output: PackedDense::new(&layer.attention_output)?,
+            intermediate: PackedDense::new(&layer.intermediate)?,
+            output: PackedDense::new(&layer.output)?,
+        })
+    }
 }
 
 /// The masked-language-model head: transform, then scores against every word embedding.
@@ -285,6 +317,7 @@ impl Bert {
                 output: linear(config.intermediate_size, h, device),
                 output_norm: norm(config, device),
                 heads: config.num_attention_heads,
+                packed: None,
             })
             .collect();
         Self {
@@ -311,6 +344,23 @@ impl Bert {
             sentence: heads.sentence,
             dropout: DropoutConfig::new(0.0).init(),
         }
+    }
+
+    /// Packs every layer's dense weights for the host kernel ([`PackedDense`]) when the model
+    /// is on flex without autodiff: for a model loaded to be used, whose weights no longer
+    /// change. The packed copy costs as much memory as those weights (42 MB for MiniLM-L6).
+    pub fn pack_for_host(&mut self) {
+        if !kernels::on_host(&self.embeddings.word.weight.device()) {
+            return;
+        }
+        for layer in &mut self.layers {
+            layer.packed = PackedLayer::new(layer).map(Arc::new);
+        }
+    }
+
+    /// Whether [`Bert::pack_for_host`] packed every layer.
+    pub fn packed_for_host(&self) -> bool {
+        self.layers.iter().all(|layer| layer.packed.is_some())
     }
 
     /// Sets the dropout probability used while training (BERT's recipe uses 0.1).
@@ -438,15 +488,24 @@ impl Layer {
             t.reshape([batch, seq, self.heads, head_dim])
                 .swap_dims(1, 2)
         };
-        let dense = |layer: &Linear, x: Tensor<3>| timed(OpKind::Dense, || layer.forward(x));
-        let q = split(dense(&self.query, x.clone()));
-        let k = split(dense(&self.key, x.clone()));
-        let v = split(dense(&self.value, x.clone()));
+        let packed = self
+            .packed
+            .as_deref()
+            .filter(|_| kernels::on_host(&x.device()));
+        let dense = |layer: &Linear, pick: fn(&PackedLayer) -> &PackedDense, x: Tensor<3>| {
+            timed(OpKind::Dense, || match packed {
+                Some(packed) => pick(packed).forward(x),
+                None => layer.forward(x),
+            })
+        };
+        let q = split(dense(&self.query, |p| &p.query, x.clone()));
+        let k = split(dense(&self.key, |p| &p.key, x.clone()));
+        let v = split(dense(&self.value, |p| &p.value, x.clone()));
         let scores = timed(OpKind::AttentionScores, || {
             let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt();
             scores.mask_fill(padding.expand([batch, self.heads, seq, seq]), f32::MIN)
         });
-        let attention = timed(OpKind::Softmax, || softmax(scores, 3));
+        let attention = timed(OpKind::Softmax, || kernels::softmax(scores));
         let context = timed(OpKind::AttentionValues, || {
             dropout
                 .forward(attention.clone())
@@ -454,13 +513,17 @@ impl Layer {
                 .swap_dims(1, 2)
                 .reshape([batch, seq, hidden])
         });
-        let attended = dropout.forward(dense(&self.attention_output, context));
+        let attended = dropout.forward(dense(
+            &self.attention_output,
+            |p| &p.attention_output,
+            context,
+        ));
         let x = timed(OpKind::LayerNorm, || {
             self.attention_norm.forward(attended + x)
         });
-        let intermediate = dense(&self.intermediate, x.clone());
+        let intermediate = dense(&self.intermediate, |p| &p.intermediate, x.clone());
         let expanded = timed(OpKind::Gelu, || kernels::gelu(intermediate));
-        let y = dropout.forward(dense(&self.output, expanded));
+        let y = dropout.forward(dense(&self.output, |p| &p.output, expanded));
         let out = timed(OpKind::LayerNorm, || self.output_norm.forward(y + x));
         (out, attention)
     }

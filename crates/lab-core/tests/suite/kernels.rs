@@ -1,13 +1,17 @@
 //! lab-core's own CPU kernels against the burn operations they stand in for, on shapes that
 //! cover each code path: strides 1 and 2, kernels 3 and 5, the asymmetric `SAME` padding,
-//! widths that are not a multiple of four lanes, more than one image, NaN; and GELU over the
-//! whole range of its curve.
+//! widths that are not a multiple of four lanes, more than one image, NaN; GELU over the
+//! whole range of its curve; the packed dense layer at every count of leftover rows; softmax
+//! with masked and non-finite scores.
 
-use burn::tensor::activation::gelu;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
-use lab_core::kernels::{DepthwiseGeometry, depthwise_conv2d, gelu_in_place, on_host};
+use lab_core::kernels::{
+    DepthwiseGeometry, PackedDense, depthwise_conv2d, gelu_in_place, on_host, softmax_rows,
+};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand_distr::{Distribution, Normal};
@@ -191,4 +195,83 @@ fn gelu_goes_through_the_kernel_on_the_host_and_through_burn_elsewhere() {
     let grads = lab_core::kernels::gelu(x.clone()).sum().backward();
     let slope = values_of(x.grad(&grads).unwrap());
     assert!((slope[0] - 0.5).abs() < 1e-6, "{slope:?}");
+}
+
+/// A `Linear` with weights (and bias) from `rng`.
+fn linear(inputs: usize, outputs: usize, bias: bool, rng: &mut StdRng, device: &Device) -> Linear {
+    let mut layer = LinearConfig::new(inputs, outputs)
+        .with_bias(bias)
+        .init(device);
+    layer.weight = layer.weight.map(|_| random([inputs, outputs], rng, device));
+    layer.bias = layer
+        .bias
+        .map(|b| b.map(|_| random([outputs], rng, device)));
+    layer
+}
+
+#[test]
+fn packed_dense_matches_burns_linear() {
+    let device = Device::flex();
+    let mut rng = StdRng::seed_from_u64(11);
+    // Outputs of one panel and of three; inputs that are not a multiple of four; with and
+    // without a bias; every count of rows left over after the groups of four.
+    for (inputs, outputs, bias) in [(5, 16, true), (33, 48, false), (64, 32, true)] {
+        let layer = linear(inputs, outputs, bias, &mut rng, &device);
+        let packed = PackedDense::new(&layer).expect("whole panels pack");
+        for rows in 1..=9 {
+            let x = random([1, rows, inputs], &mut rng, &device);
+            let expected = values_of(layer.forward(x.clone()));
+            let output = packed.forward(x.clone());
+            assert_eq!(output.dims(), [1, rows, outputs]);
+            let actual = values_of(output);
+            for (a, e) in actual.iter().zip(&expected) {
+                assert!(
+                    (a - e).abs() <= 1e-5 * e.abs().max(1.0) * inputs as f32,
+                    "{inputs}→{outputs}, {rows} rows: {a} against {e}"
+                );
+            }
+            // The same rows as a matrix.
+            let flat = values_of(packed.forward(x.reshape([rows, inputs])));
+            assert_eq!(flat, actual);
+        }
+    }
+    // A classifier's few outputs are not a whole panel: burn's Linear stays.
+    assert!(PackedDense::new(&linear(8, 10, true, &mut rng, &device)).is_none());
+}
+
+#[test]
+fn softmax_kernel_matches_burns_with_masked_and_non_finite_scores() {
+    let device = Device::flex();
+    let mut rng = StdRng::seed_from_u64(13);
+    for width in [1, 3, 4, 7, 16, 129] {
+        let scores = random([2, 3, width], &mut rng, &device) * 4.0;
+        // The attention's padding: f32::MIN in the last column of every other row.
+        let mut values = values(&scores);
+        for row in values.chunks_mut(width).step_by(2) {
+            if width > 1 {
+                row[width - 1] = f32::MIN;
+            }
+        }
+        let masked =
+            Tensor::<3>::from_data(TensorData::new(values.clone(), [2, 3, width]), &device);
+        let expected = values_of(softmax(masked.clone(), 2));
+        softmax_rows(&mut values, width);
+        for (a, e) in values.iter().zip(&expected) {
+            assert!((a - e).abs() <= 1e-6, "width {width}: {a} against {e}");
+        }
+        for row in values.chunks(width) {
+            let sum: f32 = row.iter().sum();
+            assert!(
+                (sum - 1.0).abs() < 1e-5,
+                "width {width}: a row sums to {sum}"
+            );
+        }
+        assert_eq!(values_of(lab_core::kernels::softmax(masked)), values);
+    }
+    // A NaN score makes its row NaN, as burn's does; other rows are untouched; huge scores do
+    // not overflow.
+    let mut rows = [1.0, f32::NAN, 2.0, 0.0, 1e30, 1e30, 0.0, -1e30];
+    softmax_rows(&mut rows, 4);
+    assert!(rows[..4].iter().all(|v| v.is_nan()), "{rows:?}");
+    assert_eq!(rows[4..], [0.5, 0.5, 0.0, 0.0]);
 }

@@ -692,3 +692,50 @@ fn sentencepiece_tokenizes_with_the_table_and_one_unknown_per_character() {
     let unknown = tokenizer::encode(&tokenizer, "好雨雪", 64).unwrap();
     assert_eq!(unknown.ids, [0, 4, 5, 3, 3, 2], "{:?}", unknown.tokens);
 }
+
+#[test]
+/// A loaded model on flex runs its dense layers through the packed kernel, and its hidden
+/// states are those of burn's `Linear` on the same weights.
+fn a_loaded_model_packs_its_dense_layers_and_computes_the_same_states() {
+    let device = Device::flex();
+    let (manifest, packed, tokenizer) = lab_bert(&device);
+    assert!(packed.packed_for_host(), "from_asset packs on flex");
+    let [_, _, pad, _] = tokenizer::special_ids(&tokenizer).unwrap();
+    let sentences = ["这部电影的故事很感人，演员也演得很好。", "太难看了"];
+    let encoded: Vec<_> = sentences
+        .iter()
+        .map(|s| tokenizer::encode(&tokenizer, s, manifest.max_length).unwrap())
+        .collect();
+    let refs: Vec<_> = encoded.iter().collect();
+    let input = BertInput::batch(&refs, pad, &device);
+    // The same weights without the packed copy: a model built and loaded by hand.
+    let weights = manifest
+        .verify(
+            &manifest.default_file,
+            lab_bert_file(&manifest.default_file),
+        )
+        .unwrap();
+    let mut plain = Bert::new(&manifest.config, manifest.heads, &device);
+    let tensors = lab_core::asset::decode_weights(weights.bytes()).unwrap();
+    lab_core::asset::apply_host_tensors(&mut plain, tensors);
+    assert!(!plain.packed_for_host());
+    let read = |model: &Bert| -> Vec<f32> {
+        let output = model.forward(&input, true);
+        let mut values = output.hidden.into_data().try_into_vec::<f32>().unwrap();
+        for attention in output.attentions {
+            values.extend(attention.into_data().try_into_vec::<f32>().unwrap());
+        }
+        values
+    };
+    let (expected, actual) = (read(&plain), read(&packed));
+    assert_eq!(actual.len(), expected.len());
+    let worst = actual
+        .iter()
+        .zip(&expected)
+        .map(|(a, e)| (a - e).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        worst < 1e-4,
+        "hidden states and attentions differ by {worst}"
+    );
+}
