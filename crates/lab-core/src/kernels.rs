@@ -15,8 +15,10 @@ use burn::tensor::{Device, Tensor, TensorData};
 use wide::f32x4;
 
 mod dense;
+mod pointwise;
 
 pub use dense::PackedDense;
+pub use pointwise::{PointwiseShape, pointwise_conv2d};
 
 const LANES: usize = 4;
 /// Groups of four outputs a depthwise convolution sums at once (eight ran slower in V8).

@@ -101,6 +101,55 @@ fn depthwise_relu6(conv: &Conv2d, bn: &Option<BatchNorm>, x: Tensor<4>) -> Tenso
     })
 }
 
+/// A 1×1 convolution and its batch norm, then the residual `input` when given and ReLU6 when
+/// asked. For inference on flex with the norm folded, one call of
+/// [`kernels::pointwise_conv2d`] does it all; the profile then counts the residual sum and the
+/// ReLU6 with the convolution.
+fn pointwise(
+    conv: &Conv2d,
+    bn: &Option<BatchNorm>,
+    x: Tensor<4>,
+    residual: Option<Tensor<4>>,
+    relu: bool,
+) -> Tensor<4> {
+    let device = x.device();
+    let [_, _, height, width] = x.dims();
+    let one_by_one = conv.kernel_size == [1, 1] && conv.stride == [1, 1] && conv.groups == 1;
+    let unpadded =
+        padding_pairs(&conv.padding, [height, width], [1, 1], [1, 1]) == ((0, 0), (0, 0));
+    if bn.is_some() || !one_by_one || !unpadded || !kernels::on_host(&device) {
+        let mut x = conv_bn(OpKind::Conv, conv, bn, x);
+        if let Some(residual) = residual {
+            x = timed(OpKind::Activation, || x + residual);
+        }
+        return if relu { relu6(x) } else { x };
+    }
+    timed(OpKind::Conv, || {
+        let (input, [batch, channels_in, ..]) = kernels::host_values(x);
+        let [channels_out, ..] = conv.weight.dims();
+        let (weight, _) = kernels::host_values(conv.weight.val());
+        let bias = match &conv.bias {
+            Some(bias) => kernels::host_values(bias.val()).0,
+            None => vec![0.0; channels_out],
+        };
+        let residual = residual.map(|residual| kernels::host_values(residual).0);
+        let shape = kernels::PointwiseShape {
+            channels_in,
+            channels_out,
+            spatial: height * width,
+        };
+        let output = kernels::pointwise_conv2d(
+            &input,
+            &weight,
+            &bias,
+            residual.as_deref(),
+            shape,
+            relu.then_some([0.0, 6.0]),
+        );
+        kernels::from_host(output, [batch, channels_out, height, width], &device)
+    })
+}
+
 /// ((top, bottom), (left, right)) as burn's convolution pads: `Same` as TensorFlow does, the odd
 /// pixel at the bottom and right. burn's own (`calculate_padding_2d_pairs`) is crate-private;
 /// the test against PyTorch fails if the two ever differ.
@@ -157,17 +206,13 @@ impl MbConv {
     }
 
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
-        let mut x = input.clone();
+        let residual = self.residual.then(|| input.clone());
+        let mut x = input;
         if let Some(expand) = &self.expand_conv {
-            x = relu6(conv_bn(OpKind::Conv, expand, &self.bn0, x));
+            x = pointwise(expand, &self.bn0, x, None, true);
         }
         x = depthwise_relu6(&self.depthwise_conv, &self.bn1, x);
-        x = conv_bn(OpKind::Conv, &self.project_conv, &self.bn2, x);
-        if self.residual {
-            timed(OpKind::Activation, || x + input)
-        } else {
-            x
-        }
+        pointwise(&self.project_conv, &self.bn2, x, residual, false)
     }
 }
 
@@ -230,7 +275,7 @@ impl EfficientNetLite {
 
     /// The 1×1 head convolution, global average pooling and the classifier.
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
-        let x = relu6(conv_bn(OpKind::Conv, &self.conv_head, &self.bn1, features));
+        let x = pointwise(&self.conv_head, &self.bn1, features, None, true);
         let [batch, channels, _, _] = x.dims();
         // Dropout before the classifier is inactive at inference.
         timed(OpKind::Head, || {

@@ -1,7 +1,8 @@
 //! lab-core's own CPU kernels against the burn operations they stand in for, on shapes that
 //! cover each code path: strides 1 and 2, kernels 3 and 5, the asymmetric `SAME` padding,
 //! widths that are not a multiple of four lanes, more than one image, NaN; GELU over the
-//! whole range of its curve; the packed dense layer at every count of leftover rows; softmax
+//! whole range of its curve; the 1×1 convolution with and without a residual and a clamp; the
+//! packed dense layer at every count of leftover rows; softmax
 //! with masked and non-finite scores.
 
 use burn::nn::{Linear, LinearConfig};
@@ -10,7 +11,8 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 use lab_core::kernels::{
-    DepthwiseGeometry, PackedDense, depthwise_conv2d, gelu_in_place, on_host, softmax_rows,
+    DepthwiseGeometry, PackedDense, PointwiseShape, depthwise_conv2d, gelu_in_place, on_host,
+    pointwise_conv2d, softmax_rows,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -274,4 +276,64 @@ fn softmax_kernel_matches_burns_with_masked_and_non_finite_scores() {
     softmax_rows(&mut rows, 4);
     assert!(rows[..4].iter().all(|v| v.is_nan()), "{rows:?}");
     assert_eq!(rows[4..], [0.5, 0.5, 0.0, 0.0]);
+}
+
+#[test]
+fn pointwise_kernel_matches_burns_convolution_residual_and_clamp() {
+    let device = Device::flex();
+    let mut rng = StdRng::seed_from_u64(17);
+    // Odd sizes (13 positions: not whole vectors), two images; Lite0's widest layer's shape.
+    for (images, channels_in, channels_out, [height, width]) in
+        [(2, 5, 7, [13, 1]), (1, 16, 96, [12, 12]), (2, 3, 1, [3, 3])]
+    {
+        let shape = PointwiseShape {
+            channels_in,
+            channels_out,
+            spatial: height * width,
+        };
+        let input = random([images, channels_in, height, width], &mut rng, &device);
+        let weight = random([channels_out, channels_in, 1, 1], &mut rng, &device);
+        let bias = random([channels_out], &mut rng, &device);
+        let residual = random([images, channels_out, height, width], &mut rng, &device);
+        let options = ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
+        let convolved = conv2d(input.clone(), weight.clone(), Some(bias.clone()), options);
+        for (with_residual, clamp) in [(false, None), (true, None), (false, Some([0.0, 6.0]))] {
+            let mut expected = convolved.clone();
+            if with_residual {
+                expected = expected + residual.clone();
+            }
+            if let Some([low, high]) = clamp {
+                expected = expected.clamp(low, high);
+            }
+            let expected = values_of(expected);
+            let residual_values = with_residual.then(|| values(&residual));
+            let actual = pointwise_conv2d(
+                &values(&input),
+                &values(&weight),
+                &values(&bias),
+                residual_values.as_deref(),
+                shape,
+                clamp,
+            );
+            assert_eq!(actual.len(), expected.len(), "{shape:?}");
+            for (a, e) in actual.iter().zip(&expected) {
+                assert!(
+                    (a - e).abs() <= 1e-5 * e.abs().max(1.0) * channels_in as f32,
+                    "{shape:?} residual {with_residual} clamp {clamp:?}: {a} against {e}"
+                );
+            }
+        }
+    }
+    // A NaN input reaches every output channel at its position and nowhere else; ReLU6 keeps it.
+    let shape = PointwiseShape {
+        channels_in: 2,
+        channels_out: 3,
+        spatial: 5,
+    };
+    let mut input = vec![1.0f32; 10];
+    input[6] = f32::NAN; // channel 1, position 1
+    let output = pointwise_conv2d(&input, &[1.0; 6], &[0.0; 3], None, shape, Some([0.0, 6.0]));
+    for (i, value) in output.iter().enumerate() {
+        assert_eq!(value.is_nan(), i % 5 == 1, "output {i} = {value}");
+    }
 }
