@@ -14,9 +14,11 @@ use burn::backend::DispatchDevice;
 use burn::tensor::{Device, Tensor, TensorData};
 use wide::f32x4;
 
+mod attention;
 mod dense;
 mod pointwise;
 
+pub use attention::{AttentionShape, attention_scores, attention_values};
 pub use dense::PackedDense;
 pub use pointwise::{PointwiseShape, pointwise_conv2d};
 
@@ -333,19 +335,8 @@ fn erf_x4(x: f32x4) -> f32x4 {
     numerator / denominator
 }
 
-/// Softmax over the last axis, as burn's [`softmax`](burn::tensor::activation::softmax)
-/// computes it. On the host through [`softmax_rows`]; elsewhere burn's.
-pub fn softmax<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    let device = x.device();
-    if !on_host(&device) {
-        return burn::tensor::activation::softmax(x, D - 1);
-    }
-    let (mut values, dims) = host_values(x);
-    softmax_rows(&mut values, dims[D - 1]);
-    from_host(values, dims, &device)
-}
-
-/// Softmax of each row of `width` values, in place, four at a time. Why not flex's: it calls
+/// Softmax of each row of `width` values, in place, four at a time, as burn's
+/// [`softmax`](burn::tensor::activation::softmax) computes it. Why not flex's: it calls
 /// libm's scalar `expf` per value, and at 128 tokens MiniLM's attention softmax took 14 ms of a
 /// 180 ms pass in a wasm-bindgen-test build in node (2026-12-06). Here exp is `wide`'s
 /// (a degree-7 polynomial after range reduction, 0 below e^-103.6, NaN kept).

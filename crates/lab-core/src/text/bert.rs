@@ -13,7 +13,7 @@ use burn::nn::{
 };
 use std::sync::Arc;
 
-use burn::tensor::activation::gelu;
+use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -498,21 +498,28 @@ impl Layer {
                 None => layer.forward(x),
             })
         };
-        let q = split(dense(&self.query, |p| &p.query, x.clone()));
-        let k = split(dense(&self.key, |p| &p.key, x.clone()));
-        let v = split(dense(&self.value, |p| &p.value, x.clone()));
-        let scores = timed(OpKind::AttentionScores, || {
-            let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt();
-            scores.mask_fill(padding.expand([batch, self.heads, seq, seq]), f32::MIN)
-        });
-        let attention = timed(OpKind::Softmax, || kernels::softmax(scores));
-        let context = timed(OpKind::AttentionValues, || {
-            dropout
-                .forward(attention.clone())
-                .matmul(v)
-                .swap_dims(1, 2)
-                .reshape([batch, seq, hidden])
-        });
+        let q = dense(&self.query, |p| &p.query, x.clone());
+        let k = dense(&self.key, |p| &p.key, x.clone());
+        let v = dense(&self.value, |p| &p.value, x.clone());
+        let (context, attention) = if kernels::on_host(&x.device()) {
+            // No autodiff, so no dropout to apply.
+            self.host_attention(q, k, v, padding)
+        } else {
+            let (q, k, v) = (split(q), split(k), split(v));
+            let scores = timed(OpKind::AttentionScores, || {
+                let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt();
+                scores.mask_fill(padding.expand([batch, self.heads, seq, seq]), f32::MIN)
+            });
+            let attention = timed(OpKind::Softmax, || softmax(scores, 3));
+            let context = timed(OpKind::AttentionValues, || {
+                dropout
+                    .forward(attention.clone())
+                    .matmul(v)
+                    .swap_dims(1, 2)
+                    .reshape([batch, seq, hidden])
+            });
+            (context, attention)
+        };
         let attended = dropout.forward(dense(
             &self.attention_output,
             |p| &p.attention_output,
@@ -526,6 +533,46 @@ impl Layer {
         let y = dropout.forward(dense(&self.output, |p| &p.output, expanded));
         let out = timed(OpKind::LayerNorm, || self.output_norm.forward(y + x));
         (out, attention)
+    }
+}
+
+impl Layer {
+    /// Self-attention through [`kernels::attention_scores`], [`kernels::softmax_rows`] and
+    /// [`kernels::attention_values`], on the dense layers' outputs `[batch, seq, hidden]` as
+    /// they are: the context and the attention probabilities `[batch, heads, seq, seq]`.
+    fn host_attention(
+        &self,
+        q: Tensor<3>,
+        k: Tensor<3>,
+        v: Tensor<3>,
+        padding: Tensor<4, Bool>,
+    ) -> (Tensor<3>, Tensor<4>) {
+        let device = q.device();
+        let [batch, seq, hidden] = q.dims();
+        let shape = kernels::AttentionShape {
+            batch,
+            seq,
+            heads: self.heads,
+            head_dim: hidden / self.heads,
+        };
+        let masked = padding
+            .into_data()
+            .try_into_vec::<bool>()
+            .expect("a bool mask");
+        let mut probabilities = timed(OpKind::AttentionScores, || {
+            let (query, key) = (kernels::host_values(q).0, kernels::host_values(k).0);
+            kernels::attention_scores(&query, &key, &masked, shape)
+        });
+        timed(OpKind::Softmax, || {
+            kernels::softmax_rows(&mut probabilities, seq)
+        });
+        let context = timed(OpKind::AttentionValues, || {
+            kernels::attention_values(&probabilities, &kernels::host_values(v).0, shape)
+        });
+        (
+            kernels::from_host(context, [batch, seq, hidden], &device),
+            kernels::from_host(probabilities, [batch, self.heads, seq, seq], &device),
+        )
     }
 }
 
