@@ -6,10 +6,15 @@
 //! dense layers, each with its own weights as in a pass, took 32, 82 and 163 ms at 16, 64 and 128
 //! rows through burn's `Linear`, and 19, 60 and 114 ms here. ONNX Runtime's MLAS packs each
 //! weight matrix once too, when its session is created.
+//!
+//! A model loaded from an int8 file computes its quantized layers in integers: the int8 weights
+//! (per output column, as the file stores them) against the row's values rounded to 16-bit
+//! integers with one scale per row, two products per lane in one `i32x4.dot_i16x8_s`
+//! (`wide`'s `i16x8::dot`), where f32 needs a multiply and an add per product.
 
 use burn::nn::Linear;
 use burn::tensor::Tensor;
-use wide::f32x4;
+use wide::{f32x4, i16x8, i32x4};
 
 use super::{LANES, from_host, host_values};
 
@@ -21,20 +26,37 @@ const PANEL: usize = 4 * LANES;
 const ROWS: usize = 4;
 
 /// A dense layer's weights in panels of [`PANEL`] output columns, each panel's values for one
-/// input in one run of memory (`[outputs / PANEL][inputs][PANEL]`), so a pass reads the weights
-/// once and in order.
+/// input (f32) or two (int8) in one run of memory, so a pass reads the weights once and in
+/// order.
 #[derive(Clone, Debug)]
 pub struct PackedDense {
     inputs: usize,
     outputs: usize,
-    panels: Vec<f32>,
+    weights: Weights,
     bias: Vec<f32>,
+}
+
+#[derive(Clone, Debug)]
+enum Weights {
+    /// `[outputs / PANEL][inputs][PANEL]`.
+    F32(Vec<f32>),
+    /// `[outputs / PANEL][inputs / 2][PANEL][2]` (an odd last input paired with 0), each
+    /// value an int8 one widened, with one scale per output column.
+    Int8 {
+        panels: Vec<i16>,
+        scales: Vec<f32>,
+        /// The largest integer a row's values are rounded to: a sum of `inputs` products of
+        /// it and 127 stays within an i32.
+        limit: f32,
+    },
 }
 
 impl PackedDense {
     /// The layer's weights packed, or `None` when its outputs are not a whole number of panels
-    /// (a classifier's few classes: burn's `Linear` is as fast there).
-    pub fn new(linear: &Linear) -> Option<Self> {
+    /// (a classifier's few classes: burn's `Linear` is as fast there). `int8`: the weights
+    /// rounded to int8 with one scale per output column (`max |w| / 127`), as the int8 weights
+    /// file stores them, so a layer loaded from that file gets back its int8 values.
+    pub fn new(linear: &Linear, int8: bool) -> Option<Self> {
         let (weight, [inputs, outputs]) = host_values(linear.weight.val());
         if outputs % PANEL != 0 || inputs == 0 {
             return None;
@@ -43,18 +65,28 @@ impl PackedDense {
             Some(bias) => host_values(bias.val()).0,
             None => vec![0.0; outputs],
         };
-        let mut panels = Vec::with_capacity(weight.len());
-        for column in (0..outputs).step_by(PANEL) {
-            for row in weight.chunks_exact(outputs) {
-                panels.extend_from_slice(&row[column..column + PANEL]);
+        let weights = if int8 {
+            int8_panels(&weight, inputs, outputs)
+        } else {
+            let mut panels = Vec::with_capacity(weight.len());
+            for column in (0..outputs).step_by(PANEL) {
+                for row in weight.chunks_exact(outputs) {
+                    panels.extend_from_slice(&row[column..column + PANEL]);
+                }
             }
-        }
+            Weights::F32(panels)
+        };
         Some(Self {
             inputs,
             outputs,
-            panels,
+            weights,
             bias,
         })
+    }
+
+    /// Whether the layer computes in integers.
+    pub fn is_int8(&self) -> bool {
+        matches!(self.weights, Weights::Int8 { .. })
     }
 
     /// The layer on a tensor on the host (see [`super::on_host`]), `[..., inputs]` to
@@ -71,7 +103,8 @@ impl PackedDense {
         from_host(self.apply(&values), dims, &device)
     }
 
-    /// The layer on rows of `inputs` values laid end to end.
+    /// The layer on rows of `inputs` values laid end to end. On int8 weights a row with a
+    /// value that is not finite gives NaN throughout, as its f32 products would.
     pub fn apply(&self, input: &[f32]) -> Vec<f32> {
         assert_eq!(
             input.len() % self.inputs,
@@ -80,42 +113,65 @@ impl PackedDense {
         );
         let rows = input.len() / self.inputs;
         let mut output = vec![0.0; rows * self.outputs];
-        let panels = self.panels.chunks_exact(self.inputs * PANEL);
-        for (panel, column) in panels.zip((0..self.outputs).step_by(PANEL)) {
-            let bias = &self.bias[column..column + PANEL];
-            let mut row = 0;
-            while row + ROWS <= rows {
-                self.rows_against_panel::<ROWS>(input, row, panel, bias, &mut output, column);
-                row += ROWS;
+        match &self.weights {
+            Weights::F32(panels) => {
+                let panels = panels.chunks_exact(self.inputs * PANEL);
+                for (panel, column) in panels.zip((0..self.outputs).step_by(PANEL)) {
+                    let mut row = 0;
+                    while row + ROWS <= rows {
+                        self.f32_rows::<ROWS>(input, row, panel, &mut output, column);
+                        row += ROWS;
+                    }
+                    for row in row..rows {
+                        self.f32_rows::<1>(input, row, panel, &mut output, column);
+                    }
+                }
             }
-            for row in row..rows {
-                self.rows_against_panel::<1>(input, row, panel, bias, &mut output, column);
+            Weights::Int8 {
+                panels,
+                scales,
+                limit,
+            } => {
+                let pairs = self.inputs.div_ceil(2);
+                let (quantized, row_scales) = quantize_rows(input, self.inputs, *limit);
+                let int8 = Int8Rows {
+                    pairs: &quantized,
+                    row_scales: &row_scales,
+                    column_scales: scales,
+                };
+                let panels = panels.chunks_exact(pairs * 2 * PANEL);
+                for (panel, column) in panels.zip((0..self.outputs).step_by(PANEL)) {
+                    let mut row = 0;
+                    while row + ROWS <= rows {
+                        self.int8_rows::<ROWS>(&int8, row, panel, &mut output, column);
+                        row += ROWS;
+                    }
+                    for row in row..rows {
+                        self.int8_rows::<1>(&int8, row, panel, &mut output, column);
+                    }
+                }
+                for (row, scale) in output.chunks_exact_mut(self.outputs).zip(&row_scales) {
+                    if scale.is_nan() {
+                        row.fill(f32::NAN);
+                    }
+                }
             }
         }
         output
     }
 
-    /// `R` rows from `first` against one panel: `R × 4` running sums, started at the bias,
-    /// that stay in registers over all the inputs.
+    /// `R` rows from `first` against one f32 panel: `R × 4` running sums, started at the
+    /// bias, that stay in registers over all the inputs.
     #[inline(always)]
-    fn rows_against_panel<const R: usize>(
+    fn f32_rows<const R: usize>(
         &self,
         input: &[f32],
         first: usize,
         panel: &[f32],
-        bias: &[f32],
         output: &mut [f32],
         column: usize,
     ) {
-        let vectors = |values: &[f32]| -> [f32x4; PANEL / LANES] {
-            std::array::from_fn(|v| {
-                let lanes: [f32; LANES] = values[v * LANES..(v + 1) * LANES]
-                    .try_into()
-                    .expect("a whole vector");
-                f32x4::from(lanes)
-            })
-        };
-        let mut sums = [vectors(bias); R];
+        let mut sums = [vectors(&self.bias[column..column + PANEL]); R];
         let rows: [&[f32]; R] = std::array::from_fn(|r| {
             let start = (first + r) * self.inputs;
             &input[start..start + self.inputs]
@@ -130,10 +186,137 @@ impl PackedDense {
             }
         }
         for (r, sum) in sums.iter().enumerate() {
-            let start = (first + r) * self.outputs + column;
-            for (v, sum) in sum.iter().enumerate() {
-                output[start + v * LANES..start + (v + 1) * LANES].copy_from_slice(&sum.to_array());
+            self.store(output, first + r, column, sum);
+        }
+    }
+
+    /// `R` rows from `first` against one int8 panel: `R × 4` integer sums, each step two
+    /// inputs, scaled back to f32 with the row's and the columns' scales at the end.
+    #[inline(always)]
+    fn int8_rows<const R: usize>(
+        &self,
+        int8: &Int8Rows,
+        first: usize,
+        panel: &[i16],
+        output: &mut [f32],
+        column: usize,
+    ) {
+        let pairs = self.inputs.div_ceil(2);
+        let mut sums = [[i32x4::ZERO; PANEL / LANES]; R];
+        let rows: [&[i32]; R] =
+            std::array::from_fn(|r| &int8.pairs[(first + r) * pairs..(first + r + 1) * pairs]);
+        for (i, weights) in panel.chunks_exact(2 * PANEL).enumerate() {
+            let weights: [i16x8; PANEL / LANES] = std::array::from_fn(|v| {
+                let lanes: [i16; 2 * LANES] = weights[v * 2 * LANES..(v + 1) * 2 * LANES]
+                    .try_into()
+                    .expect("a whole vector");
+                i16x8::from(lanes)
+            });
+            for (sum, row) in sums.iter_mut().zip(rows) {
+                // Both inputs of the pair in every lane: lane j of the product sums input
+                // 2i's and 2i + 1's products with column j's weights.
+                let x: i16x8 = bytemuck::cast(i32x4::splat(row[i]));
+                for (sum, weight) in sum.iter_mut().zip(weights) {
+                    *sum += weight.dot(x);
+                }
+            }
+        }
+        let columns = vectors(&int8.column_scales[column..column + PANEL]);
+        let bias = vectors(&self.bias[column..column + PANEL]);
+        for (r, sums) in sums.iter().enumerate() {
+            let row_scale = f32x4::splat(int8.row_scales[first + r]);
+            let values: [f32x4; PANEL / LANES] = std::array::from_fn(|v| {
+                f32x4::from_i32x4(sums[v]) * (columns[v] * row_scale) + bias[v]
+            });
+            self.store(output, first + r, column, &values);
+        }
+    }
+
+    fn store(&self, output: &mut [f32], row: usize, column: usize, values: &[f32x4]) {
+        let start = row * self.outputs + column;
+        for (v, value) in values.iter().enumerate() {
+            output[start + v * LANES..start + (v + 1) * LANES].copy_from_slice(&value.to_array());
+        }
+    }
+}
+
+/// An int8 layer's input: each row's values as integer pairs (two i16 in one i32, the
+/// lower input in the lower half) and the row's scale.
+struct Int8Rows<'a> {
+    pairs: &'a [i32],
+    row_scales: &'a [f32],
+    column_scales: &'a [f32],
+}
+
+fn vectors(values: &[f32]) -> [f32x4; PANEL / LANES] {
+    std::array::from_fn(|v| {
+        let lanes: [f32; LANES] = values[v * LANES..(v + 1) * LANES]
+            .try_into()
+            .expect("a whole vector");
+        f32x4::from(lanes)
+    })
+}
+
+/// Weights `[inputs, outputs]` as int8 panels (see [`Weights::Int8`]).
+fn int8_panels(weight: &[f32], inputs: usize, outputs: usize) -> Weights {
+    let scales: Vec<f32> = (0..outputs)
+        .map(|column| {
+            let largest =
+                (weight.iter().skip(column).step_by(outputs)).fold(0.0f32, |m, w| m.max(w.abs()));
+            largest / 127.0
+        })
+        .collect();
+    let quantized = |input: usize, column: usize| -> i16 {
+        let scale = scales[column];
+        match weight.get(input * outputs + column) {
+            Some(w) if input < inputs && scale > 0.0 => {
+                (w / scale).round().clamp(-127.0, 127.0) as i16
+            }
+            _ => 0,
+        }
+    };
+    let pairs = inputs.div_ceil(2);
+    let mut panels = Vec::with_capacity(outputs * pairs * 2);
+    for first in (0..outputs).step_by(PANEL) {
+        for pair in 0..pairs {
+            for column in first..first + PANEL {
+                panels.push(quantized(2 * pair, column));
+                panels.push(quantized(2 * pair + 1, column));
             }
         }
     }
+    let limit = (i32::MAX as f32 / (127.0 * 2.0 * pairs as f32)).min(f32::from(i16::MAX));
+    Weights::Int8 {
+        panels,
+        scales,
+        limit: limit.floor(),
+    }
+}
+
+/// Each row of `inputs` values rounded to integers within `±limit`, with one scale per row
+/// (`max |x| / limit`; NaN for a row with a value that is not finite), as integer pairs.
+fn quantize_rows(input: &[f32], inputs: usize, limit: f32) -> (Vec<i32>, Vec<f32>) {
+    let pairs = inputs.div_ceil(2);
+    let rows = input.len() / inputs;
+    let mut quantized = Vec::with_capacity(rows * pairs);
+    let mut scales = Vec::with_capacity(rows);
+    for row in input.chunks_exact(inputs) {
+        let finite = row.iter().all(|x| x.is_finite());
+        let largest = row.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        let scale = if finite { largest / limit } else { f32::NAN };
+        scales.push(scale);
+        let inverse = if finite && largest > 0.0 {
+            scale.recip()
+        } else {
+            0.0
+        };
+        let integer = |x: Option<&f32>| x.map_or(0, |x| (x * inverse).round() as i16);
+        quantized.extend(row.chunks(2).map(|pair| {
+            let low = integer(pair.first()) as u16 as u32;
+            let high = integer(pair.get(1)) as u16 as u32;
+            (low | high << 16) as i32
+        }));
+    }
+    debug_assert_eq!(quantized.len(), rows * pairs);
+    (quantized, scales)
 }

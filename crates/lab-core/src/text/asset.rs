@@ -313,18 +313,19 @@ impl TokenizerFile {
 impl Bert {
     /// Builds the network from weights verified against this manifest ([`TextManifest::verify`]); every
     /// tensor of the network must be in the file and nothing else. A loaded model is for use, not
-    /// training: on the host its dense layers are packed ([`Bert::pack_for_host`]).
+    /// training: on the host its dense layers are packed ([`Bert::pack_for_host`]), those of an
+    /// int8 file to compute in integers.
     pub fn from_asset(
         manifest: &TextManifest,
         weights: &Verified,
         device: &Device,
     ) -> Result<Self, AssetError> {
-        asset::verified_entry(&manifest.files, weights)?;
+        let int8 = asset::verified_entry(&manifest.files, weights)?.precision == "int8";
         let tensors = decode_weights(weights.bytes())?;
         let mut model = Bert::new(&manifest.config, manifest.heads, device);
         check_applied(&asset::apply_host_tensors(&mut model, tensors))
             .map_err(AssetError::Weights)?;
-        model.pack_for_host();
+        model.pack_for_host(int8);
         Ok(model)
     }
 }

@@ -18,6 +18,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::tokenizer::Encoded;
+use crate::asset;
 use crate::kernels::{self, PackedDense};
 use crate::profile::{OpKind, timed};
 
@@ -221,15 +222,21 @@ struct PackedLayer {
 }
 
 impl PackedLayer {
-    /// `None` when a width is not a whole number of the kernel's panels.
-    fn new(layer: &Layer) -> Option<Self> {
+    /// `None` when a width is not a whole number of the kernel's panels. `int8`: the layers
+    /// that an int8 weights file stores in int8 ([`asset::MIN_QUANTIZED_VALUES`] or more)
+    /// compute in integers.
+    fn new(layer: &Layer, int8: bool) -> Option<Self> {
+        let pack = |linear: &Linear| {
+            let quantized = linear.weight.shape().num_elements() >= asset::MIN_QUANTIZED_VALUES;
+            PackedDense::new(linear, int8 && quantized)
+        };
         Some(Self {
-            query: PackedDense::new(&layer.query)?,
-            key: PackedDense::new(&layer.key)?,
-            value: PackedDense::new(&layer.value)?,
-            attention_output: PackedDense::new(&layer.attention_output)?,
-            intermediate: PackedDense::new(&layer.intermediate)?,
-            output: PackedDense::new(&layer.output)?,
+            query: pack(&layer.query)?,
+            key: pack(&layer.key)?,
+            value: pack(&layer.value)?,
+            attention_output: pack(&layer.attention_output)?,
+            intermediate: pack(&layer.intermediate)?,
+            output: pack(&layer.output)?,
         })
     }
 }
@@ -348,19 +355,41 @@ impl Bert {
 
     /// Packs every layer's dense weights for the host kernel ([`PackedDense`]) when the model
     /// is on flex without autodiff: for a model loaded to be used, whose weights no longer
-    /// change. The packed copy costs as much memory as those weights (42 MB for MiniLM-L6).
-    pub fn pack_for_host(&mut self) {
+    /// change. `int8`: the weights came from an int8 file, and the layers it quantized compute
+    /// in integers. The packed copy costs as much memory as those weights in f32 (42 MB for
+    /// MiniLM-L6), half that in int8.
+    pub fn pack_for_host(&mut self, int8: bool) {
         if !kernels::on_host(&self.embeddings.word.weight.device()) {
             return;
         }
         for layer in &mut self.layers {
-            layer.packed = PackedLayer::new(layer).map(Arc::new);
+            layer.packed = PackedLayer::new(layer, int8).map(Arc::new);
         }
     }
 
     /// Whether [`Bert::pack_for_host`] packed every layer.
     pub fn packed_for_host(&self) -> bool {
         self.layers.iter().all(|layer| layer.packed.is_some())
+    }
+
+    /// Whether some packed layer computes in integers (the model came from an int8 file).
+    pub fn computes_in_int8(&self) -> bool {
+        let packed = self
+            .layers
+            .iter()
+            .filter_map(|layer| layer.packed.as_deref());
+        packed
+            .flat_map(|p| {
+                [
+                    &p.query,
+                    &p.key,
+                    &p.value,
+                    &p.attention_output,
+                    &p.intermediate,
+                    &p.output,
+                ]
+            })
+            .any(PackedDense::is_int8)
     }
 
     /// Sets the dropout probability used while training (BERT's recipe uses 0.1).

@@ -2,7 +2,7 @@
 //! cover each code path: strides 1 and 2, kernels 3 and 5, the asymmetric `SAME` padding,
 //! widths that are not a multiple of four lanes, more than one image, NaN; GELU over the
 //! whole range of its curve; the 1×1 convolution with and without a residual and a clamp; the
-//! packed dense layer at every count of leftover rows; softmax
+//! packed dense layer at every count of leftover rows, in f32 and in int8; softmax
 //! with masked and non-finite scores; self-attention's scores and context against burn's
 //! per-head matmuls.
 
@@ -220,7 +220,7 @@ fn packed_dense_matches_burns_linear() {
     // without a bias; every count of rows left over after the groups of four.
     for (inputs, outputs, bias) in [(5, 16, true), (33, 48, false), (64, 32, true)] {
         let layer = linear(inputs, outputs, bias, &mut rng, &device);
-        let packed = PackedDense::new(&layer).expect("whole panels pack");
+        let packed = PackedDense::new(&layer, false).expect("whole panels pack");
         for rows in 1..=9 {
             let x = random([1, rows, inputs], &mut rng, &device);
             let expected = values_of(layer.forward(x.clone()));
@@ -239,7 +239,7 @@ fn packed_dense_matches_burns_linear() {
         }
     }
     // A classifier's few outputs are not a whole panel: burn's Linear stays.
-    assert!(PackedDense::new(&linear(8, 10, true, &mut rng, &device)).is_none());
+    assert!(PackedDense::new(&linear(8, 10, true, &mut rng, &device), false).is_none());
 }
 
 #[test]
@@ -395,4 +395,58 @@ fn attention_kernels_match_burns_per_head_matmuls() {
         let actual = attention_values(&values(&probabilities), &values(&v), shape);
         close(&actual, &values_of(context), "context");
     }
+}
+
+#[test]
+fn int8_dense_computes_the_int8_weights_within_the_rounding_of_its_inputs() {
+    let device = Device::flex();
+    let mut rng = StdRng::seed_from_u64(23);
+    // An odd number of inputs (the last pair half empty), MiniLM's widest, one panel and three.
+    for (inputs, outputs) in [(5, 16), (33, 48), (1536, 16)] {
+        let mut layer = linear(inputs, outputs, true, &mut rng, &device);
+        // The weights as an int8 file gives them back: rounded per output column.
+        let weights = values(&layer.weight.val());
+        let scales: Vec<f32> = (0..outputs)
+            .map(|c| (0..inputs).fold(0.0f32, |m, i| m.max(weights[i * outputs + c].abs())) / 127.0)
+            .collect();
+        let rounded: Vec<f32> = (weights.iter().enumerate())
+            .map(|(i, w)| (w / scales[i % outputs]).round() * scales[i % outputs])
+            .collect();
+        let rounded = Tensor::<2>::from_data(TensorData::new(rounded, [inputs, outputs]), &device);
+        layer.weight = layer.weight.map(|_| rounded.clone());
+        let packed = PackedDense::new(&layer, true).expect("whole panels pack");
+        assert!(packed.is_int8());
+        let magnitudes = values_of(rounded.abs().sum_dim(0));
+        for rows in [1, 2, 3, 4, 5, 9] {
+            let x = random([rows, inputs], &mut rng, &device);
+            let expected = values_of(layer.forward(x.clone()));
+            let x_values = values(&x);
+            let actual = values_of(packed.forward(x));
+            for (i, (a, e)) in actual.iter().zip(&expected).enumerate() {
+                let (row, column) = (i / outputs, i % outputs);
+                let largest = x_values[row * inputs..(row + 1) * inputs]
+                    .iter()
+                    .fold(0.0f32, |m, v| m.max(v.abs()));
+                // Each input is off by at most half a step of max|x| / 8000 or finer.
+                let bound = magnitudes[column] * largest / 8000.0 * 0.5 + 1e-4;
+                assert!(
+                    (a - e).abs() <= bound,
+                    "{inputs}→{outputs}, row {row}: {a} against {e} (bound {bound})"
+                );
+            }
+        }
+    }
+    // A row with a value that is not finite is NaN throughout; the others are untouched.
+    let layer = linear(6, 16, true, &mut rng, &device);
+    let packed = PackedDense::new(&layer, true).unwrap();
+    let mut x = vec![1.0f32; 18];
+    x[7] = f32::INFINITY;
+    let output = packed.apply(&x);
+    assert!(output[16..32].iter().all(|v| v.is_nan()));
+    assert!(
+        output[..16]
+            .iter()
+            .chain(&output[32..])
+            .all(|v| v.is_finite())
+    );
 }

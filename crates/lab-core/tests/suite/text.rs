@@ -694,14 +694,31 @@ fn sentencepiece_tokenizes_with_the_table_and_one_unknown_per_character() {
 }
 
 #[test]
-/// A loaded model on flex runs its dense layers through the packed kernel, and its hidden
-/// states are those of burn's `Linear` on the same weights.
+/// A loaded model on flex runs its dense layers through the packed kernel, in integers when its
+/// file is int8 (the committed model's is): its hidden states and attentions are those of
+/// burn's `Linear` on the same weights, exactly up to the order of the sums in f32 and within
+/// the rounding of each layer's inputs in int8, and it reads the sentences the same way.
 fn a_loaded_model_packs_its_dense_layers_and_computes_the_same_states() {
     let device = Device::flex();
-    let (manifest, packed, tokenizer) = lab_bert(&device);
-    assert!(packed.packed_for_host(), "from_asset packs on flex");
+    let (manifest, int8, tokenizer) = lab_bert(&device);
+    assert!(int8.packed_for_host(), "from_asset packs on flex");
+    let precision = &manifest
+        .files
+        .iter()
+        .find(|f| f.file == manifest.default_file)
+        .unwrap()
+        .precision;
+    assert_eq!(precision, "int8");
+    assert!(
+        int8.computes_in_int8(),
+        "the int8 file computes in integers"
+    );
     let [_, _, pad, _] = tokenizer::special_ids(&tokenizer).unwrap();
-    let sentences = ["这部电影的故事很感人，演员也演得很好。", "太难看了"];
+    let sentences = [
+        "这部电影的故事很感人，演员也演得很好。",
+        "太难看了",
+        "还行吧，没什么特别的。",
+    ];
     let encoded: Vec<_> = sentences
         .iter()
         .map(|s| tokenizer::encode(&tokenizer, s, manifest.max_length).unwrap())
@@ -719,23 +736,47 @@ fn a_loaded_model_packs_its_dense_layers_and_computes_the_same_states() {
     let tensors = lab_core::asset::decode_weights(weights.bytes()).unwrap();
     lab_core::asset::apply_host_tensors(&mut plain, tensors);
     assert!(!plain.packed_for_host());
-    let read = |model: &Bert| -> Vec<f32> {
+    let mut f32_packed = plain.clone();
+    f32_packed.pack_for_host(false);
+    assert!(f32_packed.packed_for_host() && !f32_packed.computes_in_int8());
+    let read = |model: &Bert| -> (Vec<f32>, Vec<i64>) {
         let output = model.forward(&input, true);
+        let classes = model
+            .classify(&output.hidden, &input.mask)
+            .unwrap()
+            .argmax(1)
+            .into_data()
+            .convert::<i64>()
+            .try_into_vec::<i64>()
+            .unwrap();
         let mut values = output.hidden.into_data().try_into_vec::<f32>().unwrap();
         for attention in output.attentions {
             values.extend(attention.into_data().try_into_vec::<f32>().unwrap());
         }
-        values
+        (values, classes)
     };
-    let (expected, actual) = (read(&plain), read(&packed));
-    assert_eq!(actual.len(), expected.len());
-    let worst = actual
-        .iter()
-        .zip(&expected)
-        .map(|(a, e)| (a - e).abs())
-        .fold(0.0f32, f32::max);
+    let worst = |a: &[f32], b: &[f32]| {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max)
+    };
+    let (expected, classes) = read(&plain);
+    let (f32_values, f32_classes) = read(&f32_packed);
+    let (int8_values, int8_classes) = read(&int8);
+    let f32_worst = worst(&f32_values, &expected);
+    let int8_worst = worst(&int8_values, &expected);
+    println!("packed f32 differs by {f32_worst:e}, int8 by {int8_worst:e}");
     assert!(
-        worst < 1e-4,
-        "hidden states and attentions differ by {worst}"
+        f32_worst < 1e-4,
+        "f32: hidden states and attentions differ by {f32_worst}"
     );
+    assert!(
+        int8_worst < 2e-2,
+        "int8: hidden states and attentions differ by {int8_worst}"
+    );
+    assert!(int8_worst > 0.0, "the integer path ran");
+    assert_eq!(f32_classes, classes);
+    assert_eq!(int8_classes, classes);
 }
