@@ -19,7 +19,7 @@ mod dense;
 mod pointwise;
 
 pub use attention::{AttentionShape, attention_scores, attention_values};
-pub use dense::PackedDense;
+pub use dense::Int8Dense;
 pub use pointwise::{PointwiseShape, pointwise_conv2d};
 
 const LANES: usize = 4;

@@ -1,16 +1,13 @@
-//! A dense layer, `x·W + b`, for inference on the host with its weights packed once.
+//! A dense layer, `x·W + b`, computed in integers from int8 weights, for inference on the host.
 //!
-//! Why not flex's: its matmul calls gemm, which at a text model's few rows either reads the
-//! weight matrix with a stride of a whole row per step (up to 24 rows) or packs it into panels
-//! at every call (beyond). In a wasm-bindgen-test build in node (2026-12-06), MiniLM-L6's 36
-//! dense layers, each with its own weights as in a pass, took 32, 82 and 163 ms at 16, 64 and 128
-//! rows through burn's `Linear`, and 19, 60 and 114 ms here. ONNX Runtime's MLAS packs each
-//! weight matrix once too, when its session is created.
-//!
-//! A model loaded from an int8 file computes its quantized layers in integers: the int8 weights
-//! (per output column, as the file stores them) against the row's values rounded to 16-bit
-//! integers with one scale per row, two products per lane in one `i32x4.dot_i16x8_s`
-//! (`wide`'s `i16x8::dot`), where f32 needs a multiply and an add per product.
+//! The int8 weights (one scale per output column, as the int8 weights file stores them) meet
+//! the row's values rounded to 16-bit integers with one scale per row; `i32x4.dot_i16x8_s`
+//! (`wide`'s `i16x8::dot`) sums two products per lane where f32 needs a multiply and an add per
+//! product, and the weights are read as 2 bytes instead of 4, packed once into panels so a pass
+//! reads them in order. Before, an int8 file was dequantized at load and computed as fast as the
+//! f32 one. (Packing f32 weights the same way was measured too, 2026-12-06: faster than flex's
+//! gemm in node's test build at 16 rows, no faster at 128, and slower in the page at 64 and 128
+//! tokens, for 42 MB more memory with MiniLM-L6; f32 weights stay with gemm.)
 
 use burn::nn::Linear;
 use burn::tensor::Tensor;
@@ -18,45 +15,34 @@ use wide::{f32x4, i16x8, i32x4};
 
 use super::{LANES, from_host, host_values};
 
-/// Output columns a panel holds: four vectors. With four rows at a time that is 16 running
-/// sums; panels of 8 or 12 columns and 2, 3, 6 or 8 rows at a time were slower in V8 at 16 rows
-/// and no faster at 128.
+/// Output columns a panel holds: four vectors, so four rows at a time keep 16 running sums (with
+/// f32 weights, panels of 8 or 12 columns and 2, 3, 6 or 8 rows at a time were slower in V8).
 const PANEL: usize = 4 * LANES;
 /// Input rows summed against a panel at once.
 const ROWS: usize = 4;
 
-/// A dense layer's weights in panels of [`PANEL`] output columns, each panel's values for one
-/// input (f32) or two (int8) in one run of memory, so a pass reads the weights once and in
-/// order.
+/// A dense layer's int8 weights in panels of [`PANEL`] output columns, each panel's values
+/// for two inputs in one run of memory (`[outputs / PANEL][inputs / 2][PANEL][2]`, an odd last
+/// input paired with 0), each value an int8 one widened to i16.
 #[derive(Clone, Debug)]
-pub struct PackedDense {
+pub struct Int8Dense {
     inputs: usize,
     outputs: usize,
-    weights: Weights,
+    panels: Vec<i16>,
+    /// One per output column.
+    scales: Vec<f32>,
+    /// The largest integer a row's values are rounded to: a sum of `inputs` products of it and
+    /// 127 stays within an i32.
+    limit: f32,
     bias: Vec<f32>,
 }
 
-#[derive(Clone, Debug)]
-enum Weights {
-    /// `[outputs / PANEL][inputs][PANEL]`.
-    F32(Vec<f32>),
-    /// `[outputs / PANEL][inputs / 2][PANEL][2]` (an odd last input paired with 0), each
-    /// value an int8 one widened, with one scale per output column.
-    Int8 {
-        panels: Vec<i16>,
-        scales: Vec<f32>,
-        /// The largest integer a row's values are rounded to: a sum of `inputs` products of
-        /// it and 127 stays within an i32.
-        limit: f32,
-    },
-}
-
-impl PackedDense {
-    /// The layer's weights packed, or `None` when its outputs are not a whole number of panels
-    /// (a classifier's few classes: burn's `Linear` is as fast there). `int8`: the weights
-    /// rounded to int8 with one scale per output column (`max |w| / 127`), as the int8 weights
-    /// file stores them, so a layer loaded from that file gets back its int8 values.
-    pub fn new(linear: &Linear, int8: bool) -> Option<Self> {
+impl Int8Dense {
+    /// The layer's weights rounded to int8 with one scale per output column (`max |w| / 127`),
+    /// as the int8 weights file stores them, so a layer loaded from that file gets back its int8
+    /// values; `None` when its outputs are not a whole number of panels (a classifier's few
+    /// classes: burn's `Linear` stays).
+    pub fn new(linear: &Linear) -> Option<Self> {
         let (weight, [inputs, outputs]) = host_values(linear.weight.val());
         if outputs % PANEL != 0 || inputs == 0 {
             return None;
@@ -65,28 +51,42 @@ impl PackedDense {
             Some(bias) => host_values(bias.val()).0,
             None => vec![0.0; outputs],
         };
-        let weights = if int8 {
-            int8_panels(&weight, inputs, outputs)
-        } else {
-            let mut panels = Vec::with_capacity(weight.len());
-            for column in (0..outputs).step_by(PANEL) {
-                for row in weight.chunks_exact(outputs) {
-                    panels.extend_from_slice(&row[column..column + PANEL]);
+        let scales: Vec<f32> = (0..outputs)
+            .map(|column| {
+                let largest = (weight.iter().skip(column).step_by(outputs))
+                    .fold(0.0f32, |m, w| m.max(w.abs()));
+                largest / 127.0
+            })
+            .collect();
+        let quantized = |input: usize, column: usize| -> i16 {
+            let scale = scales[column];
+            if input < inputs && scale > 0.0 {
+                (weight[input * outputs + column] / scale)
+                    .round()
+                    .clamp(-127.0, 127.0) as i16
+            } else {
+                0
+            }
+        };
+        let pairs = inputs.div_ceil(2);
+        let mut panels = Vec::with_capacity(outputs * pairs * 2);
+        for first in (0..outputs).step_by(PANEL) {
+            for pair in 0..pairs {
+                for column in first..first + PANEL {
+                    panels.push(quantized(2 * pair, column));
+                    panels.push(quantized(2 * pair + 1, column));
                 }
             }
-            Weights::F32(panels)
-        };
+        }
+        let limit = (i32::MAX as f32 / (127.0 * 2.0 * pairs as f32)).min(f32::from(i16::MAX));
         Some(Self {
             inputs,
             outputs,
-            weights,
+            panels,
+            scales,
+            limit: limit.floor(),
             bias,
         })
-    }
-
-    /// Whether the layer computes in integers.
-    pub fn is_int8(&self) -> bool {
-        matches!(self.weights, Weights::Int8 { .. })
     }
 
     /// The layer on a tensor on the host (see [`super::on_host`]), `[..., inputs]` to
@@ -103,8 +103,8 @@ impl PackedDense {
         from_host(self.apply(&values), dims, &device)
     }
 
-    /// The layer on rows of `inputs` values laid end to end. On int8 weights a row with a
-    /// value that is not finite gives NaN throughout, as its f32 products would.
+    /// The layer on rows of `inputs` values laid end to end. A row with a value that is not
+    /// finite gives NaN throughout, as its f32 products would.
     pub fn apply(&self, input: &[f32]) -> Vec<f32> {
         assert_eq!(
             input.len() % self.inputs,
@@ -113,87 +113,36 @@ impl PackedDense {
         );
         let rows = input.len() / self.inputs;
         let mut output = vec![0.0; rows * self.outputs];
-        match &self.weights {
-            Weights::F32(panels) => {
-                let panels = panels.chunks_exact(self.inputs * PANEL);
-                for (panel, column) in panels.zip((0..self.outputs).step_by(PANEL)) {
-                    let mut row = 0;
-                    while row + ROWS <= rows {
-                        self.f32_rows::<ROWS>(input, row, panel, &mut output, column);
-                        row += ROWS;
-                    }
-                    for row in row..rows {
-                        self.f32_rows::<1>(input, row, panel, &mut output, column);
-                    }
-                }
+        let pairs = self.inputs.div_ceil(2);
+        let (quantized, row_scales) = quantize_rows(input, self.inputs, self.limit);
+        let int8 = Int8Rows {
+            pairs: &quantized,
+            row_scales: &row_scales,
+        };
+        let panels = self.panels.chunks_exact(pairs * 2 * PANEL);
+        for (panel, column) in panels.zip((0..self.outputs).step_by(PANEL)) {
+            let mut row = 0;
+            while row + ROWS <= rows {
+                self.rows_against_panel::<ROWS>(&int8, row, panel, &mut output, column);
+                row += ROWS;
             }
-            Weights::Int8 {
-                panels,
-                scales,
-                limit,
-            } => {
-                let pairs = self.inputs.div_ceil(2);
-                let (quantized, row_scales) = quantize_rows(input, self.inputs, *limit);
-                let int8 = Int8Rows {
-                    pairs: &quantized,
-                    row_scales: &row_scales,
-                    column_scales: scales,
-                };
-                let panels = panels.chunks_exact(pairs * 2 * PANEL);
-                for (panel, column) in panels.zip((0..self.outputs).step_by(PANEL)) {
-                    let mut row = 0;
-                    while row + ROWS <= rows {
-                        self.int8_rows::<ROWS>(&int8, row, panel, &mut output, column);
-                        row += ROWS;
-                    }
-                    for row in row..rows {
-                        self.int8_rows::<1>(&int8, row, panel, &mut output, column);
-                    }
-                }
-                for (row, scale) in output.chunks_exact_mut(self.outputs).zip(&row_scales) {
-                    if scale.is_nan() {
-                        row.fill(f32::NAN);
-                    }
-                }
+            for row in row..rows {
+                self.rows_against_panel::<1>(&int8, row, panel, &mut output, column);
+            }
+        }
+        for (row, scale) in output.chunks_exact_mut(self.outputs).zip(&row_scales) {
+            if scale.is_nan() {
+                row.fill(f32::NAN);
             }
         }
         output
     }
 
-    /// `R` rows from `first` against one f32 panel: `R × 4` running sums, started at the
-    /// bias, that stay in registers over all the inputs.
+    /// `R` rows from `first` against one panel: `R × 4` integer sums that stay in registers,
+    /// each step two inputs, scaled back to f32 with the row's and the columns' scales at the
+    /// end.
     #[inline(always)]
-    fn f32_rows<const R: usize>(
-        &self,
-        input: &[f32],
-        first: usize,
-        panel: &[f32],
-        output: &mut [f32],
-        column: usize,
-    ) {
-        let mut sums = [vectors(&self.bias[column..column + PANEL]); R];
-        let rows: [&[f32]; R] = std::array::from_fn(|r| {
-            let start = (first + r) * self.inputs;
-            &input[start..start + self.inputs]
-        });
-        for (i, weights) in panel.chunks_exact(PANEL).enumerate() {
-            let weights = vectors(weights);
-            for (sum, row) in sums.iter_mut().zip(rows) {
-                let x = f32x4::splat(row[i]);
-                for (sum, weight) in sum.iter_mut().zip(weights) {
-                    *sum += weight * x;
-                }
-            }
-        }
-        for (r, sum) in sums.iter().enumerate() {
-            self.store(output, first + r, column, sum);
-        }
-    }
-
-    /// `R` rows from `first` against one int8 panel: `R × 4` integer sums, each step two
-    /// inputs, scaled back to f32 with the row's and the columns' scales at the end.
-    #[inline(always)]
-    fn int8_rows<const R: usize>(
+    fn rows_against_panel<const R: usize>(
         &self,
         int8: &Int8Rows,
         first: usize,
@@ -221,7 +170,7 @@ impl PackedDense {
                 }
             }
         }
-        let columns = vectors(&int8.column_scales[column..column + PANEL]);
+        let columns = vectors(&self.scales[column..column + PANEL]);
         let bias = vectors(&self.bias[column..column + PANEL]);
         for (r, sums) in sums.iter().enumerate() {
             let row_scale = f32x4::splat(int8.row_scales[first + r]);
@@ -245,7 +194,6 @@ impl PackedDense {
 struct Int8Rows<'a> {
     pairs: &'a [i32],
     row_scales: &'a [f32],
-    column_scales: &'a [f32],
 }
 
 fn vectors(values: &[f32]) -> [f32x4; PANEL / LANES] {
@@ -255,42 +203,6 @@ fn vectors(values: &[f32]) -> [f32x4; PANEL / LANES] {
             .expect("a whole vector");
         f32x4::from(lanes)
     })
-}
-
-/// Weights `[inputs, outputs]` as int8 panels (see [`Weights::Int8`]).
-fn int8_panels(weight: &[f32], inputs: usize, outputs: usize) -> Weights {
-    let scales: Vec<f32> = (0..outputs)
-        .map(|column| {
-            let largest =
-                (weight.iter().skip(column).step_by(outputs)).fold(0.0f32, |m, w| m.max(w.abs()));
-            largest / 127.0
-        })
-        .collect();
-    let quantized = |input: usize, column: usize| -> i16 {
-        let scale = scales[column];
-        match weight.get(input * outputs + column) {
-            Some(w) if input < inputs && scale > 0.0 => {
-                (w / scale).round().clamp(-127.0, 127.0) as i16
-            }
-            _ => 0,
-        }
-    };
-    let pairs = inputs.div_ceil(2);
-    let mut panels = Vec::with_capacity(outputs * pairs * 2);
-    for first in (0..outputs).step_by(PANEL) {
-        for pair in 0..pairs {
-            for column in first..first + PANEL {
-                panels.push(quantized(2 * pair, column));
-                panels.push(quantized(2 * pair + 1, column));
-            }
-        }
-    }
-    let limit = (i32::MAX as f32 / (127.0 * 2.0 * pairs as f32)).min(f32::from(i16::MAX));
-    Weights::Int8 {
-        panels,
-        scales,
-        limit: limit.floor(),
-    }
 }
 
 /// Each row of `inputs` values rounded to integers within `±limit`, with one scale per row

@@ -313,8 +313,8 @@ impl TokenizerFile {
 impl Bert {
     /// Builds the network from weights verified against this manifest ([`TextManifest::verify`]); every
     /// tensor of the network must be in the file and nothing else. A loaded model is for use, not
-    /// training: on the host its dense layers are packed ([`Bert::pack_for_host`]), those of an
-    /// int8 file to compute in integers.
+    /// training: on the host, those of an int8 file compute in integers
+    /// ([`Bert::compute_int8_on_host`]).
     pub fn from_asset(
         manifest: &TextManifest,
         weights: &Verified,
@@ -325,7 +325,9 @@ impl Bert {
         let mut model = Bert::new(&manifest.config, manifest.heads, device);
         check_applied(&asset::apply_host_tensors(&mut model, tensors))
             .map_err(AssetError::Weights)?;
-        model.pack_for_host(int8);
+        if int8 {
+            model.compute_int8_on_host();
+        }
         Ok(model)
     }
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::tokenizer::Encoded;
 use crate::asset;
-use crate::kernels::{self, PackedDense};
+use crate::kernels::{self, Int8Dense};
 use crate::profile::{OpKind, timed};
 
 /// The sizes of a BERT, read from a Hugging Face `config.json` (unknown fields are ignored).
@@ -203,41 +203,54 @@ pub struct Layer {
     pub output: Linear,
     pub output_norm: LayerNorm,
     heads: usize,
-    /// The six dense layers' weights packed for the host ([`Bert::pack_for_host`]), read
-    /// instead of the `Linear`s' on flex without autodiff. Only a model whose weights no longer
-    /// change is packed: a training step would not reach this copy.
+    /// The dense layers an int8 file quantized, packed to compute in integers on the host
+    /// ([`Bert::compute_int8_on_host`]), read instead of the `Linear`s on flex without
+    /// autodiff. Only a model whose weights no longer change has them: a training step would
+    /// not reach this copy.
     #[module(skip)]
     packed: Option<Arc<PackedLayer>>,
 }
 
-/// [`Layer`]'s dense layers as [`PackedDense`].
+/// [`Layer`]'s dense layers as [`Int8Dense`], each where the int8 file stores it in int8.
 #[derive(Debug)]
 struct PackedLayer {
-    query: PackedDense,
-    key: PackedDense,
-    value: PackedDense,
-    attention_output: PackedDense,
-    intermediate: PackedDense,
-    output: PackedDense,
+    query: Option<Int8Dense>,
+    key: Option<Int8Dense>,
+    value: Option<Int8Dense>,
+    attention_output: Option<Int8Dense>,
+    intermediate: Option<Int8Dense>,
+    output: Option<Int8Dense>,
 }
 
 impl PackedLayer {
-    /// `None` when a width is not a whole number of the kernel's panels. `int8`: the layers
-    /// that an int8 weights file stores in int8 ([`asset::MIN_QUANTIZED_VALUES`] or more)
-    /// compute in integers.
-    fn new(layer: &Layer, int8: bool) -> Option<Self> {
+    /// The layers that an int8 weights file stores in int8 ([`asset::MIN_QUANTIZED_VALUES`]
+    /// or more weights; smaller ones it keeps in f16) whose widths the kernel takes.
+    fn new(layer: &Layer) -> Self {
         let pack = |linear: &Linear| {
             let quantized = linear.weight.shape().num_elements() >= asset::MIN_QUANTIZED_VALUES;
-            PackedDense::new(linear, int8 && quantized)
+            quantized.then(|| Int8Dense::new(linear)).flatten()
         };
-        Some(Self {
-            query: pack(&layer.query)?,
-            key: pack(&layer.key)?,
-            value: pack(&layer.value)?,
-            attention_output: pack(&layer.attention_output)?,
-            intermediate: pack(&layer.intermediate)?,
-            output: pack(&layer.output)?,
-        })
+        Self {
+            query: pack(&layer.query),
+            key: pack(&layer.key),
+            value: pack(&layer.value),
+            attention_output: pack(&layer.attention_output),
+            intermediate: pack(&layer.intermediate),
+            output: pack(&layer.output),
+        }
+    }
+
+    fn any(&self) -> bool {
+        [
+            &self.query,
+            &self.key,
+            &self.value,
+            &self.attention_output,
+            &self.intermediate,
+            &self.output,
+        ]
+        .iter()
+        .any(|layer| layer.is_some())
     }
 }
 
@@ -353,43 +366,26 @@ impl Bert {
         }
     }
 
-    /// Packs every layer's dense weights for the host kernel ([`PackedDense`]) when the model
-    /// is on flex without autodiff: for a model loaded to be used, whose weights no longer
-    /// change. `int8`: the weights came from an int8 file, and the layers it quantized compute
-    /// in integers. The packed copy costs as much memory as those weights in f32 (42 MB for
-    /// MiniLM-L6), half that in int8.
-    pub fn pack_for_host(&mut self, int8: bool) {
+    /// For a model loaded from an int8 weights file, on flex without autodiff: the dense
+    /// layers the file quantized compute in integers ([`Int8Dense`]) from then on. For a model
+    /// whose weights no longer change; the packed copy costs half as much memory as those
+    /// weights in f32 (21 MB for MiniLM-L6).
+    pub fn compute_int8_on_host(&mut self) {
         if !kernels::on_host(&self.embeddings.word.weight.device()) {
             return;
         }
         for layer in &mut self.layers {
-            layer.packed = PackedLayer::new(layer, int8).map(Arc::new);
+            layer.packed = Some(Arc::new(PackedLayer::new(layer)));
         }
     }
 
-    /// Whether [`Bert::pack_for_host`] packed every layer.
-    pub fn packed_for_host(&self) -> bool {
-        self.layers.iter().all(|layer| layer.packed.is_some())
-    }
-
-    /// Whether some packed layer computes in integers (the model came from an int8 file).
+    /// Whether some dense layer computes in integers ([`Bert::compute_int8_on_host`]).
     pub fn computes_in_int8(&self) -> bool {
-        let packed = self
+        let mut packed = self
             .layers
             .iter()
             .filter_map(|layer| layer.packed.as_deref());
-        packed
-            .flat_map(|p| {
-                [
-                    &p.query,
-                    &p.key,
-                    &p.value,
-                    &p.attention_output,
-                    &p.intermediate,
-                    &p.output,
-                ]
-            })
-            .any(PackedDense::is_int8)
+        packed.any(PackedLayer::any)
     }
 
     /// Sets the dropout probability used while training (BERT's recipe uses 0.1).
@@ -521,10 +517,12 @@ impl Layer {
             .packed
             .as_deref()
             .filter(|_| kernels::on_host(&x.device()));
-        let dense = |layer: &Linear, pick: fn(&PackedLayer) -> &PackedDense, x: Tensor<3>| {
-            timed(OpKind::Dense, || match packed {
-                Some(packed) => pick(packed).forward(x),
-                None => layer.forward(x),
+        let dense = |layer: &Linear, pick: fn(&PackedLayer) -> &Option<Int8Dense>, x: Tensor<3>| {
+            timed(OpKind::Dense, || {
+                match packed.and_then(|p| pick(p).as_ref()) {
+                    Some(int8) => int8.forward(x),
+                    None => layer.forward(x),
+                }
             })
         };
         let q = dense(&self.query, |p| &p.query, x.clone());

@@ -2,7 +2,7 @@
 //! cover each code path: strides 1 and 2, kernels 3 and 5, the asymmetric `SAME` padding,
 //! widths that are not a multiple of four lanes, more than one image, NaN; GELU over the
 //! whole range of its curve; the 1×1 convolution with and without a residual and a clamp; the
-//! packed dense layer at every count of leftover rows, in f32 and in int8; softmax
+//! int8 dense layer at every count of leftover rows; softmax
 //! with masked and non-finite scores; self-attention's scores and context against burn's
 //! per-head matmuls.
 
@@ -12,7 +12,7 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 use lab_core::kernels::{
-    AttentionShape, DepthwiseGeometry, PackedDense, PointwiseShape, attention_scores,
+    AttentionShape, DepthwiseGeometry, Int8Dense, PointwiseShape, attention_scores,
     attention_values, depthwise_conv2d, gelu_in_place, on_host, pointwise_conv2d, softmax_rows,
 };
 use rand::SeedableRng;
@@ -213,36 +213,6 @@ fn linear(inputs: usize, outputs: usize, bias: bool, rng: &mut StdRng, device: &
 }
 
 #[test]
-fn packed_dense_matches_burns_linear() {
-    let device = Device::flex();
-    let mut rng = StdRng::seed_from_u64(11);
-    // Outputs of one panel and of three; inputs that are not a multiple of four; with and
-    // without a bias; every count of rows left over after the groups of four.
-    for (inputs, outputs, bias) in [(5, 16, true), (33, 48, false), (64, 32, true)] {
-        let layer = linear(inputs, outputs, bias, &mut rng, &device);
-        let packed = PackedDense::new(&layer, false).expect("whole panels pack");
-        for rows in 1..=9 {
-            let x = random([1, rows, inputs], &mut rng, &device);
-            let expected = values_of(layer.forward(x.clone()));
-            let output = packed.forward(x.clone());
-            assert_eq!(output.dims(), [1, rows, outputs]);
-            let actual = values_of(output);
-            for (a, e) in actual.iter().zip(&expected) {
-                assert!(
-                    (a - e).abs() <= 1e-5 * e.abs().max(1.0) * inputs as f32,
-                    "{inputs}→{outputs}, {rows} rows: {a} against {e}"
-                );
-            }
-            // The same rows as a matrix.
-            let flat = values_of(packed.forward(x.reshape([rows, inputs])));
-            assert_eq!(flat, actual);
-        }
-    }
-    // A classifier's few outputs are not a whole panel: burn's Linear stays.
-    assert!(PackedDense::new(&linear(8, 10, true, &mut rng, &device), false).is_none());
-}
-
-#[test]
 fn softmax_kernel_matches_burns_with_masked_and_non_finite_scores() {
     let device = Device::flex();
     let mut rng = StdRng::seed_from_u64(13);
@@ -414,10 +384,9 @@ fn int8_dense_computes_the_int8_weights_within_the_rounding_of_its_inputs() {
             .collect();
         let rounded = Tensor::<2>::from_data(TensorData::new(rounded, [inputs, outputs]), &device);
         layer.weight = layer.weight.map(|_| rounded.clone());
-        let packed = PackedDense::new(&layer, true).expect("whole panels pack");
-        assert!(packed.is_int8());
+        let packed = Int8Dense::new(&layer).expect("whole panels pack");
         let magnitudes = values_of(rounded.abs().sum_dim(0));
-        for rows in [1, 2, 3, 4, 5, 9] {
+        for rows in 1..=9 {
             let x = random([rows, inputs], &mut rng, &device);
             let expected = values_of(layer.forward(x.clone()));
             let x_values = values(&x);
@@ -436,9 +405,11 @@ fn int8_dense_computes_the_int8_weights_within_the_rounding_of_its_inputs() {
             }
         }
     }
+    // A classifier's few outputs are not a whole panel: burn's Linear stays.
+    assert!(Int8Dense::new(&linear(8, 10, true, &mut rng, &device)).is_none());
     // A row with a value that is not finite is NaN throughout; the others are untouched.
     let layer = linear(6, 16, true, &mut rng, &device);
-    let packed = PackedDense::new(&layer, true).unwrap();
+    let packed = Int8Dense::new(&layer).unwrap();
     let mut x = vec![1.0f32; 18];
     x[7] = f32::INFINITY;
     let output = packed.apply(&x);
