@@ -32,6 +32,10 @@ impl AttentionShape {
         (sentence * self.seq + position) * self.width() + head * self.head_dim
     }
 
+    fn scores(&self) -> usize {
+        self.batch * self.heads * self.seq * self.seq
+    }
+
     fn check(&self, rows: &[f32]) {
         assert_eq!(
             rows.len(),
@@ -60,7 +64,7 @@ pub fn attention_scores(
         head_dim,
     } = shape;
     let scale = (head_dim as f32).sqrt().recip();
-    let mut scores = vec![0.0; batch * heads * seq * seq];
+    let mut scores = vec![0.0; shape.scores()];
     if scores.is_empty() {
         return scores;
     }
@@ -102,24 +106,19 @@ pub fn attention_scores(
 /// `probabilities` (`[batch, heads, seq, seq]`, each row summing to 1).
 pub fn attention_values(probabilities: &[f32], value: &[f32], shape: AttentionShape) -> Vec<f32> {
     shape.check(value);
-    let AttentionShape {
-        batch,
-        seq,
-        heads,
-        head_dim,
-    } = shape;
     assert_eq!(
         probabilities.len(),
-        batch * heads * seq * seq,
+        shape.scores(),
         "probabilities of {shape:?}"
     );
+    let (seq, head_dim) = (shape.seq, shape.head_dim);
     let mut context = vec![0.0; value.len()];
     if context.is_empty() {
         return context;
     }
     let mut rows = probabilities.chunks_exact(seq);
-    for sentence in 0..batch {
-        for head in 0..heads {
+    for sentence in 0..shape.batch {
+        for head in 0..shape.heads {
             for position in 0..seq {
                 let weights = rows.next().expect("a row per sentence, head and position");
                 let out = shape.row(sentence, position, head);

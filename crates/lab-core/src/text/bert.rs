@@ -6,13 +6,13 @@
 //! Module paths are this crate's; [`HF_KEY_REMAPPING`] renames a Hugging Face checkpoint's keys
 //! onto them, so `BertModel`, `BertForMaskedLM` and `BertForPreTraining` state dicts load.
 
+use std::sync::Arc;
+
 use burn::module::{Module, Param};
 use burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
     Linear, LinearConfig,
 };
-use std::sync::Arc;
-
 use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -561,9 +561,7 @@ impl Layer {
         let out = timed(OpKind::LayerNorm, || self.output_norm.forward(y + x));
         (out, attention)
     }
-}
 
-impl Layer {
     /// Self-attention through [`kernels::attention_scores`], [`kernels::softmax_rows`] and
     /// [`kernels::attention_values`], on the dense layers' outputs `[batch, seq, hidden]` as
     /// they are: the context and the attention probabilities `[batch, heads, seq, seq]`.

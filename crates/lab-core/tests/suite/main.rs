@@ -17,5 +17,6 @@ mod recommend;
 mod regularization;
 mod speech;
 mod text;
+mod text_kernels;
 mod training;
 mod vision;
