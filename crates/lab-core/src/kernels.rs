@@ -11,6 +11,7 @@
 //! the browser and to SSE natively, so the native tests run the same arithmetic the page does.
 
 use burn::backend::DispatchDevice;
+use burn::module::Param;
 use burn::tensor::{Device, Tensor, TensorData};
 use wide::f32x4;
 
@@ -39,6 +40,21 @@ pub(crate) fn host_values<const D: usize>(tensor: Tensor<D>) -> (Vec<f32>, [usiz
         .try_into_vec::<f32>()
         .expect("the lab's float tensors are f32");
     (values, dims)
+}
+
+/// A layer's bias on the host, or zeros for each of its `outputs` when it has none.
+pub(crate) fn host_bias(bias: &Option<Param<Tensor<1>>>, outputs: usize) -> Vec<f32> {
+    match bias {
+        Some(bias) => host_values(bias.val()).0,
+        None => vec![0.0; outputs],
+    }
+}
+
+/// Vectors stored one after the other from the start of `out`.
+fn store(out: &mut [f32], values: &[f32x4]) {
+    for (out, value) in out.as_chunks_mut::<LANES>().0.iter_mut().zip(values) {
+        *out = value.to_array();
+    }
 }
 
 /// Host values back into a tensor on `device`: on flex the vector becomes the tensor's buffer.
@@ -367,12 +383,13 @@ pub fn softmax_rows(values: &mut [f32], width: usize) {
             *value = (*value - largest).exp();
             sum += *value;
         }
-        let scale = f32x4::splat(sum.recip());
+        let inverse = sum.recip();
+        let scale = f32x4::splat(inverse);
         for chunk in chunks.iter_mut() {
             *chunk = (f32x4::from(*chunk) * scale).to_array();
         }
         for value in rest.iter_mut() {
-            *value *= sum.recip();
+            *value *= inverse;
         }
     }
 }

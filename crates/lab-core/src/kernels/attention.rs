@@ -10,7 +10,7 @@
 
 use wide::f32x4;
 
-use super::LANES;
+use super::{LANES, store};
 
 /// The sizes of a multi-head self-attention over `[batch, seq, heads × head_dim]` rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,10 +172,4 @@ fn weighted_block<const V: usize>(
         }
     }
     sums
-}
-
-fn store(out: &mut [f32], sums: &[f32x4]) {
-    for (out, sum) in out.as_chunks_mut::<LANES>().0.iter_mut().zip(sums) {
-        *out = sum.to_array();
-    }
 }

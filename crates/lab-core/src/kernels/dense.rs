@@ -13,7 +13,8 @@ use burn::nn::Linear;
 use burn::tensor::Tensor;
 use wide::{f32x4, i16x8, i32x4};
 
-use super::{LANES, from_host, host_values};
+use super::{LANES, from_host, host_bias, host_values, store};
+use crate::asset;
 
 /// Output columns a panel holds: four vectors, so four rows at a time keep 16 running sums (with
 /// f32 weights, panels of 8 or 12 columns and 2, 3, 6 or 8 rows at a time were slower in V8).
@@ -38,32 +39,21 @@ pub struct Int8Dense {
 }
 
 impl Int8Dense {
-    /// The layer's weights rounded to int8 with one scale per output column (`max |w| / 127`),
-    /// as the int8 weights file stores them, so a layer loaded from that file gets back its int8
-    /// values; `None` when its outputs are not a whole number of panels (a classifier's few
+    /// The layer's weights rounded to int8 with one scale per output column by the int8 weights
+    /// file's own quantizer ([`asset::quantize_per_channel`]), so a layer loaded from that file
+    /// gets back its int8 values; `None` when its outputs are not a whole number of panels (a classifier's few
     /// classes: burn's `Linear` stays).
     pub fn new(linear: &Linear) -> Option<Self> {
-        let (weight, [inputs, outputs]) = host_values(linear.weight.val());
+        // `[outputs, inputs]`, PyTorch's layout, which the int8 file quantizes row by row.
+        let (weight, [outputs, inputs]) = host_values(linear.weight.val().transpose());
         if outputs % PANEL != 0 || inputs == 0 {
             return None;
         }
-        let bias = match &linear.bias {
-            Some(bias) => host_values(bias.val()).0,
-            None => vec![0.0; outputs],
-        };
-        let scales: Vec<f32> = (0..outputs)
-            .map(|column| {
-                let largest = (weight.iter().skip(column).step_by(outputs))
-                    .fold(0.0f32, |m, w| m.max(w.abs()));
-                largest / 127.0
-            })
-            .collect();
+        let bias = host_bias(&linear.bias, outputs);
+        let (int8, scales) = asset::quantize_per_channel(&weight, outputs);
         let quantized = |input: usize, column: usize| -> i16 {
-            let scale = scales[column];
-            if input < inputs && scale > 0.0 {
-                (weight[input * outputs + column] / scale)
-                    .round()
-                    .clamp(-127.0, 127.0) as i16
+            if input < inputs {
+                i16::from(int8[column * inputs + input])
             } else {
                 0
             }
@@ -177,14 +167,8 @@ impl Int8Dense {
             let values: [f32x4; PANEL / LANES] = std::array::from_fn(|v| {
                 f32x4::from_i32x4(sums[v]) * (columns[v] * row_scale) + bias[v]
             });
-            self.store(output, first + r, column, &values);
-        }
-    }
-
-    fn store(&self, output: &mut [f32], row: usize, column: usize, values: &[f32x4]) {
-        let start = row * self.outputs + column;
-        for (v, value) in values.iter().enumerate() {
-            output[start + v * LANES..start + (v + 1) * LANES].copy_from_slice(&value.to_array());
+            let start = (first + r) * self.outputs + column;
+            store(&mut output[start..start + PANEL], &values);
         }
     }
 }

@@ -513,10 +513,8 @@ impl Layer {
             t.reshape([batch, seq, self.heads, head_dim])
                 .swap_dims(1, 2)
         };
-        let packed = self
-            .packed
-            .as_deref()
-            .filter(|_| kernels::on_host(&x.device()));
+        let on_host = kernels::on_host(&x.device());
+        let packed = self.packed.as_deref().filter(|_| on_host);
         let dense = |layer: &Linear, pick: fn(&PackedLayer) -> &Option<Int8Dense>, x: Tensor<3>| {
             timed(OpKind::Dense, || {
                 match packed.and_then(|p| pick(p).as_ref()) {
@@ -528,7 +526,7 @@ impl Layer {
         let q = dense(&self.query, |p| &p.query, x.clone());
         let k = dense(&self.key, |p| &p.key, x.clone());
         let v = dense(&self.value, |p| &p.value, x.clone());
-        let (context, attention) = if kernels::on_host(&x.device()) {
+        let (context, attention) = if on_host {
             // No autodiff, so no dropout to apply.
             self.host_attention(q, k, v, padding)
         } else {

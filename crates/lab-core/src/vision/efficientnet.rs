@@ -82,10 +82,7 @@ fn depthwise_relu6(conv: &Conv2d, bn: &Option<BatchNorm>, x: Tensor<4>) -> Tenso
         let (input, [batch, channels, in_h, in_w]) = kernels::host_values(x);
         let [_, _, kh, kw] = conv.weight.dims();
         let (weight, _) = kernels::host_values(conv.weight.val());
-        let bias = match &conv.bias {
-            Some(bias) => kernels::host_values(bias.val()).0,
-            None => vec![0.0; channels],
-        };
+        let bias = kernels::host_bias(&conv.bias, channels);
         let (vertical, horizontal) =
             padding_pairs(&conv.padding, [in_h, in_w], conv.kernel_size, conv.stride);
         let geometry = kernels::DepthwiseGeometry::new(
@@ -128,10 +125,7 @@ fn pointwise(
         let (input, [batch, channels_in, ..]) = kernels::host_values(x);
         let [channels_out, ..] = conv.weight.dims();
         let (weight, _) = kernels::host_values(conv.weight.val());
-        let bias = match &conv.bias {
-            Some(bias) => kernels::host_values(bias.val()).0,
-            None => vec![0.0; channels_out],
-        };
+        let bias = kernels::host_bias(&conv.bias, channels_out);
         let residual = residual.map(|residual| kernels::host_values(residual).0);
         let shape = kernels::PointwiseShape {
             channels_in,
