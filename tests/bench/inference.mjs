@@ -152,7 +152,7 @@ Inference, lab vs onnxruntime-web ${info.version} in one headless Chromium sessi
 (${os.cpus().length} CPUs, load average before it ${load}; the page crossOriginIsolated ${info.isolated}, navigator.hardwareConcurrency ${info.cores}).
 Medians of ${RUNS} after ${WARMUP} warm-up, ms. lab: the demos' own timings (classify: per photo / 2, as a photo is two passes,
 preprocessing and the worker round trip included; text: tokenize + encoder with attentions + pooler); the lab computes in f32
-on one thread from either weights file (int8: the text model's quantized dense layers in integers, the CNN dequantized at load). ORT: wasm execution provider, ${one} and ${many} thread(s),
+on one thread from either weights file (int8: the quantized dense layers and, in the CNN, 1×1 convolutions in integers). ORT: wasm execution provider, ${one} and ${many} thread(s),
 fp32 and int8 (quantize_dynamic, per channel: ${exported['efficientnet-lite0'].int8_ops.join('/')} in the CNN, ${exported['minilm-l6'].int8_ops.join('/')} in MiniLM).
 Goals: lab (f32, 1 thread) / ORT fp32 with the same threads (${one}) <= 1.0x; the lab's int8 file faster than its f32 file.
 ${hasText ? '' : `MiniLM-L6 not measured in the lab: dist/text-models/${TEXT_MODEL} is missing (cargo xtask bench --compare converts it).\n`}`);
@@ -205,8 +205,9 @@ ${hasText ? '' : `MiniLM-L6 not measured in the lab: dist/text-models/${TEXT_MOD
   );
 
   console.log('\nAgreement (both run the same model):');
-  // The lab's int8 file is weight-only (per output channel, dequantized at load); ORT's int8
-  // also quantizes every activation at run time, so each int8 is compared with both ORT files.
+  // The lab's int8 file is weight-only (per output channel); on the host the lab rounds the
+  // activations of its int8 layers to 16 bits, ORT's int8 quantizes every activation to 8 bits
+  // at run time, so each int8 is compared with both ORT files.
   for (const [key, run] of Object.entries(lab)) {
     if (!run.classify) continue;
     for (const precision of key.endsWith('int8') ? ['fp32', 'int8'] : ['fp32']) {

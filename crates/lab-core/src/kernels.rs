@@ -21,7 +21,7 @@ mod pointwise;
 
 pub use attention::{AttentionShape, attention_scores, attention_values};
 pub use dense::Int8Dense;
-pub use pointwise::{PointwiseShape, pointwise_conv2d};
+pub use pointwise::{Int8Pointwise, PointwiseShape, pointwise_conv2d};
 
 const LANES: usize = 4;
 /// Groups of four outputs a depthwise convolution sums at once (eight ran slower in V8).

@@ -68,13 +68,12 @@ impl Int8Dense {
                 }
             }
         }
-        let limit = (i32::MAX as f32 / (127.0 * 2.0 * pairs as f32)).min(f32::from(i16::MAX));
         Some(Self {
             inputs,
             outputs,
             panels,
             scales,
-            limit: limit.floor(),
+            limit: input_limit(pairs),
             bias,
         })
     }
@@ -171,6 +170,14 @@ impl Int8Dense {
             store(&mut output[start..start + PANEL], &values);
         }
     }
+}
+
+/// The largest integer an int8 layer's input values are rounded to, for sums over `pairs`
+/// pairs of inputs: `2 · pairs` products of it and 127 stay within an i32, and it fits an i16.
+pub(super) fn input_limit(pairs: usize) -> f32 {
+    (i32::MAX as f32 / (127.0 * 2.0 * pairs as f32))
+        .min(f32::from(i16::MAX))
+        .floor()
 }
 
 /// An int8 layer's input: each row's values as integer pairs (two i16 in one i32, the

@@ -110,19 +110,24 @@ impl Manifest {
 }
 
 impl Classifier {
-    /// Builds the network from weights verified against this manifest ([`Manifest::verify`]).
+    /// Builds the network from weights verified against this manifest ([`Manifest::verify`]),
+    /// its batch norms folded. A loaded network is for use, not training: on the host, one from
+    /// an int8 file computes in integers where it can ([`Classifier::compute_int8_on_host`]).
     pub fn from_asset(
         manifest: &Manifest,
         weights: &Verified,
         device: &Device,
     ) -> Result<Self, AssetError> {
-        asset::verified_entry(&manifest.files, weights)?;
+        let int8 = asset::verified_entry(&manifest.files, weights)?.precision == "int8";
         let tensors = decode_weights(weights.bytes())?;
         let mut model = Classifier::init(manifest.arch()?, manifest.num_classes, device);
         model
             .load_host_tensors(tensors)
             .map_err(AssetError::Weights)?;
         model.fold_batch_norms();
+        if int8 {
+            model.compute_int8_on_host();
+        }
         Ok(model)
     }
 

@@ -11,13 +11,16 @@
 //! bottom/right, which burn's [`PaddingConfig2d::Same`] does. Batch norms use TensorFlow's
 //! epsilon 1e-3.
 
+use std::sync::Arc;
+
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 
 use super::{conv_bn, conv_macs, fold_batch_norm};
-use crate::kernels;
+use crate::asset;
+use crate::kernels::{self, Int8Pointwise};
 use crate::profile::{OpKind, timed};
 
 const BN_EPS: f64 = 1e-3;
@@ -100,11 +103,13 @@ fn depthwise_relu6(conv: &Conv2d, bn: &Option<BatchNorm>, x: Tensor<4>) -> Tenso
 
 /// A 1×1 convolution and its batch norm, then the residual `input` when given and ReLU6 when
 /// asked. For inference on flex with the norm folded, one call of
-/// [`kernels::pointwise_conv2d`] does it all; the profile then counts the residual sum and the
-/// ReLU6 with the convolution.
+/// [`kernels::pointwise_conv2d`] does it all, or of its `int8` form where the network
+/// computes in integers ([`EfficientNetLite::compute_int8_on_host`]); the profile then counts
+/// the residual sum and the ReLU6 with the convolution.
 fn pointwise(
     conv: &Conv2d,
     bn: &Option<BatchNorm>,
+    int8: Option<&Int8Pointwise>,
     x: Tensor<4>,
     residual: Option<Tensor<4>>,
     relu: bool,
@@ -124,22 +129,22 @@ fn pointwise(
     timed(OpKind::Conv, || {
         let (input, [batch, channels_in, ..]) = kernels::host_values(x);
         let [channels_out, ..] = conv.weight.dims();
-        let (weight, _) = kernels::host_values(conv.weight.val());
-        let bias = kernels::host_bias(&conv.bias, channels_out);
         let residual = residual.map(|residual| kernels::host_values(residual).0);
-        let shape = kernels::PointwiseShape {
-            channels_in,
-            channels_out,
-            spatial: height * width,
+        let spatial = height * width;
+        let clamp = relu.then_some([0.0, 6.0]);
+        let output = match int8 {
+            Some(int8) => int8.apply(&input, spatial, residual.as_deref(), clamp),
+            None => {
+                let (weight, _) = kernels::host_values(conv.weight.val());
+                let bias = kernels::host_bias(&conv.bias, channels_out);
+                let shape = kernels::PointwiseShape {
+                    channels_in,
+                    channels_out,
+                    spatial,
+                };
+                kernels::pointwise_conv2d(&input, &weight, &bias, residual.as_deref(), shape, clamp)
+            }
         };
-        let output = kernels::pointwise_conv2d(
-            &input,
-            &weight,
-            &bias,
-            residual.as_deref(),
-            shape,
-            relu.then_some([0.0, 6.0]),
-        );
         kernels::from_host(output, [batch, channels_out, height, width], &device)
     })
 }
@@ -176,6 +181,32 @@ pub struct MbConv {
     pub project_conv: Conv2d,
     pub bn2: Option<BatchNorm>,
     pub residual: bool,
+    /// The 1×1 convolutions an int8 file quantized, for computing in integers on the host
+    /// ([`EfficientNetLite::compute_int8_on_host`]). Only a network whose weights no longer
+    /// change has them: a training step would not reach this copy.
+    #[module(skip)]
+    int8: Option<Arc<Int8Block>>,
+}
+
+/// [`MbConv`]'s 1×1 convolutions as [`Int8Pointwise`], each where the int8 file stores it in
+/// int8.
+#[derive(Debug)]
+struct Int8Block {
+    expand: Option<Int8Pointwise>,
+    project: Option<Int8Pointwise>,
+}
+
+/// A folded 1×1 convolution as [`Int8Pointwise`] when an int8 weights file stores it in int8
+/// ([`asset::MIN_QUANTIZED_VALUES`] weights or more; smaller ones it keeps in f16).
+fn int8_pointwise(conv: &Conv2d) -> Option<Int8Pointwise> {
+    let one_by_one = conv.kernel_size == [1, 1] && conv.groups == 1;
+    let quantized = conv.weight.shape().num_elements() >= asset::MIN_QUANTIZED_VALUES;
+    if !one_by_one || !quantized {
+        return None;
+    }
+    let [channels_out, ..] = conv.weight.dims();
+    let (weight, _) = kernels::host_values(conv.weight.val());
+    Int8Pointwise::new(&weight, kernels::host_bias(&conv.bias, channels_out))
 }
 
 impl MbConv {
@@ -196,17 +227,21 @@ impl MbConv {
             project_conv: conv(mid, cout, 1, 1, 1, device),
             bn2: Some(bn(cout, device)),
             residual: stride == 1 && cin == cout,
+            int8: None,
         }
     }
 
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let residual = self.residual.then(|| input.clone());
+        let int8 = self.int8.as_deref();
         let mut x = input;
         if let Some(expand) = &self.expand_conv {
-            x = pointwise(expand, &self.bn0, x, None, true);
+            let int8 = int8.and_then(|int8| int8.expand.as_ref());
+            x = pointwise(expand, &self.bn0, int8, x, None, true);
         }
         x = depthwise_relu6(&self.depthwise_conv, &self.bn1, x);
-        pointwise(&self.project_conv, &self.bn2, x, residual, false)
+        let int8 = int8.and_then(|int8| int8.project.as_ref());
+        pointwise(&self.project_conv, &self.bn2, int8, x, residual, false)
     }
 }
 
@@ -218,6 +253,9 @@ pub struct EfficientNetLite {
     pub conv_head: Conv2d,
     pub bn1: Option<BatchNorm>,
     pub fc: Linear,
+    /// The head convolution as [`MbConv::int8`] holds the blocks'.
+    #[module(skip)]
+    head_int8: Option<Arc<Int8Pointwise>>,
 }
 
 impl EfficientNetLite {
@@ -239,6 +277,7 @@ impl EfficientNetLite {
             fc: LinearConfig::new(HEAD, num_classes)
                 .with_initializer(Initializer::Zeros)
                 .init(device),
+            head_int8: None,
         }
     }
 
@@ -260,6 +299,32 @@ impl EfficientNetLite {
         fold_batch_norm(&mut self.conv_head, &mut self.bn1);
     }
 
+    /// For a network loaded from an int8 weights file, on flex without autodiff: its batch
+    /// norms folded first (the integers are the folded weights'), the 1×1 convolutions the file
+    /// quantized compute in integers ([`Int8Pointwise`]) from then on. For a network whose
+    /// weights no longer change; the copy costs as much memory as those weights in f16.
+    pub fn compute_int8_on_host(&mut self) {
+        if !kernels::on_host(&self.conv_head.weight.device()) {
+            return;
+        }
+        self.fold_batch_norms();
+        for block in &mut self.blocks {
+            let expand = block.expand_conv.as_ref().and_then(int8_pointwise);
+            let project = int8_pointwise(&block.project_conv);
+            block.int8 = Some(Arc::new(Int8Block { expand, project }));
+        }
+        self.head_int8 = int8_pointwise(&self.conv_head).map(Arc::new);
+    }
+
+    /// Whether some convolution computes in integers ([`EfficientNetLite::compute_int8_on_host`]).
+    pub fn computes_in_int8(&self) -> bool {
+        self.head_int8.is_some()
+            || self.blocks.iter().any(|block| {
+                let int8 = block.int8.as_deref();
+                int8.is_some_and(|int8| int8.expand.is_some() || int8.project.is_some())
+            })
+    }
+
     pub fn stage(&self, index: usize, x: Tensor<4>) -> Tensor<4> {
         match index {
             0 => relu6(conv_bn(OpKind::Conv, &self.conv_stem, &self.bn0, x)),
@@ -269,7 +334,8 @@ impl EfficientNetLite {
 
     /// The 1×1 head convolution, global average pooling and the classifier.
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
-        let x = pointwise(&self.conv_head, &self.bn1, features, None, true);
+        let head_int8 = self.head_int8.as_deref();
+        let x = pointwise(&self.conv_head, &self.bn1, head_int8, features, None, true);
         let [batch, channels, _, _] = x.dims();
         // Dropout before the classifier is inactive at inference.
         timed(OpKind::Head, || {

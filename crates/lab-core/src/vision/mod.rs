@@ -7,7 +7,7 @@
 //! 1. fetch `models/<name>/manifest.json`, parse it with [`asset::Manifest::from_json`];
 //! 2. fetch the weights file it names ([`asset::Manifest::default_file`]), then
 //!    [`Classifier::from_asset`] checks its size and sha256 and loads it (int8 weights are
-//!    dequantized here);
+//!    dequantized here; on flex, EfficientNet's 1×1 convolutions then compute in integers);
 //! 3. decode a photo with [`crate::photo::decode`] and turn it into the model's input with
 //!    [`preprocess::to_input`];
 //! 4. [`Classifier::forward`] (or its stages one by one, [`Classifier::stage`], yielding in
@@ -87,6 +87,23 @@ impl Classifier {
         match self {
             Classifier::EfficientNet(net) => net.fold_batch_norms(),
             Classifier::ResNet(net) => net.fold_batch_norms(),
+        }
+    }
+
+    /// For a network loaded from an int8 weights file: on the host, the convolutions the file
+    /// quantized compute in integers from then on (EfficientNet's 1×1 convolutions, see
+    /// [`EfficientNetLite::compute_int8_on_host`]; a ResNet stays in f32).
+    pub fn compute_int8_on_host(&mut self) {
+        if let Classifier::EfficientNet(net) = self {
+            net.compute_int8_on_host();
+        }
+    }
+
+    /// Whether some convolution computes in integers ([`Classifier::compute_int8_on_host`]).
+    pub fn computes_in_int8(&self) -> bool {
+        match self {
+            Classifier::EfficientNet(net) => net.computes_in_int8(),
+            Classifier::ResNet(_) => false,
         }
     }
 

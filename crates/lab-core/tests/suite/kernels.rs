@@ -2,14 +2,16 @@
 //! stand in for, on shapes that cover each code path: strides 1 and 2, kernels 3 and 5, the
 //! asymmetric `SAME` padding, widths that are not a multiple of four lanes, more than one image,
 //! NaN; GELU over the whole range of its curve; the 1×1 convolution with and without a residual
-//! and a clamp. The text models' kernels are in `text_kernels`.
+//! and a clamp, in f32 and from int8 weights. The text models' kernels are in `text_kernels`.
 
 use burn::tensor::activation::gelu;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
+use lab_core::asset;
 use lab_core::kernels::{
-    DepthwiseGeometry, PointwiseShape, depthwise_conv2d, gelu_in_place, on_host, pointwise_conv2d,
+    DepthwiseGeometry, Int8Pointwise, PointwiseShape, depthwise_conv2d, gelu_in_place, on_host,
+    pointwise_conv2d,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -257,5 +259,90 @@ fn pointwise_kernel_matches_burns_convolution_residual_and_clamp() {
     let output = pointwise_conv2d(&input, &[1.0; 6], &[0.0; 3], None, shape, Some([0.0, 6.0]));
     for (i, value) in output.iter().enumerate() {
         assert_eq!(value.is_nan(), i % 5 == 1, "output {i} = {value}");
+    }
+}
+
+/// The int8 1×1 convolution against the f32 one on the same int8-rounded weights: they differ
+/// only by the rounding of each position's inputs to integers, at most half a step
+/// (`max |x| / limit` over the position's channels) times the sum of the weights' magnitudes.
+#[test]
+fn int8_pointwise_kernel_matches_the_f32_one_on_its_int8_weights() {
+    let device = Device::flex();
+    let mut rng = StdRng::seed_from_u64(29);
+    // Positions that are not whole vectors or tiles, an odd channel count, two images.
+    for (images, channels_in, channels_out, spatial) in [
+        (2, 5, 8, 13),
+        (1, 40, 240, 28 * 28),
+        (1, 131, 12, 49),
+        (2, 1, 4, 3),
+    ] {
+        let shape = PointwiseShape {
+            channels_in,
+            channels_out,
+            spatial,
+        };
+        let input = values_of(random([images, channels_in, spatial], &mut rng, &device));
+        let weight = values_of(random([channels_out, channels_in], &mut rng, &device));
+        let bias = values_of(random([channels_out], &mut rng, &device));
+        let residual = values_of(random([images, channels_out, spatial], &mut rng, &device));
+        let (int8, scales) = asset::quantize_per_channel(&weight, channels_out);
+        let rounded: Vec<f32> = int8
+            .iter()
+            .enumerate()
+            .map(|(i, &q)| f32::from(q) * scales[i / channels_in])
+            .collect();
+        let kernel = Int8Pointwise::new(&weight, bias.clone()).expect("whole groups of channels");
+        let pairs = channels_in.div_ceil(2) as f32;
+        let limit = (i32::MAX as f32 / (127.0 * 2.0 * pairs))
+            .min(32767.0)
+            .floor();
+        for (with_residual, clamp) in [(false, None), (true, None), (true, Some([0.0, 6.0]))] {
+            let residual = with_residual.then_some(residual.as_slice());
+            let expected = pointwise_conv2d(&input, &rounded, &bias, residual, shape, clamp);
+            let actual = kernel.apply(&input, spatial, residual, clamp);
+            assert_eq!(actual.len(), expected.len(), "{shape:?}");
+            let mut worst = 0.0f32;
+            for (i, (a, e)) in actual.iter().zip(&expected).enumerate() {
+                let (image, channel, position) = (
+                    i / (channels_out * spatial),
+                    i / spatial % channels_out,
+                    i % spatial,
+                );
+                let largest = (0..channels_in)
+                    .map(|c| input[(image * channels_in + c) * spatial + position].abs())
+                    .fold(0.0f32, f32::max);
+                let weights = &rounded[channel * channels_in..(channel + 1) * channels_in];
+                let magnitude: f32 = weights.iter().map(|w| w.abs()).sum();
+                let bound = 0.5 * largest / limit * magnitude + 1e-5 * e.abs().max(1.0);
+                assert!(
+                    (a - e).abs() <= bound,
+                    "{shape:?} residual {with_residual} clamp {clamp:?}: output {i} {a} against {e}, bound {bound}"
+                );
+                worst = worst.max((a - e).abs());
+            }
+            assert!(worst > 0.0, "{shape:?}: the inputs were not rounded");
+        }
+    }
+    // Output channels that are not whole groups of four stay with the f32 kernel.
+    assert!(Int8Pointwise::new(&[1.0; 6], vec![0.0; 3]).is_none());
+}
+
+#[test]
+fn int8_pointwise_kernel_gives_nan_at_a_position_with_a_value_that_is_not_finite() {
+    let (channels_in, channels_out, spatial) = (3, 4, 6);
+    let mut input: Vec<f32> = (0..channels_in * spatial)
+        .map(|i| i as f32 * 0.25)
+        .collect();
+    input[spatial + 1] = f32::NAN; // channel 1, position 1
+    input[2 * spatial + 4] = f32::INFINITY; // channel 2, position 4
+    let kernel = Int8Pointwise::new(&[0.5; 12], vec![0.0; channels_out]).unwrap();
+    let output = kernel.apply(&input, spatial, None, Some([0.0, 6.0]));
+    for (i, value) in output.iter().enumerate() {
+        let position = i % spatial;
+        assert_eq!(
+            value.is_nan(),
+            position == 1 || position == 4,
+            "output {i} = {value}"
+        );
     }
 }

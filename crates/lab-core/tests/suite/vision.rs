@@ -506,6 +506,55 @@ fn int8_weights_agree_with_f32_on_real_photos() {
     );
 }
 
+/// The int8 file's network computes the 1×1 convolutions the file quantized in integers on
+/// flex, and gives the logits of the same weights computed in f32 up to the rounding of the
+/// convolutions' inputs to 16-bit integers.
+#[test]
+fn an_int8_efficientnet_computes_in_integers_and_ranks_photos_as_in_f32() {
+    let device = Device::flex();
+    let (manifest, int8) = load(asset::INT8_FILE, &device);
+    assert!(
+        int8.computes_in_int8(),
+        "from_asset packs an int8 file on flex"
+    );
+    // The same weights without the packed copy: a network built and loaded by hand.
+    let bytes = read(&model_dir().join(asset::INT8_FILE));
+    let mut plain = Classifier::init(manifest.arch().unwrap(), manifest.num_classes, &device);
+    plain
+        .load_host_tensors(asset::decode_weights(&bytes).unwrap())
+        .unwrap();
+    plain.fold_batch_norms();
+    assert!(!plain.computes_in_int8());
+    // With autodiff nothing is packed.
+    let mut training = Classifier::init(manifest.arch().unwrap(), 10, &device.clone().autodiff());
+    training.compute_int8_on_host();
+    assert!(!training.computes_in_int8());
+    let inputs: Vec<Vec<f32>> = photo_set().into_iter().map(|(_, input)| input).collect();
+    let (expected, actual) = (
+        logits(&plain, &inputs, &device),
+        logits(&int8, &inputs, &device),
+    );
+    let mut worst = 0.0f32;
+    for (e, a) in expected.iter().zip(&actual) {
+        let diff = e
+            .iter()
+            .zip(a)
+            .map(|(e, a)| (e - a).abs())
+            .fold(0.0, f32::max);
+        worst = worst.max(diff);
+        let top = top_k(e, 2);
+        // A photo whose top two are closer than the difference may swap them.
+        if top[0].logit - top[1].logit > 2.0 * diff {
+            assert_eq!(top_k(a, 1)[0].class, top[0].class);
+        }
+    }
+    println!(
+        "int8 in integers against the same weights in f32: max |logit diff| {worst:.2e} over {} photos",
+        inputs.len()
+    );
+    assert!(worst < 5e-3, "the logits moved by {worst}");
+}
+
 #[test]
 fn bias_correction_lowers_the_int8_logit_error() {
     let device = Device::flex();
