@@ -77,7 +77,9 @@ fn relu6(x: Tensor<4>) -> Tensor<4> {
 fn depthwise_relu6(conv: &Conv2d, bn: &Option<BatchNorm>, x: Tensor<4>) -> Tensor<4> {
     let device = x.device();
     let [_, channels, ..] = x.dims();
-    let depthwise = conv.groups == channels && conv.dilation == [1, 1];
+    let depthwise = conv.groups == channels
+        && conv.dilation == [1, 1]
+        && kernels::depthwise_takes(conv.kernel_size, conv.stride);
     if bn.is_some() || !depthwise || !kernels::on_host(&device) {
         return relu6(conv_bn(OpKind::DepthwiseConv, conv, bn, x));
     }

@@ -10,8 +10,8 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 use lab_core::asset;
 use lab_core::kernels::{
-    DepthwiseGeometry, Int8Pointwise, PointwiseShape, depthwise_conv2d, gelu_in_place, on_host,
-    pointwise_conv2d,
+    DepthwiseGeometry, Int8Pointwise, PointwiseShape, depthwise_conv2d, depthwise_takes,
+    gelu_in_place, on_host, pointwise_conv2d,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -128,6 +128,21 @@ fn depthwise_kernel_matches_burns_grouped_convolution() {
             }
         }
     }
+}
+
+/// The kernel is compiled for EfficientNet's kernels and strides; a model asks before calling
+/// it and keeps burn's grouped convolution for any other.
+#[test]
+fn depthwise_kernel_takes_square_kernels_of_three_and_five_with_strides_one_and_two() {
+    for kernel in [3, 5] {
+        for stride in [1, 2] {
+            assert!(depthwise_takes([kernel, kernel], [stride, stride]));
+        }
+    }
+    assert!(!depthwise_takes([3, 5], [1, 1]));
+    assert!(!depthwise_takes([3, 3], [1, 2]));
+    assert!(!depthwise_takes([7, 7], [1, 1]));
+    assert!(!depthwise_takes([3, 3], [3, 3]));
 }
 
 #[test]
