@@ -359,7 +359,13 @@ pub const MIN_QUANTIZED_VALUES: usize = 16_384;
 /// and up) of at least [`MIN_QUANTIZED_VALUES`]. Everything else (biases, batch norms, small
 /// weights) stays in f16.
 pub fn is_quantized(tensor: &HostTensor) -> bool {
-    tensor.shape.len() >= 2 && tensor.data.len() >= MIN_QUANTIZED_VALUES
+    quantizes_shape(&tensor.shape)
+}
+
+/// [`is_quantized`] by a tensor's shape alone: whether a layer's weights of this shape came
+/// from the int8 file in int8, which the models' integer kernels then compute with.
+pub fn quantizes_shape(shape: &[usize]) -> bool {
+    shape.len() >= 2 && shape.iter().product::<usize>() >= MIN_QUANTIZED_VALUES
 }
 
 /// Symmetric int8 quantization with one scale per slice along the first axis (the output

@@ -227,7 +227,7 @@ impl PackedLayer {
     /// or more weights; smaller ones it keeps in f16) whose widths the kernel takes.
     fn new(layer: &Layer) -> Self {
         let pack = |linear: &Linear| {
-            let quantized = linear.weight.shape().num_elements() >= asset::MIN_QUANTIZED_VALUES;
+            let quantized = asset::quantizes_shape(&linear.weight.dims());
             quantized.then(|| Int8Dense::new(linear)).flatten()
         };
         Self {

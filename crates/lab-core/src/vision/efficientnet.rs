@@ -118,10 +118,9 @@ fn pointwise(
 ) -> Tensor<4> {
     let device = x.device();
     let [_, _, height, width] = x.dims();
-    let one_by_one = conv.kernel_size == [1, 1] && conv.stride == [1, 1] && conv.groups == 1;
     let unpadded =
         padding_pairs(&conv.padding, [height, width], [1, 1], [1, 1]) == ((0, 0), (0, 0));
-    if bn.is_some() || !one_by_one || !unpadded || !kernels::on_host(&device) {
+    if bn.is_some() || !is_pointwise(conv) || !unpadded || !kernels::on_host(&device) {
         let mut x = conv_bn(OpKind::Conv, conv, bn, x);
         if let Some(residual) = residual {
             x = timed(OpKind::Activation, || x + residual);
@@ -149,6 +148,12 @@ fn pointwise(
         };
         kernels::from_host(output, [batch, channels_out, height, width], &device)
     })
+}
+
+/// Whether `conv` is a 1×1 convolution with stride 1 and no groups: what [`pointwise`] computes
+/// on the host (when its padding adds nothing).
+fn is_pointwise(conv: &Conv2d) -> bool {
+    conv.kernel_size == [1, 1] && conv.stride == [1, 1] && conv.groups == 1
 }
 
 /// ((top, bottom), (left, right)) as burn's convolution pads: `Same` as TensorFlow does, the odd
@@ -199,11 +204,9 @@ struct Int8Block {
 }
 
 /// A folded 1×1 convolution as [`Int8Pointwise`] when an int8 weights file stores it in int8
-/// ([`asset::MIN_QUANTIZED_VALUES`] weights or more; smaller ones it keeps in f16).
+/// ([`asset::quantizes_shape`]: 16,384 weights or more; smaller ones it keeps in f16).
 fn int8_pointwise(conv: &Conv2d) -> Option<Int8Pointwise> {
-    let one_by_one = conv.kernel_size == [1, 1] && conv.groups == 1;
-    let quantized = conv.weight.shape().num_elements() >= asset::MIN_QUANTIZED_VALUES;
-    if !one_by_one || !quantized {
+    if !is_pointwise(conv) || !asset::quantizes_shape(&conv.weight.dims()) {
         return None;
     }
     let [channels_out, ..] = conv.weight.dims();
