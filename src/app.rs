@@ -1,11 +1,11 @@
 //! The app shell: header, language switch, backend picker, navigation, the current demo (or, with
 //! none named, the guided tour) and what the device keeps.
-//! It knows demos only through [`crate::demos::DEMOS`].
+//! It knows demos only through [`crate::demos::all`].
 
 use lab_core::backend::BackendKind;
 use leptos::prelude::*;
 
-use crate::demos::{self, DEMOS, Demo};
+use crate::demos::{self, Demo};
 use crate::guide::GuidePage;
 use crate::i18n::{Lang, tr};
 use crate::runtime::backend::{Backend, BackendChoice, display_name};
@@ -88,7 +88,7 @@ fn Nav(current: Option<&'static str>) -> impl IntoView {
             >
                 {tr("导览", "Tour")}
             </a>
-            {DEMOS.iter().map(|demo| view! {
+            {demos::all().map(|demo| view! {
                 <a
                     class:current=Some(demo.id) == current
                     aria-current=(Some(demo.id) == current).then_some("page")

@@ -8,7 +8,7 @@
 use leptos::html::Iframe;
 use leptos::prelude::*;
 
-use crate::demos::{DEMOS, Demo};
+use crate::demos::{self, Demo};
 use crate::i18n::{tr, use_lang};
 use crate::runtime::{frames, url};
 
@@ -18,8 +18,7 @@ const FIRST_HEIGHT: u32 = 640;
 
 #[component]
 pub fn GuidePage() -> impl IntoView {
-    let heights = DEMOS
-        .iter()
+    let heights = demos::all()
         .map(|demo| (demo.id, RwSignal::new(FIRST_HEIGHT)))
         .collect::<Vec<_>>();
     let listener = frames::listen_heights({
@@ -39,7 +38,7 @@ pub fn GuidePage() -> impl IntoView {
                 "这份导览按文章的顺序排列：先看一个神经元怎样学习（1.x），再看预训练模型用在哪里（2.x）。每一节用几句话说明可以试什么、该留意什么，旁边就是能动手的演示；演示在你滚动到它附近时才加载。所有计算都在你的浏览器里完成。",
                 "This tour follows the article's order: first how a single unit learns (1.x), then what pretrained models are used for (2.x). Each section says in a few sentences what to try and what to look for, with the live demo beside it; a demo loads only when you scroll near it. Everything runs in your browser.",
             )}</p>
-            {DEMOS.iter().zip(heights).map(|(demo, (_, height))| view! { <GuideStep demo=demo height=height /> }).collect_view()}
+            {demos::all().zip(heights).map(|(demo, (_, height))| view! { <GuideStep demo=demo height=height /> }).collect_view()}
         </main>
     }
 }

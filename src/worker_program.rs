@@ -7,6 +7,7 @@ use js_sys::{Array, Object};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "full")]
 use crate::demos::{classify, text};
 use crate::runtime::photo;
 use crate::runtime::worker::{get, set};
@@ -38,20 +39,15 @@ pub fn serve() {
 
 async fn answer(request: JsValue) {
     let op = get(&request, "op").as_string().unwrap_or_default();
-    let (value, transfer) = match op.as_str() {
-        photo::DECODE_OP => photo::decode_here(&request).await,
-        classify::LOAD_OP => classify::load_here(&request).await,
-        classify::RUN_OP => classify::run_here(&request).await,
-        text::LOAD_OP => text::load_here(&request).await,
-        text::ANALYSE_OP => text::analyse_here(&request).await,
-        text::FILL_OP => text::fill_here(&request).await,
-        text::VECTORS_OP => text::vectors_here(&request).await,
-        _ => {
-            // Only the page's own runtime/worker.rs writes here, so this is a mismatch of builds.
-            web_sys::console::warn_1(&format!("the lab's worker has no operation {op:?}").into());
-            (JsValue::UNDEFINED, Array::new())
-        }
+    let answer = match op.as_str() {
+        photo::DECODE_OP => Some(photo::decode_here(&request).await),
+        _ => model_op(&op, &request).await,
     };
+    let (value, transfer) = answer.unwrap_or_else(|| {
+        // Only the page's own runtime/worker.rs writes here, so this is a mismatch of builds.
+        web_sys::console::warn_1(&format!("the lab's worker has no operation {op:?}").into());
+        (JsValue::UNDEFINED, Array::new())
+    });
     let reply = Object::new();
     set(&reply, "id", &get(&request, "id"));
     set(&reply, "value", &value);
@@ -62,4 +58,24 @@ async fn answer(request: JsValue) {
         .byte_length();
     set(&reply, "memory", &f64::from(memory).into());
     post_to_page(&reply, &transfer);
+}
+
+/// The 2.x demos' operations, `None` for an unknown one. Only the full module has their code
+/// (runtime/modules.rs): the first module's pages start a worker for photos alone (1.3).
+#[cfg(feature = "full")]
+async fn model_op(op: &str, request: &JsValue) -> Option<(JsValue, Array)> {
+    Some(match op {
+        classify::LOAD_OP => classify::load_here(request).await,
+        classify::RUN_OP => classify::run_here(request).await,
+        text::LOAD_OP => text::load_here(request).await,
+        text::ANALYSE_OP => text::analyse_here(request).await,
+        text::FILL_OP => text::fill_here(request).await,
+        text::VECTORS_OP => text::vectors_here(request).await,
+        _ => return None,
+    })
+}
+
+#[cfg(not(feature = "full"))]
+async fn model_op(_op: &str, _request: &JsValue) -> Option<(JsValue, Array)> {
+    None
 }

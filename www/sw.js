@@ -1,24 +1,31 @@
-// The offline copy of the lab: the app shell (index.html, the wasm, its loader, the styles, the
-// icons and the sample photos), kept so that a reader who comes back without a network still gets
-// every demo whose model the page itself kept in the Cache API (runtime/download.rs).
+// The offline copy of the lab: the app shell (index.html, the first module's wasm and glue, the
+// styles, the icons and the sample photos), and the full module once the page has loaded it, kept
+// so that a reader who comes back without a network still gets every demo whose model the page
+// itself kept in the Cache API (runtime/download.rs).
 //
-// `cargo xtask finish-site` (trunk's post-build hook) writes BUILD and SHELL below: SHELL is the
-// built site's shell files, BUILD a digest of their bytes. A new build therefore changes this
-// file, so the browser installs a new worker, which fills its own `shell-<BUILD>` cache and then
-// deletes every older shell cache: one build's files never mix with another's.
+// `cargo xtask finish-site` (trunk's post-build hook) writes BUILD, SHELL and LATER below: SHELL
+// is the built site's shell files, LATER the full module's, BUILD a digest of both's bytes. A new
+// build therefore changes this file, so the browser installs a new worker, which fills its own
+// `shell-<BUILD>` cache and then deletes every older shell cache: one build's files never mix
+// with another's.
 //
-// Only the shell is answered here. Everything else (models, manifests, data) goes to the network
-// untouched, where the page's own code checks and caches it: this worker never holds a second
-// copy of a model, and never answers a request it did not precache.
+// Only those files are answered here. Everything else (models, manifests, data) goes to the
+// network untouched, where the page's own code checks and caches it: this worker never holds a
+// second copy of a model, and never answers a request that is not one of its own files.
 
 const BUILD = '__BUILD__';
 const SHELL = [/* __SHELL__ */];
+// The full module's files (src/runtime/modules.rs): kept once the page has fetched them, never
+// fetched for the copy alone, so that a reader of the 1.x demos does not download the models'
+// code in the background.
+const LATER = [/* __LATER__ */];
 
 const PREFIX = 'open-model-lab-shell-';
 const CACHE = PREFIX + BUILD;
 // index.html, under the scope's own URL: what a navigation gets when the network is down.
 const PAGE = new URL('./', self.registration.scope).href;
 const shellUrls = new Set(SHELL.map((path) => new URL(path, self.registration.scope).href));
+const laterUrls = new Set(LATER.map((path) => new URL(path, self.registration.scope).href));
 
 self.addEventListener('install', (event) => {
   // Trunk names the page's wasm, loader and stylesheet by their content's hash (a u64 in hex,
@@ -33,7 +40,7 @@ self.addEventListener('install', (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      .then((cache) => cache.addAll(requests))
+      .then((cache) => cache.addAll(requests).then(() => keepFetched(cache)))
       .then(() => self.skipWaiting()),
   );
 });
@@ -63,8 +70,33 @@ self.addEventListener('fetch', (event) => {
   if (shellUrls.has(url.href)) {
     // Shell files are this build's own: the cached copy is the right one, online or not.
     event.respondWith(fromShell(url.href).catch(() => fetch(request)));
+  } else if (laterUrls.has(url.href)) {
+    event.respondWith(fromShell(url.href).catch(() => fetchAndKeep(url.href, request)));
   }
 });
+
+// The full module's files that the page fetched before this worker controlled it (a first visit
+// that opened a 2.x demo) are in the HTTP cache: copied from there, without the network.
+function keepFetched(cache) {
+  return Promise.all(LATER.map(async (path) => {
+    const url = new URL(path, self.registration.scope).href;
+    try {
+      const response = await fetch(url, { cache: 'only-if-cached', mode: 'same-origin' });
+      if (response.ok) await cache.put(url, response);
+    } catch {
+      // Not fetched yet: kept when the page first asks for it.
+    }
+  }));
+}
+
+async function fetchAndKeep(url, request) {
+  const response = await fetch(request);
+  if (response.ok) {
+    const cache = await caches.open(CACHE);
+    await cache.put(url, response.clone());
+  }
+  return response;
+}
 
 async function fromShell(url) {
   const cache = await caches.open(CACHE);

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::i18n::{Lang, Message, Text};
-use crate::runtime::{frame, url};
+use crate::runtime::{frame, modules, url};
 
 /// The CPU backend "auto" falls back to. Chosen by measurement: `cargo xtask bench` prints
 /// training steps per second for both CPU backends in headless Chromium (see ARCHITECTURE.md).
@@ -47,6 +47,8 @@ pub enum Reason {
     AutoNoWebGpu(String),
     GpuUnavailable(String),
     GpuLost(String),
+    /// This page runs the first module, which has flex alone (runtime/modules.rs).
+    FirstModule,
 }
 
 /// The backend that runs now, with its device (autodiff enabled).
@@ -89,6 +91,14 @@ impl ActiveBackend {
                     "Running on {name}: the GPU device was lost ({why}); continuing on the CPU"
                 ),
             ),
+            Reason::FirstModule => (
+                format!(
+                    "运行于 {name}（这一页加载的是 1.x 演示的精简模块，只含 {name}；选 WebGPU 或 ndarray 会加载完整模块）"
+                ),
+                format!(
+                    "Running on {name} (this page loaded the 1.x demos' small module, which has {name} only; picking WebGPU or ndarray loads the full module)"
+                ),
+            ),
         };
         match lang {
             Lang::Zh => zh,
@@ -127,9 +137,18 @@ impl Backend {
             active: RwSignal::new(None),
             replacing: StoredValue::new(None),
         };
-        Effect::new(move |_| {
+        Effect::new(move |previous: Option<()>| {
             let choice = backend.choice.get();
             url::set_query(&[("backend", choice.id().to_string())]);
+            // The first module has flex alone: picking another backend reloads the page, whose
+            // address now names it, into the full module.
+            if previous.is_some()
+                && let BackendChoice::Fixed(kind) = choice
+                && !kind.is_built()
+            {
+                modules::reload();
+                return;
+            }
             spawn_local(async move {
                 let (kind, device, reason) = open(choice).await;
                 backend.switch_to(kind, device, reason);
@@ -228,9 +247,18 @@ pub fn use_backend() -> Backend {
 
 async fn open(choice: BackendChoice) -> (BackendKind, Device, Reason) {
     let gpu = match choice {
-        BackendChoice::Fixed(kind) if !kind.is_gpu() => {
+        BackendChoice::Fixed(kind) if !kind.is_gpu() && kind.is_built() => {
             let device = kind.open().await.expect("CPU backends always open");
             return (kind, device, Reason::Picked);
+        }
+        // The first module: the loader sends an address that names another backend to the full
+        // module, so only auto reaches here.
+        _ if !modules::IS_FULL => {
+            let device = PREFERRED_CPU
+                .open()
+                .await
+                .expect("CPU backends always open");
+            return (PREFERRED_CPU, device, Reason::FirstModule);
         }
         _ if !frame::has_webgpu() => Err("navigator.gpu is missing".to_string()),
         _ => BackendKind::WebGpu.open().await,

@@ -11,6 +11,7 @@ pub mod host;
 pub mod job;
 pub mod model_asset;
 mod model_list;
+pub mod modules;
 pub mod offline;
 pub mod photo;
 pub mod remote_model;

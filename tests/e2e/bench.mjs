@@ -143,6 +143,8 @@ async function demoIds(browser, url) {
 async function loadTimes(browser, url, demo, network) {
   const sums = { fcp: 0, tti: 0 };
   let backend = '';
+  let module = '';
+  let wasmBytes = 0;
   for (let i = 0; i < PAINT_LOADS; i++) {
     const page = await openPage(browser);
     try {
@@ -172,11 +174,16 @@ async function loadTimes(browser, url, demo, network) {
       });
       sums.fcp += await page.evaluate(() => performance.getEntriesByType('paint').find((e) => e.name === 'first-contentful-paint').startTime);
       backend = await page.locator('[data-testid=backend-status]').getAttribute('data-backend');
+      // Which of the site's two modules the loader picked (www/module-loader.js), and the wasm
+      // bytes the page itself fetched (as sent: gzip where the server compresses).
+      module = await page.evaluate(() => document.documentElement.dataset.labModule);
+      wasmBytes = await page.evaluate(() => performance.getEntriesByType('resource')
+        .filter((e) => e.name.endsWith('.wasm')).reduce((sum, e) => sum + e.encodedBodySize, 0));
     } finally {
       await page.close();
     }
   }
-  return { fcp: sums.fcp / PAINT_LOADS, tti: sums.tti / PAINT_LOADS, backend };
+  return { fcp: sums.fcp / PAINT_LOADS, tti: sums.tti / PAINT_LOADS, backend, module, wasmBytes };
 }
 
 /** Text the lab's BERT reads as one token per character (each is in its vocabulary). */
@@ -335,30 +342,29 @@ async function compareTraining(browser, url) {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const page = await openPage(browser, undefined, { bypassCSP: true });
   const lab = {};
+  const modules = {};
   const tfjs = {};
   let wasmFile;
   let isolated;
   try {
-    await page.goto(`${url}/?${PLAYGROUND}&backend=${BACKENDS[0]}&lang=en`);
-    for (const [i, backend] of BACKENDS.entries()) {
-      if (i > 0) {
-        await page.selectOption('[data-testid=backend-select]', backend);
-        await page.waitForSelector(`[data-testid="backend-status"][data-backend="${backend}"]`, { timeout: 60_000 });
-      }
+    for (const backend of BACKENDS) {
+      // Each backend in a page of its own address, so in the module a reader gets with it
+      // (www/module-loader.js): flex in the first module, ndarray in the full one.
+      await page.goto(`${url}/?${PLAYGROUND}&backend=${backend}&lang=en`);
+      await page.waitForSelector(`[data-testid="backend-status"][data-backend="${backend}"]`, { timeout: 60_000 });
+      modules[backend] = await page.evaluate(() => document.documentElement.dataset.labModule);
       for (const optimizer of Object.keys(OPTIMIZERS)) {
         // Every run from step 0: a changed optimizer restarts the run, and the reset covers an
-        // unchanged one and a backend switch (which carries the weights over).
+        // unchanged one.
         await page.selectOption('[data-testid=optimizer]', optimizer);
         await page.click('[data-testid=reset]');
         const run = await trainPlayground(page, backend);
         lab[`${backend} ${optimizer} paced`] = run;
-        console.log(`lab ${backend} ${OPTIMIZERS[optimizer]}, the page's figure: ${run.value} steps/s at ${run.frames.fps.toFixed(1)} frames/s, ${loss(run)}`);
+        console.log(`lab ${backend} (${modules[backend]} module) ${OPTIMIZERS[optimizer]}, the page's figure: ${run.value} steps/s at ${run.frames.fps.toFixed(1)} frames/s, ${loss(run)}`);
       }
-    }
-    // The same trainer stepped back to back (src/demos/playground/tight_loop.rs), for the rows
-    // where tfjs does not pace its steps: the page's readout is paced, so it is the lab's figure
-    // only in the paced row. A short run first on each backend, as tfjs's warm-up steps.
-    for (const backend of BACKENDS) {
+      // The same trainer stepped back to back (src/demos/playground/tight_loop.rs), for the rows
+      // where tfjs does not pace its steps: the page's readout is paced, so it is the lab's
+      // figure only in the paced row. A short run first, as tfjs's warm-up steps.
       await labTightLoop(page, { backend, optimizer: 'sgd', readBack: false, ms: 300 });
       for (const optimizer of Object.keys(OPTIMIZERS)) {
         for (const mode of UNPACED_MODES) {
@@ -390,13 +396,14 @@ async function compareTraining(browser, url) {
   const ratio = (a, b) => (a === undefined ? 'n/a' : `${(a / b).toFixed(2)}x`);
   const threads = tfjs['wasm sgd tight'].threads;
   console.log(`
-Training, lab vs TensorFlow.js 4.22 in one headless Chromium page, from ${started}
+Training, lab vs TensorFlow.js 4.22 in one headless Chromium tab, from ${started}
 (${os.cpus().length} CPUs, load average before it ${load}). Network 2-16-16-1 tanh, sigmoid cross-entropy,
 batch 64, 200 circle points, learning rate 0.03; Adam 0.9/0.999/1e-8.
 lab, paced row: the playground's steps/s readout (frame-paced: 10 ms of steps and one snapshot read
 back per frame, evaluation of the whole split and a 32x32 grid included), its optimizer picked in the page.
 lab, tight and read-back rows: the same trainer stepped back to back in the same page for the same time
 (playgroundTightLoop), one loss read back at the end or every step's loss read back, as tfjs's runs.
+Each backend in the module its address loads: ${BACKENDS.map((b) => `${b} ${modules[b]}`).join(', ')}; tfjs in the last page.
 tfjs-wasm: ${wasmFile}, ${threads} thread (crossOriginIsolated ${isolated}: no SharedArrayBuffer
 without COOP/COEP); tfjs-cpu: its plain JavaScript backend. ${TFJS_RUN_MS / 1000} s per run after 50 warm-up steps.
 Goal: lab/tfjs-wasm >= 2x.
@@ -533,9 +540,10 @@ async function main() {
     const demos = want('paint') ? [null, ...(await demoIds(browser, server.url))] : [];
     const loads = async (url, network, where) => {
       for (const demo of demos) {
-        const { fcp, tti, backend } = await loadTimes(browser, url, demo, network);
+        const { fcp, tti, backend, module, wasmBytes } = await loadTimes(browser, url, demo, network);
         const label = `load ${demo ? `?demo=${demo}` : 'start page'}, ${where} (mean of ${PAINT_LOADS} cold loads, ${backend})`;
-        const figure = `first contentful paint ${fcp.toFixed(0)} ms, interactive ${tti.toFixed(0)} ms`;
+        const figure = `first contentful paint ${fcp.toFixed(0)} ms, interactive ${tti.toFixed(0)} ms, `
+          + `${module} module, ${(wasmBytes / 1e6).toFixed(2)} MB of wasm fetched`;
         console.log(`${label}: ${figure}`);
         rows.push([label, figure]);
       }

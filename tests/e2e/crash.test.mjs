@@ -11,7 +11,7 @@ const site = withSite();
 /** `url` opened with the wasm program's exports kept as `window.labWasm`, once it has started. */
 async function openWithExports(url) {
   const page = await openPage(site.browser);
-  // Trunk's loader hands the started instance to this event.
+  // The lab's loader (www/module-loader.js) hands the started instance to this event, as trunk's did.
   await page.addInitScript(() => {
     addEventListener('TrunkApplicationStarted', (e) => { window.labWasm = e.detail.wasm; });
   });
@@ -82,12 +82,15 @@ describe('a crash of the wasm program', () => {
   });
 
   test('its exports are called directly, not through a wrapper that reruns the constructors', async () => {
-    // src/main.rs calls the static constructors once; were it not to, wasm-ld would wrap every
-    // export as `<name>_command_export` and each call from the page would run them all again.
-    const page = await openWithExports(`${site.server.url}/?demo=linear&lang=en`);
-    const exports = await page.evaluate(() => Object.keys(window.labWasm));
-    assert.ok(exports.includes('__wbindgen_malloc'), `exports: ${exports}`);
-    assert.deepEqual(exports.filter((name) => name.endsWith('_command_export')), []);
-    await page.close();
+    // src/lib.rs's `start` calls the static constructors once; were it not to, wasm-ld would wrap
+    // every export as `<name>_command_export` and each call from the page would run them all
+    // again. Both of the site's modules: a 1.x page loads the first, a 2.x page the full one.
+    for (const demo of ['linear', 'classify']) {
+      const page = await openWithExports(`${site.server.url}/?demo=${demo}&lang=en`);
+      const exports = await page.evaluate(() => Object.keys(window.labWasm));
+      assert.ok(exports.includes('__wbindgen_malloc'), `${demo}'s exports: ${exports}`);
+      assert.deepEqual(exports.filter((name) => name.endsWith('_command_export')), []);
+      await page.close();
+    }
   });
 });

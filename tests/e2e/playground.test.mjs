@@ -142,15 +142,21 @@ describe('playground on the CPU', () => {
     await page.close();
   });
 
-  test('auto falls back to the CPU when the browser has no WebGPU, and says why', async () => {
+  test('auto runs the first module on the CPU; WebGPU, picked where the browser has none, falls back and says why', async () => {
     const page = await openPage(cpuBrowser, `${server.url}/?demo=playground&backend=auto&lang=en`);
     await waitForBackend(page, 'flex');
-    assert.match(await page.textContent(byId('backend-status')), /no WebGPU/);
+    assert.match(await page.textContent(byId('backend-status')), /small module/);
+    // Picking WebGPU loads the full module (runtime/modules.rs), which finds no adapter here.
     await page.selectOption(byId('backend-select'), 'webgpu');
-    await page.waitForFunction(() => /unavailable/.test(document.querySelector('[data-testid="backend-status"]').textContent));
+    await page.waitForFunction(() => document.documentElement.dataset.labModule === 'full'
+      && /unavailable/.test(document.querySelector('[data-testid="backend-status"]')?.textContent), null, { timeout: 60_000 });
     assert.equal(await page.getAttribute(byId('backend-status'), 'data-backend'), 'flex');
     await page.click(byId('step'));
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="step-count"]').textContent) >= 1);
+    // Auto in the full module: a 2.x demo's page looks for WebGPU and says what it did not find.
+    await page.goto(`${server.url}/?demo=classify&backend=auto&lang=en`);
+    await waitForBackend(page, 'flex');
+    assert.match(await page.textContent(byId('backend-status')), /no WebGPU/);
     assertNoConsoleErrors(page);
     await page.close();
   });
@@ -227,7 +233,8 @@ describe("the article's example", () => {
 
 describe('on WebGPU, and after losing it', () => {
   test('auto picks WebGPU when an adapter exists, and training lowers the loss', async () => {
-    const page = await openPage(gpuBrowser, `${server.url}/?demo=playground&data=gauss&layers=4&act=tanh&lr=0.3&batch=8&n=40&backend=auto&lang=en`);
+    // In the full module (`module=full`): the first one, which a 1.x page loads, has flex alone.
+    const page = await openPage(gpuBrowser, `${server.url}/?demo=playground&data=gauss&layers=4&act=tanh&lr=0.3&batch=8&n=40&backend=auto&module=full&lang=en`);
     await waitForBackend(page, 'webgpu');
     assert.match(await page.textContent(byId('backend-status')), /adapter was found/);
     await page.waitForFunction(() => document.querySelector('[data-testid="train-loss"]')?.dataset.value, null, { timeout: 60_000 });

@@ -13,6 +13,7 @@ mod csp;
 mod ctx;
 mod fuzz;
 mod models;
+mod modules;
 mod offline;
 mod packages;
 mod pins;
@@ -42,9 +43,10 @@ Tasks:
   test    Set up, install test prerequisites, run all test stages
   bench   Set up, build the release site, run the native and browser benchmarks
   fuzz    Run lab-core's fuzz targets for a minute each, print executions and crashes
-  finish-site  Write the Content-Security-Policy into a built index.html and the
-          offline shell list into its sw.js (trunk's post_build hook runs it;
-          `finish-site DIR` for a folder)
+  finish-site  Build the site's first module beside trunk's and write the loader
+          that picks one, the Content-Security-Policy into a built index.html
+          and the offline lists into its sw.js (trunk's post_build hook runs
+          it; `finish-site DIR` for a folder)
   help    Print this help, or `help <TASK>` for a task's help
 
 Every task works from any directory inside the repository.
@@ -226,6 +228,7 @@ fn dispatch(args: &[String]) -> Result {
                 )?,
             };
             let ctx = Ctx::new()?;
+            modules::add_first_module(&ctx, dir.as_ref())?;
             csp::write_policy(&ctx, dir.as_ref())?;
             offline::stamp_worker(&ctx, dir.as_ref())
         }

@@ -1,9 +1,10 @@
-//! The offline copy's list: writes into the built `sw.js` (www/sw.js) the shell files it precaches
-//! and a digest of their bytes. A build whose shell changed in any byte therefore ships a different
+//! The offline copy's lists: writes into the built `sw.js` (www/sw.js) the shell files it precaches,
+//! the full module's files that it keeps once the page has fetched them, and a digest of both's
+//! bytes. A build whose shell changed in any byte therefore ships a different
 //! `sw.js`, which is what makes browsers install the new worker and drop the old copy.
 //!
 //! The shell is what every demo needs before its own downloads: index.html (precached as `./`,
-//! the navigation fallback), trunk's wasm, loader and stylesheet and the lab's worker at the top level,
+//! the navigation fallback), the first module, trunk's stylesheet and the lab's worker at the top level,
 //! `static/` (manifest, icons, the audio tap) and the sample photos. Models, manifests and data
 //! stay out: the page keeps those itself (runtime/download.rs).
 
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Result;
 use crate::ctx::{Ctx, probe};
+use crate::modules::is_full_module_file;
 
 const WORKER: &str = "sw.js";
 const SHELL_FOLDERS: [&str; 2] = ["static", "assets/samples"];
@@ -21,13 +23,16 @@ pub fn stamp_worker(ctx: &Ctx, dir: &Path) -> Result {
     let worker = dir.join(WORKER);
     let source = fs::read_to_string(&worker)
         .map_err(|e| format!("cannot read {}: {e}", worker.display()))?;
-    let files = shell_files(dir)?;
-    let digest = digest(ctx, dir, &files)?;
-    let stamped = stamp(&source, &digest, &files)?;
+    let (later, shell): (Vec<String>, Vec<String>) = shell_files(dir)?
+        .into_iter()
+        .partition(|file| is_full_module_file(file));
+    let digest = digest(ctx, dir, &[shell.as_slice(), later.as_slice()].concat())?;
+    let stamped = stamp(&source, &digest, &shell, &later)?;
     fs::write(&worker, stamped).map_err(|e| format!("cannot write {}: {e}", worker.display()))?;
     println!(
-        "xtask: {} shell files listed in {} (build {digest})",
-        files.len(),
+        "xtask: {} shell files and the full module's {} listed in {} (build {digest})",
+        shell.len(),
+        later.len(),
         worker.display()
     );
     Ok(())
@@ -86,24 +91,25 @@ fn digest(ctx: &Ctx, dir: &Path, files: &[String]) -> Result<String> {
         .ok_or_else(|| "python3 could not hash the shell files".into())
 }
 
-/// `source` with its two placeholders filled; refuses a worker already stamped (or never meant
+/// `source` with its three placeholders filled; refuses a worker already stamped (or never meant
 /// to be), so the hook cannot stamp twice.
-fn stamp(source: &str, digest: &str, files: &[String]) -> Result<String> {
+fn stamp(source: &str, digest: &str, shell: &[String], later: &[String]) -> Result<String> {
     const BUILD: &str = "'__BUILD__'";
     const SHELL: &str = "[/* __SHELL__ */]";
-    if !source.contains(BUILD) || !source.contains(SHELL) {
+    const LATER: &str = "[/* __LATER__ */]";
+    if ![BUILD, SHELL, LATER].iter().all(|p| source.contains(p)) {
         return Err(format!(
-            "{WORKER} has no {BUILD} and {SHELL} to fill (stamped already?)"
+            "{WORKER} has no {BUILD}, {SHELL} and {LATER} to fill (stamped already?)"
         ));
     }
-    let list = files
-        .iter()
-        .map(|f| format!("'{f}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = |files: &[String]| {
+        let quoted = files.iter().map(|f| format!("'{f}'")).collect::<Vec<_>>();
+        format!("[{}]", quoted.join(", "))
+    };
     Ok(source
         .replace(BUILD, &format!("'{digest}'"))
-        .replace(SHELL, &format!("[{list}]")))
+        .replace(SHELL, &list(shell))
+        .replace(LATER, &list(later)))
 }
 
 #[cfg(test)]
@@ -143,14 +149,17 @@ mod tests {
     }
 
     #[test]
-    fn fills_both_placeholders_once() {
-        let source = "const BUILD = '__BUILD__';\nconst SHELL = [/* __SHELL__ */];\n";
-        let files = ["./".to_string(), "a.wasm".to_string()];
-        let out = stamp(source, "0123456789abcdef", &files).unwrap();
+    fn fills_the_three_placeholders_once() {
+        let source = "const BUILD = '__BUILD__';\nconst SHELL = [/* __SHELL__ */];\n\
+            const LATER = [/* __LATER__ */];\n";
+        let shell = ["./".to_string(), "a.wasm".to_string()];
+        let later = ["b.wasm".to_string()];
+        let out = stamp(source, "0123456789abcdef", &shell, &later).unwrap();
         assert_eq!(
             out,
-            "const BUILD = '0123456789abcdef';\nconst SHELL = ['./', 'a.wasm'];\n"
+            "const BUILD = '0123456789abcdef';\nconst SHELL = ['./', 'a.wasm'];\n\
+             const LATER = ['b.wasm'];\n"
         );
-        assert!(stamp(&out, "0123456789abcdef", &files).is_err());
+        assert!(stamp(&out, "0123456789abcdef", &shell, &later).is_err());
     }
 }

@@ -30,11 +30,14 @@ pub const LINT_STEPS: &[(&str, &[&str])] = &[
 /// The native stage: one `cargo test` over exactly these packages, so that one build of their
 /// dependency tree serves it and the converter (`Ctx::converter`, built with the same features).
 /// Without lab-core's default `wgpu` feature: the wgpu/cubecl stack is 7 of the native tree's 15
-/// minutes on 2 cores, and the wasm stage checks the same agreements on the page's WebGPU. The
-/// web crate's own unit tests run in the wasm stage instead.
+/// minutes on 2 cores, and the wasm stage checks the same agreements on the page's WebGPU. With
+/// lab-core's `ndarray` feature, which model-convert also asks for: its tests run on both CPU
+/// backends. The web crate's own unit tests run in the wasm stage instead.
 pub const NATIVE_TEST: &[&str] = &[
     "test",
     "--no-default-features",
+    "--features",
+    "lab-core/ndarray",
     "-p",
     "lab-core",
     "-p",

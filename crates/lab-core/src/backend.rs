@@ -40,14 +40,7 @@ impl BackendKind {
     /// Async because asking for a GPU adapter is async in the browser; the CPU backends resolve
     /// at once. An error means the backend is unavailable here (no adapter, no WebGPU).
     pub async fn open(self) -> Result<Device, String> {
-        let device = match self {
-            BackendKind::WebGpu => open_wgpu().await?,
-            BackendKind::Flex => Device::flex(),
-            // The user asked for ndarray by name; burn keeps it working while it is deprecated.
-            #[allow(deprecated)]
-            BackendKind::NdArray => Device::ndarray(),
-        };
-        Ok(device.autodiff())
+        Ok(self.open_inference().await?.autodiff())
     }
 
     /// Opens this backend's device without autodiff, for inference: batch norms then use their
@@ -56,8 +49,17 @@ impl BackendKind {
         match self {
             BackendKind::WebGpu => open_wgpu().await,
             BackendKind::Flex => Ok(Device::flex()),
-            #[allow(deprecated)]
-            BackendKind::NdArray => Ok(Device::ndarray()),
+            BackendKind::NdArray => open_ndarray(),
+        }
+    }
+
+    /// Whether this build has the backend: the site's first module has flex alone (the web
+    /// crate's `full` feature brings the other two).
+    pub fn is_built(self) -> bool {
+        match self {
+            BackendKind::WebGpu => cfg!(feature = "wgpu"),
+            BackendKind::Flex => true,
+            BackendKind::NdArray => cfg!(feature = "ndarray"),
         }
     }
 }
@@ -81,8 +83,21 @@ async fn open_wgpu() -> Result<Device, String> {
         .map_err(|error| error.to_string())
 }
 
-/// A build without the `wgpu` feature (the native converter) has only the CPU backends.
+/// A build without the `wgpu` feature (the native converter, the site's first module) has only
+/// the CPU backends.
 #[cfg(not(feature = "wgpu"))]
 async fn open_wgpu() -> Result<Device, String> {
     Err("this build has no wgpu backend (lab-core's `wgpu` feature is off)".into())
+}
+
+#[cfg(feature = "ndarray")]
+fn open_ndarray() -> Result<Device, String> {
+    // The user asked for ndarray by name; burn keeps it working while it is deprecated.
+    #[allow(deprecated)]
+    Ok(Device::ndarray())
+}
+
+#[cfg(not(feature = "ndarray"))]
+fn open_ndarray() -> Result<Device, String> {
+    Err("this build has no ndarray backend (lab-core's `ndarray` feature is off)".into())
 }

@@ -1,0 +1,265 @@
+//! `cargo xtask finish-site`, first step: the site's first module (src/runtime/modules.rs) beside
+//! the full one that trunk built, and the loader that picks one per page.
+//!
+//! Trunk builds one wasm program per page; the lab ships two builds of the same crate. The full
+//! module is trunk's. The first module is the `open-model-lab-first` binary without the `full`
+//! feature: cargo, wasm-bindgen and (in release) wasm-opt `-Os`, as trunk does, into files named
+//! by their content's hash as trunk names its own. Trunk's inline loader and its two preload
+//! links, which would download the full module on every page, give way to www/module-loader.js
+//! with both modules' files and their subresource integrity written into it.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::Result;
+use crate::ctx::{Ctx, probe, run};
+
+/// The first module's binary (Cargo.toml) and the prefix of its files in the site.
+const FIRST_BIN: &str = "open-model-lab-first";
+const LOADER: &str = "www/module-loader.js";
+const PLACEHOLDER: &str = "/* __MODULES__ */";
+
+/// One module's two files, as the loader names them.
+#[derive(Debug, PartialEq)]
+struct Module {
+    glue: File,
+    wasm: File,
+}
+
+#[derive(Debug, PartialEq)]
+struct File {
+    href: String,
+    integrity: String,
+}
+
+/// Builds the first module into `dir` and puts the loader in index.html in place of trunk's.
+pub fn add_first_module(ctx: &Ctx, dir: &Path) -> Result {
+    let index = dir.join("index.html");
+    let html =
+        fs::read_to_string(&index).map_err(|e| format!("cannot read {}: {e}", index.display()))?;
+    let (full, without_trunks_loader) = take_trunks_loader(&html)?;
+    let first = build_first_module(ctx, dir)?;
+    let template = fs::read_to_string(ctx.root.join(LOADER))
+        .map_err(|e| format!("cannot read {LOADER}: {e}"))?;
+    let loader = fill_loader(&template, &first, &full)?;
+    let html = without_trunks_loader.replace(
+        "</head>",
+        &format!("<script type=\"module\">\n{loader}</script>\n</head>"),
+    );
+    fs::write(&index, html).map_err(|e| format!("cannot write {}: {e}", index.display()))?;
+    println!(
+        "xtask: the first module ({}) and the loader written into {}",
+        first.wasm.href,
+        index.display()
+    );
+    Ok(())
+}
+
+/// The full module's files as trunk linked them, and `html` without trunk's loader and links.
+fn take_trunks_loader(html: &str) -> Result<(Module, String)> {
+    let mut rest = html.to_string();
+    let script_start = rest
+        .find("<script type=\"module\">")
+        .ok_or("index.html has no trunk loader (an inline module script)")?;
+    let script_end = rest[script_start..]
+        .find("</script>")
+        .ok_or("trunk's loader has no end")?
+        + script_start
+        + "</script>".len();
+    rest.replace_range(script_start..script_end, "");
+    let glue = take_link(&mut rest, "rel=\"modulepreload\"")?;
+    let wasm = take_link(&mut rest, "type=\"application/wasm\"")?;
+    Ok((Module { glue, wasm }, rest))
+}
+
+/// Removes the first `<link …>` with `marker` from `html` and answers its href and integrity.
+fn take_link(html: &mut String, marker: &str) -> Result<File> {
+    let at = html
+        .find(marker)
+        .ok_or_else(|| format!("index.html has no link with {marker}"))?;
+    let start = html[..at].rfind("<link").ok_or("a link without its tag")?;
+    let end = html[start..].find('>').ok_or("an unclosed link")? + start + 1;
+    let tag = &html[start..end];
+    let attribute = |name: &str| {
+        let key = format!("{name}=\"");
+        let from = tag.find(&key)? + key.len();
+        Some(tag[from..from + tag[from..].find('"')?].to_string())
+    };
+    let file = File {
+        href: attribute("href").ok_or_else(|| format!("the {marker} link has no href"))?,
+        integrity: attribute("integrity").unwrap_or_default(),
+    };
+    html.replace_range(start..end, "");
+    Ok(file)
+}
+
+/// cargo, wasm-bindgen and wasm-opt, as trunk runs them for the full module; the two files land
+/// in `dir` under names with their content's hash.
+fn build_first_module(ctx: &Ctx, dir: &Path) -> Result<Module> {
+    // Trunk tells its hooks which profile it built; run by hand, the site is the release one.
+    let release = env::var("TRUNK_PROFILE").map_or(true, |profile| profile == "release");
+    // Linted by clippy as it builds, as the test stages build the full module's code: the first
+    // module's `cfg`s are compiled nowhere else.
+    let mut cargo = ctx.cargo_linted();
+    cargo.args([
+        "build",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--package",
+        "open-model-lab",
+        "--bin",
+        FIRST_BIN,
+        "--no-default-features",
+    ]);
+    if release {
+        cargo.arg("--release");
+    }
+    run(&mut cargo)?;
+    let profile = if release { "release" } else { "debug" };
+    let built = ctx.root.join(format!(
+        "target/wasm32-unknown-unknown/{profile}/{FIRST_BIN}.wasm"
+    ));
+    let out = ctx.root.join("target/first-module");
+    let _ = fs::remove_dir_all(&out);
+    run(ctx
+        .cmd("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&out)
+        .arg(&built))?;
+    if out.join("snippets").exists() {
+        return Err(
+            "wasm-bindgen wrote snippets for the first module, which finish-site does not copy"
+                .into(),
+        );
+    }
+    let glue = out.join(format!("{FIRST_BIN}.js"));
+    let wasm = out.join(format!("{FIRST_BIN}_bg.wasm"));
+    if release {
+        run(ctx
+            .cmd("wasm-opt")
+            .arg("-Os")
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&wasm))?;
+    }
+    let hash = hash16(ctx, &[&glue, &wasm])?;
+    Ok(Module {
+        glue: place(ctx, &glue, dir, &format!("{FIRST_BIN}-{hash}.js"))?,
+        wasm: place(ctx, &wasm, dir, &format!("{FIRST_BIN}-{hash}_bg.wasm"))?,
+    })
+}
+
+/// Copies `file` into `dir` as `name`; its href and sha384 integrity, as trunk writes them.
+fn place(ctx: &Ctx, file: &Path, dir: &Path, name: &str) -> Result<File> {
+    fs::copy(file, dir.join(name)).map_err(|e| format!("cannot copy {}: {e}", file.display()))?;
+    const SCRIPT: &str = "import base64, hashlib, sys\n\
+        print(base64.b64encode(hashlib.sha384(open(sys.argv[1], 'rb').read()).digest()).decode())";
+    let digest = probe(ctx.cmd("python3").args(["-c", SCRIPT]).arg(file))
+        .ok_or_else(|| format!("python3 could not hash {}", file.display()))?;
+    Ok(File {
+        href: format!("/{name}"),
+        integrity: format!("sha384-{}", digest.trim()),
+    })
+}
+
+/// The first 16 hex digits of the sha256 over `files`' bytes, as trunk's names carry.
+fn hash16(ctx: &Ctx, files: &[&PathBuf]) -> Result<String> {
+    const SCRIPT: &str = "import hashlib, sys\n\
+        h = hashlib.sha256()\n\
+        for name in sys.argv[1:]:\n    h.update(open(name, 'rb').read())\n\
+        print(h.hexdigest()[:16])";
+    probe(ctx.cmd("python3").args(["-c", SCRIPT]).args(files))
+        .map(|out| out.trim().to_string())
+        .filter(|hash| hash.len() == 16)
+        .ok_or_else(|| "python3 could not hash the first module".into())
+}
+
+/// The loader with both modules' files in place of its placeholder.
+fn fill_loader(template: &str, first: &Module, full: &Module) -> Result<String> {
+    if !template.contains(PLACEHOLDER) {
+        return Err(format!("{LOADER} has no {PLACEHOLDER} to fill"));
+    }
+    let file = |f: &File| format!("{{ href: '{}', integrity: '{}' }}", f.href, f.integrity);
+    let module = |m: &Module| format!("{{ glue: {}, wasm: {} }}", file(&m.glue), file(&m.wasm));
+    Ok(template.replace(
+        PLACEHOLDER,
+        &format!("{{ first: {}, full: {} }}", module(first), module(full)),
+    ))
+}
+
+/// The full module's files (trunk's, named by the crate) among `names`, for the offline copy
+/// (offline.rs): fetched only by the pages that need them, so not precached.
+pub fn is_full_module_file(name: &str) -> bool {
+    name.starts_with("open-model-lab-")
+        && !name.starts_with(&format!("{FIRST_BIN}-"))
+        && (name.ends_with("_bg.wasm") || name.ends_with(".js"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "<html><head><link rel=\"stylesheet\" href=\"/s.css\"/>\n\
+        <script type=\"module\">\nimport init from '/app-1.js';\n</script>\n\
+        <link rel=\"modulepreload\" href=\"/app-1.js\" crossorigin=\"anonymous\" integrity=\"sha384-A\">\
+        <link rel=\"preload\" href=\"/app-1_bg.wasm\" crossorigin=\"anonymous\" integrity=\"sha384-B\" as=\"fetch\" type=\"application/wasm\"></head></html>";
+
+    #[test]
+    fn takes_trunks_loader_and_links_and_keeps_the_rest() {
+        let (full, rest) = take_trunks_loader(PAGE).unwrap();
+        assert_eq!(full.glue.href, "/app-1.js");
+        assert_eq!(full.glue.integrity, "sha384-A");
+        assert_eq!(full.wasm.href, "/app-1_bg.wasm");
+        assert_eq!(full.wasm.integrity, "sha384-B");
+        assert_eq!(
+            rest,
+            "<html><head><link rel=\"stylesheet\" href=\"/s.css\"/>\n\n</head></html>"
+        );
+        assert!(
+            take_trunks_loader(&rest).is_err(),
+            "a page without trunk's loader is refused"
+        );
+    }
+
+    #[test]
+    fn fills_the_loaders_placeholder_with_both_modules() {
+        let file = |href: &str| File {
+            href: href.into(),
+            integrity: format!("sha384-{href}"),
+        };
+        let module = |name: &str| Module {
+            glue: file(&format!("/{name}.js")),
+            wasm: file(&format!("/{name}_bg.wasm")),
+        };
+        let out = fill_loader(
+            "const MODULES = /* __MODULES__ */;",
+            &module("a"),
+            &module("b"),
+        );
+        assert_eq!(
+            out.unwrap(),
+            "const MODULES = { first: { glue: { href: '/a.js', integrity: 'sha384-/a.js' }, \
+             wasm: { href: '/a_bg.wasm', integrity: 'sha384-/a_bg.wasm' } }, \
+             full: { glue: { href: '/b.js', integrity: 'sha384-/b.js' }, \
+             wasm: { href: '/b_bg.wasm', integrity: 'sha384-/b_bg.wasm' } } };"
+        );
+        assert!(fill_loader("no placeholder", &module("a"), &module("b")).is_err());
+    }
+
+    #[test]
+    fn tells_the_full_modules_files_from_the_first_modules() {
+        assert!(is_full_module_file(
+            "open-model-lab-578463cd679171da_bg.wasm"
+        ));
+        assert!(is_full_module_file("open-model-lab-578463cd679171da.js"));
+        assert!(!is_full_module_file(
+            "open-model-lab-first-0123456789abcdef_bg.wasm"
+        ));
+        assert!(!is_full_module_file(
+            "open-model-lab-first-0123456789abcdef.js"
+        ));
+        assert!(!is_full_module_file("style-1514e6e42134f4f0.css"));
+        assert!(!is_full_module_file("lab-worker.js"));
+    }
+}
