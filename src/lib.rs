@@ -21,31 +21,8 @@ pub mod worker_program;
 #[cfg(all(test, target_arch = "wasm32"))]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-// Static constructors (the `inventory` registrations of pliron, which cubecl links in) run once,
-// in `start`. Without an explicit call, wasm-ld links a binary "command-style": it wraps every
-// export so that each call from JavaScript into wasm (every event handler, animation frame and
-// string passed) runs all the constructors again, which a profile of the playground showed taking
-// about a fifth of the page's main thread. Referencing `__wasm_call_ctors` tells wasm-ld that the
-// program calls them itself, so it leaves the exports unwrapped (wit-bindgen does the same).
-unsafe extern "C" {
-    fn __wasm_call_ctors();
-}
-
-/// Both modules' `main`.
-pub fn start() {
-    // SAFETY: the linker's synthetic constructor runner, called once before anything else runs.
-    unsafe { __wasm_call_ctors() };
-    // One program, two roles: the page, and the lab's worker that the page starts from the same
-    // wasm (runtime/worker.rs), so the worker costs no second download or build.
-    if web_sys::window().is_some() {
-        mount();
-    } else {
-        worker_program::serve();
-    }
-}
-
 /// Mounts the app on the page's body.
-fn mount() {
+pub fn mount() {
     runtime::crash::install();
     runtime::offline::register_worker();
     if let Some(placeholder) = web_sys::window()

@@ -1,6 +1,4 @@
-// The site's first module (runtime/modules.rs): the same program as src/main.rs, which `cargo xtask
-// finish-site` builds without the `full` feature under this name of its own, so that its wasm
-// never replaces the full module's in target/.
-fn main() {
-    open_model_lab::start();
-}
+// The site's first module (runtime/modules.rs): the full module's program, src/main.rs, which
+// `cargo xtask finish-site` builds without the `full` feature under this name of its own, so that
+// its wasm never replaces the full module's in target/.
+include!("../main.rs");

@@ -82,7 +82,7 @@ describe('a crash of the wasm program', () => {
   });
 
   test('its exports are called directly, not through a wrapper that reruns the constructors', async () => {
-    // src/lib.rs's `start` calls the static constructors once; were it not to, wasm-ld would wrap
+    // src/main.rs calls the static constructors once; were it not to, wasm-ld would wrap
     // every export as `<name>_command_export` and each call from the page would run them all
     // again. Both of the site's modules: a 1.x page loads the first, a 2.x page the full one.
     for (const demo of ['linear', 'classify']) {
