@@ -111,6 +111,8 @@ fn build_first_module(ctx: &Ctx, dir: &Path) -> Result<Module> {
         "--bin",
         FIRST_BIN,
         "--no-default-features",
+        // As trunk builds (Trunk.toml's `offline`): setup fetched every crate.
+        "--offline",
     ]);
     if release {
         cargo.arg("--release");
