@@ -17,9 +17,22 @@ document.documentElement.dataset.labModule = which;
 const link = (attributes) => document.head.append(Object.assign(document.createElement('link'), { crossOrigin: 'anonymous' }, attributes));
 link({ rel: 'modulepreload', href: glue.href, integrity: glue.integrity });
 link({ rel: 'preload', href: wasm.href, integrity: wasm.integrity, as: 'fetch', type: 'application/wasm' });
-const bindings = await import(glue.href);
-const instance = await bindings.default({ module_or_path: wasm.href });
-// As trunk's loader: the benchmark calls the playground's tight loop through these bindings, and
-// tests wait for trunk's event.
-window.wasmBindings = bindings;
-dispatchEvent(new CustomEvent('TrunkApplicationStarted', { detail: { wasm: instance } }));
+try {
+  const bindings = await import(glue.href);
+  const instance = await bindings.default({ module_or_path: wasm.href });
+  // As trunk's loader: the benchmark calls the playground's tight loop through these bindings,
+  // and tests wait for trunk's event.
+  window.wasmBindings = bindings;
+  dispatchEvent(new CustomEvent('TrunkApplicationStarted', { detail: { wasm: instance } }));
+} catch (error) {
+  // No program, so no app to say it: offline, a 2.x demo whose module this device never fetched
+  // (the offline copy keeps the full module only once a page has loaded it), or a failed download.
+  const loading = document.getElementById('loading');
+  if (loading) {
+    loading.setAttribute('role', 'alert');
+    loading.dataset.state = 'failed';
+    loading.textContent = `无法加载实验室的程序（${error.message}）：请检查网络后重新加载。离线时，只有在本设备上打开过的演示可用。`
+      + ` The lab's program could not be loaded (${error.message}): check the connection and reload. Offline, only the demos opened on this device before work.`;
+  }
+  throw error;
+}

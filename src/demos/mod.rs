@@ -34,7 +34,7 @@ pub struct Demo {
 /// The article's demos, in its order: those whose code both of the site's modules have (the 1.x
 /// demos, which train small networks on the CPU), then those only the full module has
 /// (runtime/modules.rs). The page's loader keeps its own copy of the second list's ids
-/// (www/module-loader.js; tests/browser.rs holds the two equal).
+/// (www/module-loader.js; a test below holds the two equal).
 pub fn all() -> impl Iterator<Item = &'static Demo> {
     IN_BOTH_MODULES.iter().chain(FULL_MODULE_ONLY)
 }

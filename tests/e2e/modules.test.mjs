@@ -2,11 +2,11 @@
 // tour, load the first module (CPU (flex), the 1.x demos) and never fetch the full one; a page
 // that names a 2.x demo, WebGPU or ndarray loads the full module; picking another backend on a
 // first-module page moves it to the full module; the offline copy keeps the full module only
-// once a page has fetched it.
+// once a page has fetched it, and a page that needs it offline says so.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
-import { assertNoConsoleErrors, byId, distDir, openPage, withSite } from './harness.mjs';
+import { assertNoConsoleErrors, byId, distDir, openPage, serveDist, watchPage, withSite } from './harness.mjs';
 
 const site = withSite();
 
@@ -121,5 +121,29 @@ describe("the site's two modules", () => {
     }, null, { timeout: 60_000 });
     assert.deepEqual((await cached()).sort(), [FIRST, FULL].sort());
     await context.close();
+  });
+
+  test('offline, a 2.x demo whose module this device never fetched says so; the 1.x demos open', async () => {
+    // A server of its own, closed for the network cut: a context's offline mode does not reach
+    // the service worker's own fetches.
+    const server = await serveDist();
+    const context = await site.browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${server.url}/?demo=playground&lang=en`);
+      await waitForBackend(page, 'flex');
+      await page.evaluate(() => navigator.serviceWorker.ready);
+      await page.waitForFunction(async () => (await caches.keys()).some((n) => n.startsWith('open-model-lab-shell-')), null, { timeout: 60_000 });
+      await server.close();
+      await context.setOffline(true);
+      const offline = watchPage(await context.newPage());
+      await offline.goto(`${server.url}/?demo=classify&backend=flex&lang=en`);
+      await offline.waitForSelector('#loading[data-state="failed"][role="alert"]', { timeout: 60_000 });
+      assert.match(await offline.textContent('#loading'), /无法加载.*could not be loaded .*Offline, only the demos opened on this device before work/);
+      await offline.goto(`${server.url}/?demo=linear&lang=en`);
+      await offline.waitForSelector('main.demo[data-demo="linear"]', { timeout: 60_000 });
+    } finally {
+      await context.close();
+    }
   });
 });
