@@ -22,10 +22,12 @@ const LATER = [/* __LATER__ */];
 
 const PREFIX = 'open-model-lab-shell-';
 const CACHE = PREFIX + BUILD;
+// A listed path as the URL a request names.
+const scoped = (path) => new URL(path, self.registration.scope).href;
 // index.html, under the scope's own URL: what a navigation gets when the network is down.
-const PAGE = new URL('./', self.registration.scope).href;
-const shellUrls = new Set(SHELL.map((path) => new URL(path, self.registration.scope).href));
-const laterUrls = new Set(LATER.map((path) => new URL(path, self.registration.scope).href));
+const PAGE = scoped('./');
+const shellUrls = new Set(SHELL.map(scoped));
+const laterUrls = new Set(LATER.map(scoped));
 
 self.addEventListener('install', (event) => {
   // Trunk names the page's wasm, loader and stylesheet by their content's hash (a u64 in hex,
@@ -34,7 +36,7 @@ self.addEventListener('install', (event) => {
   // trunk cannot hash, the icons) is revalidated, so that an older build's copy in the HTTP
   // cache never fills this build's cache.
   const hashed = /^[^/]+-[0-9a-f]{1,16}(_bg\.wasm|\.js|\.css)$/;
-  const requests = SHELL.map((path) => new Request(new URL(path, self.registration.scope).href, {
+  const requests = SHELL.map((path) => new Request(scoped(path), {
     cache: hashed.test(path) ? 'default' : 'no-cache',
   }));
   event.waitUntil(
@@ -79,7 +81,7 @@ self.addEventListener('fetch', (event) => {
 // that opened a 2.x demo) are in the HTTP cache: copied from there, without the network.
 function keepFetched(cache) {
   return Promise.all(LATER.map(async (path) => {
-    const url = new URL(path, self.registration.scope).href;
+    const url = scoped(path);
     try {
       const response = await fetch(url, { cache: 'only-if-cached', mode: 'same-origin' });
       if (response.ok) await cache.put(url, response);

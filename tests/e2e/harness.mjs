@@ -304,6 +304,17 @@ export const lossyWebp = () => fs.readFileSync(path.join(repoRoot, 'crates/lab-c
 /** The selector of an element by its data-testid. */
 export const byId = (id) => `[data-testid="${id}"]`;
 
+/** Waits until the page runs on `backend` (the shell's status line names it). */
+export async function waitForBackend(page, backend) {
+  await page.waitForSelector(`${byId('backend-status')}[data-backend="${backend}"]`, { timeout: 60_000 });
+}
+
+/** Waits until the offline copy (www/sw.js) is installed and active for this page's origin. */
+export async function offlineCopyReady(page) {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(async () => (await caches.keys()).some((n) => n.startsWith('open-model-lab-shell-')), null, { timeout: 60_000 });
+}
+
 /**
  * The page's "where the time went" table of its last answer (src/widgets/op_profile.rs): the
  * per-op profile of a pass on the CPU, `{total, ops: [{op, ms, calls}]}` with the unmarked rest

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
-import { assertNoConsoleErrors, byId, distDir, openPage, serveDist, watchPage, withSite } from './harness.mjs';
+import { assertNoConsoleErrors, byId, distDir, offlineCopyReady, openPage, serveDist, waitForBackend, watchPage, withSite } from './harness.mjs';
 
 const site = withSite();
 
@@ -20,10 +20,6 @@ async function loaded(page) {
     module: await page.evaluate(() => document.documentElement.dataset.labModule),
     wasm: [...new Set(page.requests.map((url) => new URL(url).pathname.slice(1)).filter((name) => name.endsWith('.wasm')))],
   };
-}
-
-async function waitForBackend(page, backend) {
-  await page.waitForSelector(`${byId('backend-status')}[data-backend="${backend}"]`, { timeout: 60_000 });
 }
 
 describe("the site's two modules", () => {
@@ -107,8 +103,7 @@ describe("the site's two modules", () => {
     });
     await page.goto(`${site.server.url}/?demo=playground&lang=en`);
     await waitForBackend(page, 'flex');
-    await page.evaluate(() => navigator.serviceWorker.ready);
-    await page.waitForFunction(async () => (await caches.keys()).some((n) => n.startsWith('open-model-lab-shell-')), null, { timeout: 60_000 });
+    await offlineCopyReady(page);
     assert.deepEqual(await cached(), [FIRST], 'a reader of the 1.x demos keeps the first module alone');
 
     // Now under the worker's control, a 2.x demo's page fetches the full module through it.
@@ -132,8 +127,7 @@ describe("the site's two modules", () => {
       const page = await context.newPage();
       await page.goto(`${server.url}/?demo=playground&lang=en`);
       await waitForBackend(page, 'flex');
-      await page.evaluate(() => navigator.serviceWorker.ready);
-      await page.waitForFunction(async () => (await caches.keys()).some((n) => n.startsWith('open-model-lab-shell-')), null, { timeout: 60_000 });
+      await offlineCopyReady(page);
       await server.close();
       await context.setOffline(true);
       const offline = watchPage(await context.newPage());

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertNoConsoleErrors, byId, distDir, launchBrowser, serveDist, watchPage } from './harness.mjs';
+import { assertNoConsoleErrors, byId, distDir, launchBrowser, offlineCopyReady, serveDist, watchPage } from './harness.mjs';
 
 let browser;
 before(async () => {
@@ -19,12 +19,6 @@ after(async () => {
 });
 
 const READY = `${byId('model-status')}[data-state="ready"]`;
-
-/** Waits until the offline copy is installed and active for this page's origin. */
-async function offlineCopyReady(page) {
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  await page.waitForFunction(async () => (await caches.keys()).some((n) => n.startsWith('open-model-lab-shell-')), null, { timeout: 60_000 });
-}
 
 async function classifyCoffee(page) {
   await page.click(byId('sample-coffee.png'));

@@ -2,7 +2,7 @@
 // (Chromium's software adapter, so tiny networks there).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { artifactPath, frameRate, launchBrowser, openPage, serveDist } from './harness.mjs';
+import { artifactPath, frameRate, launchBrowser, openPage, serveDist, waitForBackend } from './harness.mjs';
 
 let server;
 let cpuBrowser;
@@ -29,10 +29,6 @@ async function numberOf(page, id) {
 
 async function stepCount(page) {
   return Number(await page.textContent(byId('step-count')));
-}
-
-async function waitForBackend(page, backend) {
-  await page.waitForSelector(`${byId('backend-status')}[data-backend="${backend}"]`, { timeout: 60_000 });
 }
 
 

@@ -228,9 +228,9 @@ fn dispatch(args: &[String]) -> Result {
                 )?,
             };
             let ctx = Ctx::new()?;
-            modules::add_first_module(&ctx, dir.as_ref())?;
+            let full_module = modules::add_first_module(&ctx, dir.as_ref())?;
             csp::write_policy(&ctx, dir.as_ref())?;
-            offline::stamp_worker(&ctx, dir.as_ref())
+            offline::stamp_worker(&ctx, dir.as_ref(), &full_module)
         }
         "bench" => {
             let options = bench::BenchOptions::parse(rest)?;

@@ -33,8 +33,18 @@ struct File {
     integrity: String,
 }
 
-/// Builds the first module into `dir` and puts the loader in index.html in place of trunk's.
-pub fn add_first_module(ctx: &Ctx, dir: &Path) -> Result {
+impl Module {
+    /// Its two files' paths in the site (the hrefs without their leading `/`).
+    fn file_names(&self) -> Vec<String> {
+        [&self.glue, &self.wasm]
+            .map(|file| file.href.trim_start_matches('/').to_string())
+            .to_vec()
+    }
+}
+
+/// Builds the first module into `dir` and puts the loader in index.html in place of trunk's;
+/// answers the full module's files (relative to `dir`), which the offline copy lists apart.
+pub fn add_first_module(ctx: &Ctx, dir: &Path) -> Result<Vec<String>> {
     let index = dir.join("index.html");
     let html =
         fs::read_to_string(&index).map_err(|e| format!("cannot read {}: {e}", index.display()))?;
@@ -53,7 +63,7 @@ pub fn add_first_module(ctx: &Ctx, dir: &Path) -> Result {
         first.wasm.href,
         index.display()
     );
-    Ok(())
+    Ok(full.file_names())
 }
 
 /// The full module's files as trunk linked them, and `html` without trunk's loader and links.
@@ -190,14 +200,6 @@ fn fill_loader(template: &str, first: &Module, full: &Module) -> Result<String> 
     ))
 }
 
-/// The full module's files (trunk's, named by the crate) among `names`, for the offline copy
-/// (offline.rs): fetched only by the pages that need them, so not precached.
-pub fn is_full_module_file(name: &str) -> bool {
-    name.starts_with("open-model-lab-")
-        && !name.starts_with(&format!("{FIRST_BIN}-"))
-        && (name.ends_with("_bg.wasm") || name.ends_with(".js"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +216,7 @@ mod tests {
         assert_eq!(full.glue.integrity, "sha384-A");
         assert_eq!(full.wasm.href, "/app-1_bg.wasm");
         assert_eq!(full.wasm.integrity, "sha384-B");
+        assert_eq!(full.file_names(), ["app-1.js", "app-1_bg.wasm"]);
         assert_eq!(
             rest,
             "<html><head><link rel=\"stylesheet\" href=\"/s.css\"/>\n\n</head></html>"
@@ -247,21 +250,5 @@ mod tests {
              wasm: { href: '/b_bg.wasm', integrity: 'sha384-/b_bg.wasm' } } };"
         );
         assert!(fill_loader("no placeholder", &module("a"), &module("b")).is_err());
-    }
-
-    #[test]
-    fn tells_the_full_modules_files_from_the_first_modules() {
-        assert!(is_full_module_file(
-            "open-model-lab-578463cd679171da_bg.wasm"
-        ));
-        assert!(is_full_module_file("open-model-lab-578463cd679171da.js"));
-        assert!(!is_full_module_file(
-            "open-model-lab-first-0123456789abcdef_bg.wasm"
-        ));
-        assert!(!is_full_module_file(
-            "open-model-lab-first-0123456789abcdef.js"
-        ));
-        assert!(!is_full_module_file("style-1514e6e42134f4f0.css"));
-        assert!(!is_full_module_file("lab-worker.js"));
     }
 }

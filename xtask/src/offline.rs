@@ -13,19 +13,17 @@ use std::path::{Path, PathBuf};
 
 use crate::Result;
 use crate::ctx::{Ctx, probe};
-use crate::modules::is_full_module_file;
 
 const WORKER: &str = "sw.js";
 const SHELL_FOLDERS: [&str; 2] = ["static", "assets/samples"];
 
-/// Writes the shell list and its digest into `<dir>/sw.js`.
-pub fn stamp_worker(ctx: &Ctx, dir: &Path) -> Result {
+/// Writes the shell list, the full module's files (`later`, as modules.rs found them in trunk's
+/// links) and their digest into `<dir>/sw.js`.
+pub fn stamp_worker(ctx: &Ctx, dir: &Path, later: &[String]) -> Result {
     let worker = dir.join(WORKER);
     let source = fs::read_to_string(&worker)
         .map_err(|e| format!("cannot read {}: {e}", worker.display()))?;
-    let (later, shell): (Vec<String>, Vec<String>) = shell_files(dir)?
-        .into_iter()
-        .partition(|file| is_full_module_file(file));
+    let (shell, later) = set_apart(shell_files(dir)?, later)?;
     let digest = digest(ctx, dir, &[shell.as_slice(), later.as_slice()].concat())?;
     let stamped = stamp(&source, &digest, &shell, &later)?;
     fs::write(&worker, stamped).map_err(|e| format!("cannot write {}: {e}", worker.display()))?;
@@ -68,6 +66,15 @@ fn shell_files(dir: &Path) -> Result<Vec<String>> {
     }
     files.sort();
     Ok(files)
+}
+
+/// `files` without `later`, and `later`; refuses a `later` file that is not among them.
+fn set_apart(files: Vec<String>, later: &[String]) -> Result<(Vec<String>, Vec<String>)> {
+    if let Some(missing) = later.iter().find(|file| !files.contains(file)) {
+        return Err(format!("the full module's {missing} is not in the site"));
+    }
+    let shell = files.into_iter().filter(|f| !later.contains(f)).collect();
+    Ok((shell, later.to_vec()))
 }
 
 fn read_dir(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -146,6 +153,24 @@ mod tests {
                 "static/icons/icon-192.png"
             ]
         );
+    }
+
+    #[test]
+    fn sets_the_full_modules_files_apart_from_the_shell() {
+        let files = [
+            "./",
+            "first-1.js",
+            "first-1_bg.wasm",
+            "full-2.js",
+            "full-2_bg.wasm",
+        ]
+        .map(String::from)
+        .to_vec();
+        let later = ["full-2.js", "full-2_bg.wasm"].map(String::from);
+        let (shell, kept_later) = set_apart(files.clone(), &later).unwrap();
+        assert_eq!(shell, ["./", "first-1.js", "first-1_bg.wasm"]);
+        assert_eq!(kept_later, later);
+        assert!(set_apart(files, &["gone_bg.wasm".to_string()]).is_err());
     }
 
     #[test]
