@@ -3,14 +3,15 @@
 //! keeps its own address state and host link, exactly as in an article, and the browser loads a
 //! `loading="lazy"` frame only when the reader scrolls near it, so a demo's work and downloads
 //! start then and not before. Frames size themselves and follow the page's language through the
-//! host API (runtime/frames.rs).
+//! host API (runtime/frames.rs), also when a frame starts after the reader switched languages.
 
 use leptos::html::Iframe;
 use leptos::prelude::*;
 
 use crate::demos::{self, Demo};
-use crate::i18n::{tr, use_lang};
-use crate::runtime::{frames, url};
+use crate::i18n::{Lang, tr, use_lang};
+use crate::runtime::frames::{self, FrameEvent};
+use crate::runtime::url;
 
 /// A frame's height until its demo reports one: about a demo's controls, so the page does not
 /// jump much when it arrives.
@@ -18,14 +19,17 @@ const FIRST_HEIGHT: u32 = 640;
 
 #[component]
 pub fn GuidePage() -> impl IntoView {
-    let heights = demos::all()
-        .map(|demo| (demo.id, RwSignal::new(FIRST_HEIGHT)))
+    let states = demos::all()
+        .map(|demo| (demo.id, FrameState::default()))
         .collect::<Vec<_>>();
-    let listener = frames::listen_heights({
-        let heights = heights.clone();
-        move |demo, height| {
-            if let Some((_, signal)) = heights.iter().find(|(id, _)| *id == demo) {
-                signal.set(height);
+    let listener = frames::listen({
+        let states = states.clone();
+        move |demo, event| {
+            if let Some((_, state)) = states.iter().find(|(id, _)| *id == demo) {
+                match event {
+                    FrameEvent::Height(height) => state.height.set(height),
+                    FrameEvent::Ready(lang) => state.lang.set(Some(lang)),
+                }
             }
         }
     });
@@ -38,13 +42,30 @@ pub fn GuidePage() -> impl IntoView {
                 "这份导览按文章的顺序排列：先看一个神经元怎样学习（1.x），再看预训练模型用在哪里（2.x）。每一节用几句话说明可以试什么、该留意什么，旁边就是能动手的演示；演示在你滚动到它附近时才加载。所有计算都在你的浏览器里完成。",
                 "This tour follows the article's order: first how a single unit learns (1.x), then what pretrained models are used for (2.x). Each section says in a few sentences what to try and what to look for, with the live demo beside it; a demo loads only when you scroll near it. Everything runs in your browser.",
             )}</p>
-            {demos::all().zip(heights).map(|(demo, (_, height))| view! { <GuideStep demo=demo height=height /> }).collect_view()}
+            {demos::all().zip(states).map(|(demo, (_, state))| view! { <GuideStep demo=demo state=state /> }).collect_view()}
         </main>
     }
 }
 
+/// What the page knows of one frame from its events.
+#[derive(Clone, Copy)]
+struct FrameState {
+    height: RwSignal<u32>,
+    /// The language its demo last said it runs in; `None` until the demo has started.
+    lang: RwSignal<Option<Lang>>,
+}
+
+impl Default for FrameState {
+    fn default() -> Self {
+        Self {
+            height: RwSignal::new(FIRST_HEIGHT),
+            lang: RwSignal::new(None),
+        }
+    }
+}
+
 #[component]
-fn GuideStep(demo: &'static Demo, height: RwSignal<u32>) -> impl IntoView {
+fn GuideStep(demo: &'static Demo, state: FrameState) -> impl IntoView {
     let lang = use_lang();
     let frame = NodeRef::<Iframe>::new();
     // The address is fixed once: a language change is sent to the running demo rather than
@@ -56,14 +77,17 @@ fn GuideStep(demo: &'static Demo, height: RwSignal<u32>) -> impl IntoView {
         let _ = frame.set_attribute("loading", "lazy");
         frame.set_src(&src);
     });
-    Effect::new(move |previous: Option<()>| {
-        let lang = lang.get();
-        if previous.is_some()
+    // Answer the demo's own word, not the toggle alone: a demo still loading when the reader
+    // switched languages misses the message and starts in its address's language.
+    Effect::new(move || {
+        let page = lang.get();
+        if state.lang.get().is_some_and(|running| running != page)
             && let Some(frame) = frame.get_untracked()
         {
-            frames::send_language(&frame, lang);
+            frames::send_language(&frame, page);
         }
     });
+    let height = state.height;
     view! {
         <section class="guide-step" data-testid="guide-step" data-demo=demo.id>
             <div class="guide-text">

@@ -1,9 +1,7 @@
 //! The other end of host.rs: this page embedding the lab's own demos in frames (the guided page).
-//! It reads their `height` events, so each frame is exactly as tall as its demo, and sends them
-//! `set-language`, so they follow the page. The frames allow commands from this origin through
+//! It reads their `height` events, so each frame is exactly as tall as its demo, and their `ready`
+//! events, answering `set-language` to a frame running in another language than the page's. The frames allow commands from this origin through
 //! their `hosts=` (frame_src).
-
-use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -28,41 +26,55 @@ pub fn frame_src(demo: &str, lang: Lang) -> String {
     ])
 }
 
-/// Calls `on_height(demo, height)` for every `height` event a frame of this origin sends, until
-/// the returned listener is dropped.
-pub fn listen_heights(on_height: impl Fn(&str, u32) + 'static) -> Option<HeightListener> {
+/// What a frame of this page reported.
+pub enum FrameEvent {
+    /// The demo's content is this many pixels tall.
+    Height(u32),
+    /// The demo is running, in this language (sent once it mounts and after each switch).
+    Ready(Lang),
+}
+
+/// Calls `on_event(demo, event)` for every `height` and `ready` event a frame of this origin
+/// sends, until the returned listener is dropped.
+pub fn listen(on_event: impl Fn(&str, FrameEvent) + 'static) -> Option<FrameListener> {
     let window = web_sys::window()?;
     let origin = own_origin()?;
-    let on_height = Rc::new(on_height);
     let callback =
         Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             if ev.origin() != origin {
                 return;
             }
             let data = ev.data();
-            let ours = is_ours(&data)
-                && field(&data, "version").as_f64() == Some(f64::from(VERSION))
-                && field(&data, "type").as_string().as_deref() == Some("height");
-            if let (true, Some(demo), Some(height)) = (
-                ours,
-                field(&data, "demo").as_string(),
-                field(&data, "height").as_f64(),
-            ) {
-                on_height(&demo, height as u32);
+            let ours =
+                is_ours(&data) && field(&data, "version").as_f64() == Some(f64::from(VERSION));
+            let Some(demo) = field(&data, "demo").as_string().filter(|_| ours) else {
+                return;
+            };
+            let event = match field(&data, "type").as_string().as_deref() {
+                Some("height") => field(&data, "height")
+                    .as_f64()
+                    .map(|h| FrameEvent::Height(h as u32)),
+                Some("ready") => field(&data, "lang")
+                    .as_string()
+                    .map(|id| FrameEvent::Ready(Lang::from_id(Some(&id)))),
+                _ => None,
+            };
+            if let Some(event) = event {
+                on_event(&demo, event);
             }
         });
     window
         .add_event_listener_with_callback("message", callback.as_ref().unchecked_ref())
         .ok()?;
-    Some(HeightListener { callback })
+    Some(FrameListener { callback })
 }
 
-/// A registered height listener; dropping it removes it from the window.
-pub struct HeightListener {
+/// A registered frame listener; dropping it removes it from the window.
+pub struct FrameListener {
     callback: Closure<dyn Fn(web_sys::MessageEvent)>,
 }
 
-impl Drop for HeightListener {
+impl Drop for FrameListener {
     fn drop(&mut self) {
         if let Some(window) = web_sys::window() {
             let _ = window.remove_event_listener_with_callback(
@@ -73,7 +85,8 @@ impl Drop for HeightListener {
     }
 }
 
-/// Asks the demo in `frame` to switch to `lang` (a frame not loaded yet gets it from its address).
+/// Asks the demo in `frame` to switch to `lang`. A frame whose demo has not started yet misses
+/// it; its `ready` event then says which language it started in.
 pub fn send_language(frame: &web_sys::HtmlIFrameElement, lang: Lang) {
     let (Some(target), Some(origin)) = (frame.content_window(), own_origin()) else {
         return;

@@ -16,7 +16,20 @@ async function loadedFrames(page) {
 
 describe('guided start page', () => {
   test('the sections in order, frames loaded on scroll, sized, and following the language', async () => {
-    const page = await openPage(site.browser, `${site.server.url}/?lang=en`);
+    // The last frame's page is held back until the reader has switched languages (below), so
+    // its demo starts in the language of its address after the switch. The offline copy is off:
+    // it would answer the frame without page.route seeing it.
+    let releaseLast;
+    const lastHeld = new Promise((resolve) => { releaseLast = resolve; });
+    let lastRequested;
+    const lastAsked = new Promise((resolve) => { lastRequested = resolve; });
+    const page = await openPage(site.browser, undefined, { serviceWorkers: 'block' });
+    await page.route((url) => url.searchParams.get('demo') === 'speech', async (route) => {
+      lastRequested();
+      await lastHeld;
+      await route.continue();
+    });
+    await page.goto(`${site.server.url}/?lang=en`);
     await page.waitForSelector(byId('guide'));
     const steps = await page.locator(byId('guide-step')).evaluateAll((els) => els.map((el) => ({
       demo: el.dataset.demo,
@@ -37,29 +50,36 @@ describe('guided start page', () => {
     assert.ok(!first.includes('speech'), `the last frame waits for the reader: ${first}`);
     assert.ok(!page.requests.some((url) => url.includes('/assets/speech/')), 'no speech data fetched before scrolling there');
 
-    // Scrolled to the end, the last demo loads and its frame takes its demo's height.
+    // The language toggle reaches every running demo without reloading it.
+    const firstFrame = page.locator(byId('guide-frame')).first();
+    const before = await firstFrame.evaluate((f) => f.contentWindow.performance.timeOrigin);
+    await page.click(byId('lang-toggle'));
+    const allChinese = () => [...document.querySelectorAll('[data-testid="guide-frame"]')]
+      .filter((f) => f.contentDocument?.querySelector('.app'))
+      .every((f) => f.contentDocument.querySelector('[data-testid="lang-toggle"]').textContent === 'English');
+    await page.waitForFunction(allChinese, null, { timeout: 30_000 });
+    assert.match(await page.textContent(`${byId('guide-step')}[data-demo="speech"] h2`), /语音识别/);
+    const after = await firstFrame.evaluate((f) => f.contentWindow.performance.timeOrigin);
+    assert.equal(after, before, 'the demo was not reloaded');
+
+    // Scrolled to the end, the last demo loads, in the page's language though its address was
+    // written in English, and its frame takes its demo's height.
     await page.locator(`${byId('guide-step')}[data-demo="speech"]`).scrollIntoViewIfNeeded();
+    await lastAsked;
+    assert.match(await page.locator(`[data-demo="speech"] iframe`).getAttribute('src'), /lang=en/);
+    releaseLast();
     await page.waitForFunction(() => {
       const frame = document.querySelector('[data-demo="speech"] iframe');
       const doc = frame.contentDocument;
       return doc?.querySelector('.app') && frame.style.height && frame.style.height !== '640px';
     }, null, { timeout: 60_000 });
+    await page.waitForFunction(allChinese, null, { timeout: 30_000 });
     const sized = await page.locator(`[data-demo="speech"] iframe`).evaluate((frame) => ({
       frame: frame.getBoundingClientRect().height,
       content: frame.contentDocument.documentElement.scrollHeight,
       inner: frame.contentDocument.documentElement.clientHeight,
     }));
     assert.ok(sized.content <= sized.inner + 1, `no scrollbar inside the frame: ${JSON.stringify(sized)}`);
-
-    // The language toggle reaches every running demo without reloading it.
-    const before = await page.locator(`[data-demo="speech"] iframe`).evaluate((f) => f.contentWindow.performance.timeOrigin);
-    await page.click(byId('lang-toggle'));
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="guide-frame"]')]
-      .filter((f) => f.contentDocument?.querySelector('.app'))
-      .every((f) => f.contentDocument.querySelector('[data-testid="lang-toggle"]').textContent === 'English'), null, { timeout: 30_000 });
-    assert.match(await page.textContent(`${byId('guide-step')}[data-demo="speech"] h2`), /语音识别/);
-    const after = await page.locator(`[data-demo="speech"] iframe`).evaluate((f) => f.contentWindow.performance.timeOrigin);
-    assert.equal(after, before, 'the demo was not reloaded');
 
     // "Open on its own" leads to the demo alone.
     await page.click(`${byId('guide-step')}[data-demo="playground"] .guide-text a`);
