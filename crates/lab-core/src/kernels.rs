@@ -21,7 +21,7 @@ mod depthwise;
 mod pointwise;
 
 pub use attention::{AttentionShape, attention_scores, attention_values};
-pub use dense::Int8Dense;
+pub use dense::{F32Dense, HostDense, Int8Dense};
 pub use depthwise::{DepthwiseGeometry, depthwise_conv2d, depthwise_takes};
 pub use pointwise::{Int8Pointwise, PointwiseShape, pointwise_conv2d};
 

@@ -1,13 +1,18 @@
-//! A dense layer, `x·W + b`, computed in integers from int8 weights, for inference on the host.
+//! A dense layer, `x·W + b`, packed once for inference on the host: f32 weights in panels read
+//! in order, and int8 weights computed in integers.
 //!
-//! The int8 weights (one scale per output column, as the int8 weights file stores them) meet
-//! the row's values rounded to 16-bit integers with one scale per row; `i32x4.dot_i16x8_s`
-//! (`wide`'s `i16x8::dot`) sums two products per lane where f32 needs a multiply and an add per
-//! product, and the weights are read as 2 bytes instead of 4, packed once into panels so a pass
-//! reads them in order. Before, an int8 file was dequantized at load and computed as fast as the
-//! f32 one. (Packing f32 weights the same way was measured too, 2026-12-06: faster than flex's
-//! gemm in node's test build at 16 rows, no faster at 128, and slower in the page at 64 and 128
-//! tokens, for 42 MB more memory with MiniLM-L6; f32 weights stay with gemm.)
+//! - **f32** ([`F32Dense`]): two rows at a time against a panel of 16 output columns keep eight
+//!   running sums in registers, as onnxruntime's MLAS kernel for wasm does. flex's matmul (gemm)
+//!   packs the weights again on every call, and below 24 rows reads them unpacked, one cache
+//!   line per input. In node (2026-12-06, MiniLM-L6's six dense layers × 6, random weights) this
+//!   took 8.5, 32 and 64 ms at 16, 64 and 128 rows against gemm's 12.6, 42 and 86; four rows at
+//!   a time (16 sums, more than V8 keeps in x64's 16 vector registers) was no faster than gemm,
+//!   which is why an earlier packing of f32 weights was dropped.
+//! - **int8** ([`Int8Dense`]): the int8 weights (one scale per output column, as the int8
+//!   weights file stores them) meet the row's values rounded to 16-bit integers with one scale
+//!   per row; `i32x4.dot_i16x8_s` (`wide`'s `i16x8::dot`) sums two products per lane where f32
+//!   needs a multiply and an add per product, and the weights are read as 2 bytes instead of 4.
+//!   Before, an int8 file was dequantized at load and computed as fast as the f32 one.
 
 use burn::nn::Linear;
 use burn::tensor::Tensor;
@@ -16,11 +21,152 @@ use wide::{f32x4, i16x8, i32x4};
 use super::{LANES, from_host, host_bias, host_values, store};
 use crate::asset;
 
-/// Output columns a panel holds: four vectors, so four rows at a time keep 16 running sums (with
-/// f32 weights, panels of 8 or 12 columns and 2, 3, 6 or 8 rows at a time were slower in V8).
+/// Output columns a panel holds: four vectors.
 const PANEL: usize = 4 * LANES;
-/// Input rows summed against a panel at once.
+/// Input rows summed against an int8 panel at once.
 const ROWS: usize = 4;
+/// Input rows summed against an f32 panel at once: 8 sums, 4 weight vectors and the input stay
+/// in registers (4 rows, 16 sums, spill in V8 and ran 1.5× slower in node; 4 rows against 8
+/// columns was as fast).
+const F32_ROWS: usize = 2;
+
+/// A dense layer packed for the host: [`F32Dense`] or [`Int8Dense`].
+#[derive(Clone, Debug)]
+pub enum HostDense {
+    F32(F32Dense),
+    Int8(Int8Dense),
+}
+
+impl HostDense {
+    /// The layer on a tensor on the host (see [`super::on_host`]), `[..., inputs]` to
+    /// `[..., outputs]`, as `Linear::forward`.
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let (inputs, outputs) = match self {
+            HostDense::F32(dense) => (dense.inputs, dense.outputs),
+            HostDense::Int8(dense) => (dense.inputs, dense.outputs),
+        };
+        let device = x.device();
+        let (values, mut dims) = host_values(x);
+        assert_eq!(
+            dims[D - 1],
+            inputs,
+            "the input's last axis is the layer's inputs"
+        );
+        dims[D - 1] = outputs;
+        let values = match self {
+            HostDense::F32(dense) => dense.apply(&values),
+            HostDense::Int8(dense) => dense.apply(&values),
+        };
+        from_host(values, dims, &device)
+    }
+
+    pub fn is_int8(&self) -> bool {
+        matches!(self, HostDense::Int8(_))
+    }
+}
+
+/// A dense layer's f32 weights in panels of [`PANEL`] output columns, each panel's rows of
+/// weights one input after the other (`[outputs / PANEL][inputs][PANEL]`).
+#[derive(Clone, Debug)]
+pub struct F32Dense {
+    inputs: usize,
+    outputs: usize,
+    panels: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl F32Dense {
+    /// The layer's weights packed; `None` when its outputs are not a whole number of panels (a
+    /// classifier's few classes: burn's `Linear` stays).
+    pub fn new(linear: &Linear) -> Option<Self> {
+        // `[inputs, outputs]`: each input's weights for a panel's columns are one run.
+        let (weight, [inputs, outputs]) = host_values(linear.weight.val());
+        if outputs % PANEL != 0 || inputs == 0 {
+            return None;
+        }
+        let mut panels = Vec::with_capacity(inputs * outputs);
+        for first in (0..outputs).step_by(PANEL) {
+            for row in weight.chunks_exact(outputs) {
+                panels.extend_from_slice(&row[first..first + PANEL]);
+            }
+        }
+        Some(Self {
+            inputs,
+            outputs,
+            bias: host_bias(&linear.bias, outputs),
+            panels,
+        })
+    }
+
+    /// The layer on rows of `inputs` values laid end to end.
+    pub fn apply(&self, input: &[f32]) -> Vec<f32> {
+        assert_eq!(
+            input.len() % self.inputs,
+            0,
+            "the input is whole rows of the layer's inputs"
+        );
+        let rows = input.len() / self.inputs;
+        let mut output = vec![0.0; rows * self.outputs];
+        let panels = self.panels.chunks_exact(self.inputs * PANEL);
+        for (panel, column) in panels.zip((0..self.outputs).step_by(PANEL)) {
+            let bias = vectors(&self.bias[column..column + PANEL]);
+            let mut groups = input.chunks_exact(F32_ROWS * self.inputs);
+            let mut row = 0;
+            for group in &mut groups {
+                let rows: [&[f32]; F32_ROWS] =
+                    std::array::from_fn(|r| &group[r * self.inputs..(r + 1) * self.inputs]);
+                let sums = rows_against_f32_panel(rows, panel, bias);
+                self.store_rows(&sums, row, column, &mut output);
+                row += F32_ROWS;
+            }
+            for last in groups.remainder().chunks_exact(self.inputs) {
+                let sums = rows_against_f32_panel([last], panel, bias);
+                self.store_rows(&sums, row, column, &mut output);
+                row += 1;
+            }
+        }
+        output
+    }
+
+    fn store_rows(
+        &self,
+        sums: &[[f32x4; PANEL / LANES]],
+        first: usize,
+        column: usize,
+        output: &mut [f32],
+    ) {
+        for (r, sums) in sums.iter().enumerate() {
+            let start = (first + r) * self.outputs + column;
+            store(&mut output[start..start + PANEL], sums);
+        }
+    }
+}
+
+/// `R` rows against one f32 panel, starting from the bias: `R × 4` sums in registers, each step
+/// one input (its value in every lane) times that input's weights for the panel's columns.
+#[inline(always)]
+fn rows_against_f32_panel<const R: usize>(
+    rows: [&[f32]; R],
+    panel: &[f32],
+    bias: [f32x4; PANEL / LANES],
+) -> [[f32x4; PANEL / LANES]; R] {
+    let inputs = panel.len() / PANEL;
+    for row in rows {
+        // Lets the compiler drop the bounds check on `row[i]` below.
+        assert_eq!(row.len(), inputs, "a row is the layer's inputs");
+    }
+    let mut sums = [bias; R];
+    for (i, weights) in panel.chunks_exact(PANEL).enumerate() {
+        let weights = vectors(weights);
+        for (sum, row) in sums.iter_mut().zip(rows) {
+            let x = f32x4::splat(row[i]);
+            for (sum, weight) in sum.iter_mut().zip(weights) {
+                *sum += x * weight;
+            }
+        }
+    }
+    sums
+}
 
 /// A dense layer's int8 weights in panels of [`PANEL`] output columns, each panel's values
 /// for two inputs in one run of memory (`[outputs / PANEL][inputs / 2][PANEL][2]`, an odd last
@@ -76,20 +222,6 @@ impl Int8Dense {
             limit: input_limit(pairs),
             bias,
         })
-    }
-
-    /// The layer on a tensor on the host (see [`super::on_host`]), `[..., inputs]` to
-    /// `[..., outputs]`, as `Linear::forward`.
-    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        let device = x.device();
-        let (values, mut dims) = host_values(x);
-        assert_eq!(
-            dims[D - 1],
-            self.inputs,
-            "the input's last axis is the layer's inputs"
-        );
-        dims[D - 1] = self.outputs;
-        from_host(self.apply(&values), dims, &device)
     }
 
     /// The layer on rows of `inputs` values laid end to end. A row with a value that is not

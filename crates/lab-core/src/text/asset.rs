@@ -313,8 +313,8 @@ impl TokenizerFile {
 impl Bert {
     /// Builds the network from weights verified against this manifest ([`TextManifest::verify`]); every
     /// tensor of the network must be in the file and nothing else. A loaded model is for use, not
-    /// training: on the host, those of an int8 file compute in integers
-    /// ([`Bert::compute_int8_on_host`]).
+    /// training: on the host its dense layers are packed, and those an int8 file stores in int8
+    /// compute in integers ([`Bert::compute_on_host`]).
     pub fn from_asset(
         manifest: &TextManifest,
         weights: &Verified,
@@ -325,9 +325,7 @@ impl Bert {
         let mut model = Bert::new(&manifest.config, manifest.heads, device);
         check_applied(&asset::apply_host_tensors(&mut model, tensors))
             .map_err(AssetError::Weights)?;
-        if int8 {
-            model.compute_int8_on_host();
-        }
+        model.compute_on_host(int8);
         Ok(model)
     }
 }

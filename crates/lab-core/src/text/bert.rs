@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::tokenizer::Encoded;
 use crate::asset;
-use crate::kernels::{self, Int8Dense};
+use crate::kernels::{self, F32Dense, HostDense, Int8Dense};
 use crate::profile::{OpKind, timed};
 
 /// The sizes of a BERT, read from a Hugging Face `config.json` (unknown fields are ignored).
@@ -203,32 +203,35 @@ pub struct Layer {
     pub output: Linear,
     pub output_norm: LayerNorm,
     heads: usize,
-    /// The dense layers an int8 file quantized, packed to compute in integers on the host
-    /// ([`Bert::compute_int8_on_host`]), read instead of the `Linear`s on flex without
-    /// autodiff. Only a model whose weights no longer change has them: a training step would
-    /// not reach this copy.
+    /// The dense layers packed for the host ([`Bert::compute_on_host`]), read instead of the
+    /// `Linear`s on flex without autodiff. Only a model whose weights no longer change has
+    /// them: a training step would not reach this copy.
     #[module(skip)]
     packed: Option<Arc<PackedLayer>>,
 }
 
-/// [`Layer`]'s dense layers as [`Int8Dense`], each where the int8 file stores it in int8.
+/// [`Layer`]'s dense layers packed for the host: in integers where an int8 file stores the
+/// layer in int8, else in f32; `None` for a layer whose width the kernels do not take.
 #[derive(Debug)]
 struct PackedLayer {
-    query: Option<Int8Dense>,
-    key: Option<Int8Dense>,
-    value: Option<Int8Dense>,
-    attention_output: Option<Int8Dense>,
-    intermediate: Option<Int8Dense>,
-    output: Option<Int8Dense>,
+    query: Option<HostDense>,
+    key: Option<HostDense>,
+    value: Option<HostDense>,
+    attention_output: Option<HostDense>,
+    intermediate: Option<HostDense>,
+    output: Option<HostDense>,
 }
 
 impl PackedLayer {
-    /// The layers that an int8 weights file stores in int8 ([`asset::MIN_QUANTIZED_VALUES`]
-    /// or more weights; smaller ones it keeps in f16) whose widths the kernel takes.
-    fn new(layer: &Layer) -> Self {
+    /// `int8`: the weights come from an int8 file, which stores in int8 the layers of
+    /// [`asset::MIN_QUANTIZED_VALUES`] or more weights (smaller ones it keeps in f16).
+    fn new(layer: &Layer, int8: bool) -> Self {
         let pack = |linear: &Linear| {
-            let quantized = asset::quantizes_shape(&linear.weight.dims());
-            quantized.then(|| Int8Dense::new(linear)).flatten()
+            let quantized = int8 && asset::quantizes_shape(&linear.weight.dims());
+            match quantized.then(|| Int8Dense::new(linear)).flatten() {
+                Some(dense) => Some(HostDense::Int8(dense)),
+                None => F32Dense::new(linear).map(HostDense::F32),
+            }
         };
         Self {
             query: pack(&layer.query),
@@ -240,7 +243,7 @@ impl PackedLayer {
         }
     }
 
-    fn any(&self) -> bool {
+    fn layers(&self) -> [&Option<HostDense>; 6] {
         [
             &self.query,
             &self.key,
@@ -249,8 +252,6 @@ impl PackedLayer {
             &self.intermediate,
             &self.output,
         ]
-        .iter()
-        .any(|layer| layer.is_some())
     }
 }
 
@@ -366,26 +367,52 @@ impl Bert {
         }
     }
 
-    /// For a model loaded from an int8 weights file, on flex without autodiff: the dense
-    /// layers the file quantized compute in integers ([`Int8Dense`]) from then on. For a model
-    /// whose weights no longer change; the packed copy costs half as much memory as those
-    /// weights in f32 (21 MB for MiniLM-L6).
-    pub fn compute_int8_on_host(&mut self) {
-        if !kernels::on_host(&self.embeddings.word.weight.device()) {
+    /// For a loaded model on flex without autodiff: the dense layers are packed for the host
+    /// ([`HostDense`]) and compute there from then on, in integers where `int8` (the weights came
+    /// from an int8 file) and the file stores the layer in int8. For a model whose weights no
+    /// longer change: each packed layer's `Linear` keeps an empty weight, so the model holds its
+    /// weights once (burn's copy and the packed one would be 2 × 87 MB for MiniLM-L6's f32 file).
+    pub fn compute_on_host(&mut self, int8: bool) {
+        let device = self.embeddings.word.weight.device();
+        if !kernels::on_host(&device) {
             return;
         }
-        for layer in &mut self.layers {
-            layer.packed = Some(Arc::new(PackedLayer::new(layer)));
+        for layer in self.layers.iter_mut().filter(|l| l.packed.is_none()) {
+            let packed = PackedLayer::new(layer, int8);
+            let linears = [
+                &mut layer.query,
+                &mut layer.key,
+                &mut layer.value,
+                &mut layer.attention_output,
+                &mut layer.intermediate,
+                &mut layer.output,
+            ];
+            for (linear, dense) in linears.into_iter().zip(packed.layers()) {
+                if dense.is_some() {
+                    linear.weight = Param::from_tensor(Tensor::zeros([0, 0], &device));
+                    linear.bias = None;
+                }
+            }
+            layer.packed = Some(Arc::new(packed));
         }
     }
 
-    /// Whether some dense layer computes in integers ([`Bert::compute_int8_on_host`]).
+    /// Whether some dense layer computes in integers ([`Bert::compute_on_host`]).
     pub fn computes_in_int8(&self) -> bool {
-        let mut packed = self
-            .layers
+        self.packed_layers()
+            .any(|dense| dense.is_some_and(HostDense::is_int8))
+    }
+
+    /// Whether the dense layers compute in the host's packed kernels ([`Bert::compute_on_host`]).
+    pub fn computes_on_host(&self) -> bool {
+        self.packed_layers().next().is_some() && self.packed_layers().all(|dense| dense.is_some())
+    }
+
+    fn packed_layers(&self) -> impl Iterator<Item = Option<&HostDense>> {
+        self.layers
             .iter()
-            .filter_map(|layer| layer.packed.as_deref());
-        packed.any(PackedLayer::any)
+            .filter_map(|layer| layer.packed.as_deref())
+            .flat_map(|packed| packed.layers().map(Option::as_ref))
     }
 
     /// Sets the dropout probability used while training (BERT's recipe uses 0.1).
@@ -515,10 +542,10 @@ impl Layer {
         };
         let on_host = kernels::on_host(&x.device());
         let packed = self.packed.as_deref().filter(|_| on_host);
-        let dense = |layer: &Linear, pick: fn(&PackedLayer) -> &Option<Int8Dense>, x: Tensor<3>| {
+        let dense = |layer: &Linear, pick: fn(&PackedLayer) -> &Option<HostDense>, x: Tensor<3>| {
             timed(OpKind::Dense, || {
                 match packed.and_then(|p| pick(p).as_ref()) {
-                    Some(int8) => int8.forward(x),
+                    Some(host) => host.forward(x),
                     None => layer.forward(x),
                 }
             })

@@ -710,60 +710,106 @@ fn an_int8_model_computes_in_integers_and_reads_sentences_as_in_f32() {
         int8.computes_in_int8(),
         "from_asset packs an int8 file on flex"
     );
-    let [_, _, pad, _] = tokenizer::special_ids(&tokenizer).unwrap();
-    let sentences = [
-        "这部电影的故事很感人，演员也演得很好。",
-        "太难看了",
-        "还行吧，没什么特别的。",
-    ];
-    let encoded: Vec<_> = sentences
-        .iter()
-        .map(|s| tokenizer::encode(&tokenizer, s, manifest.max_length).unwrap())
-        .collect();
-    let refs: Vec<_> = encoded.iter().collect();
-    let input = BertInput::batch(&refs, pad, &device);
-    // The same weights without the packed copy: a model built and loaded by hand.
-    let weights = manifest
-        .verify(
-            &manifest.default_file,
-            lab_bert_file(&manifest.default_file),
-        )
-        .unwrap();
-    let mut plain = Bert::new(&manifest.config, manifest.heads, &device);
-    let tensors = lab_core::asset::decode_weights(weights.bytes()).unwrap();
-    lab_core::asset::apply_host_tensors(&mut plain, tensors);
-    assert!(!plain.computes_in_int8());
+    let plain = lab_bert_unpacked(&manifest, &device);
+    assert!(!plain.computes_on_host());
     // With autodiff nothing is packed: training reads the Linears.
     let mut training = Bert::new(&manifest.config, manifest.heads, &device.clone().autodiff());
-    training.compute_int8_on_host();
-    assert!(!training.computes_in_int8());
-    let read = |model: &Bert| -> (Vec<f32>, Vec<i64>) {
-        let output = model.forward(&input, true);
-        let classes = model
-            .classify(&output.hidden, &input.mask)
-            .unwrap()
-            .argmax(1)
-            .into_data()
-            .convert::<i64>()
-            .try_into_vec::<i64>()
-            .unwrap();
-        let mut values = output.hidden.into_data().try_into_vec::<f32>().unwrap();
-        for attention in output.attentions {
-            values.extend(attention.into_data().try_into_vec::<f32>().unwrap());
-        }
-        (values, classes)
-    };
-    let (expected, classes) = read(&plain);
-    let (actual, int8_classes) = read(&int8);
-    assert_eq!(actual.len(), expected.len());
-    let worst = (actual.iter().zip(&expected))
-        .map(|(a, e)| (a - e).abs())
-        .fold(0.0f32, f32::max);
+    training.compute_on_host(true);
+    assert!(!training.computes_on_host());
+    let worst = packed_against_linear(&manifest, &tokenizer, &int8, &plain);
     println!("int8 hidden states and attentions differ from f32 by {worst:e}");
     assert!(
         worst < 2e-3,
         "int8: hidden states and attentions differ by {worst}"
     );
     assert!(worst > 0.0, "the integer path ran");
-    assert_eq!(int8_classes, classes);
+}
+
+#[test]
+/// Packed in f32 on the host (as a loaded f32 or q4 file is), every dense layer computes in
+/// lab-core's own kernel and gives burn's `Linear`'s hidden states and attentions, on the
+/// committed model's weights, within f32 rounding; an odd number of rows takes the kernel's
+/// one-row path.
+fn an_f32_model_packed_on_the_host_computes_as_burns_linear() {
+    let device = Device::flex();
+    let (manifest, _, tokenizer) = lab_bert(&device);
+    let plain = lab_bert_unpacked(&manifest, &device);
+    let mut packed = plain.clone();
+    // The packed layers' `Linear`s keep no weights after this, so a pass that reached one would
+    // fail on its shape.
+    packed.compute_on_host(false);
+    assert!(packed.computes_on_host() && !packed.computes_in_int8());
+    assert!(
+        !plain.computes_on_host(),
+        "the clone was packed, not the original"
+    );
+    let worst = packed_against_linear(&manifest, &tokenizer, &packed, &plain);
+    println!("f32 packed hidden states and attentions differ from burn's Linear by {worst:e}");
+    assert!(worst < 1e-4, "packed f32: differ by {worst}");
+}
+
+/// The committed model's weights loaded by hand, without the packed copy `from_asset` makes.
+fn lab_bert_unpacked(manifest: &TextManifest, device: &Device) -> Bert {
+    let weights = manifest
+        .verify(
+            &manifest.default_file,
+            lab_bert_file(&manifest.default_file),
+        )
+        .unwrap();
+    let mut plain = Bert::new(&manifest.config, manifest.heads, device);
+    let tensors = lab_core::asset::decode_weights(weights.bytes()).unwrap();
+    lab_core::asset::apply_host_tensors(&mut plain, tensors);
+    plain
+}
+
+/// The largest difference between `packed`'s and `plain`'s hidden states and attentions over
+/// three sentences in one batch and one sentence of an odd number of tokens alone; the two read
+/// every sentence as the same class.
+fn packed_against_linear(
+    manifest: &TextManifest,
+    tokenizer: &tokenizer::Tokenizer,
+    packed: &Bert,
+    plain: &Bert,
+) -> f32 {
+    let [_, _, pad, _] = tokenizer::special_ids(tokenizer).unwrap();
+    let encode = |s: &str| tokenizer::encode(tokenizer, s, manifest.max_length).unwrap();
+    let batch: Vec<_> = [
+        "这部电影的故事很感人，演员也演得很好。",
+        "太难看了",
+        "还行吧，没什么特别的。",
+    ]
+    .map(encode)
+    .into();
+    let alone = [encode("太难看")];
+    assert_eq!(alone[0].ids.len() % 2, 1, "an odd number of rows");
+    let mut worst = 0.0f32;
+    for encoded in [&batch[..], &alone[..]] {
+        let refs: Vec<_> = encoded.iter().collect();
+        let input = BertInput::batch(&refs, pad, &packed.embeddings.word.weight.device());
+        let read = |model: &Bert| -> (Vec<f32>, Vec<i64>) {
+            let output = model.forward(&input, true);
+            let classes = model
+                .classify(&output.hidden, &input.mask)
+                .unwrap()
+                .argmax(1)
+                .into_data()
+                .convert::<i64>()
+                .try_into_vec::<i64>()
+                .unwrap();
+            let mut values = output.hidden.into_data().try_into_vec::<f32>().unwrap();
+            for attention in output.attentions {
+                values.extend(attention.into_data().try_into_vec::<f32>().unwrap());
+            }
+            (values, classes)
+        };
+        let (expected, classes) = read(plain);
+        let (actual, packed_classes) = read(packed);
+        assert_eq!(actual.len(), expected.len());
+        assert_eq!(packed_classes, classes);
+        let difference = (actual.iter().zip(&expected))
+            .map(|(a, e)| (a - e).abs())
+            .fold(0.0f32, f32::max);
+        worst = worst.max(difference);
+    }
+    worst
 }

@@ -6,7 +6,8 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use lab_core::kernels::{
-    AttentionShape, Int8Dense, attention_scores, attention_values, softmax_rows,
+    AttentionShape, F32Dense, HostDense, Int8Dense, attention_scores, attention_values,
+    softmax_rows,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -121,6 +122,39 @@ fn attention_kernels_match_burns_per_head_matmuls() {
 }
 
 #[test]
+fn f32_dense_computes_as_burns_linear() {
+    let device = Device::flex();
+    let mut rng = StdRng::seed_from_u64(29);
+    // One input, MiniLM's widest, one panel and three; with and without a bias; one row to nine
+    // (the kernel takes two at a time, an odd last one alone).
+    for (inputs, outputs, bias) in [(1, 16, true), (33, 48, false), (1536, 16, true)] {
+        let layer = linear(inputs, outputs, bias, &mut rng, &device);
+        let packed = HostDense::F32(F32Dense::new(&layer).expect("whole panels pack"));
+        let weights = values(&layer.weight.val());
+        for rows in 1..=9 {
+            let x = random([rows, inputs], &mut rng, &device);
+            let x_values = values(&x);
+            let expected = values_of(layer.forward(x.clone()));
+            let actual = values_of(packed.forward(x));
+            assert_eq!(actual.len(), expected.len());
+            for (i, (a, e)) in actual.iter().zip(&expected).enumerate() {
+                let (row, column) = (i / outputs, i % outputs);
+                // Both sum the same products in another order: f32 rounding of the sum of
+                // their magnitudes.
+                let magnitude: f32 = (0..inputs)
+                    .map(|j| (x_values[row * inputs + j] * weights[j * outputs + column]).abs())
+                    .sum();
+                assert!(
+                    (a - e).abs() <= 1e-6 * magnitude + 1e-6,
+                    "{inputs}→{outputs}, {rows} rows: {a} against {e}"
+                );
+            }
+        }
+    }
+    assert!(F32Dense::new(&linear(8, 10, true, &mut rng, &device)).is_none());
+}
+
+#[test]
 fn int8_dense_computes_the_int8_weights_within_the_rounding_of_its_inputs() {
     let device = Device::flex();
     let mut rng = StdRng::seed_from_u64(23);
@@ -137,7 +171,7 @@ fn int8_dense_computes_the_int8_weights_within_the_rounding_of_its_inputs() {
             .collect();
         let rounded = Tensor::<2>::from_data(TensorData::new(rounded, [inputs, outputs]), &device);
         layer.weight = layer.weight.map(|_| rounded.clone());
-        let packed = Int8Dense::new(&layer).expect("whole panels pack");
+        let packed = HostDense::Int8(Int8Dense::new(&layer).expect("whole panels pack"));
         let magnitudes = values_of(rounded.abs().sum_dim(0));
         for rows in 1..=9 {
             let x = random([rows, inputs], &mut rng, &device);
