@@ -100,13 +100,7 @@ impl F32Dense {
 
     /// The layer on rows of `inputs` values laid end to end.
     pub fn apply(&self, input: &[f32]) -> Vec<f32> {
-        assert_eq!(
-            input.len() % self.inputs,
-            0,
-            "the input is whole rows of the layer's inputs"
-        );
-        let rows = input.len() / self.inputs;
-        let mut output = vec![0.0; rows * self.outputs];
+        let mut output = output_for(input, self.inputs, self.outputs);
         let panels = self.panels.chunks_exact(self.inputs * PANEL);
         for (panel, column) in panels.zip((0..self.outputs).step_by(PANEL)) {
             let bias = vectors(&self.bias[column..column + PANEL]);
@@ -227,13 +221,8 @@ impl Int8Dense {
     /// The layer on rows of `inputs` values laid end to end. A row with a value that is not
     /// finite gives NaN throughout, as its f32 products would.
     pub fn apply(&self, input: &[f32]) -> Vec<f32> {
-        assert_eq!(
-            input.len() % self.inputs,
-            0,
-            "the input is whole rows of the layer's inputs"
-        );
         let rows = input.len() / self.inputs;
-        let mut output = vec![0.0; rows * self.outputs];
+        let mut output = output_for(input, self.inputs, self.outputs);
         let pairs = self.inputs.div_ceil(2);
         let (quantized, row_scales) = quantize_rows(input, self.inputs, self.limit);
         let int8 = Int8Rows {
@@ -302,6 +291,16 @@ impl Int8Dense {
             store(&mut output[start..start + PANEL], &values);
         }
     }
+}
+
+/// A layer's zeroed output for `input`, which must be whole rows of `inputs` values.
+fn output_for(input: &[f32], inputs: usize, outputs: usize) -> Vec<f32> {
+    assert_eq!(
+        input.len() % inputs,
+        0,
+        "the input is whole rows of the layer's inputs"
+    );
+    vec![0.0; input.len() / inputs * outputs]
 }
 
 /// The largest integer an int8 layer's input values are rounded to, for sums over `pairs`
