@@ -223,23 +223,31 @@ struct PackedLayer {
 }
 
 impl PackedLayer {
-    /// `int8`: the weights come from an int8 file, which stores in int8 the layers of
-    /// [`asset::MIN_QUANTIZED_VALUES`] or more weights (smaller ones it keeps in f16).
-    fn new(layer: &Layer, int8: bool) -> Self {
-        let pack = |linear: &Linear| {
+    /// Packs `layer`'s dense layers and leaves each packed one's `Linear` an empty weight, so
+    /// the model holds those weights once. `int8`: the weights come from an int8 file, which
+    /// stores in int8 the layers of [`asset::MIN_QUANTIZED_VALUES`] or more weights (smaller
+    /// ones it keeps in f16).
+    fn take(layer: &mut Layer, int8: bool) -> Self {
+        let pack = |linear: &mut Linear| {
             let quantized = int8 && asset::quantizes_shape(&linear.weight.dims());
-            match quantized.then(|| Int8Dense::new(linear)).flatten() {
+            let dense = match quantized.then(|| Int8Dense::new(linear)).flatten() {
                 Some(dense) => Some(HostDense::Int8(dense)),
                 None => F32Dense::new(linear).map(HostDense::F32),
+            };
+            if dense.is_some() {
+                let device = linear.weight.device();
+                linear.weight = Param::from_tensor(Tensor::zeros([0, 0], &device));
+                linear.bias = None;
             }
+            dense
         };
         Self {
-            query: pack(&layer.query),
-            key: pack(&layer.key),
-            value: pack(&layer.value),
-            attention_output: pack(&layer.attention_output),
-            intermediate: pack(&layer.intermediate),
-            output: pack(&layer.output),
+            query: pack(&mut layer.query),
+            key: pack(&mut layer.key),
+            value: pack(&mut layer.value),
+            attention_output: pack(&mut layer.attention_output),
+            intermediate: pack(&mut layer.intermediate),
+            output: pack(&mut layer.output),
         }
     }
 
@@ -373,27 +381,11 @@ impl Bert {
     /// longer change: each packed layer's `Linear` keeps an empty weight, so the model holds its
     /// weights once (burn's copy and the packed one would be 2 × 87 MB for MiniLM-L6's f32 file).
     pub fn compute_on_host(&mut self, int8: bool) {
-        let device = self.embeddings.word.weight.device();
-        if !kernels::on_host(&device) {
+        if !kernels::on_host(&self.embeddings.word.weight.device()) {
             return;
         }
         for layer in self.layers.iter_mut().filter(|l| l.packed.is_none()) {
-            let packed = PackedLayer::new(layer, int8);
-            let linears = [
-                &mut layer.query,
-                &mut layer.key,
-                &mut layer.value,
-                &mut layer.attention_output,
-                &mut layer.intermediate,
-                &mut layer.output,
-            ];
-            for (linear, dense) in linears.into_iter().zip(packed.layers()) {
-                if dense.is_some() {
-                    linear.weight = Param::from_tensor(Tensor::zeros([0, 0], &device));
-                    linear.bias = None;
-                }
-            }
-            layer.packed = Some(Arc::new(packed));
+            layer.packed = Some(Arc::new(PackedLayer::take(layer, int8)));
         }
     }
 
