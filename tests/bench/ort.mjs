@@ -9,8 +9,8 @@
 //   cross-origin-isolated server), its wasm execution provider set to `threads` threads (fixed
 //   once the wasm has started: one page per thread count)
 // - the in-page window.ortBench: create (fetch, then session creation, timed apart), time (median
-//   of N runs after a warm-up), probabilities (a classifier's softmax), hidden (an encoder's last
-//   hidden state), release
+//   of N runs after a warm-up, back to back or each after a pause), probabilities (a
+//   classifier's softmax), hidden (an encoder's last hidden state), release
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -90,13 +90,17 @@ async function defineOrtBench({ module, wasmPaths, threads }) {
       const t2 = performance.now();
       return { fetchMs: t1 - t0, createMs: t2 - t1, bytes: bytes.length };
     },
-    /** `warmup` runs, then the median and the fastest of `runs` (ms), each timed alone. */
-    async time(name, spec, { runs, warmup }) {
+    /**
+     * `warmup` runs, then the median and the fastest of `runs` (ms), each timed alone; with
+     * `pauseMs`, each timed run starts after that long idle, as a demo's run after a pause.
+     */
+    async time(name, spec, { runs, warmup, pauseMs = 0 }) {
       const session = sessions[name];
       const feeds = await feedsOf(spec);
       for (let i = 0; i < warmup; i++) await session.run(feeds);
       const times = [];
       for (let i = 0; i < runs; i++) {
+        if (pauseMs) await new Promise((resolve) => setTimeout(resolve, pauseMs));
         const t = performance.now();
         await session.run(feeds);
         times.push(performance.now() - t);

@@ -158,6 +158,43 @@ describe('the lab\'s Chinese BERT (2.1)', () => {
     await page.close();
   });
 
+  test('while the worker computes the page stays still: no hint for a short pass, the address written after it; a long pass is said', async () => {
+    const page = await openPage(site.browser, `${site.server.url}/?demo=text&model=lab-bert-zh&backend=flex&lang=en`);
+    await waitForModel(page);
+    await page.waitForSelector(byId('sentiment'));
+    const hint = byId('text-busy');
+    // Whether the hint was ever shown, from now on.
+    const watchHint = () => page.$eval(hint, (el) => {
+      window.hintShown = false;
+      new MutationObserver(() => { window.hintShown ||= !el.classList.contains('hidden'); }).observe(el, { attributes: true });
+    });
+    const addressText = () => page.evaluate(() => new URL(location.href).searchParams.get('text'));
+
+    await watchHint();
+    const short = '质量太差了，用了两天就坏，再也不买了。';
+    await analyse(page, short, '差');
+    await page.waitForFunction((s) => new URL(location.href).searchParams.get('text') === s, short);
+    assert.equal(await page.evaluate(() => window.hintShown), false, 'a pass of a few ms shows no hint');
+
+    // The models worker's answers now arrive 1.5 s late: a pass that runs long.
+    for (const worker of page.workers()) {
+      if (await worker.evaluate(() => self.name) !== 'models') continue;
+      await worker.evaluate(() => {
+        const post = self.postMessage.bind(self);
+        self.postMessage = (message, transfer) => setTimeout(() => post(message, transfer), 1500);
+      });
+    }
+    const slow = '物流很快，包装也很好，推荐！';
+    await page.fill(byId('text-input'), slow);
+    await page.waitForSelector(`${hint}:not(.hidden)`, { timeout: 10_000 });
+    assert.equal(await addressText(), short, 'the address waits for the analysis');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="tokens"] .token')].some((t) => t.textContent === '物'), null, { timeout: 60_000 });
+    assert.equal(await addressText(), slow);
+    assert.ok(await page.$eval(hint, (el) => el.classList.contains('hidden')), 'the hint goes with the answer');
+    assertNoConsoleErrors(page);
+    await page.close();
+  });
+
   test('where no worker can start, the page runs the encoder itself', async () => {
     // The offline copy would answer the starter itself; without it, the route below does.
     const page = await openPage(site.browser, undefined, { serviceWorkers: 'block' });
