@@ -214,6 +214,12 @@ fn Sentiment(
     let lang = use_lang();
     let busy = RwSignal::new(false);
     let busy_hint = StoredValue::new(None::<TimeoutHandle>);
+    // A hint's timer must not outlive the panel it would show the hint in.
+    on_cleanup(move || {
+        if let Some(hint) = busy_hint.get_value() {
+            hint.clear();
+        }
+    });
     // The attention map's layer (None: the last) and head, kept across sentences.
     let layer = RwSignal::new(None::<usize>);
     let head = RwSignal::new(0usize);
