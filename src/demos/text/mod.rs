@@ -11,7 +11,6 @@
 //! pauses typing ([`crate::runtime::debounce`]).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use lab_core::asset::{AssetError, Verified, WeightsFile};
 use lab_core::text::asset::TextManifest;
@@ -22,7 +21,7 @@ use leptos::task::spawn_local;
 use crate::demos::Demo;
 use crate::i18n::{Lang, Message, Text, tr, use_lang};
 use crate::runtime::backend::{ActiveBackend, Failure, use_backend};
-use crate::runtime::debounce::debounced;
+use crate::runtime::debounce::{Timeout, debounced};
 use crate::runtime::host::{self, Event, Input, InputKind};
 use crate::runtime::job::Job;
 use crate::runtime::model_asset::{
@@ -213,13 +212,7 @@ fn Sentiment(
     let link_cut = Memo::new(move |_| link_text(&settled.get()).1);
     let lang = use_lang();
     let busy = RwSignal::new(false);
-    let busy_hint = StoredValue::new(None::<TimeoutHandle>);
-    // A hint's timer must not outlive the panel it would show the hint in.
-    on_cleanup(move || {
-        if let Some(hint) = busy_hint.get_value() {
-            hint.clear();
-        }
-    });
+    let busy_hint = Timeout::owned();
     // The attention map's layer (None: the last) and head, kept across sentences.
     let layer = RwSignal::new(None::<usize>);
     let head = RwSignal::new(0usize);
@@ -243,26 +236,15 @@ fn Sentiment(
         let current = token.get_value() + 1;
         token.set_value(current);
         // The hint only for a pass that runs long: shown and hidden around a short one, its
-        // layout and paint ran beside the pass (see `link`).
-        if let Some(earlier) = busy_hint.get_value() {
-            earlier.clear();
-        }
-        let show_hint = move || {
-            if token.get_value() == current {
-                busy.set(true);
-            }
-        };
-        busy_hint.set_value(
-            set_timeout_with_handle(show_hint, Duration::from_millis(BUSY_HINT_AFTER_MS)).ok(),
-        );
+        // layout and paint ran beside the pass (see `link`). A newer request or this one's
+        // answer cancels it.
+        busy_hint.start(move || busy.set(true), BUSY_HINT_AFTER_MS);
         spawn_local(async move {
             let outcome = analyse(&loaded, &sentence).await;
             if token.get_value() != current {
                 return;
             }
-            if let Some(hint) = busy_hint.get_value() {
-                hint.clear();
-            }
+            busy_hint.clear();
             busy.set(false);
             link(&sentence);
             match outcome {
