@@ -36,6 +36,15 @@ const BACKENDS = ['flex', 'ndarray'];
 const WEIGHTS = { f32: 'weights.f32.safetensors', int8: 'weights.int8.safetensors' };
 const IMAGE_MODEL = 'efficientnet-lite0';
 const TEXT_MODEL = 'minilm-l6';
+/**
+ * The lab's runs: each CPU backend with each weights file in the module the loader picks (in
+ * Chromium the full module's relaxed-SIMD build), and flex's f32 file again in the simd128 build
+ * (`simd=simd128`), which browsers without relaxed SIMD run.
+ */
+const LAB_RUNS = [
+  ...BACKENDS.flatMap((backend) => Object.entries(WEIGHTS).map(([precision, weights]) => ({ key: `${backend} ${precision}`, backend, weights }))),
+  { key: 'flex f32 simd128', backend: 'flex', weights: WEIGHTS.f32, simd: 'simd128' },
+];
 const RUNS = 20;
 const WARMUP = 1;
 /**
@@ -60,31 +69,29 @@ function printTable(header, rows) {
   }
 }
 
-/** The lab's figures: lab[`${backend} ${precision}`] = {classify, text} (each may hold an error). */
+/** The lab's figures: lab[key of LAB_RUNS] = {classify, text} (each may hold an error). */
 async function measureLab({ browser, url, classifyRuns, textRuns, distDir }) {
   const lab = {};
   const hasText = fs.existsSync(path.join(distDir, 'text-models', TEXT_MODEL, 'manifest.json'));
-  for (const backend of BACKENDS) {
-    for (const [precision, weights] of Object.entries(WEIGHTS)) {
-      const key = `${backend} ${precision}`;
-      lab[key] = {};
-      try {
-        const run = await classifyRuns(browser, url, backend, IMAGE_MODEL, { weights, pageOptions: { bypassCSP: true } });
-        lab[key].classify = run;
-        console.log(`lab ${IMAGE_MODEL} ${key}: ${ms(run.median)} ms per photo (2 passes), ready after ${run.readyMs} ms`);
-      } catch (err) {
-        lab[key].classifyError = err.message.split('\n')[0];
-        console.log(`lab ${IMAGE_MODEL} ${key}: n/a (${lab[key].classifyError})`);
-      }
-      if (!hasText) continue;
-      try {
-        const run = await textRuns(browser, url, backend, TEXT_MODEL, { runs: RUNS, weights, exact: true, pageOptions: { bypassCSP: true } });
-        lab[key].text = run;
-        console.log(`lab ${TEXT_MODEL} ${key}: ${run.lengths.map((l) => `${l.tokens} tokens ${ms(l.median)} ms`).join(', ')}, ready after ${run.readyMs} ms`);
-      } catch (err) {
-        lab[key].textError = err.message.split('\n')[0];
-        console.log(`lab ${TEXT_MODEL} ${key}: n/a (${lab[key].textError})`);
-      }
+  for (const { key, backend, weights, simd } of LAB_RUNS) {
+    lab[key] = {};
+    const options = { weights, simd, pageOptions: { bypassCSP: true } };
+    try {
+      const run = await classifyRuns(browser, url, backend, IMAGE_MODEL, options);
+      lab[key].classify = run;
+      console.log(`lab ${IMAGE_MODEL} ${key}: ${ms(run.median)} ms per photo (2 passes), ready after ${run.readyMs} ms, ${run.simd} module`);
+    } catch (err) {
+      lab[key].classifyError = err.message.split('\n')[0];
+      console.log(`lab ${IMAGE_MODEL} ${key}: n/a (${lab[key].classifyError})`);
+    }
+    if (!hasText) continue;
+    try {
+      const run = await textRuns(browser, url, backend, TEXT_MODEL, { ...options, runs: RUNS, exact: true });
+      lab[key].text = run;
+      console.log(`lab ${TEXT_MODEL} ${key}: ${run.lengths.map((l) => `${l.tokens} tokens ${ms(l.median)} ms`).join(', ')}, ready after ${run.readyMs} ms, ${run.simd} module`);
+    } catch (err) {
+      lab[key].textError = err.message.split('\n')[0];
+      console.log(`lab ${TEXT_MODEL} ${key}: n/a (${lab[key].textError})`);
     }
   }
   return { lab, hasText };
@@ -166,7 +173,9 @@ Inference, lab vs onnxruntime-web ${info.version} in one headless Chromium sessi
 (${os.cpus().length} CPUs, load average before it ${load}; the page crossOriginIsolated ${info.isolated}, navigator.hardwareConcurrency ${info.cores}).
 Medians of ${RUNS} after ${WARMUP} warm-up, ms. lab: the demos' own timings (classify: per photo / 2, as a photo is two passes,
 preprocessing and the worker round trip included; text: tokenize + encoder with attentions + pooler); the lab computes in f32
-on one thread from either weights file (int8: the quantized dense layers and, in the CNN, 1×1 convolutions in integers). ORT: wasm execution provider, ${one} and ${many} thread(s),
+on one thread from either weights file (int8: the quantized dense layers and, in the CNN, 1×1 convolutions in integers), in the module
+the page's loader picked (${lab['flex f32'].text?.simd ?? lab['flex f32'].classify?.simd}), and "flex f32 simd128" in the full module built with simd128 alone (\`simd=simd128\`, what a browser
+without relaxed SIMD runs). ORT: wasm execution provider, ${one} and ${many} thread(s),
 fp32 and int8 (quantize_dynamic, per channel: ${exported['efficientnet-lite0'].int8_ops.join('/')} in the CNN, ${exported['minilm-l6'].int8_ops.join('/')} in MiniLM).
 Goals: lab (f32, 1 thread) / ORT fp32 with the same threads (${one}) <= 1.0x; the lab's int8 file faster than its f32 file.
 "after pause": ORT's MiniLM runs each after ${TYPING_PAUSE_MS} ms idle, as every run of the lab's text demo starts (its typing pause).
@@ -177,7 +186,7 @@ ${hasText ? '' : `MiniLM-L6 not measured in the lab: dist/text-models/${TEXT_MOD
     ...inputs.map((input, i) => fn(TEXT_MODEL, `${input.tokens} tokens`,
       (l) => l.text?.lengths[i].median, (o) => o.text[i].median, (o) => o.text[i].pausedMedian)),
   ];
-  const labKeys = BACKENDS.flatMap((b) => Object.keys(WEIGHTS).map((p) => `${b} ${p}`));
+  const labKeys = LAB_RUNS.map(({ key }) => key);
   const ortKeys = ['fp32', 'int8'].flatMap((p) => threadCounts.map((t) => `${p} ${t}`));
   printTable(
     ['model', 'input', ...labKeys.map((k) => `lab ${k}`), ...ortKeys.map((k) => `ORT ${k}t`),
@@ -192,22 +201,24 @@ ${hasText ? '' : `MiniLM-L6 not measured in the lab: dist/text-models/${TEXT_MOD
     return figures.length ? Math.min(...figures) : undefined;
   };
   printTable(
-    ['model', 'input', `flex/fp32 ${one}t`, `flex/fp32 ${one}t after pause`, `ndarray/fp32 ${one}t`, `best/fp32 ${many}t`, `best int8 file/int8 ${one}t`, `best int8 file/int8 ${many}t`, 'lab int8/f32 flex'],
+    ['model', 'input', `flex/fp32 ${one}t`, `flex/fp32 ${one}t after pause`, `flex simd128/fp32 ${one}t`, `ndarray/fp32 ${one}t`, `best/fp32 ${many}t`, `best int8 file/int8 ${one}t`, `best int8 file/int8 ${many}t`, 'lab int8/f32 flex', 'flex f32 relaxed/simd128'],
     rowsOf((model, input, labOf, ortOf, pausedOf) => [model, input,
       ratio(labOf(lab['flex f32']), ortOf(ort[`fp32 ${one}`])),
       ratio(labOf(lab['flex f32']), pausedOf(ort[`fp32 ${one}`])),
+      ratio(labOf(lab['flex f32 simd128']), ortOf(ort[`fp32 ${one}`])),
       ratio(labOf(lab['ndarray f32']), ortOf(ort[`fp32 ${one}`])),
       ratio(best(labOf, 'f32'), ortOf(ort[`fp32 ${many}`])),
       ratio(best(labOf, 'int8'), ortOf(ort[`int8 ${one}`])),
       ratio(best(labOf, 'int8'), ortOf(ort[`int8 ${many}`])),
-      ratio(labOf(lab['flex int8']), labOf(lab['flex f32']))]),
+      ratio(labOf(lab['flex int8']), labOf(lab['flex f32'])),
+      ratio(labOf(lab['flex f32']), labOf(lab['flex f32 simd128']))]),
   );
   console.log('\nWhere the lab\'s time went (its per-op profile of the last run, f32 file; the classifier\'s covers both passes of a photo):');
-  for (const backend of BACKENDS) {
-    const run = lab[`${backend} f32`];
-    if (run.classify) console.log(`  ${IMAGE_MODEL} ${backend}:${describeProfile(run.classify.profile)}`);
+  for (const { key } of LAB_RUNS.filter(({ weights }) => weights === WEIGHTS.f32)) {
+    const run = lab[key];
+    if (run.classify) console.log(`  ${IMAGE_MODEL} ${key}:${describeProfile(run.classify.profile)}`);
     for (const length of run.text?.lengths ?? []) {
-      console.log(`  ${TEXT_MODEL} ${length.tokens} tokens ${backend}:${describeProfile(length.profile)}`);
+      console.log(`  ${TEXT_MODEL} ${length.tokens} tokens ${key}:${describeProfile(length.profile)}`);
     }
   }
   console.log('\nModel creation, ms: lab = opening the demo until the model shows ready (the app\'s start, fetch, sha256, load);'

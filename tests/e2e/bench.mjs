@@ -210,12 +210,14 @@ async function textLatency(browser, url, backend, model, runs = TEXT_RUNS) {
 /**
  * textLatency's measurement: per length of TEXT_LENGTHS the tokens the page made, the median of
  * `runs` (ms) and the last run's token ids; and `readyMs`, from opening the page to the model
- * shown ready. `weights` picks the model's weights file (`&weights=`), else its default.
+ * shown ready; `simd`, the SIMD the page's module computes with (www/module-loader.js).
+ * `weights` picks the model's weights file (`&weights=`), else its default; `simd: 'simd128'`
+ * the full module without relaxed SIMD (`&simd=simd128`), else the loader's choice.
  * `exact`: every length a prefix of REVIEW, for a model that reads it one token per character
  * and is not cut at 128 (MiniLM-L6, whose English vocabulary makes most characters [UNK]).
  */
-async function textRuns(browser, url, backend, model, { runs = TEXT_RUNS, weights, pageOptions, exact = false } = {}) {
-  const query = `demo=text&model=${model}&backend=${backend}&lang=en${weights ? `&weights=${weights}` : ''}`;
+async function textRuns(browser, url, backend, model, { runs = TEXT_RUNS, weights, simd, pageOptions, exact = false } = {}) {
+  const query = `demo=text&model=${model}&backend=${backend}&lang=en${weights ? `&weights=${weights}` : ''}${simd ? `&simd=${simd}` : ''}`;
   const page = await openPage(browser, undefined, pageOptions);
   try {
     const opened = Date.now();
@@ -250,7 +252,7 @@ async function textRuns(browser, url, backend, model, { runs = TEXT_RUNS, weight
       times.sort((a, b) => a - b);
       lengths.push({ tokens: seen, median: times[times.length >> 1], ids, profile: await readProfile(page) });
     }
-    return { lengths, readyMs };
+    return { lengths, readyMs, simd: await page.evaluate(() => document.documentElement.dataset.labSimd) };
   } finally {
     if (page.consoleErrors.length) console.log(`  (text ${model} ${backend}) page errors:\n    ${page.consoleErrors.join('\n    ')}`);
     await page.close();
@@ -274,10 +276,11 @@ async function classifyLatency(browser, url, backend, model) {
 /**
  * classifyLatency's measurement: the median per photo (ms), the manifest, `readyMs` (from
  * opening the page to the model shown ready) and the top 5 of the last photo, chelsea.png
- * ([class, probability] as the page holds them). `weights` picks the weights file (`&weights=`).
+ * ([class, probability] as the page holds them), and `simd` as textRuns says. `weights` picks
+ * the weights file (`&weights=`), `simd` as textRuns takes it.
  */
-async function classifyRuns(browser, url, backend, model, { weights, pageOptions } = {}) {
-  const query = `demo=classify&model=${model}&backend=${backend}&lang=en${weights ? `&weights=${weights}` : ''}`;
+async function classifyRuns(browser, url, backend, model, { weights, simd, pageOptions } = {}) {
+  const query = `demo=classify&model=${model}&backend=${backend}&lang=en${weights ? `&weights=${weights}` : ''}${simd ? `&simd=${simd}` : ''}`;
   const page = await openPage(browser, undefined, pageOptions);
   try {
     const opened = Date.now();
@@ -301,7 +304,8 @@ async function classifyRuns(browser, url, backend, model, { weights, pageOptions
     const top5 = await page.$$eval('[data-testid="top5"] li',
       (items) => items.map((li) => [Number(li.dataset.class), Number(li.dataset.probability)]));
     times.sort((a, b) => a - b);
-    return { median: times[times.length >> 1], manifest, readyMs, top5, profile: await readProfile(page) };
+    const simd = await page.evaluate(() => document.documentElement.dataset.labSimd);
+    return { median: times[times.length >> 1], manifest, readyMs, top5, simd, profile: await readProfile(page) };
   } finally {
     if (page.consoleErrors.length) console.log(`  (classify ${model} ${backend}) page errors:\n    ${page.consoleErrors.join('\n    ')}`);
     await page.close();

@@ -1,55 +1,97 @@
-// End to end: the site's two modules (src/runtime/modules.rs). A page of the 1.x demos, and the
-// tour, load the first module (CPU (flex), the 1.x demos) and never fetch the full one; a page
-// that names a 2.x demo, WebGPU or ndarray loads the full module; picking another backend on a
-// first-module page moves it to the full module; the offline copy keeps the full module only
-// once a page has fetched it, and a page that needs it offline says so.
+// End to end: the site's modules (src/runtime/modules.rs, xtask/src/modules.rs). A page of the
+// 1.x demos, and the tour, load the first module (CPU (flex), the 1.x demos) and never fetch the
+// full one; a page that names a 2.x demo, WebGPU or ndarray loads the full module, in Chromium
+// its relaxed-SIMD build, and with `simd=simd128` the plain one, whose answers the relaxed one
+// matches; picking another backend on a first-module page moves it to the full module; the
+// offline copy keeps the full module only once a page has fetched it, and a page that needs it
+// offline says so.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
-import { assertNoConsoleErrors, byId, distDir, offlineCopyReady, openPage, serveDist, waitForBackend, watchPage, withSite } from './harness.mjs';
+import { assertNoConsoleErrors, byId, distDir, offlineCopyReady, openPage, repoRoot, serveDist, waitForBackend, watchPage, withSite } from './harness.mjs';
 
 const site = withSite();
 
 const wasmFiles = fs.readdirSync(distDir).filter((f) => f.endsWith('_bg.wasm'));
 const FIRST = wasmFiles.find((f) => f.startsWith('open-model-lab-first-'));
-const FULL = wasmFiles.find((f) => f !== FIRST);
+const RELAXED = wasmFiles.find((f) => f.startsWith('open-model-lab-relaxed-'));
+const FULL = wasmFiles.find((f) => f !== FIRST && f !== RELAXED);
 
-/** The module the page's loader picked, and the wasm files the page requested. */
+/** The module the page's loader picked, its SIMD, and the wasm files the page requested. */
 async function loaded(page) {
   return {
     module: await page.evaluate(() => document.documentElement.dataset.labModule),
+    simd: await page.evaluate(() => document.documentElement.dataset.labSimd),
     wasm: [...new Set(page.requests.map((url) => new URL(url).pathname.slice(1)).filter((name) => name.endsWith('.wasm')))],
   };
 }
 
-describe("the site's two modules", () => {
-  test('the build has both, the first one smaller', () => {
-    assert.equal(wasmFiles.length, 2, `two wasm files in dist: ${wasmFiles}`);
-    assert.ok(FIRST && FULL, `a first and a full module: ${wasmFiles}`);
+describe("the site's modules", () => {
+  test('the build has the three, the first one smaller', () => {
+    assert.equal(wasmFiles.length, 3, `three wasm files in dist: ${wasmFiles}`);
+    assert.ok(FIRST && FULL && RELAXED, `a first, a full and a relaxed module: ${wasmFiles}`);
     const size = (f) => fs.statSync(`${distDir}/${f}`).size;
     assert.ok(size(FIRST) < 0.6 * size(FULL), `first ${size(FIRST)} B against full ${size(FULL)} B`);
   });
 
   test('each address loads the module it needs and only that one', async () => {
+    // Chromium has relaxed SIMD, so a full-module page gets the relaxed build unless it asks.
     const cases = [
-      ['?demo=playground&lang=en', 'first', 'playground'],
-      ['?demo=augment&lang=en', 'first', 'augment'],
-      ['?demo=linear&backend=flex&lang=en', 'first', 'linear'],
-      ['?demo=classify&backend=flex&lang=en', 'full', 'classify'],
-      ['?demo=text&backend=flex&lang=en', 'full', 'text'],
-      ['?demo=playground&backend=ndarray&lang=en', 'full', 'playground'],
+      ['?demo=playground&lang=en', 'first', 'playground', FIRST],
+      ['?demo=augment&lang=en', 'first', 'augment', FIRST],
+      ['?demo=linear&backend=flex&lang=en', 'first', 'linear', FIRST],
+      ['?demo=classify&backend=flex&lang=en', 'full', 'classify', RELAXED],
+      ['?demo=text&backend=flex&lang=en', 'full', 'text', RELAXED],
+      ['?demo=playground&backend=ndarray&lang=en', 'full', 'playground', RELAXED],
+      ['?demo=text&backend=flex&lang=en&simd=simd128', 'full', 'text', FULL],
     ];
-    for (const [query, module, demo] of cases) {
+    for (const [query, module, demo, wasm] of cases) {
       const page = await openPage(site.browser, `${site.server.url}/${query}`, { serviceWorkers: 'block' });
       await page.waitForSelector(`main.demo[data-demo="${demo}"]`, { timeout: 60_000 });
       await page.waitForSelector(`${byId('backend-status')}[data-backend]:not([data-backend=""])`, { timeout: 60_000 });
       const got = await loaded(page);
       assert.equal(got.module, module, `${query}: the ${module} module`);
-      assert.deepEqual(got.wasm, [module === 'first' ? FIRST : FULL], `${query} fetched only its own wasm`);
+      assert.equal(got.simd, wasm === RELAXED ? 'relaxed' : 'simd128', `${query}: its SIMD named`);
+      assert.deepEqual(got.wasm, [wasm], `${query} fetched only its own wasm`);
       assert.equal(await page.$(byId('full-module-needed')), null, `${query}: the demo itself, not a link to it`);
       assertNoConsoleErrors(page);
       await page.close();
     }
+  });
+
+  test('the relaxed module answers as the simd128 one: the text demo\'s sentiment, the classifier\'s top 5', async () => {
+    // Only the lab's CPU kernels differ (a fused multiply-add for a multiply and an add), so the
+    // answers agree to rounding; a wrong fused kernel would move them far more.
+    const answers = {};
+    for (const simd of ['simd128', 'relaxed']) {
+      const ask = simd === 'simd128' ? '&simd=simd128' : '';
+      const page = await openPage(site.browser, `${site.server.url}/?demo=text&backend=flex&lang=en${ask}`, { serviceWorkers: 'block' });
+      await page.waitForSelector(`${byId('model-status')}[data-state="ready"]`, { timeout: 180_000 });
+      await page.waitForSelector(byId('sentiment'), { timeout: 60_000 });
+      assert.equal((await loaded(page)).simd, simd);
+      const text = await page.$eval(byId('sentiment'), (el) => ({ label: el.dataset.label, probability: Number(el.dataset.probability) }));
+      await page.goto(`${site.server.url}/?demo=classify&backend=flex&lang=en${ask}`);
+      await page.waitForSelector(`${byId('model-status')}[data-state="ready"]`, { timeout: 180_000 });
+      assert.equal((await loaded(page)).simd, simd);
+      await page.setInputFiles(byId('photo-file'), path.join(repoRoot, 'www', 'assets', 'samples', 'chelsea.png'));
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="classification"]')?.dataset.busy === 'false'
+          && document.querySelectorAll('[data-testid="top5"] li').length === 5,
+        null,
+        { timeout: 120_000 },
+      );
+      const top5 = await page.$$eval(`${byId('top5')} li`, (items) => items.map((li) => [Number(li.dataset.class), Number(li.dataset.probability)]));
+      answers[simd] = { text, top5 };
+      assertNoConsoleErrors(page);
+      await page.close();
+    }
+    const { simd128, relaxed } = answers;
+    assert.equal(relaxed.text.label, simd128.text.label);
+    assert.ok(Math.abs(relaxed.text.probability - simd128.text.probability) < 1e-4, JSON.stringify(answers));
+    assert.deepEqual(relaxed.top5.map(([c]) => c), simd128.top5.map(([c]) => c), JSON.stringify(answers));
+    const worst = Math.max(...relaxed.top5.map(([, p], i) => Math.abs(p - simd128.top5[i][1])));
+    assert.ok(worst < 1e-4, `top-5 probabilities within ${worst}: ${JSON.stringify(answers)}`);
   });
 
   test('the first module trains on flex, says why, and moves to the full module for another backend', async () => {
@@ -114,7 +156,7 @@ describe("the site's two modules", () => {
       const keys = await (await caches.open(names[0])).keys();
       return keys.filter((r) => r.url.endsWith('.wasm')).length === 2;
     }, null, { timeout: 60_000 });
-    assert.deepEqual((await cached()).sort(), [FIRST, FULL].sort());
+    assert.deepEqual((await cached()).sort(), [FIRST, RELAXED].sort(), 'the full module the page fetched, its relaxed build');
     await context.close();
   });
 

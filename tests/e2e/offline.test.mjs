@@ -51,7 +51,8 @@ describe('offline revisits', () => {
     await page.waitForSelector(`${byId('peptides-train')}:not([disabled])`, { timeout: 60_000 });
 
     const kept = await keptFolders(page);
-    const wasm = fs.readdirSync(distDir).find((f) => f.endsWith('_bg.wasm'));
+    // The full module these pages loaded: in Chromium, its relaxed-SIMD build.
+    const wasm = fs.readdirSync(distDir).find((f) => f.startsWith('open-model-lab-relaxed-') && f.endsWith('_bg.wasm'));
     const shellText = await page.textContent(byId('kept-shell'));
     console.log(`kept: ${JSON.stringify(kept)}; ${shellText}`);
     const folders = kept.map((k) => k.folder);

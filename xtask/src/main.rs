@@ -43,8 +43,9 @@ Tasks:
   test    Set up, install test prerequisites, run all test stages
   bench   Set up, build the release site, run the native and browser benchmarks
   fuzz    Run lab-core's fuzz targets for a minute each, print executions and crashes
-  finish-site  Build the site's first module beside trunk's and write the loader
-          that picks one, the Content-Security-Policy into a built index.html
+  finish-site  Build the site's first module and (release) relaxed module beside
+          trunk's and write the loader that picks one, the
+          Content-Security-Policy into a built index.html
           and the offline lists into its sw.js (trunk's post_build hook runs
           it; `finish-site DIR` for a folder)
   help    Print this help, or `help <TASK>` for a task's help
@@ -228,9 +229,9 @@ fn dispatch(args: &[String]) -> Result {
                 )?,
             };
             let ctx = Ctx::new()?;
-            let full_module = modules::add_first_module(&ctx, dir.as_ref())?;
+            let later_modules = modules::add_modules(&ctx, dir.as_ref())?;
             csp::write_policy(&ctx, dir.as_ref())?;
-            offline::stamp_worker(&ctx, dir.as_ref(), &full_module)
+            offline::stamp_worker(&ctx, dir.as_ref(), &later_modules)
         }
         "bench" => {
             let options = bench::BenchOptions::parse(rest)?;

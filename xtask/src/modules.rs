@@ -1,22 +1,35 @@
-//! `cargo xtask finish-site`, first step: the site's first module (src/runtime/modules.rs) beside
-//! the full one that trunk built, and the loader that picks one per page.
+//! `cargo xtask finish-site`, first step: the site's first module (src/runtime/modules.rs) and
+//! the relaxed module beside the full one that trunk built, and the loader that picks one per
+//! page.
 //!
-//! Trunk builds one wasm program per page; the lab ships two builds of the same crate. The full
+//! Trunk builds one wasm program per page; the lab ships three builds of the same crate. The full
 //! module is trunk's. The first module is the `open-model-lab-first` binary without the `full`
-//! feature: cargo, wasm-bindgen and (in release) wasm-opt `-Os`, as trunk does, into files named
-//! by their content's hash as trunk names its own. Trunk's inline loader and its two preload
-//! links, which would download the full module on every page, give way to www/module-loader.js
-//! with both modules' files and their subresource integrity written into it.
+//! feature. The relaxed module is the `open-model-lab-relaxed` binary, the full module with the
+//! `relaxed-simd` feature: the lab's CPU kernels then use wasm's relaxed fused multiply-add
+//! (lab-core's kernels.rs, `mul_add`). A browser without relaxed SIMD refuses such a module
+//! whole, so the loader offers it only to one that validates a relaxed instruction, and the
+//! plain full module to the others. Only lab-core and the web crate compile again for it: a
+//! feature, unlike a target feature for every crate, leaves the dependencies' builds shared
+//! (and burn's SIMD crate, macerator 0.5.2, does not compile with `+relaxed-simd`). Each is cargo,
+//! wasm-bindgen and (in release) wasm-opt `-Os`, as trunk runs them, into files named by their
+//! content's hash as trunk names its own. Trunk's inline loader and its two preload links, which
+//! would download the full module on every page, give way to www/module-loader.js with the
+//! modules' files and their subresource integrity written into it.
 
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use crate::Result;
 use crate::ctx::{Ctx, probe, run};
+use crate::{Result, WASM_TARGET};
 
 /// The first module's binary (Cargo.toml) and the prefix of its files in the site.
 const FIRST_BIN: &str = "open-model-lab-first";
+/// The relaxed module's binary (Cargo.toml) and the prefix of its files in the site.
+const RELAXED_BIN: &str = "open-model-lab-relaxed";
+/// The wasm that [`relaxed_cargo`] writes, relative to the repository root.
+pub const RELAXED_WASM: &str = "target/wasm32-unknown-unknown/release/open-model-lab-relaxed.wasm";
 const LOADER: &str = "www/module-loader.js";
 const PLACEHOLDER: &str = "/* __MODULES__ */";
 
@@ -42,28 +55,93 @@ impl Module {
     }
 }
 
-/// Builds the first module into `dir` and puts the loader in index.html in place of trunk's;
-/// answers the full module's files (relative to `dir`), which the offline copy lists apart.
-pub fn add_first_module(ctx: &Ctx, dir: &Path) -> Result<Vec<String>> {
+/// Builds the first module and, in release, the relaxed module into `dir`, and puts the loader
+/// in index.html in place of trunk's; answers the full and relaxed modules' files (relative to
+/// `dir`), which the offline copy lists apart.
+pub fn add_modules(ctx: &Ctx, dir: &Path) -> Result<Vec<String>> {
     let index = dir.join("index.html");
     let html =
         fs::read_to_string(&index).map_err(|e| format!("cannot read {}: {e}", index.display()))?;
     let (full, without_trunks_loader) = take_trunks_loader(&html)?;
-    let first = build_first_module(ctx, dir)?;
+    // Trunk tells its hooks which profile it built; run by hand, the site is the release one.
+    let release = env::var("TRUNK_PROFILE").map_or(true, |profile| profile == "release");
+    let first = build_module(ctx, dir, first_build(ctx, release), FIRST_BIN, release)?;
+    // A debug build (`serve --watch` rebuilds at every edit) goes without: the loader then gives
+    // every browser the full module.
+    let relaxed = if release {
+        let build = Build {
+            cargo: relaxed_cargo(ctx),
+            wasm: RELAXED_WASM.to_string(),
+        };
+        Some(build_module(ctx, dir, build, RELAXED_BIN, release)?)
+    } else {
+        None
+    };
     let template = fs::read_to_string(ctx.root.join(LOADER))
         .map_err(|e| format!("cannot read {LOADER}: {e}"))?;
-    let loader = fill_loader(&template, &first, &full)?;
+    let loader = fill_loader(&template, &first, &full, relaxed.as_ref())?;
     let html = without_trunks_loader.replace(
         "</head>",
         &format!("<script type=\"module\">\n{loader}</script>\n</head>"),
     );
     fs::write(&index, html).map_err(|e| format!("cannot write {}: {e}", index.display()))?;
     println!(
-        "xtask: the first module ({}) and the loader written into {}",
+        "xtask: the first module ({}), {} and the loader written into {}",
         first.wasm.href,
+        relaxed.as_ref().map_or_else(
+            || "no relaxed module (a debug build)".to_string(),
+            |relaxed| format!("the relaxed module ({})", relaxed.wasm.href)
+        ),
         index.display()
     );
-    Ok(full.file_names())
+    let mut later = full.file_names();
+    later.extend(relaxed.iter().flat_map(Module::file_names));
+    Ok(later)
+}
+
+/// The first module's build. Linted by clippy as it builds, as the test stages build the full
+/// module's code: the first module's `cfg`s are compiled nowhere else.
+fn first_build(ctx: &Ctx, release: bool) -> Build {
+    let mut cargo = ctx.cargo_linted();
+    cargo.args([
+        "build",
+        "--target",
+        WASM_TARGET,
+        "--package",
+        "open-model-lab",
+        "--bin",
+        FIRST_BIN,
+        "--no-default-features",
+        // As trunk builds (Trunk.toml's `offline`): setup fetched every crate.
+        "--offline",
+    ]);
+    if release {
+        cargo.arg("--release");
+    }
+    let profile = if release { "release" } else { "debug" };
+    Build {
+        cargo,
+        wasm: format!("target/{WASM_TARGET}/{profile}/{FIRST_BIN}.wasm"),
+    }
+}
+
+/// cargo's command for the relaxed module: trunk's (release, the default features) for the
+/// relaxed binary with `relaxed-simd`. setup runs it early, beside the model conversions
+/// (setup.rs), so that finish-site finds it built.
+pub fn relaxed_cargo(ctx: &Ctx) -> Command {
+    let mut cargo = ctx.cargo();
+    cargo.args([
+        "build",
+        "--release",
+        "--target",
+        WASM_TARGET,
+        "--bin",
+        RELAXED_BIN,
+        "--features",
+        "relaxed-simd",
+        "--offline",
+    ]);
+    cargo
 }
 
 /// The full module's files as trunk linked them, and `html` without trunk's loader and links.
@@ -104,35 +182,30 @@ fn take_link(html: &mut String, marker: &str) -> Result<File> {
     Ok(file)
 }
 
-/// cargo, wasm-bindgen and wasm-opt, as trunk runs them for the full module; the two files land
-/// in `dir` under names with their content's hash.
-fn build_first_module(ctx: &Ctx, dir: &Path) -> Result<Module> {
-    // Trunk tells its hooks which profile it built; run by hand, the site is the release one.
-    let release = env::var("TRUNK_PROFILE").map_or(true, |profile| profile == "release");
-    // Linted by clippy as it builds, as the test stages build the full module's code: the first
-    // module's `cfg`s are compiled nowhere else.
-    let mut cargo = ctx.cargo_linted();
-    cargo.args([
-        "build",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--package",
-        "open-model-lab",
-        "--bin",
-        FIRST_BIN,
-        "--no-default-features",
-        // As trunk builds (Trunk.toml's `offline`): setup fetched every crate.
-        "--offline",
-    ]);
-    if release {
-        cargo.arg("--release");
-    }
+/// A module's build: the cargo command and the wasm it writes, relative to the repository root.
+struct Build {
+    cargo: Command,
+    wasm: String,
+}
+
+/// `build`'s cargo, wasm-bindgen and (in release) wasm-opt, as trunk runs them for the full
+/// module; the two files land in `dir` under `prefix` and their content's hash.
+fn build_module(
+    ctx: &Ctx,
+    dir: &Path,
+    build: Build,
+    prefix: &str,
+    release: bool,
+) -> Result<Module> {
+    let Build { mut cargo, wasm } = build;
     run(&mut cargo)?;
-    let profile = if release { "release" } else { "debug" };
-    let built = ctx.root.join(format!(
-        "target/wasm32-unknown-unknown/{profile}/{FIRST_BIN}.wasm"
-    ));
-    let out = ctx.root.join("target/first-module");
+    let built = ctx.root.join(wasm);
+    let bin = built
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .ok_or("cargo's wasm has no name")?
+        .to_string();
+    let out = ctx.root.join(format!("target/{prefix}-bindgen"));
     let _ = fs::remove_dir_all(&out);
     run(ctx
         .cmd("wasm-bindgen")
@@ -140,13 +213,12 @@ fn build_first_module(ctx: &Ctx, dir: &Path) -> Result<Module> {
         .arg(&out)
         .arg(&built))?;
     if out.join("snippets").exists() {
-        return Err(
-            "wasm-bindgen wrote snippets for the first module, which finish-site does not copy"
-                .into(),
-        );
+        return Err(format!(
+            "wasm-bindgen wrote snippets for {prefix}, which finish-site does not copy"
+        ));
     }
-    let glue = out.join(format!("{FIRST_BIN}.js"));
-    let wasm = out.join(format!("{FIRST_BIN}_bg.wasm"));
+    let glue = out.join(format!("{bin}.js"));
+    let wasm = out.join(format!("{bin}_bg.wasm"));
     if release {
         run(ctx
             .cmd("wasm-opt")
@@ -157,8 +229,8 @@ fn build_first_module(ctx: &Ctx, dir: &Path) -> Result<Module> {
     }
     let hash = hash16(ctx, &[&glue, &wasm])?;
     Ok(Module {
-        glue: place(ctx, &glue, dir, &format!("{FIRST_BIN}-{hash}.js"))?,
-        wasm: place(ctx, &wasm, dir, &format!("{FIRST_BIN}-{hash}_bg.wasm"))?,
+        glue: place(ctx, &glue, dir, &format!("{prefix}-{hash}.js"))?,
+        wasm: place(ctx, &wasm, dir, &format!("{prefix}-{hash}_bg.wasm"))?,
     })
 }
 
@@ -187,16 +259,27 @@ fn hash16(ctx: &Ctx, files: &[&PathBuf]) -> Result<String> {
         .ok_or_else(|| "python3 could not hash the first module".into())
 }
 
-/// The loader with both modules' files in place of its placeholder.
-fn fill_loader(template: &str, first: &Module, full: &Module) -> Result<String> {
+/// The loader with the modules' files in place of its placeholder; `relaxed: null` without
+/// the relaxed module.
+fn fill_loader(
+    template: &str,
+    first: &Module,
+    full: &Module,
+    relaxed: Option<&Module>,
+) -> Result<String> {
     if !template.contains(PLACEHOLDER) {
         return Err(format!("{LOADER} has no {PLACEHOLDER} to fill"));
     }
     let file = |f: &File| format!("{{ href: '{}', integrity: '{}' }}", f.href, f.integrity);
     let module = |m: &Module| format!("{{ glue: {}, wasm: {} }}", file(&m.glue), file(&m.wasm));
+    let relaxed = relaxed.map_or_else(|| "null".to_string(), module);
     Ok(template.replace(
         PLACEHOLDER,
-        &format!("{{ first: {}, full: {} }}", module(first), module(full)),
+        &format!(
+            "{{ first: {}, full: {}, relaxed: {relaxed} }}",
+            module(first),
+            module(full)
+        ),
     ))
 }
 
@@ -228,7 +311,7 @@ mod tests {
     }
 
     #[test]
-    fn fills_the_loaders_placeholder_with_both_modules() {
+    fn fills_the_loaders_placeholder_with_the_modules() {
         let file = |href: &str| File {
             href: href.into(),
             integrity: format!("sha384-{href}"),
@@ -237,18 +320,19 @@ mod tests {
             glue: file(&format!("/{name}.js")),
             wasm: file(&format!("/{name}_bg.wasm")),
         };
-        let out = fill_loader(
-            "const MODULES = /* __MODULES__ */;",
-            &module("a"),
-            &module("b"),
-        );
+        let template = "const MODULES = /* __MODULES__ */;";
+        let out = fill_loader(template, &module("a"), &module("b"), Some(&module("c")));
         assert_eq!(
             out.unwrap(),
             "const MODULES = { first: { glue: { href: '/a.js', integrity: 'sha384-/a.js' }, \
              wasm: { href: '/a_bg.wasm', integrity: 'sha384-/a_bg.wasm' } }, \
              full: { glue: { href: '/b.js', integrity: 'sha384-/b.js' }, \
-             wasm: { href: '/b_bg.wasm', integrity: 'sha384-/b_bg.wasm' } } };"
+             wasm: { href: '/b_bg.wasm', integrity: 'sha384-/b_bg.wasm' } }, \
+             relaxed: { glue: { href: '/c.js', integrity: 'sha384-/c.js' }, \
+             wasm: { href: '/c_bg.wasm', integrity: 'sha384-/c_bg.wasm' } } };"
         );
-        assert!(fill_loader("no placeholder", &module("a"), &module("b")).is_err());
+        let without = fill_loader(template, &module("a"), &module("b"), None).unwrap();
+        assert!(without.ends_with("relaxed: null };"), "{without}");
+        assert!(fill_loader("no placeholder", &module("a"), &module("b"), None).is_err());
     }
 }

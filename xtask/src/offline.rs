@@ -1,5 +1,5 @@
 //! The offline copy's lists: writes into the built `sw.js` (www/sw.js) the shell files it precaches,
-//! the full module's files that it keeps once the page has fetched them, and a digest of both's
+//! the full and relaxed modules' files that it keeps once the page has fetched them, and a digest of both's
 //! bytes. A build whose shell changed in any byte therefore ships a different
 //! `sw.js`, which is what makes browsers install the new worker and drop the old copy.
 //!
@@ -17,8 +17,8 @@ use crate::ctx::{Ctx, probe};
 const WORKER: &str = "sw.js";
 const SHELL_FOLDERS: [&str; 2] = ["static", "assets/samples"];
 
-/// Writes the shell list, the full module's files (`later`, as modules.rs found them in trunk's
-/// links) and their digest into `<dir>/sw.js`.
+/// Writes the shell list, the full and relaxed modules' files (`later`, as modules.rs found and
+/// built them) and their digest into `<dir>/sw.js`.
 pub fn stamp_worker(ctx: &Ctx, dir: &Path, later: &[String]) -> Result {
     let worker = dir.join(WORKER);
     let source = fs::read_to_string(&worker)
@@ -28,7 +28,7 @@ pub fn stamp_worker(ctx: &Ctx, dir: &Path, later: &[String]) -> Result {
     let stamped = stamp(&source, &digest, &shell, &later)?;
     fs::write(&worker, stamped).map_err(|e| format!("cannot write {}: {e}", worker.display()))?;
     println!(
-        "xtask: {} shell files and the full module's {} listed in {} (build {digest})",
+        "xtask: {} shell files and the later modules' {} listed in {} (build {digest})",
         shell.len(),
         later.len(),
         worker.display()
@@ -71,7 +71,9 @@ fn shell_files(dir: &Path) -> Result<Vec<String>> {
 /// `files` without `later`, and `later`; refuses a `later` file that is not among them.
 fn set_apart(files: Vec<String>, later: &[String]) -> Result<(Vec<String>, Vec<String>)> {
     if let Some(missing) = later.iter().find(|file| !files.contains(file)) {
-        return Err(format!("the full module's {missing} is not in the site"));
+        return Err(format!(
+            "the later module file {missing} is not in the site"
+        ));
     }
     let shell = files.into_iter().filter(|f| !later.contains(f)).collect();
     Ok((shell, later.to_vec()))

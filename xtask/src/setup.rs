@@ -2,6 +2,7 @@
 //! install what the build and the tests need.
 
 use std::fs;
+use std::process::Command;
 use std::time::Instant;
 
 use crate::ctx::{Ctx, execute, header, probe, run};
@@ -9,7 +10,7 @@ use crate::packages::{step_apt_packages, step_bench_npm, step_e2e_npm, step_node
 use crate::pins::step_trunk_toml;
 use crate::serve::newest_of;
 use crate::tools::{step_cargo_deny, step_trunk, step_wasm_bindgen};
-use crate::{Result, WASM_TARGET, assets, models};
+use crate::{Result, WASM_TARGET, assets, models, modules};
 
 /// What the lint stage runs besides cargo: `cargo fmt` and `cargo clippy`.
 const LINT_COMPONENTS: &[&str] = &["rustfmt", "clippy"];
@@ -44,14 +45,20 @@ const SITE_WASM_STEP: Step = Step {
     run: step_site_wasm,
 };
 
+const RELAXED_WASM_STEP: Step = Step {
+    name: "the relaxed module's wasm (the site's with the relaxed-simd feature)",
+    run: step_relaxed_wasm,
+};
+
 /// What `setup` builds besides [`BUILD_STEPS`]: the tool that serves and builds the site.
 pub const TRUNK_STEPS: &[Step] = &[TRUNK];
 
 /// For a task that ends in `trunk build --release` (test's end-to-end stage, bench, serve
-/// --watch): trunk, then the site's wasm, compiled by cargo beside the model conversions (and,
-/// under `test`, beside the stages: `site_build.rs`). The site's fat-LTO link keeps one core
-/// busy for minutes, which the other work fills. trunk's own cargo run then finds it built.
-pub const SITE_STEPS: &[Step] = &[TRUNK, SITE_WASM_STEP];
+/// --watch): trunk, then the site's wasm and the relaxed module's (modules.rs), compiled by cargo
+/// beside the model conversions (and, under `test`, beside the stages: `site_build.rs`). The
+/// site's fat-LTO link keeps one core busy for minutes, which the other work fills. trunk's own
+/// cargo run, and finish-site's, then find them built.
+pub const SITE_STEPS: &[Step] = &[TRUNK, SITE_WASM_STEP, RELAXED_WASM_STEP];
 
 /// What setup downloads, on a second thread while [`BUILD_STEPS`] compile.
 const DOWNLOAD_STEPS: &[Step] = &[
@@ -194,7 +201,7 @@ pub fn setup_page_first(ctx: &Ctx) -> Result<Conversions> {
             let behind = ctx.behind_the_page();
             run_steps(&behind, TRUNK_STEPS).and_then(|()| run_steps(&behind, BUILD_STEPS))
         });
-        let site = run_steps(ctx, &[SITE_WASM_STEP]);
+        let site = run_steps(ctx, &[SITE_WASM_STEP, RELAXED_WASM_STEP]);
         let tools = tools
             .join()
             .unwrap_or_else(|_| Err("the tools' thread panicked".into()));
@@ -272,24 +279,41 @@ const SITE_WASM_INPUTS: &[&str] = &[
 const SITE_WASM: &str = "target/wasm32-unknown-unknown/release/open-model-lab.wasm";
 
 /// The same cargo command trunk runs, so its fingerprint matches and trunk's run is then a
-/// no-op. Cargo's lines instead of its progress bar: the converter's cargo prints beside it,
-/// and two bars on one terminal line garble each other. Silent when no input is newer than the
-/// wasm (cargo still checks, in about a second).
+/// no-op.
 fn step_site_wasm(ctx: &Ctx) -> Result {
-    let built = fs::metadata(ctx.root.join(SITE_WASM)).and_then(|m| m.modified());
+    let mut cargo = ctx.cargo();
+    cargo.args(SITE_WASM_BUILD);
+    compile_wasm(
+        ctx,
+        cargo,
+        SITE_WASM,
+        "setup: compiling the site's wasm (cargo, release, fat LTO: the first time about 13 minutes alone on 2 cores, 19–33 beside the tools' builds, the last few in one link step that prints nothing)",
+    )
+}
+
+/// finish-site's cargo command for the relaxed module, which then finds it built.
+fn step_relaxed_wasm(ctx: &Ctx) -> Result {
+    compile_wasm(
+        ctx,
+        modules::relaxed_cargo(ctx),
+        modules::RELAXED_WASM,
+        "setup: compiling the relaxed module's wasm (lab-core and the web crate again, with the relaxed-simd feature, and a second fat-LTO link)",
+    )
+}
+
+/// Runs `cargo`, which writes `wasm`, saying `what` first. Cargo's lines instead of its progress
+/// bar: the converter's cargo prints beside it, and two bars on one terminal line garble each
+/// other. Silent when no input is newer than the wasm (cargo still checks, in about a second).
+fn compile_wasm(ctx: &Ctx, mut cargo: Command, wasm: &str, what: &str) -> Result {
+    let built = fs::metadata(ctx.root.join(wasm)).and_then(|m| m.modified());
     let current = match (built, newest_of(ctx, SITE_WASM_INPUTS)) {
         (Ok(built), Some(newest)) => built >= newest,
         _ => false,
     };
-    let mut cargo = ctx.cargo();
-    cargo
-        .args(SITE_WASM_BUILD)
-        .env("CARGO_TERM_PROGRESS_WHEN", "never");
+    cargo.env("CARGO_TERM_PROGRESS_WHEN", "never");
     if current {
         return execute(cargo.arg("--quiet"), false, false);
     }
-    header(
-        "setup: compiling the site's wasm (cargo, release, fat LTO: the first time about 13 minutes alone on 2 cores, 19–33 beside the tools' builds, the last few in one link step that prints nothing)",
-    );
+    header(what);
     run(&mut cargo)
 }

@@ -8,7 +8,8 @@
 //! 252 ms a photo, 2026-12-06.)
 //!
 //! The loops are written with `wide`'s four-lane vectors, which compile to wasm's simd128 in
-//! the browser and to SSE natively, so the native tests run the same arithmetic the page does.
+//! the browser and to SSE natively, so the native tests run the same arithmetic as the page's
+//! simd128 module; the relaxed module differs only in [`mul_add`], fused.
 
 use burn::backend::DispatchDevice;
 use burn::module::Param;
@@ -64,6 +65,35 @@ pub(crate) fn from_host<const D: usize>(
     device: &Device,
 ) -> Tensor<D> {
     Tensor::from_data(TensorData::new(values, dims), device)
+}
+
+/// `a·b + c` in each lane. With the `relaxed-simd` feature in wasm (the site's relaxed module,
+/// which browsers that have relaxed SIMD load: xtask/src/modules.rs) one `f32x4.relaxed_madd`,
+/// which the browser computes as a fused multiply-add where the CPU has one, with a single
+/// rounding: a running sum's step is then one instruction where it was two. Elsewhere a multiply
+/// and an add, as `wide`'s `mul_add` also computes on wasm (it fuses only natively with FMA
+/// enabled, which the lab's native builds do not enable), so the native tests and the page's
+/// simd128 module keep the same arithmetic.
+///
+/// The intrinsic inlines only into a function compiled for relaxed SIMD, and called out of line
+/// it would cost a call per vector: so each kernel whose loops reach this (through
+/// `#[inline(always)]` functions) is compiled for it with the feature, `#[cfg_attr(all(target_arch
+/// = "wasm32", feature = "relaxed-simd"), target_feature(enable = "relaxed-simd"))]`.
+#[inline(always)]
+fn mul_add(a: f32x4, b: f32x4, c: f32x4) -> f32x4 {
+    #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+    {
+        use bytemuck::cast;
+        cast(core::arch::wasm32::f32x4_relaxed_madd(
+            cast(a),
+            cast(b),
+            cast(c),
+        ))
+    }
+    #[cfg(not(all(target_arch = "wasm32", feature = "relaxed-simd")))]
+    {
+        a * b + c
+    }
 }
 
 /// Each lane clamped to `[low, high]`, NaN kept: `wide`'s `max` and `min` drop a NaN, and its

@@ -18,7 +18,7 @@ use burn::nn::Linear;
 use burn::tensor::Tensor;
 use wide::{f32x4, i16x8, i32x4};
 
-use super::{LANES, from_host, host_bias, host_values, store};
+use super::{LANES, from_host, host_bias, host_values, mul_add, store};
 use crate::asset;
 
 /// Output columns a panel holds: four vectors.
@@ -99,6 +99,10 @@ impl F32Dense {
     }
 
     /// The layer on rows of `inputs` values laid end to end.
+    #[cfg_attr(
+        all(target_arch = "wasm32", feature = "relaxed-simd"),
+        target_feature(enable = "relaxed-simd")
+    )]
     pub fn apply(&self, input: &[f32]) -> Vec<f32> {
         let mut output = output_for(input, self.inputs, self.outputs);
         let panels = self.panels.chunks_exact(self.inputs * PANEL);
@@ -155,7 +159,7 @@ fn rows_against_f32_panel<const R: usize>(
         for (sum, row) in sums.iter_mut().zip(rows) {
             let x = f32x4::splat(row[i]);
             for (sum, weight) in sum.iter_mut().zip(weights) {
-                *sum += x * weight;
+                *sum = mul_add(x, weight, *sum);
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use wide::f32x4;
 
-use super::{LANES, clamp};
+use super::{LANES, clamp, mul_add};
 
 /// Groups of four outputs a depthwise convolution sums at once (eight ran slower in V8).
 const BLOCK: usize = 4;
@@ -178,7 +178,16 @@ struct Phases<'a> {
 /// into row slices of a known length, so no read is bounds-checked on its own: EfficientNet-Lite0's
 /// sixteen depthwise convolutions took 11.1 ms in node's test build (2026-12-06), against 18.7
 /// when each tap's read was a checked slice at an offset computed at run time.
-#[inline(always)]
+// With relaxed SIMD it is compiled for it (kernels.rs, `mul_add`), and then not
+// `#[inline(always)]`, which Rust does not allow beside `target_feature`.
+#[cfg_attr(
+    all(target_arch = "wasm32", feature = "relaxed-simd"),
+    target_feature(enable = "relaxed-simd")
+)]
+#[cfg_attr(
+    not(all(target_arch = "wasm32", feature = "relaxed-simd")),
+    inline(always)
+)]
 fn convolve_plane<const K: usize, const S: usize>(
     phases: &Phases,
     units: &[Unit],
@@ -208,7 +217,7 @@ fn convolve_plane<const K: usize, const S: usize>(
                     let row = rows[kx % S];
                     let values: [f32; LANES] =
                         row[kx / S..kx / S + LANES].try_into().expect("four values");
-                    *sum = f32x4::from(values).mul_add(tap, *sum);
+                    *sum = mul_add(f32x4::from(values), tap, *sum);
                 }
             }
         }
