@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { artifactPath, assertNoConsoleErrors, distDir, frameRate, greyPng, heicHeader, launchBrowser, lossyWebp, openPage, readProfile, repoRoot, serveDist } from './harness.mjs';
+import { artifactPath, assertNoConsoleErrors, classified, distDir, frameRate, greyPng, heicHeader, launchBrowser, lossyWebp, openPage, readProfile, repoRoot, serveDist, topClasses } from './harness.mjs';
 
 let server;
 let browser;
@@ -31,12 +31,6 @@ async function waitForModel(page, origin) {
   if (origin) assert.equal(await page.getAttribute(byId('model-origin'), 'data-origin'), origin);
 }
 
-/** The ranked classes shown, as {class, probability}. */
-async function topClasses(page, id = 'top5') {
-  return page.$$eval(`${byId(id)} li`, (items) =>
-    items.map((li) => ({ class: Number(li.dataset.class), probability: Number(li.dataset.probability), text: li.textContent })),
-  );
-}
 
 /** Hands the page a file through the picker and waits for the classification to settle. */
 async function upload(page, name, buffer, mimeType) {
@@ -45,15 +39,6 @@ async function upload(page, name, buffer, mimeType) {
   return before;
 }
 
-async function classified(page) {
-  await page.waitForFunction(
-    () => document.querySelector('[data-testid="classification"]')?.dataset.busy === 'false'
-      && document.querySelectorAll('[data-testid="top5"] li').length === 5,
-    null,
-    { timeout: 120_000 },
-  );
-  return topClasses(page);
-}
 
 describe('image classification (2.2)', () => {
   test('downloads the model with progress, classifies real photos, then loads from the cache', async () => {

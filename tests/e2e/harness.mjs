@@ -343,6 +343,24 @@ export function describeProfile(profile) {
   return ` [per op, ms of a ${profile.total.toFixed(1)} ms pass: ${ops.join(', ')}]`;
 }
 
+/** The ranked classes shown, as {class, probability}. */
+export async function topClasses(page, id = 'top5') {
+  return page.$$eval(`${byId(id)} li`, (items) =>
+    items.map((li) => ({ class: Number(li.dataset.class), probability: Number(li.dataset.probability), text: li.textContent })),
+  );
+}
+
+/** Waits until the classifier shows a settled top 5, and answers it (topClasses). */
+export async function classified(page) {
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="classification"]')?.dataset.busy === 'false'
+      && document.querySelectorAll('[data-testid="top5"] li').length === 5,
+    null,
+    { timeout: 120_000 },
+  );
+  return topClasses(page);
+}
+
 /** Fails the test with every console error and uncaught page error `openPage` recorded. */
 export function assertNoConsoleErrors(page) {
   assert.deepEqual(page.consoleErrors, [], `console errors: ${page.consoleErrors.join('\n')}`);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { assertNoConsoleErrors, byId, distDir, offlineCopyReady, openPage, repoRoot, serveDist, waitForBackend, watchPage, withSite } from './harness.mjs';
+import { assertNoConsoleErrors, byId, classified, distDir, offlineCopyReady, openPage, repoRoot, serveDist, waitForBackend, watchPage, withSite } from './harness.mjs';
 
 const site = withSite();
 
@@ -75,13 +75,7 @@ describe("the site's modules", () => {
       await page.waitForSelector(`${byId('model-status')}[data-state="ready"]`, { timeout: 180_000 });
       assert.equal((await loaded(page)).simd, simd);
       await page.setInputFiles(byId('photo-file'), path.join(repoRoot, 'www', 'assets', 'samples', 'chelsea.png'));
-      await page.waitForFunction(
-        () => document.querySelector('[data-testid="classification"]')?.dataset.busy === 'false'
-          && document.querySelectorAll('[data-testid="top5"] li').length === 5,
-        null,
-        { timeout: 120_000 },
-      );
-      const top5 = await page.$$eval(`${byId('top5')} li`, (items) => items.map((li) => [Number(li.dataset.class), Number(li.dataset.probability)]));
+      const top5 = (await classified(page)).map((c) => [c.class, c.probability]);
       answers[simd] = { text, top5 };
       assertNoConsoleErrors(page);
       await page.close();

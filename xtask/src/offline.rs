@@ -1,6 +1,6 @@
 //! The offline copy's lists: writes into the built `sw.js` (www/sw.js) the shell files it precaches,
-//! the full and relaxed modules' files that it keeps once the page has fetched them, and a digest of both's
-//! bytes. A build whose shell changed in any byte therefore ships a different
+//! the full and relaxed modules' files that it keeps once the page has fetched them, and a
+//! digest of both's bytes. A build whose shell changed in any byte therefore ships a different
 //! `sw.js`, which is what makes browsers install the new worker and drop the old copy.
 //!
 //! The shell is what every demo needs before its own downloads: index.html (precached as `./`,
