@@ -20,6 +20,7 @@ use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::thread::JoinHandle;
 
 use crate::ctx::{Ctx, probe, run};
 use crate::{Result, WASM_TARGET};
@@ -28,8 +29,6 @@ use crate::{Result, WASM_TARGET};
 const FIRST_BIN: &str = "open-model-lab-first";
 /// The relaxed module's binary (Cargo.toml) and the prefix of its files in the site.
 const RELAXED_BIN: &str = "open-model-lab-relaxed";
-/// The wasm that [`relaxed_cargo`] writes, relative to the repository root.
-pub const RELAXED_WASM: &str = "target/wasm32-unknown-unknown/release/open-model-lab-relaxed.wasm";
 const LOADER: &str = "www/module-loader.js";
 const PLACEHOLDER: &str = "/* __MODULES__ */";
 
@@ -69,11 +68,13 @@ pub fn add_modules(ctx: &Ctx, dir: &Path) -> Result<Vec<String>> {
     // A debug build (`serve --watch` rebuilds at every edit) goes without: the loader then gives
     // every browser the full module.
     let relaxed = if release {
-        let build = Build {
-            cargo: relaxed_cargo(ctx),
-            wasm: RELAXED_WASM.to_string(),
-        };
-        Some(build_module(ctx, dir, build, RELAXED_BIN, release)?)
+        Some(build_module(
+            ctx,
+            dir,
+            relaxed_build(ctx),
+            RELAXED_BIN,
+            release,
+        )?)
     } else {
         None
     };
@@ -100,8 +101,9 @@ pub fn add_modules(ctx: &Ctx, dir: &Path) -> Result<Vec<String>> {
 }
 
 /// The first module's build. Linted by clippy as it builds, as the test stages build the full
-/// module's code: the first module's `cfg`s are compiled nowhere else.
-fn first_build(ctx: &Ctx, release: bool) -> Build {
+/// module's code: the first module's `cfg`s are compiled nowhere else. setup runs the release
+/// one early (setup.rs), so that finish-site finds it built.
+pub fn first_build(ctx: &Ctx, release: bool) -> Build {
     let mut cargo = ctx.cargo_linted();
     cargo.args([
         "build",
@@ -125,11 +127,13 @@ fn first_build(ctx: &Ctx, release: bool) -> Build {
     }
 }
 
-/// cargo's command for the relaxed module: trunk's (release, the default features) for the
-/// relaxed binary with `relaxed-simd`. setup runs it early, beside the model conversions
-/// (setup.rs), so that finish-site finds it built.
-pub fn relaxed_cargo(ctx: &Ctx) -> Command {
-    let mut cargo = ctx.cargo();
+/// The relaxed module's build, release only: trunk's (the default features) for the relaxed
+/// binary with `relaxed-simd`. setup runs it early, beside the model conversions (setup.rs), so
+/// that finish-site finds it built. Linted by clippy as it builds, as the first module is: the
+/// relaxed kernels' `cfg`s are compiled nowhere else, and only lab-core and the web crate, which
+/// this build compiles again anyway, go through the wrapper.
+pub fn relaxed_build(ctx: &Ctx) -> Build {
+    let mut cargo = ctx.cargo_linted();
     cargo.args([
         "build",
         "--release",
@@ -141,7 +145,10 @@ pub fn relaxed_cargo(ctx: &Ctx) -> Command {
         "relaxed-simd",
         "--offline",
     ]);
-    cargo
+    Build {
+        cargo,
+        wasm: format!("target/{WASM_TARGET}/release/{RELAXED_BIN}.wasm"),
+    }
 }
 
 /// The full module's files as trunk linked them, and `html` without trunk's loader and links.
@@ -183,9 +190,9 @@ fn take_link(html: &mut String, marker: &str) -> Result<File> {
 }
 
 /// A module's build: the cargo command and the wasm it writes, relative to the repository root.
-struct Build {
-    cargo: Command,
-    wasm: String,
+pub struct Build {
+    pub cargo: Command,
+    pub wasm: String,
 }
 
 /// `build`'s cargo, wasm-bindgen and (in release) wasm-opt, as trunk runs them for the full
@@ -199,39 +206,93 @@ fn build_module(
 ) -> Result<Module> {
     let Build { mut cargo, wasm } = build;
     run(&mut cargo)?;
-    let built = ctx.root.join(wasm);
+    let Bound { glue, wasm } = bind(ctx, &ctx.root.join(wasm), prefix, release)?;
+    let hash = hash16(ctx, &[&glue, &wasm])?;
+    Ok(Module {
+        glue: place(ctx, &glue, dir, &format!("{prefix}-{hash}.js"))?,
+        wasm: place(ctx, &wasm, dir, &format!("{prefix}-{hash}_bg.wasm"))?,
+    })
+}
+
+/// For `trunk build --release` (serve.rs): the first and relaxed modules' cargo (setup built
+/// them, so it only checks), wasm-bindgen and wasm-opt, on a thread beside trunk's own
+/// wasm-bindgen and wasm-opt of the full module; finish-site then finds them done (or waits for
+/// them, [`bind`]). npm's wasm-opt is a single-threaded wasm program, and on a 24 MB module it
+/// takes about 7 minutes: run after trunk's, the three left one core idle for 20 minutes at the
+/// end of every cold build.
+pub fn bind_release_modules(ctx: &Ctx) -> JoinHandle<Result> {
+    let ctx = ctx.clone();
+    std::thread::spawn(move || {
+        for (build, prefix) in [
+            (first_build(&ctx, true), FIRST_BIN),
+            (relaxed_build(&ctx), RELAXED_BIN),
+        ] {
+            let Build { mut cargo, wasm } = build;
+            run(cargo.arg("--quiet"))?;
+            bind(&ctx, &ctx.root.join(wasm), prefix, true)?;
+        }
+        Ok(())
+    })
+}
+
+/// What wasm-bindgen and wasm-opt made of a module's wasm.
+struct Bound {
+    glue: PathBuf,
+    wasm: PathBuf,
+}
+
+/// wasm-bindgen and (in release) wasm-opt on `built`, into `target/{prefix}-bindgen`, unless
+/// that folder already holds them for this very file (its size and time, and the profile, kept
+/// in the folder once both ran). A lock file keeps finish-site waiting while
+/// [`bind_release_modules`] works on the same folder.
+fn bind(ctx: &Ctx, built: &Path, prefix: &str, release: bool) -> Result<Bound> {
     let bin = built
         .file_stem()
         .and_then(|stem| stem.to_str())
         .ok_or("cargo's wasm has no name")?
         .to_string();
     let out = ctx.root.join(format!("target/{prefix}-bindgen"));
+    let lock_path = ctx.root.join(format!("target/{prefix}-bindgen.lock"));
+    let lock = fs::File::create(&lock_path)
+        .map_err(|e| format!("cannot create {}: {e}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+    let bound = Bound {
+        glue: out.join(format!("{bin}.js")),
+        wasm: out.join(format!("{bin}_bg.wasm")),
+    };
+    let meta = fs::metadata(built).map_err(|e| format!("cannot read {}: {e}", built.display()))?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |since| since.as_nanos());
+    let source = format!("{} {modified} release={release}", meta.len());
+    let stamp = out.join("built-from");
+    if fs::read_to_string(&stamp).is_ok_and(|done| done == source) {
+        return Ok(bound);
+    }
     let _ = fs::remove_dir_all(&out);
     run(ctx
         .cmd("wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--out-dir"])
         .arg(&out)
-        .arg(&built))?;
+        .arg(built))?;
     if out.join("snippets").exists() {
         return Err(format!(
             "wasm-bindgen wrote snippets for {prefix}, which finish-site does not copy"
         ));
     }
-    let glue = out.join(format!("{bin}.js"));
-    let wasm = out.join(format!("{bin}_bg.wasm"));
     if release {
         run(ctx
             .cmd("wasm-opt")
             .arg("-Os")
-            .arg(&wasm)
+            .arg(&bound.wasm)
             .arg("-o")
-            .arg(&wasm))?;
+            .arg(&bound.wasm))?;
     }
-    let hash = hash16(ctx, &[&glue, &wasm])?;
-    Ok(Module {
-        glue: place(ctx, &glue, dir, &format!("{prefix}-{hash}.js"))?,
-        wasm: place(ctx, &wasm, dir, &format!("{prefix}-{hash}_bg.wasm"))?,
-    })
+    fs::write(&stamp, source).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    Ok(bound)
 }
 
 /// Copies `file` into `dir` as `name`; its href and sha384 integrity, as trunk writes them.

@@ -7,9 +7,9 @@ use std::fs;
 use std::path::Path;
 use std::time::SystemTime;
 
-use crate::Result;
 use crate::ctx::{Ctx, header, run, run_interactive};
 use crate::setup::{Conversions, SITE_STEPS, setup, setup_page_first};
+use crate::{Result, modules};
 
 /// What trunk builds the site from, relative to the repository root (folders walked).
 const SITE_INPUTS: &[&str] = &[
@@ -191,7 +191,12 @@ fn copy_newer(source: &Path, target: &Path) -> Result<usize> {
 /// by `serve` made the next `serve` redo wasm-bindgen and wasm-opt (5 minutes) for nothing.
 pub fn trunk_build(ctx: &Ctx) -> Result {
     let newest = newest_input(ctx);
-    run(ctx.trunk().args(["build", "--release"]))?;
+    let modules = modules::bind_release_modules(ctx);
+    let built = run(ctx.trunk().args(["build", "--release"]));
+    let bound = modules
+        .join()
+        .unwrap_or_else(|_| Err("the modules' wasm-bindgen thread panicked".into()));
+    built.and(bound)?;
     match newest {
         Some(newest) => write_stamp(ctx, newest),
         None => Ok(()),

@@ -50,15 +50,20 @@ const RELAXED_WASM_STEP: Step = Step {
     run: step_relaxed_wasm,
 };
 
+const FIRST_WASM_STEP: Step = Step {
+    name: "the first module's wasm (the site's without the full feature)",
+    run: step_first_wasm,
+};
+
 /// What `setup` builds besides [`BUILD_STEPS`]: the tool that serves and builds the site.
 pub const TRUNK_STEPS: &[Step] = &[TRUNK];
 
 /// For a task that ends in `trunk build --release` (test's end-to-end stage, bench, serve
-/// --watch): trunk, then the site's wasm and the relaxed module's (modules.rs), compiled by cargo
-/// beside the model conversions (and, under `test`, beside the stages: `site_build.rs`). The
-/// site's fat-LTO link keeps one core busy for minutes, which the other work fills. trunk's own
-/// cargo run, and finish-site's, then find them built.
-pub const SITE_STEPS: &[Step] = &[TRUNK, SITE_WASM_STEP, RELAXED_WASM_STEP];
+/// --watch): trunk, then the site's three modules' wasm (modules.rs), compiled by cargo beside
+/// the model conversions (and, under `test`, beside the stages: `site_build.rs`). Each fat-LTO
+/// link keeps one core busy for minutes, which the other work fills. trunk's own cargo run, and
+/// finish-site's, then find them built.
+pub const SITE_STEPS: &[Step] = &[TRUNK, SITE_WASM_STEP, RELAXED_WASM_STEP, FIRST_WASM_STEP];
 
 /// What setup downloads, on a second thread while [`BUILD_STEPS`] compile.
 const DOWNLOAD_STEPS: &[Step] = &[
@@ -201,7 +206,7 @@ pub fn setup_page_first(ctx: &Ctx) -> Result<Conversions> {
             let behind = ctx.behind_the_page();
             run_steps(&behind, TRUNK_STEPS).and_then(|()| run_steps(&behind, BUILD_STEPS))
         });
-        let site = run_steps(ctx, &[SITE_WASM_STEP, RELAXED_WASM_STEP]);
+        let site = run_steps(ctx, &[SITE_WASM_STEP, RELAXED_WASM_STEP, FIRST_WASM_STEP]);
         let tools = tools
             .join()
             .unwrap_or_else(|_| Err("the tools' thread panicked".into()));
@@ -293,11 +298,23 @@ fn step_site_wasm(ctx: &Ctx) -> Result {
 
 /// finish-site's cargo command for the relaxed module, which then finds it built.
 fn step_relaxed_wasm(ctx: &Ctx) -> Result {
+    let modules::Build { cargo, wasm } = modules::relaxed_build(ctx);
     compile_wasm(
         ctx,
-        modules::relaxed_cargo(ctx),
-        modules::RELAXED_WASM,
+        cargo,
+        &wasm,
         "setup: compiling the relaxed module's wasm (lab-core and the web crate again, with the relaxed-simd feature, and a second fat-LTO link)",
+    )
+}
+
+/// finish-site's cargo command for the first module (release), which then finds it built.
+fn step_first_wasm(ctx: &Ctx) -> Result {
+    let modules::Build { cargo, wasm } = modules::first_build(ctx, true);
+    compile_wasm(
+        ctx,
+        cargo,
+        &wasm,
+        "setup: compiling the first module's wasm (the web crate without its `full` feature: some 50 crates again with other features, and a smaller fat-LTO link)",
     )
 }
 
