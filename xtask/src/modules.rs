@@ -23,6 +23,7 @@ use std::process::Command;
 use std::thread::JoinHandle;
 
 use crate::ctx::{Ctx, probe, run};
+use crate::serve::nanos;
 use crate::{Result, WASM_TARGET};
 
 /// The first module's binary (Cargo.toml) and the prefix of its files in the site.
@@ -262,11 +263,7 @@ fn bind(ctx: &Ctx, built: &Path, prefix: &str, release: bool) -> Result<Bound> {
         wasm: out.join(format!("{bin}_bg.wasm")),
     };
     let meta = fs::metadata(built).map_err(|e| format!("cannot read {}: {e}", built.display()))?;
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |since| since.as_nanos());
+    let modified = meta.modified().map_or(0, nanos);
     let source = format!("{} {modified} release={release}", meta.len());
     let stamp = out.join("built-from");
     if fs::read_to_string(&stamp).is_ok_and(|done| done == source) {

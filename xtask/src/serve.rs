@@ -216,7 +216,7 @@ fn newest_input(ctx: &Ctx) -> Option<u128> {
 }
 
 /// A stamp's form of a time: nanoseconds since the epoch.
-fn nanos(time: SystemTime) -> u128 {
+pub fn nanos(time: SystemTime) -> u128 {
     time.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |since| since.as_nanos())
 }
