@@ -14,6 +14,10 @@ use crate::Result;
 /// Where the CPU-only converter is built (see [`Ctx::converter`]).
 const CPU_CONVERTER_TARGET_DIR: &str = "target/cpu-converter";
 
+/// Where setup puts tools it unpacks from a pinned wheel (tools.rs), relative to the repository
+/// root; on the tool PATH.
+pub const PREBUILT_TOOLS_DIR: &str = ".tools/bin";
+
 /// What `cargo clippy` itself sets for its build (its workspace wrapper, and its arguments in
 /// `CLIPPY_ARGS`, each followed by `__CLIPPY_HACKERY__`), set for the native and wasm stages'
 /// builds and the converter that shares the native one: every workspace crate they compile,
@@ -30,8 +34,8 @@ pub const CLIPPY_WRAPPER: [(&str, &str); 2] = [
 #[derive(Clone)]
 pub struct Ctx {
     pub root: PathBuf,
-    /// PATH for every child: `.tools/node_modules/.bin`, cargo's bin folder,
-    /// then the inherited PATH.
+    /// PATH for every child: `.tools/node_modules/.bin`, `.tools/bin` (prebuilt tools from
+    /// PyPI), cargo's bin folder, then the inherited PATH.
     path: OsString,
     cargo: OsString,
     /// Whether the converter is built as the native tests' build (see [`Ctx::converter`]).
@@ -48,6 +52,7 @@ impl Ctx {
         let root = repo_root()?;
         let mut dirs = vec![
             root.join(".tools/node_modules/.bin"),
+            root.join(PREBUILT_TOOLS_DIR),
             cargo_home().join("bin"),
         ];
         if let Some(path) = env::var_os("PATH") {

