@@ -108,8 +108,9 @@ lock file changed), then the stages in order, stopping at the first failure:
           cargo deny check licenses bans sources (deny.toml)
   native  cargo test -p lab-core -p model-convert -p xtask, compiled through
           clippy-driver with -D warnings as `cargo clippy` does: their lint
-  wasm    cargo test --target wasm32-unknown-unknown --lib --test browser
-          (the web crate's unit tests and tests/browser.rs, in headless Chromium
+  wasm    cargo test --profile wasm-test --target wasm32-unknown-unknown --lib
+          --test browser (the web crate's unit tests and tests/browser.rs, at
+          opt-level 1 where the native tree has 2, in headless Chromium
           via chromedriver, capabilities in webdriver.json), compiled through
           clippy-driver with -D warnings: the web crate's lint, on its target
   e2e     trunk build --release, then node --test on tests/e2e/*.test.mjs

@@ -144,12 +144,15 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
             }
             Stage::Wasm => {
                 header(&format!(
-                    "test {n}/{total}: wasm in headless Chromium, linted by clippy as it builds (cargo test --target {WASM_TARGET} --lib --test browser)"
+                    "test {n}/{total}: wasm in headless Chromium, linted by clippy as it builds (cargo test --profile wasm-test --target {WASM_TARGET} --lib --test browser)"
                 ));
                 run(ctx
                     .cargo_linted()
                     .args([
                         "test",
+                        // Cargo.toml says why the wasm tests have a profile of their own.
+                        "--profile",
+                        "wasm-test",
                         "--target",
                         WASM_TARGET,
                         "--lib",
