@@ -30,11 +30,10 @@ pub fn step_trunk(ctx: &Ctx) -> Result {
     install_tool(ctx, "trunk", TRUNK_VERSION)
 }
 
-/// Whether cargo finds cargo-deny at [`CARGO_DENY_VERSION`] (`cargo deny --version` prints
-/// `cargo-deny 0.20.2`).
+/// Whether cargo-deny is on the tool PATH, where `cargo deny` finds it, at
+/// [`CARGO_DENY_VERSION`] (`cargo-deny --version` prints `cargo-deny 0.20.2`).
 fn cargo_deny_pinned(ctx: &Ctx) -> bool {
-    probe(ctx.cargo().args(["deny", "--version"]))
-        .is_some_and(|out| out.split_whitespace().nth(1) == Some(CARGO_DENY_VERSION))
+    tool_version(ctx, "cargo-deny").as_deref() == Some(CARGO_DENY_VERSION)
 }
 
 pub fn step_cargo_deny(ctx: &Ctx) -> Result {
