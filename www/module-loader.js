@@ -2,11 +2,12 @@
 // place of trunk's, with this build's files in MODULES. The site ships two builds of the app
 // (src/runtime/modules.rs): the first module, CPU (flex) and the 1.x demos, a quarter of the
 // download; and the full module, with every demo and backend. The address says which one this
-// page needs, so the choice is made here, before either downloads. The full module comes twice:
-// built with wasm's relaxed SIMD too (`relaxed`; null in a debug build), whose fused multiply-add
-// the models' CPU kernels use, for a browser that has it, and with simd128 alone for the others,
-// which would refuse the relaxed one whole. `simd=simd128` in the address asks for the latter
-// anyway (the benchmark compares the two, a test holds their answers equal).
+// page needs, so the choice is made here, before either downloads. The full module comes twice,
+// with one glue: built with wasm's relaxed SIMD (`relaxed`, trunk's), whose fused multiply-add
+// the models' CPU kernels use, for a browser that has it, and that build with its relaxed
+// instructions lowered to simd128 (`full`, xtask/src/simd128.rs) for the others, which would
+// refuse the relaxed one whole. `simd=simd128` in the address asks for the latter anyway (the
+// benchmark compares the two, a test holds their answers equal).
 const MODULES = /* __MODULES__ */;
 // The demos whose code only the full module has (src/demos/mod.rs, FULL_MODULE_ONLY; a test
 // there holds the two lists equal), and the backends only it has.
@@ -22,7 +23,7 @@ const RELAXED_MADD = new Uint8Array([
   0x03, 0x02, 0x01, 0x00, // one function of that type
   0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // its body
 ]);
-const relaxed = which === 'full' && MODULES.relaxed !== null && query.get('simd') !== 'simd128' && WebAssembly.validate(RELAXED_MADD);
+const relaxed = which === 'full' && query.get('simd') !== 'simd128' && WebAssembly.validate(RELAXED_MADD);
 const { glue, wasm } = relaxed ? MODULES.relaxed : MODULES[which];
 document.documentElement.dataset.labModule = which;
 // Which SIMD the page's module computes with: scripts and the benchmark read it.

@@ -1,10 +1,10 @@
 // The offline copy of the lab: the app shell (index.html, the first module's wasm and glue, the
-// styles, the icons and the sample photos), and the full or relaxed module once the page has
+// styles, the icons and the sample photos), and the relaxed or simd128 module once the page has
 // loaded it, kept so that a reader who comes back without a network still gets every demo whose
 // model the page itself kept in the Cache API (runtime/download.rs).
 //
 // `cargo xtask finish-site` (trunk's post-build hook) writes BUILD, SHELL and LATER below: SHELL
-// is the built site's shell files, LATER the full and relaxed modules', BUILD a digest of both's
+// is the built site's shell files, LATER the relaxed and simd128 modules', BUILD a digest of both's
 // bytes. A new build therefore changes this file, so the browser installs a new worker, which
 // fills its own `shell-<BUILD>` cache and then deletes every older shell cache: one build's files
 // never mix with another's.
@@ -15,7 +15,7 @@
 
 const BUILD = '__BUILD__';
 const SHELL = [/* __SHELL__ */];
-// The full and relaxed modules' files (src/runtime/modules.rs, xtask/src/modules.rs): each kept
+// The full module's files, relaxed and simd128 (xtask/src/modules.rs): each kept
 // once the page has fetched it, never fetched for the copy alone, so that a reader of the 1.x
 // demos does not download the models' code in the background.
 const LATER = [/* __LATER__ */];

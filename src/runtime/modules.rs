@@ -3,9 +3,10 @@
 //! page that names a 2.x demo, WebGPU or ndarray loads the full module. The page's loader
 //! (www/module-loader.js, which `cargo xtask finish-site` writes into index.html) picks one from
 //! the address before anything downloads; this side says which one runs, and moves the page to
-//! the full module when the reader asks for something only it has. The full module also comes
-//! built with relaxed SIMD (ARCHITECTURE.md, "Relaxed SIMD"), which the loader gives to a browser
-//! that has it: the same code, whose CPU kernels then fuse their multiply-adds.
+//! the full module when the reader asks for something only it has. The full module is built with
+//! relaxed SIMD (ARCHITECTURE.md, "Relaxed SIMD"), whose CPU kernels fuse their multiply-adds,
+//! for a browser that has it; the loader gives the others that build with its relaxed
+//! instructions lowered to simd128 (xtask/src/simd128.rs).
 
 use leptos::prelude::*;
 

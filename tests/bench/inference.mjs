@@ -38,8 +38,9 @@ const IMAGE_MODEL = 'efficientnet-lite0';
 const TEXT_MODEL = 'minilm-l6';
 /**
  * The lab's runs: each CPU backend with each weights file in the module the loader picks (in
- * Chromium the full module's relaxed-SIMD build), and flex's f32 file again in the simd128 build
- * (`simd=simd128`), which browsers without relaxed SIMD run.
+ * Chromium the full module's relaxed-SIMD build), and flex's f32 file again in the simd128 module
+ * (`simd=simd128`: that build with its relaxed instructions lowered), which browsers without
+ * relaxed SIMD run.
  */
 const LAB_RUNS = [
   ...BACKENDS.flatMap((backend) => Object.entries(WEIGHTS).map(([precision, weights]) => ({ key: `${backend} ${precision}`, backend, weights }))),
@@ -174,8 +175,8 @@ Inference, lab vs onnxruntime-web ${info.version} in one headless Chromium sessi
 Medians of ${RUNS} after ${WARMUP} warm-up, ms. lab: the demos' own timings (classify: per photo / 2, as a photo is two passes,
 preprocessing and the worker round trip included; text: tokenize + encoder with attentions + pooler); the lab computes in f32
 on one thread from either weights file (int8: the quantized dense layers and, in the CNN, 1×1 convolutions in integers), in the module
-the page's loader picked (${lab['flex f32'].text?.simd ?? lab['flex f32'].classify?.simd}), and "flex f32 simd128" in the full module built with simd128 alone (\`simd=simd128\`, what a browser
-without relaxed SIMD runs). ORT: wasm execution provider, ${one} and ${many} thread(s),
+the page's loader picked (${lab['flex f32'].text?.simd ?? lab['flex f32'].classify?.simd}), and "flex f32 simd128" in the simd128 module (\`simd=simd128\`: the relaxed build lowered, what a
+browser without relaxed SIMD runs). ORT: wasm execution provider, ${one} and ${many} thread(s),
 fp32 and int8 (quantize_dynamic, per channel: ${exported['efficientnet-lite0'].int8_ops.join('/')} in the CNN, ${exported['minilm-l6'].int8_ops.join('/')} in MiniLM).
 Goals: lab (f32, 1 thread) / ORT fp32 with the same threads (${one}) <= 1.0x; the lab's int8 file faster than its f32 file.
 "after pause": ORT's MiniLM runs each after ${TYPING_PAUSE_MS} ms idle, as every run of the lab's text demo starts (its typing pause).

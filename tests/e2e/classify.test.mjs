@@ -66,7 +66,7 @@ describe('image classification (2.2)', () => {
     const offsite = page.requests.filter((url) => new URL(url).origin !== origin && !url.startsWith('blob:') && !url.startsWith('data:'));
     assert.deepEqual(offsite, [], 'classifying made no request off this origin');
     // The first photo starts the lab's worker: its starter, then the page's own program again.
-    const program = (url) => /^\/(lab-worker\.js|open-model-lab-(relaxed-)?[0-9a-f]{1,16}(\.js|_bg\.wasm))$/.test(new URL(url).pathname);
+    const program = (url) => /^\/(lab-worker\.js|open-model-lab-[0-9a-f]{1,16}(\.js|_bg\.wasm))$/.test(new URL(url).pathname);
     const other = page.requests.filter((url) => !url.includes('/assets/') && !program(url));
     assert.deepEqual(other, [], `requests while classifying: ${page.requests}`);
     await page.screenshot({ path: artifactPath('classify-cat.png'), fullPage: true });

@@ -51,8 +51,8 @@ describe('offline revisits', () => {
     await page.waitForSelector(`${byId('peptides-train')}:not([disabled])`, { timeout: 60_000 });
 
     const kept = await keptFolders(page);
-    // The full module these pages loaded: in Chromium, its relaxed-SIMD build.
-    const wasm = fs.readdirSync(distDir).find((f) => f.startsWith('open-model-lab-relaxed-') && f.endsWith('_bg.wasm'));
+    // The full module these pages loaded: in Chromium, its relaxed-SIMD build, trunk's own.
+    const wasm = fs.readdirSync(distDir).find((f) => /^open-model-lab-[0-9a-f]{16}_bg\.wasm$/.test(f));
     const shellText = await page.textContent(byId('kept-shell'));
     console.log(`kept: ${JSON.stringify(kept)}; ${shellText}`);
     const folders = kept.map((k) => k.folder);

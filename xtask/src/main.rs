@@ -20,6 +20,7 @@ mod pins;
 mod pypi;
 mod serve;
 mod setup;
+mod simd128;
 mod site_build;
 mod test;
 #[cfg(test)]
@@ -43,7 +44,7 @@ Tasks:
   test    Set up, install test prerequisites, run all test stages
   bench   Set up, build the release site, run the native and browser benchmarks
   fuzz    Run lab-core's fuzz targets for a minute each, print executions and crashes
-  finish-site  Build the site's first module and (release) relaxed module beside
+  finish-site  Build the site's first module and simd128 module beside
           trunk's and write the loader that picks one, the
           Content-Security-Policy into a built index.html
           and the offline lists into its sw.js (trunk's post_build hook runs

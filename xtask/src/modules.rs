@@ -1,20 +1,18 @@
 //! `cargo xtask finish-site`, first step: the site's first module (src/runtime/modules.rs) and
-//! the relaxed module beside the full one that trunk built, and the loader that picks one per
+//! the simd128 module beside the relaxed one that trunk built, and the loader that picks one per
 //! page.
 //!
-//! Trunk builds one wasm program per page; the lab ships three builds of the same crate. The full
-//! module is trunk's. The first module is the `open-model-lab-first` binary without the `full`
-//! feature. The relaxed module is the `open-model-lab-relaxed` binary, the full module with the
-//! `relaxed-simd` feature: the lab's CPU kernels then use wasm's relaxed fused multiply-add
-//! (lab-core's kernels.rs, `mul_add`). A browser without relaxed SIMD refuses such a module
-//! whole, so the loader offers it only to one that validates a relaxed instruction, and the
-//! plain full module to the others. Only lab-core and the web crate compile again for it: a
-//! feature, unlike a target feature for every crate, leaves the dependencies' builds shared
-//! (and burn's SIMD crate, macerator 0.5.2, does not compile with `+relaxed-simd`). Each is cargo,
-//! wasm-bindgen and (in release) wasm-opt `-Os`, as trunk runs them, into files named by their
-//! content's hash as trunk names its own. Trunk's inline loader and its two preload links, which
-//! would download the full module on every page, give way to www/module-loader.js with the
-//! modules' files and their subresource integrity written into it.
+//! Trunk builds one wasm program per page; the lab ships three modules of the same crate. The
+//! relaxed module is trunk's, the full module with the `relaxed-simd` feature (index.html): the
+//! lab's CPU kernels then use wasm's relaxed fused multiply-add (lab-core's kernels.rs,
+//! `mul_add`). A browser without relaxed SIMD refuses such a module whole, so the loader offers
+//! it only to one that validates a relaxed instruction, and to the others the simd128 module:
+//! trunk's wasm with its relaxed instructions lowered (simd128.rs), beside the same glue. The
+//! first module is the `open-model-lab-first` binary without the `full` feature: cargo,
+//! wasm-bindgen and (in release) wasm-opt `-Os`, as trunk runs them. Each new file is named by
+//! its content's hash as trunk names its own. Trunk's inline loader and its two preload links,
+//! which would download the full module on every page, give way to www/module-loader.js with
+//! the modules' files and their subresource integrity written into it.
 
 use std::env;
 use std::fs;
@@ -24,23 +22,24 @@ use std::thread::JoinHandle;
 
 use crate::ctx::{Ctx, probe, run};
 use crate::serve::nanos;
+use crate::simd128::without_relaxed_simd;
 use crate::{Result, WASM_TARGET};
 
 /// The first module's binary (Cargo.toml) and the prefix of its files in the site.
 const FIRST_BIN: &str = "open-model-lab-first";
-/// The relaxed module's binary (Cargo.toml) and the prefix of its files in the site.
-const RELAXED_BIN: &str = "open-model-lab-relaxed";
+/// The prefix of the simd128 module's wasm in the site.
+const SIMD128_PREFIX: &str = "open-model-lab-simd128";
 const LOADER: &str = "www/module-loader.js";
 const PLACEHOLDER: &str = "/* __MODULES__ */";
 
 /// One module's two files, as the loader names them.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 struct Module {
     glue: File,
     wasm: File,
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 struct File {
     href: String,
     integrity: String,
@@ -55,50 +54,53 @@ impl Module {
     }
 }
 
-/// Builds the first module and, in release, the relaxed module into `dir`, and puts the loader
-/// in index.html in place of trunk's; answers the full and relaxed modules' files (relative to
+/// Builds the first module and the simd128 module into `dir`, and puts the loader in
+/// index.html in place of trunk's; answers the relaxed and simd128 modules' files (relative to
 /// `dir`), which the offline copy lists apart.
 pub fn add_modules(ctx: &Ctx, dir: &Path) -> Result<Vec<String>> {
     let index = dir.join("index.html");
     let html =
         fs::read_to_string(&index).map_err(|e| format!("cannot read {}: {e}", index.display()))?;
-    let (full, without_trunks_loader) = take_trunks_loader(&html)?;
+    let (relaxed, without_trunks_loader) = take_trunks_loader(&html)?;
     // Trunk tells its hooks which profile it built; run by hand, the site is the release one.
     let release = env::var("TRUNK_PROFILE").map_or(true, |profile| profile == "release");
     let first = build_module(ctx, dir, first_build(ctx, release), FIRST_BIN, release)?;
-    // A debug build (`serve --watch` rebuilds at every edit) goes without: the loader then gives
-    // every browser the full module.
-    let relaxed = if release {
-        Some(build_module(
-            ctx,
-            dir,
-            relaxed_build(ctx),
-            RELAXED_BIN,
-            release,
-        )?)
-    } else {
-        None
-    };
+    let simd128 = simd128_module(ctx, dir, &relaxed)?;
     let template = fs::read_to_string(ctx.root.join(LOADER))
         .map_err(|e| format!("cannot read {LOADER}: {e}"))?;
-    let loader = fill_loader(&template, &first, &full, relaxed.as_ref())?;
+    let loader = fill_loader(&template, &first, &simd128, &relaxed)?;
     let html = without_trunks_loader.replace(
         "</head>",
         &format!("<script type=\"module\">\n{loader}</script>\n</head>"),
     );
     fs::write(&index, html).map_err(|e| format!("cannot write {}: {e}", index.display()))?;
     println!(
-        "xtask: the first module ({}), {} and the loader written into {}",
+        "xtask: the first module ({}), the simd128 module ({}) and the loader written into {}",
         first.wasm.href,
-        relaxed.as_ref().map_or_else(
-            || "no relaxed module (a debug build)".to_string(),
-            |relaxed| format!("the relaxed module ({})", relaxed.wasm.href)
-        ),
+        simd128.wasm.href,
         index.display()
     );
-    let mut later = full.file_names();
-    later.extend(relaxed.iter().flat_map(Module::file_names));
+    // The two share trunk's glue.
+    let mut later = relaxed.file_names();
+    later.push(simd128.wasm.href.trim_start_matches('/').to_string());
     Ok(later)
+}
+
+/// The full module for browsers without relaxed SIMD: trunk's glue, and trunk's wasm with its
+/// relaxed instructions lowered (simd128.rs), in seconds where a second build of the crate took
+/// about 16 minutes of one core.
+fn simd128_module(ctx: &Ctx, dir: &Path, relaxed: &Module) -> Result<Module> {
+    let source = dir.join(relaxed.wasm.href.trim_start_matches('/'));
+    let wasm = fs::read(&source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+    let (lowered, functions) = without_relaxed_simd(&wasm)?;
+    let out = ctx.root.join(format!("target/{SIMD128_PREFIX}_bg.wasm"));
+    fs::write(&out, lowered).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let hash = hash16(ctx, &[&out])?;
+    println!("xtask: the simd128 module: {functions} functions' relaxed instructions lowered");
+    Ok(Module {
+        glue: relaxed.glue.clone(),
+        wasm: place(ctx, &out, dir, &format!("{SIMD128_PREFIX}-{hash}_bg.wasm"))?,
+    })
 }
 
 /// The first module's build. Linted by clippy as it builds, as the test stages build the full
@@ -128,31 +130,7 @@ pub fn first_build(ctx: &Ctx, release: bool) -> Build {
     }
 }
 
-/// The relaxed module's build, release only: trunk's (the default features) for the relaxed
-/// binary with `relaxed-simd`. setup runs it early, beside the model conversions (setup.rs), so
-/// that finish-site finds it built. Linted by clippy as it builds, as the first module is: the
-/// relaxed kernels' `cfg`s are compiled nowhere else, and only lab-core and the web crate, which
-/// this build compiles again anyway, go through the wrapper.
-pub fn relaxed_build(ctx: &Ctx) -> Build {
-    let mut cargo = ctx.cargo_linted();
-    cargo.args([
-        "build",
-        "--release",
-        "--target",
-        WASM_TARGET,
-        "--bin",
-        RELAXED_BIN,
-        "--features",
-        "relaxed-simd",
-        "--offline",
-    ]);
-    Build {
-        cargo,
-        wasm: format!("target/{WASM_TARGET}/release/{RELAXED_BIN}.wasm"),
-    }
-}
-
-/// The full module's files as trunk linked them, and `html` without trunk's loader and links.
+/// The relaxed module's files as trunk linked them, and `html` without trunk's loader and links.
 fn take_trunks_loader(html: &str) -> Result<(Module, String)> {
     let mut rest = html.to_string();
     let script_start = rest
@@ -215,23 +193,18 @@ fn build_module(
     })
 }
 
-/// For `trunk build --release` (serve.rs): the first and relaxed modules' cargo (setup built
-/// them, so it only checks), wasm-bindgen and wasm-opt, on a thread beside trunk's own
-/// wasm-bindgen and wasm-opt of the full module; finish-site then finds them done (or waits for
-/// them, [`bind`]). npm's wasm-opt is a single-threaded wasm program (on 2 cores: 423 s on a
-/// full module, 149 s on the first one): one after the other, the three left a core idle for
-/// about 16 minutes at the end of the site's build.
-pub fn bind_release_modules(ctx: &Ctx) -> JoinHandle<Result> {
+/// For `trunk build --release` (serve.rs): the first module's cargo (setup built it, so it
+/// only checks), wasm-bindgen and wasm-opt, on a thread beside trunk's own wasm-bindgen and
+/// wasm-opt of the relaxed module; finish-site then finds them done (or waits for them,
+/// [`bind`]). npm's wasm-opt is a single-threaded wasm program (on 2 cores: 423 s on a full
+/// module, 149 s on the first one): after trunk's, it left a core idle at the end of the site's
+/// build.
+pub fn bind_first_module(ctx: &Ctx) -> JoinHandle<Result> {
     let ctx = ctx.clone();
     std::thread::spawn(move || {
-        for (build, prefix) in [
-            (first_build(&ctx, true), FIRST_BIN),
-            (relaxed_build(&ctx), RELAXED_BIN),
-        ] {
-            let Build { mut cargo, wasm } = build;
-            run(cargo.arg("--quiet"))?;
-            bind(&ctx, &ctx.root.join(wasm), prefix, true)?;
-        }
+        let Build { mut cargo, wasm } = first_build(&ctx, true);
+        run(cargo.arg("--quiet"))?;
+        bind(&ctx, &ctx.root.join(wasm), FIRST_BIN, true)?;
         Ok(())
     })
 }
@@ -245,7 +218,7 @@ struct Bound {
 /// wasm-bindgen and (in release) wasm-opt on `built`, into `target/{prefix}-bindgen`, unless
 /// that folder already holds them for this very file (its size and time, and the profile, kept
 /// in the folder once both ran). A lock file keeps finish-site waiting while
-/// [`bind_release_modules`] works on the same folder.
+/// [`bind_first_module`] works on the same folder.
 fn bind(ctx: &Ctx, built: &Path, prefix: &str, release: bool) -> Result<Bound> {
     let bin = built
         .file_stem()
@@ -317,26 +290,21 @@ fn hash16(ctx: &Ctx, files: &[&PathBuf]) -> Result<String> {
         .ok_or_else(|| "python3 could not hash the first module".into())
 }
 
-/// The loader with the modules' files in place of its placeholder; `relaxed: null` without
-/// the relaxed module.
-fn fill_loader(
-    template: &str,
-    first: &Module,
-    full: &Module,
-    relaxed: Option<&Module>,
-) -> Result<String> {
+/// The loader with the modules' files in place of its placeholder: `full` is the simd128
+/// module.
+fn fill_loader(template: &str, first: &Module, full: &Module, relaxed: &Module) -> Result<String> {
     if !template.contains(PLACEHOLDER) {
         return Err(format!("{LOADER} has no {PLACEHOLDER} to fill"));
     }
     let file = |f: &File| format!("{{ href: '{}', integrity: '{}' }}", f.href, f.integrity);
     let module = |m: &Module| format!("{{ glue: {}, wasm: {} }}", file(&m.glue), file(&m.wasm));
-    let relaxed = relaxed.map_or_else(|| "null".to_string(), module);
     Ok(template.replace(
         PLACEHOLDER,
         &format!(
-            "{{ first: {}, full: {}, relaxed: {relaxed} }}",
+            "{{ first: {}, full: {}, relaxed: {} }}",
             module(first),
-            module(full)
+            module(full),
+            module(relaxed)
         ),
     ))
 }
@@ -379,7 +347,7 @@ mod tests {
             wasm: file(&format!("/{name}_bg.wasm")),
         };
         let template = "const MODULES = /* __MODULES__ */;";
-        let out = fill_loader(template, &module("a"), &module("b"), Some(&module("c")));
+        let out = fill_loader(template, &module("a"), &module("b"), &module("c"));
         assert_eq!(
             out.unwrap(),
             "const MODULES = { first: { glue: { href: '/a.js', integrity: 'sha384-/a.js' }, \
@@ -389,8 +357,6 @@ mod tests {
              relaxed: { glue: { href: '/c.js', integrity: 'sha384-/c.js' }, \
              wasm: { href: '/c_bg.wasm', integrity: 'sha384-/c_bg.wasm' } } };"
         );
-        let without = fill_loader(template, &module("a"), &module("b"), None).unwrap();
-        assert!(without.ends_with("relaxed: null };"), "{without}");
-        assert!(fill_loader("no placeholder", &module("a"), &module("b"), None).is_err());
+        assert!(fill_loader("no placeholder", &module("a"), &module("b"), &module("c")).is_err());
     }
 }

@@ -1,5 +1,5 @@
 //! The offline copy's lists: writes into the built `sw.js` (www/sw.js) the shell files it precaches,
-//! the full and relaxed modules' files that it keeps once the page has fetched them, and a
+//! the full module's files (relaxed and simd128) that it keeps once the page has fetched them, and a
 //! digest of both's bytes. A build whose shell changed in any byte therefore ships a different
 //! `sw.js`, which is what makes browsers install the new worker and drop the old copy.
 //!
@@ -17,7 +17,7 @@ use crate::ctx::{Ctx, probe};
 const WORKER: &str = "sw.js";
 const SHELL_FOLDERS: [&str; 2] = ["static", "assets/samples"];
 
-/// Writes the shell list, the full and relaxed modules' files (`later`, as modules.rs found and
+/// Writes the shell list, the full module's files (`later`, as modules.rs found and
 /// built them) and their digest into `<dir>/sw.js`.
 pub fn stamp_worker(ctx: &Ctx, dir: &Path, later: &[String]) -> Result {
     let worker = dir.join(WORKER);

@@ -189,11 +189,11 @@ fn copy_newer(source: &Path, target: &Path) -> Result<usize> {
 /// `trunk build --release` into dist/, stamped with what it was built from: `test` and `bench`
 /// build dist/ too, and trunk replaces the whole folder, stamp included, so a stamp written only
 /// by `serve` made the next `serve` redo wasm-bindgen and wasm-opt (5 minutes) for nothing.
-/// The first and relaxed modules' wasm-bindgen and wasm-opt run beside trunk's own
-/// ([`modules::bind_release_modules`]), and trunk's hook takes them.
+/// The first module's wasm-bindgen and wasm-opt run beside trunk's own
+/// ([`modules::bind_first_module`]), and trunk's hook takes them.
 pub fn trunk_build(ctx: &Ctx) -> Result {
     let newest = newest_input(ctx);
-    let modules = modules::bind_release_modules(ctx);
+    let modules = modules::bind_first_module(ctx);
     let built = run(ctx.trunk().args(["build", "--release"]));
     let bound = modules
         .join()

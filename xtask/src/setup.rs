@@ -45,11 +45,6 @@ const SITE_WASM_STEP: Step = Step {
     run: step_site_wasm,
 };
 
-const RELAXED_WASM_STEP: Step = Step {
-    name: "the relaxed module's wasm (the site's with the relaxed-simd feature)",
-    run: step_relaxed_wasm,
-};
-
 const FIRST_WASM_STEP: Step = Step {
     name: "the first module's wasm (the site's without the full feature)",
     run: step_first_wasm,
@@ -59,11 +54,11 @@ const FIRST_WASM_STEP: Step = Step {
 pub const TRUNK_STEPS: &[Step] = &[TRUNK];
 
 /// For a task that ends in `trunk build --release` (test's end-to-end stage, bench, serve
-/// --watch): trunk, then the site's three modules' wasm (modules.rs), compiled by cargo beside
+/// --watch): trunk, then the site's two builds' wasm (modules.rs), compiled by cargo beside
 /// the model conversions (and, under `test`, beside the stages: `site_build.rs`). Each fat-LTO
 /// link keeps one core busy for minutes, which the other work fills. trunk's own cargo run, and
 /// finish-site's, then find them built.
-pub const SITE_STEPS: &[Step] = &[TRUNK, SITE_WASM_STEP, RELAXED_WASM_STEP, FIRST_WASM_STEP];
+pub const SITE_STEPS: &[Step] = &[TRUNK, SITE_WASM_STEP, FIRST_WASM_STEP];
 
 /// What setup downloads, on a second thread while [`BUILD_STEPS`] compile.
 const DOWNLOAD_STEPS: &[Step] = &[
@@ -206,7 +201,7 @@ pub fn setup_page_first(ctx: &Ctx) -> Result<Conversions> {
             let behind = ctx.behind_the_page();
             run_steps(&behind, TRUNK_STEPS).and_then(|()| run_steps(&behind, BUILD_STEPS))
         });
-        let site = run_steps(ctx, &[SITE_WASM_STEP, RELAXED_WASM_STEP, FIRST_WASM_STEP]);
+        let site = run_steps(ctx, &[SITE_WASM_STEP, FIRST_WASM_STEP]);
         let tools = tools
             .join()
             .unwrap_or_else(|_| Err("the tools' thread panicked".into()));
@@ -261,7 +256,7 @@ fn step_cargo_fetch(ctx: &Ctx) -> Result {
     execute(ctx.cargo().arg("fetch"), false, false)
 }
 
-/// What trunk runs for the site (index.html's `rust` link: the bin, no features; Trunk.toml's
+/// What trunk runs for the site (index.html's `rust` link: the bin and its feature; Trunk.toml's
 /// `--offline` is no part of cargo's fingerprint).
 const SITE_WASM_BUILD: &[&str] = &[
     "build",
@@ -270,6 +265,8 @@ const SITE_WASM_BUILD: &[&str] = &[
     WASM_TARGET,
     "--bin",
     "open-model-lab",
+    "--features",
+    "relaxed-simd",
 ];
 /// What cargo compiles the site's wasm from (trunk's copied folders, www/ among them, are no
 /// part of it: a new model asset does not make the wasm stale).
@@ -293,17 +290,6 @@ fn step_site_wasm(ctx: &Ctx) -> Result {
         cargo,
         SITE_WASM,
         "setup: compiling the site's wasm (cargo, release, fat LTO: the first time about 13 minutes alone on 2 cores, 19–33 beside the tools' builds, the last few in one link step that prints nothing)",
-    )
-}
-
-/// finish-site's cargo command for the relaxed module, which then finds it built.
-fn step_relaxed_wasm(ctx: &Ctx) -> Result {
-    let modules::Build { cargo, wasm } = modules::relaxed_build(ctx);
-    compile_wasm(
-        ctx,
-        cargo,
-        &wasm,
-        "setup: compiling the relaxed module's wasm (lab-core and the web crate again, with the relaxed-simd feature, and a second fat-LTO link)",
     )
 }
 

@@ -144,7 +144,7 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
             }
             Stage::Wasm => {
                 header(&format!(
-                    "test {n}/{total}: wasm in headless Chromium, linted by clippy as it builds (cargo test --profile wasm-test --target {WASM_TARGET} --lib --test browser)"
+                    "test {n}/{total}: wasm in headless Chromium, linted by clippy as it builds (cargo test --profile wasm-test --target {WASM_TARGET} --lib --test browser --features relaxed-simd)"
                 ));
                 run(ctx
                     .cargo_linted()
@@ -158,6 +158,10 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
                         "--lib",
                         "--test",
                         "browser",
+                        // As trunk builds the site's full module (index.html): the kernels
+                        // with relaxed SIMD, which Chromium has, and their `cfg`s linted.
+                        "--features",
+                        "relaxed-simd",
                     ])
                     .env("CHROMEDRIVER", CHROMEDRIVER)
                     .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)

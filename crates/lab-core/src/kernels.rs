@@ -9,7 +9,8 @@
 //!
 //! The loops are written with `wide`'s four-lane vectors, which compile to wasm's simd128 in
 //! the browser and to SSE natively, so the native tests run the same arithmetic as the page's
-//! simd128 module; the relaxed module differs only in [`mul_add`], fused.
+//! simd128 module; the relaxed module differs only in [`mul_add`], fused (the simd128 module is
+//! the relaxed one with it lowered again to a multiply and an add: xtask/src/simd128.rs).
 
 use burn::backend::DispatchDevice;
 use burn::module::Param;
@@ -68,7 +69,7 @@ pub(crate) fn from_host<const D: usize>(
 }
 
 /// `a·b + c` in each lane. With the `relaxed-simd` feature in wasm (the site's relaxed module,
-/// which browsers that have relaxed SIMD load: xtask/src/modules.rs) one `f32x4.relaxed_madd`,
+/// which browsers that have relaxed SIMD load, xtask/src/modules.rs) one `f32x4.relaxed_madd`,
 /// which the browser computes as a fused multiply-add where the CPU has one, with a single
 /// rounding: a running sum's step is then one instruction where it was two. Elsewhere a multiply
 /// and an add, as `wide`'s `mul_add` also computes on wasm (it fuses only natively with FMA
