@@ -234,7 +234,12 @@ fn e2e(ctx: &Ctx) -> Result {
         .iter()
         .map(|p| p.strip_prefix(&ctx.root).unwrap_or(p).to_path_buf())
         .collect();
-    run(ctx.cmd("node").arg("--test").args(rel))
+    // A test that fails with its browser or server still open would otherwise keep its file's
+    // process, and so the stage, waiting forever: a failure would end as CI's timeout.
+    run(ctx
+        .cmd("node")
+        .args(["--test", "--test-force-exit"])
+        .args(rel))
 }
 
 /// What the README tells a visitor to do with their own torchvision ResNet-50, done into the
