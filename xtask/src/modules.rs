@@ -33,7 +33,7 @@ const LOADER: &str = "www/module-loader.js";
 const PLACEHOLDER: &str = "/* __MODULES__ */";
 
 /// One module's two files, as the loader names them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 struct Module {
     glue: File,
     wasm: File,
@@ -287,7 +287,7 @@ fn hash16(ctx: &Ctx, files: &[&PathBuf]) -> Result<String> {
     probe(ctx.cmd("python3").args(["-c", SCRIPT]).args(files))
         .map(|out| out.trim().to_string())
         .filter(|hash| hash.len() == 16)
-        .ok_or_else(|| "python3 could not hash the first module".into())
+        .ok_or_else(|| format!("python3 could not hash {files:?}"))
 }
 
 /// The loader with the modules' files in place of its placeholder: `full` is the simd128
