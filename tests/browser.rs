@@ -12,7 +12,10 @@ use lab_core::mlp::{ActivationKind, MlpSpec};
 use lab_core::train::{Snapshot, TrainSpec, Trainer};
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
+// In a dedicated worker, as the page's heavy work runs: the wasm-test profile leaves most crates
+// unoptimised (Cargo.toml), and on the page's own thread a WebGPU test then held it past
+// chromedriver's 30 s.
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 // The same photo, spec and seed as lab-core's native test; the photo is unpacked by
 // `cargo xtask setup`, which `cargo xtask test` runs first.

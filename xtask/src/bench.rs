@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::Result;
 use crate::ctx::{Ctx, header, run};
 use crate::serve::trunk_build;
-use crate::setup::{COMPARE_STEPS, SITE_STEPS, TEST_STEPS, run_steps, setup};
+use crate::setup::{COMPARE_STEPS, SITE_STEPS, TEST_STEPS, TEST_TOOLCHAIN_STEPS, run_steps, setup};
 use crate::test::convert_own_resnet;
 
 #[derive(Debug, PartialEq)]
@@ -35,6 +35,7 @@ impl BenchOptions {
 }
 
 pub fn bench(ctx: &Ctx, options: &BenchOptions) -> Result {
+    run_steps(ctx, TEST_TOOLCHAIN_STEPS)?;
     setup(ctx, TEST_STEPS, SITE_STEPS)?;
     if options.compare {
         // Only this run needs TensorFlow.js and onnxruntime-web (about 400 MB installed), so

@@ -4,7 +4,7 @@
 use std::env;
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
-use std::fs::File;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -108,6 +108,16 @@ impl Ctx {
             log: Some(Arc::new(log)),
             ..self.clone()
         }
+    }
+
+    /// A new, empty log file at `relative` (to the repository root), its folder made, for
+    /// [`Ctx::logging_to`].
+    pub fn create_log(&self, relative: &str) -> Result<File> {
+        let log = self.root.join(relative);
+        if let Some(dir) = log.parent() {
+            fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))
     }
 
     /// What the converter's first build is, and about how long it takes, for a step's header.

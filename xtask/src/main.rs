@@ -26,6 +26,7 @@ mod test;
 #[cfg(test)]
 mod tidy;
 mod tools;
+mod wasm_prebuild;
 
 use ctx::Ctx;
 
@@ -109,16 +110,19 @@ lock file changed), then the stages in order, stopping at the first failure:
           cargo deny check licenses bans sources (deny.toml)
   native  cargo test -p lab-core -p model-convert -p xtask, compiled through
           clippy-driver with -D warnings as `cargo clippy` does: their lint
+  e2e     trunk build --release, then node --test on tests/e2e/*.test.mjs
   wasm    cargo test --profile wasm-test --target wasm32-unknown-unknown --lib
           --test browser (the web crate's unit tests and tests/browser.rs, at
           opt-level 1 where the native tree has 2, in headless Chromium
           via chromedriver, capabilities in webdriver.json), compiled through
           clippy-driver with -D warnings: the web crate's lint, on its target
-  e2e     trunk build --release, then node --test on tests/e2e/*.test.mjs
 
 trunk, the site's wasm and `trunk build --release` are built beside setup and
-the first three stages, their output into target/site-build.log; the e2e stage
-waits for them.
+the lint and native stages, their output into target/site-build.log; the e2e
+stage waits for them. The wasm stage's tests compile from the start at the
+lowest CPU priority (`cargo test --no-run`, output into
+target/wasm-prebuild.log), in what the rest leaves idle; the wasm stage waits
+for that build, then runs them.
 
 Options:
   --quick          Skip the e2e stage

@@ -53,11 +53,14 @@ const FIRST_WASM_STEP: Step = Step {
 /// What `setup` builds besides [`BUILD_STEPS`]: the tool that serves and builds the site.
 pub const TRUNK_STEPS: &[Step] = &[TRUNK];
 
+/// The site's two builds' wasm (modules.rs), by the cargo commands trunk and finish-site run,
+/// which then find them built. Each fat-LTO link keeps one core busy for minutes, which the
+/// other work fills.
+pub const SITE_WASM_STEPS: &[Step] = &[SITE_WASM_STEP, FIRST_WASM_STEP];
+
 /// For a task that ends in `trunk build --release` (test's end-to-end stage, bench, serve
-/// --watch): trunk, then the site's two builds' wasm (modules.rs), compiled by cargo beside
-/// the model conversions (and, under `test`, beside the stages: `site_build.rs`). Each fat-LTO
-/// link keeps one core busy for minutes, which the other work fills. trunk's own cargo run, and
-/// finish-site's, then find them built.
+/// --watch): trunk, then [`SITE_WASM_STEPS`], compiled beside the model conversions. `test`
+/// splits them: trunk on the build thread, the wasm on a thread of its own (`site_build.rs`).
 pub const SITE_STEPS: &[Step] = &[TRUNK, SITE_WASM_STEP, FIRST_WASM_STEP];
 
 /// What setup downloads, on a second thread while [`BUILD_STEPS`] compile.
@@ -105,10 +108,6 @@ const ASSET_STEPS: &[Step] = &[
 /// Extra prerequisites of `test` and `bench`, downloaded beside the build steps.
 pub const TEST_STEPS: &[Step] = &[
     Step {
-        name: "rustup components rustfmt and clippy",
-        run: step_lint_components,
-    },
-    Step {
         name: "cargo-deny (the lint stage's licence, ban and source checks)",
         run: step_cargo_deny,
     },
@@ -128,12 +127,23 @@ pub const COMPARE_STEPS: &[Step] = &[Step {
     run: step_bench_npm,
 }];
 
-/// Before any thread starts: rustup must not change the toolchain while the download thread adds
-/// components to it (`test`'s rustfmt and clippy).
-const TARGET_STEPS: &[Step] = &[Step {
+const WASM_TARGET_STEP: Step = Step {
     name: "rustup target wasm32-unknown-unknown",
     run: step_wasm_target,
-}];
+};
+
+/// Before any thread starts, so that rustup changes the toolchain while nothing compiles with it.
+const TARGET_STEPS: &[Step] = &[WASM_TARGET_STEP];
+
+/// What `test` and `bench` run before anything else: the wasm target, and rustfmt and clippy,
+/// whose driver compiles the workspace's crates in the builds they start beside setup.
+pub const TEST_TOOLCHAIN_STEPS: &[Step] = &[
+    WASM_TARGET_STEP,
+    Step {
+        name: "rustup components rustfmt and clippy",
+        run: step_lint_components,
+    },
+];
 
 /// Runs `steps` in order; a step that took a while says how long, so that a slow first run
 /// tells where its time went (quiet steps, already done, say nothing).
@@ -201,7 +211,7 @@ pub fn setup_page_first(ctx: &Ctx) -> Result<Conversions> {
             let behind = ctx.behind_the_page();
             run_steps(&behind, TRUNK_STEPS).and_then(|()| run_steps(&behind, BUILD_STEPS))
         });
-        let site = run_steps(ctx, &[SITE_WASM_STEP, FIRST_WASM_STEP]);
+        let site = run_steps(ctx, SITE_WASM_STEPS);
         let tools = tools
             .join()
             .unwrap_or_else(|_| Err("the tools' thread panicked".into()));

@@ -1,7 +1,7 @@
 //! The site's build beside `test`'s setup and first stages: only the end-to-end stage needs
 //! trunk, the site's release wasm and `trunk build`, so the other stages need not wait for them.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender};
 use std::thread::JoinHandle;
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::Result;
 use crate::ctx::{Ctx, header};
 use crate::serve::trunk_build;
-use crate::setup::{SITE_STEPS, run_steps};
+use crate::setup::{SITE_WASM_STEPS, run_steps};
 
 /// Where [`start_site_build`]'s commands write, relative to the repository root.
 const SITE_BUILD_LOG: &str = "target/site-build.log";
@@ -22,26 +22,25 @@ pub struct SiteBuild {
     setup_done: Option<Sender<()>>,
 }
 
-/// For `test`: [`SITE_STEPS`], then (once [`SiteBuild::setup_done`] says www/ is complete)
-/// `trunk build --release`, on a thread of their own beside setup and the stages before the
-/// end-to-end one, which alone needs them; their commands write to [`SITE_BUILD_LOG`]. They run
+/// For `test`: [`SITE_WASM_STEPS`], then (once [`SiteBuild::setup_done`] says www/ is complete
+/// and trunk built) `trunk build --release`, on a thread of their own beside setup and the stages
+/// before the end-to-end one, which alone needs them; their commands write to
+/// [`SITE_BUILD_LOG`]. Trunk itself compiles on setup's build thread: here, before the site's
+/// wasm, it held back the site's longest chain by its whole compile (784–886 s cold). They run
 /// at normal priority, sharing the cores: on 2 cores the site's fat-LTO link keeps one core busy
 /// for minutes, and beside the other builds that core is not left idle. (At the lowest priority,
 /// measured cold on 2 cores, trunk's build alone took 38 minutes and the site's wasm was still
 /// compiling when the stages before it were done, so its link ran alone at the end.)
 pub fn start_site_build(ctx: &Ctx) -> Result<SiteBuild> {
     let log = ctx.root.join(SITE_BUILD_LOG);
-    if let Some(dir) = log.parent() {
-        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    let file = File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let file = ctx.create_log(SITE_BUILD_LOG)?;
     header(&format!(
-        "setup: trunk, the site's wasm and then the site build beside the other steps and the stages; their output goes to {SITE_BUILD_LOG}"
+        "setup: the site's wasm and then the site build beside the other steps and the stages; their output goes to {SITE_BUILD_LOG}"
     ));
     let background = ctx.logging_to(file);
     let (setup_done, www_complete) = mpsc::channel();
     let thread = std::thread::spawn(move || {
-        run_steps(&background, SITE_STEPS)?;
+        run_steps(&background, SITE_WASM_STEPS)?;
         www_complete
             .recv()
             .map_err(|_| "setup failed, so the site was not built".to_string())?;

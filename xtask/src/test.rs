@@ -4,11 +4,13 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::path::PathBuf;
+use std::process::Command;
 use std::time::Instant;
 
 use crate::ctx::{Ctx, header, run};
-use crate::setup::{SITE_STEPS, TEST_STEPS, setup};
+use crate::setup::{SITE_STEPS, TEST_STEPS, TEST_TOOLCHAIN_STEPS, TRUNK_STEPS, run_steps, setup};
 use crate::site_build::{SiteBuild, start_site_build};
+use crate::wasm_prebuild::start_wasm_prebuild;
 use crate::{Result, WASM_TARGET, assets};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -50,12 +52,15 @@ pub const NATIVE_TEST: &[&str] = &[
 pub enum Stage {
     Lint,
     Native,
-    Wasm,
     E2e,
+    Wasm,
 }
 
 impl Stage {
-    const ALL: [Stage; 4] = [Stage::Lint, Stage::Native, Stage::Wasm, Stage::E2e];
+    /// The order they run in. The wasm stage comes last: its tree compiles at the lowest
+    /// priority from the start ([`start_wasm_prebuild`]), and the end-to-end stage, whose browser
+    /// leaves a core mostly idle, is its last chance to.
+    const ALL: [Stage; 4] = [Stage::Lint, Stage::Native, Stage::E2e, Stage::Wasm];
 
     fn name(self) -> &'static str {
         match self {
@@ -114,6 +119,9 @@ impl TestOptions {
 
 pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
     let end_to_end = opts.stages.contains(&Stage::E2e);
+    // Before anything compiles beside setup: the wasm target, and clippy, whose driver compiles
+    // the workspace's crates in the builds that start next.
+    run_steps(ctx, TEST_TOOLCHAIN_STEPS)?;
     if opts.prereqs_only {
         setup(ctx, TEST_STEPS, if end_to_end { SITE_STEPS } else { &[] })?;
         println!("xtask: test prerequisites are in place");
@@ -125,7 +133,13 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
     } else {
         None
     };
-    setup(ctx, TEST_STEPS, &[])?;
+    let mut wasm_prebuild = if opts.stages.contains(&Stage::Wasm) {
+        Some(start_wasm_prebuild(ctx, wasm_stage_cargo)?)
+    } else {
+        None
+    };
+    // The site's build then needs trunk, which setup's build thread compiles beside the wasm.
+    setup(ctx, TEST_STEPS, if end_to_end { TRUNK_STEPS } else { &[] })?;
     if let Some(site) = &mut site {
         site.setup_done();
     }
@@ -146,31 +160,10 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
                 header(&format!(
                     "test {n}/{total}: wasm in headless Chromium, linted by clippy as it builds (cargo test --profile wasm-test --target {WASM_TARGET} --lib --test browser --features relaxed-simd)"
                 ));
-                run(ctx
-                    .cargo_linted()
-                    .args([
-                        "test",
-                        // Cargo.toml says why the wasm tests have a profile of their own.
-                        "--profile",
-                        "wasm-test",
-                        "--target",
-                        WASM_TARGET,
-                        "--lib",
-                        "--test",
-                        "browser",
-                        // As trunk builds the site's full module (index.html): the kernels
-                        // with relaxed SIMD, which Chromium has, and their `cfg`s linted.
-                        "--features",
-                        "relaxed-simd",
-                    ])
-                    .env("CHROMEDRIVER", CHROMEDRIVER)
-                    .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
-                    // The runner reads ./webdriver.json (cwd = the crate root,
-                    // here the repository root); name it explicitly anyway.
-                    .env(
-                        "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
-                        ctx.root.join("webdriver.json"),
-                    ))
+                if let Some(prebuild) = wasm_prebuild.take() {
+                    prebuild.finish();
+                }
+                run(&mut wasm_stage_cargo(ctx))
             }
             Stage::E2e => {
                 header(&format!(
@@ -195,6 +188,36 @@ pub fn test(ctx: &Ctx, opts: &TestOptions) -> Result {
         started.elapsed()
     );
     Ok(())
+}
+
+/// The wasm stage's `cargo test`, which [`start_wasm_prebuild`] also runs with `--no-run`.
+fn wasm_stage_cargo(ctx: &Ctx) -> Command {
+    let mut cargo = ctx.cargo_linted();
+    cargo
+        .args([
+            "test",
+            // Cargo.toml says why the wasm tests have a profile of their own.
+            "--profile",
+            "wasm-test",
+            "--target",
+            WASM_TARGET,
+            "--lib",
+            "--test",
+            "browser",
+            // As trunk builds the site's full module (index.html): the kernels with relaxed
+            // SIMD, which Chromium has, and their `cfg`s linted.
+            "--features",
+            "relaxed-simd",
+        ])
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
+        // The runner reads ./webdriver.json (cwd = the crate root, here the repository root);
+        // name it explicitly anyway.
+        .env(
+            "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+            ctx.root.join("webdriver.json"),
+        );
+    cargo
 }
 
 /// Formatting, then the licence, ban and source checks; one header per command.
