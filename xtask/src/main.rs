@@ -65,8 +65,8 @@ download:
   - the rustup target wasm32-unknown-unknown
   - trunk 0.21.14                        (a prebuilt binary through cargo-binstall
                                          when it is installed and reaches one,
-                                         else cargo install --locked, opt-level 1
-                                         without LTO: about 5 minutes alone on 2 cores)
+                                         else cargo install --locked, opt-level 0
+                                         without LTO: about 3 minutes alone on 2 cores)
   - wasm-bindgen-cli, at the version of the `wasm-bindgen` crate in Cargo.lock
                                          (cargo-binstall as above, else cargo
                                          install, without --locked)
@@ -113,9 +113,10 @@ lock file changed), then the stages in order, stopping at the first failure:
   e2e     trunk build --release, then node --test on tests/e2e/*.test.mjs
   wasm    cargo test --profile wasm-test --target wasm32-unknown-unknown --lib
           --test browser (the web crate's unit tests and tests/browser.rs, at
-          opt-level 1 where the native tree has 2, in headless Chromium
-          via chromedriver, capabilities in webdriver.json), compiled through
-          clippy-driver with -D warnings: the web crate's lint, on its target
+          opt-level 0 with the CPU kernels at 1, in headless Chromium via
+          chromedriver, capabilities in webdriver.json; tests/browser.rs in a
+          dedicated worker), compiled through clippy-driver with -D warnings:
+          the web crate's lint, on its target
 
 trunk, the site's wasm and `trunk build --release` are built beside setup and
 the lint and native stages, their output into target/site-build.log; the e2e

@@ -25,7 +25,7 @@ pub fn step_trunk(ctx: &Ctx) -> Result {
         return Ok(());
     }
     header(&format!(
-        "setup: building trunk {TRUNK_VERSION} from source (about 5 minutes alone on 2 cores, 8–15 beside other builds, about 20 under `serve`, behind the site's build; cargo's progress follows)"
+        "setup: building trunk {TRUNK_VERSION} from source (about 3 minutes alone on 2 cores, several times that beside the other builds; cargo's progress follows)"
     ));
     install_tool(ctx, "trunk", TRUNK_VERSION)
 }
@@ -76,9 +76,10 @@ fn unpack_cargo_deny(ctx: &Ctx) -> Result {
 }
 
 /// `cargo install --locked` of a tool that only drives others (trunk starts cargo, wasm-bindgen
-/// and wasm-opt; cargo-deny reads metadata): opt-level 1 without LTO serves as well as the tool's
-/// own release profile and builds far faster (trunk's fat-LTO profile took about 25 minutes
-/// here, this 4.6; measured on 2 cores, 2026-12-03). Without default features: trunk's are its
+/// and wasm-opt; cargo-deny reads metadata): unoptimised and without LTO it serves as well as
+/// the tool's own release profile and builds far faster (trunk's fat-LTO profile took about 25
+/// minutes here, opt-level 1 4.6, 2026-12-03; alone on 2 cores on 2026-12-07, opt-level 1 361 s
+/// and 675 s of CPU, opt-level 0 184 s and 328 s). Without default features: trunk's are its
 /// TLS stack (ring, rustls) and update check, for downloads that `offline = true` never makes
 /// (cargo-deny has none).
 fn install_tool(ctx: &Ctx, krate: &str, version: &str) -> Result {
@@ -88,7 +89,7 @@ fn install_tool(ctx: &Ctx, krate: &str, version: &str) -> Result {
         .args(["--version", version])
         .env("CARGO_PROFILE_RELEASE_LTO", "false")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"))
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0"))
 }
 
 /// Installs `krate` at `version` as a prebuilt binary through cargo-binstall, when the machine
