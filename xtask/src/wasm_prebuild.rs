@@ -2,8 +2,8 @@
 //! whenever the rest of `test` leaves a core idle (the downloads, one-core work such as the site's
 //! fat-LTO link, wasm-opt and the encoder's pass over the reviews, the end-to-end stage's
 //! browser), and gives the cores back to everything else. Cold on 2 cores that tree alone is
-//! about 15 minutes of both cores, which the stage used to spend with nothing beside it but the
-//! site's one-core steps.
+//! about 11 minutes of both cores (Cargo.toml's `wasm-test` profile), which the stage used to
+//! spend with nothing beside it but the site's one-core steps.
 
 use std::process::{Child, Command};
 
